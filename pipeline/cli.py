@@ -1,0 +1,74 @@
+"""The ``shelfaudit`` command line (typer).
+
+Each command group lives in :mod:`pipeline.commands` and registers itself; heavy imports
+(torch, ultralytics, transformers) happen inside command bodies so ``--help`` stays fast.
+Exit codes: 0 success, 1 findings/failure, 2 usage/input error — with a one-line message on
+stderr, never a bare traceback (set ``SHELFAUDIT_DEBUG=1`` for tracebacks).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from pipeline import __version__
+from pipeline.commands import ops, rules, synth, users, vision
+
+app = typer.Typer(
+    name="shelfaudit",
+    help="ShelfAudit — retail shelf compliance from shelf photos.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _module in (synth, vision, rules, ops, users):
+    _module.register(app)
+
+
+@app.command("version")
+def version() -> None:
+    """Print the ShelfAudit version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Console-script entry point with user-facing error handling."""
+    from pipeline.errors import ShelfAuditError
+    from pipeline.yamldoc import YamlFileError
+
+    try:
+        app(standalone_mode=False)
+    except SystemExit as exc:
+        raise
+    except (YamlFileError,) as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        sys.exit(2)
+    except ShelfAuditError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - last line of defence for a CLI
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2 if isinstance(exc, click.UsageError) else 1)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        if os.environ.get("SHELFAUDIT_DEBUG"):
+            raise
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

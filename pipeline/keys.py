@@ -1,0 +1,36 @@
+"""Names shared by every stage: detection kinds, YOLO class order and per-box data keys.
+
+One typed container travels through the pipeline: ``supervision.Detections`` with parallel
+arrays (``xyxy``, ``confidence``, ``class_id``) and a ``data`` dict of per-box arrays whose keys
+are the constants below. Never spell these strings anywhere else.
+"""
+
+from __future__ import annotations
+
+# --- detection kinds (the ``kind`` field of the detections JSON contract) ---
+PRODUCT = "product"
+PRICE_TAG = "price_tag"
+PROMO = "promo"
+GAP = "gap"
+KINDS: tuple[str, ...] = (PRODUCT, PRICE_TAG, PROMO, GAP)
+
+# YOLO class ids of the detector (gaps are inferred from shelf geometry, not detected).
+DETECTOR_CLASSES: tuple[str, ...] = (PRODUCT, PRICE_TAG, PROMO)
+
+# --- per-box keys in ``Detections.data`` and in the JSON ---
+KIND = "kind"
+SKU = "sku"
+BRAND = "brand"
+CATEGORY = "category"
+SKU_SCORE = "sku_score"
+ORIENTATION = "orientation"
+TEXT = "text"
+PRICE = "price"
+CURRENCY = "currency"
+SHELF = "shelf"
+
+# --- values ---
+UNKNOWN = "unknown"
+UPRIGHT = "upright"
+LYING = "lying"
+ORIENTATIONS: tuple[str, ...] = (UPRIGHT, LYING)
