@@ -41,9 +41,9 @@ def main() -> None:
 
     try:
         app(standalone_mode=False)
-    except SystemExit as exc:
+    except SystemExit:
         raise
-    except (YamlFileError,) as exc:
+    except YamlFileError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         sys.exit(2)
