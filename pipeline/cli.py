@@ -8,13 +8,15 @@ stderr, never a bare traceback (set ``SHELFAUDIT_DEBUG=1`` for tracebacks).
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 import sys
 
 import typer
 
 from pipeline import __version__
-from pipeline.commands import ops, rules, synth, users, vision
+from pipeline.commands import ops, rules, synth, train, users, vision
 
 app = typer.Typer(
     name="shelfaudit",
@@ -24,7 +26,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (synth, vision, rules, ops, users):
+_modules = [synth, vision, train, rules, ops, users]
+# Command modules added by later work register here once they exist.
+for _name in ("recognizer",):
+    if importlib.util.find_spec(f"pipeline.commands.{_name}") is not None:
+        _modules.append(importlib.import_module(f"pipeline.commands.{_name}"))
+for _module in _modules:
     _module.register(app)
 
 

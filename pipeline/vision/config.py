@@ -1,0 +1,104 @@
+"""Which models the vision engine uses: the models settings file (``models.yaml``).
+
+The file is optional; without it the starter models under ``models/`` are used. Example::
+
+    detector: models/yolo11n.pt          # any ultralytics checkpoint path
+    recognizer: /opt/models/clip-vit-b32 # a Hugging Face CLIP/Chinese-CLIP/SigLIP dir or id
+    gallery: [/srv/shelfaudit/gallery]   # folders of reference photos <dir>/<sku>/*.jpg
+    device: auto                         # auto (cuda -> mps -> cpu), cpu, cuda:0, mps
+    conf: 0.25
+    slice_above_px: 2500                 # tile photos whose long side is above this
+
+Relative paths are resolved against the file's folder (against the repo for the defaults).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline import yamldoc
+from pipeline.settings import STARTER_MODELS_DIR, get_settings
+from pipeline.yamldoc import Problem, YamlFileError
+
+
+def _default_gallery() -> list[str]:
+    return [str(STARTER_MODELS_DIR / "gallery"), str(get_settings().home_dir / "gallery")]
+
+
+class ModelsConfig(BaseModel):
+    """Model choices and inference settings of the vision engine."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detector: str = Field(
+        default=str(STARTER_MODELS_DIR / "detector.pt"),
+        description="ultralytics checkpoint: a path (or a name already in the local cache)",
+    )
+    recognizer: str = Field(
+        default=str(STARTER_MODELS_DIR / "recognizer"),
+        description="Hugging Face CLIP-family model folder or id",
+    )
+    gallery: list[str] = Field(
+        default_factory=_default_gallery,
+        description="folders of reference photos laid out as <dir>/<sku>/*.jpg",
+    )
+    device: str = Field(default="auto", description="auto, cpu, cuda, cuda:N or mps")
+    conf: float = Field(default=0.25, ge=0.0, le=1.0, description="detector confidence floor")
+    iou: float = Field(default=0.6, gt=0.0, le=1.0, description="detector NMS IoU")
+    max_det: int = Field(default=1000, ge=1, description="most boxes per photo")
+    imgsz: int = Field(default=640, ge=32, description="detector input size (pixels)")
+    batch: int = Field(default=16, ge=1, description="photos per detector forward pass")
+    slice_above_px: int = Field(
+        default=2500, ge=64, description="tile a photo whose long side is above this"
+    )
+    slice_px: int = Field(default=1280, ge=64, description="tile size when tiling")
+    unknown_threshold: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="below this SKU score a product is unknown"
+    )
+    ocr: bool = Field(default=True, description="read price tags and promo signs")
+
+    def resolved(self, base: Path) -> ModelsConfig:
+        """A copy with relative paths made absolute against ``base`` (ids left as they are)."""
+
+        def fix(value: str) -> str:
+            path = Path(value).expanduser()
+            if path.is_absolute():
+                return str(path)
+            candidate = base / path
+            # A Hugging Face id ("openai/clip-vit-base-patch32") stays as is unless it exists.
+            looks_like_id = value.count("/") == 1 and not value.startswith(".") and not \
+                candidate.exists() and not Path(value).suffix
+            return value if looks_like_id else str(candidate.resolve())
+
+        return self.model_copy(
+            update={
+                "detector": fix(self.detector),
+                "recognizer": fix(self.recognizer),
+                "gallery": [fix(g) for g in self.gallery],
+            }
+        )
+
+
+def load_models_config(path: str | Path | None = None) -> ModelsConfig:
+    """Read the models settings file (``settings.models_file``) or return the defaults.
+
+    Raises:
+        YamlFileError: the file is not valid YAML or has unknown/invalid fields (located).
+    """
+    if path is None:
+        path = get_settings().models_file
+    if path is None:
+        return ModelsConfig()
+    path = Path(path)
+    doc = yamldoc.load(path)
+    if doc is None:
+        return ModelsConfig().resolved(path.parent)
+    if not isinstance(doc, dict):
+        raise YamlFileError([Problem(str(path), 1, 1, "expected a mapping of model settings")])
+    try:
+        config = ModelsConfig.model_validate(yamldoc.to_plain(doc))
+    except ValidationError as exc:
+        raise YamlFileError(yamldoc.problems_from_validation(exc, doc, str(path))) from None
+    return config.resolved(path.parent)
