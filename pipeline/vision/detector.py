@@ -1,0 +1,209 @@
+"""Detect products, price tags and promo signs with any ultralytics YOLO checkpoint.
+
+``ShelfDetector.detect`` takes many photos (RGB ``HxWx3`` uint8 arrays) and returns one
+``sv.Detections`` per photo with ``data["kind"]`` set. Photos of the same size go through the
+network together (``config.batch`` per forward pass, half precision on CUDA, ``max_det`` 1000 so
+dense shelves are not cut at ultralytics' default 300); a photo whose long side is above
+``config.slice_above_px`` is cut into overlapping tiles (``sv.InferenceSlicer``) so small price
+tags keep their pixels.
+
+Class names of the checkpoint map to kinds:
+
+* ``product``, ``price_tag``, ``promo`` (the starter detector) map to themselves; common
+  spellings (``object``/``item``/``sku`` -> product, ``price``/``pricetag``/``tag`` ->
+  price_tag, ``promotion``/``sign``/``poster`` -> promo) too;
+* a **single-class** checkpoint (e.g. SKU-110K's ``object``) -> every box is a product;
+* a **COCO** checkpoint (``yolo11n.pt``) -> the packaged-goods classes (bottle, cup, book ...)
+  are products; people, cars and other classes are dropped.
+
+Gaps are not detected: the rules engine infers them from the shelf geometry (empty runs of a
+shelf between products), which needs no labels and works with any checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import supervision as sv
+
+from pipeline import keys
+from pipeline.errors import ModelNotFoundError
+from pipeline.settings import REPO_ROOT, STARTER_MODELS_DIR
+from pipeline.vision.config import ModelsConfig
+
+_ALIASES: dict[str, str] = {
+    "product": keys.PRODUCT, "products": keys.PRODUCT, "object": keys.PRODUCT,
+    "item": keys.PRODUCT, "sku": keys.PRODUCT, "goods": keys.PRODUCT,
+    "price_tag": keys.PRICE_TAG, "price-tag": keys.PRICE_TAG, "price tag": keys.PRICE_TAG,
+    "pricetag": keys.PRICE_TAG, "price": keys.PRICE_TAG, "tag": keys.PRICE_TAG,
+    "promo": keys.PROMO, "promotion": keys.PROMO, "sign": keys.PROMO, "poster": keys.PROMO,
+    "promo_sign": keys.PROMO,
+}
+# COCO classes a shelf product is commonly detected as.
+COCO_PRODUCT_LIKE = frozenset({
+    "bottle", "wine glass", "cup", "bowl", "banana", "apple", "orange", "broccoli", "carrot",
+    "sandwich", "hot dog", "pizza", "donut", "cake", "book", "vase", "scissors", "toothbrush",
+    "teddy bear", "clock", "cell phone", "remote", "handbag", "suitcase", "backpack",
+})
+_KIND_IDS = {k: i for i, k in enumerate(keys.KINDS)}
+
+GET_WEIGHTS_HINT = (
+    "train the starter detector with `shelfaudit train detector`, or download a checkpoint "
+    "(e.g. yolo11n.pt from https://github.com/ultralytics/assets/releases) on a connected "
+    "machine, copy it to models/ and set `detector:` in models.yaml"
+)
+
+
+def kind_map(names: dict[int, str]) -> dict[int, str]:
+    """Detector class id -> detection kind (ids with no kind are left out and dropped)."""
+    if len(names) == 1:
+        return {next(iter(names)): keys.PRODUCT}
+    mapping = {}
+    for class_id, name in names.items():
+        low = str(name).strip().lower()
+        if low in _ALIASES:
+            mapping[class_id] = _ALIASES[low]
+        elif low in COCO_PRODUCT_LIKE:
+            mapping[class_id] = keys.PRODUCT
+    return mapping
+
+
+def resolve_weights(weights: str | Path) -> Path:
+    """The checkpoint file for ``weights`` (a path, or a bare name found locally).
+
+    Architecture files (``yolo11n.yaml``) are returned as they are: they build an untrained
+    network and need no download. Nothing is ever downloaded.
+
+    Raises:
+        ModelNotFoundError: no such file here; the message says how to get one.
+    """
+    path = Path(weights).expanduser()
+    if path.suffix in (".yaml", ".yml") and not path.exists():
+        return path  # an ultralytics architecture name: built locally, random weights
+    candidates = [path]
+    if not path.is_absolute() and len(path.parts) == 1:
+        from ultralytics.utils import WEIGHTS_DIR
+
+        candidates += [STARTER_MODELS_DIR / path, REPO_ROOT / path, Path(WEIGHTS_DIR) / path]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    if path.is_dir():
+        raise ModelNotFoundError(f"detector weights {path} is a folder, not a checkpoint file")
+    raise ModelNotFoundError(f"detector weights not found: {weights} — {GET_WEIGHTS_HINT}")
+
+
+class ShelfDetector:
+    """A loaded YOLO checkpoint that finds products, price tags and promo signs."""
+
+    def __init__(self, model: Any, device: Any, config: ModelsConfig, weights: str):
+        self.model = model
+        self.device = device
+        self.config = config
+        self.weights = weights
+        self.kinds = kind_map(dict(model.names))
+
+    @classmethod
+    def load(
+        cls, weights: str | Path, device: Any = None, config: ModelsConfig | None = None
+    ) -> ShelfDetector:
+        """Load a checkpoint without ever reaching the network.
+
+        Raises:
+            ModelNotFoundError: the file is missing or is not a usable checkpoint.
+        """
+        from pipeline.vision.device import pick_device
+
+        os.environ.setdefault("YOLO_OFFLINE", "1")
+        config = config or ModelsConfig()
+        path = resolve_weights(weights)
+        from ultralytics import YOLO
+
+        try:
+            model = YOLO(str(path), task="detect")
+        except Exception as exc:  # noqa: BLE001 - any load failure is a bad/missing checkpoint
+            raise ModelNotFoundError(
+                f"cannot load detector weights {path}: {type(exc).__name__}: {exc}"
+            ) from None
+        device = device if device is not None else pick_device(config.device)
+        return cls(model, device, config, str(path))
+
+    @property
+    def version(self) -> str:
+        """A short id of the weights (file name and size) for provenance."""
+        path = Path(self.weights)
+        size = path.stat().st_size if path.is_file() else 0
+        return f"{path.name}:{size}"
+
+    def detect(self, images: Sequence[np.ndarray]) -> list[sv.Detections]:
+        """Detections per photo, in input order (``images`` are RGB uint8 arrays)."""
+        results: list[sv.Detections | None] = [None] * len(images)
+        small: dict[tuple[int, ...], list[int]] = {}
+        for i, image in enumerate(images):
+            if max(image.shape[:2]) > self.config.slice_above_px:
+                results[i] = self._detect_sliced(image)
+            else:
+                small.setdefault(image.shape, []).append(i)
+        # Same-size photos share a forward pass (letterboxing then matches one-by-one runs).
+        for indices in small.values():
+            for start in range(0, len(indices), self.config.batch):
+                chunk = indices[start:start + self.config.batch]
+                for i, det in zip(chunk, self._predict([images[i] for i in chunk]), strict=True):
+                    results[i] = det
+        return [r if r is not None else _empty() for r in results]
+
+    def _predict(self, images: Sequence[np.ndarray]) -> list[sv.Detections]:
+        """One ultralytics call over a batch of RGB arrays."""
+        if not images:
+            return []
+        from pipeline.vision.device import use_half
+
+        bgr = [np.ascontiguousarray(img[..., ::-1]) for img in images]
+        outputs = self.model.predict(
+            bgr,
+            imgsz=self.config.imgsz,
+            conf=self.config.conf,
+            iou=self.config.iou,
+            max_det=self.config.max_det,
+            half=use_half(self.device),
+            device=self.device,
+            batch=len(bgr),
+            verbose=False,
+        )
+        return [self._to_kinds(sv.Detections.from_ultralytics(out)) for out in outputs]
+
+    def _detect_sliced(self, image: np.ndarray) -> sv.Detections:
+        tile = min(self.config.slice_px, max(image.shape[:2]))
+        overlap = max(32, tile // 5)
+        batch = self.config.batch
+        slicer = sv.InferenceSlicer(
+            callback=self._predict if batch > 1 else (lambda tile: self._predict([tile])[0]),
+            slice_wh=(tile, tile),
+            overlap_wh=(overlap, overlap),
+            overlap_filter=sv.OverlapFilter.NON_MAX_SUPPRESSION,
+            iou_threshold=self.config.iou,
+            batch_size=batch,
+        )
+        return slicer(image)
+
+    def _to_kinds(self, det: sv.Detections) -> sv.Detections:
+        if len(det) == 0:
+            return _empty()
+        raw = det.class_id if det.class_id is not None else np.zeros(len(det), dtype=int)
+        kinds = np.array([self.kinds.get(int(c)) for c in raw], dtype=object)
+        keep = kinds != None  # noqa: E711 - elementwise comparison on an object array
+        det = det[keep]
+        kinds = kinds[keep]
+        det.class_id = np.array([_KIND_IDS[k] for k in kinds], dtype=int)
+        det.data[keys.KIND] = kinds
+        return det
+
+
+def _empty() -> sv.Detections:
+    det = sv.Detections.empty()
+    det.data[keys.KIND] = np.array([], dtype=object)
+    return det

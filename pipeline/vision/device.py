@@ -1,0 +1,57 @@
+"""Where models run: ``auto`` picks cuda, then mps, then cpu; ``SHELFAUDIT_DEVICE`` overrides."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from pipeline.errors import ShelfAuditError
+
+
+def _auto() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def pick_device(requested: str | None = "auto") -> torch.device:
+    """The torch device to run on.
+
+    ``SHELFAUDIT_DEVICE`` (when set and not ``auto``) wins over ``requested``. A device that
+    is asked for but absent (``cuda`` on a CPU-only machine) falls back to the CPU rather than
+    failing, so the same settings file works on a laptop and on a GPU server.
+
+    Raises:
+        ShelfAuditError: the device string is not one torch understands.
+    """
+    env = os.environ.get("SHELFAUDIT_DEVICE", "").strip()
+    choice = (env if env and env.lower() != "auto" else (requested or "auto")).strip().lower()
+    if choice == "auto":
+        return _auto()
+    try:
+        device = torch.device(choice)
+    except RuntimeError as exc:
+        raise ShelfAuditError(
+            f"unknown device {choice!r} (use auto, cpu, cuda, cuda:N or mps): {exc}"
+        ) from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            return torch.device("cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ShelfAuditError(
+                f"device {choice!r} asked for, but only {torch.cuda.device_count()} GPU(s) exist"
+            )
+    if device.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            return torch.device("cpu")
+    return device
+
+
+def use_half(device: torch.device) -> bool:
+    """Half precision pays off (and is safe) on CUDA only."""
+    return device.type == "cuda"

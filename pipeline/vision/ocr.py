@@ -1,0 +1,198 @@
+"""Read price tags and promo signs with rapidocr-onnxruntime (PP-OCRv4, bundled, offline).
+
+:class:`TagReader` crops each ``price_tag`` and ``promo`` box in memory (numpy slicing), finds
+the text lines inside each crop, then recognises the lines of *all* crops of *all* photos in one
+batched recognition call. Price tags get ``text``, ``price`` and ``currency``; promo signs get
+``text``. :func:`parse_price` turns noisy OCR text (``¥3.5O``, ``3.50元``, ``$ 2.99``,
+``1,299.00``, ``2,49 €``) into a number and an ISO currency.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+import supervision as sv
+
+from pipeline import keys
+from pipeline.detections import field_values
+
+_CURRENCIES: tuple[tuple[str, str], ...] = (
+    ("¥", "CNY"), ("元", "CNY"), ("RMB", "CNY"), ("CNY", "CNY"),
+    ("$", "USD"), ("USD", "USD"), ("€", "EUR"), ("EUR", "EUR"),
+)
+# Letters OCR confuses with digits, fixed only inside tokens that already hold a digit.
+_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1",
+                                   "|": "1", "i": "1", "S": "5", "s": "5", "B": "8", "Z": "2"})
+_TOKEN = re.compile(r"[0-9OoDQlI|iSsBZ]*[0-9][0-9OoDQlI|iSsBZ.,:]*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_SIGN_GAP = re.compile(r"[\s¥$€:：]*(?:RMB|CNY|USD|EUR)?[\s:：]*")
+_MIN_LINE_PX = 48  # crops are upscaled so text lines reach the recogniser's input height
+
+
+def _normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)  # full-width ￥ ３ ． -> ¥ 3 .
+    text = re.sub(r"(?<![A-Za-z])Y(?=\s*\d)", "¥", text)  # PP-OCR often reads ¥ as Y
+    # "3 .50" / "3. 50" / "$ 2.99": OCR splits numbers around the decimal point
+    return re.sub(r"(?<=\d)\s*([.,])\s*(?=\d)", r"\1", text)
+
+
+def _fix_token(match: re.Match[str]) -> str:
+    token = match.group(0)
+    stripped = token.rstrip(".,:")
+    return stripped.translate(_DIGIT_LOOKALIKES).replace(":", ".") + token[len(stripped):]
+
+
+def _to_number(raw: str) -> float | None:
+    """``1,299.00`` -> 1299.0, ``2,49`` -> 2.49, ``3.5`` -> 3.5, ``1.299,00`` -> 1299.0."""
+    if "," in raw and "." in raw:
+        raw = raw.replace(",", "") if raw.rfind(".") > raw.rfind(",") else \
+            raw.replace(".", "").replace(",", ".")
+    elif "," in raw:
+        head, _, tail = raw.rpartition(",")
+        raw = raw.replace(",", "") if len(tail) == 3 else head.replace(",", "") + "." + tail
+    elif raw.count(".") > 1:
+        head, _, tail = raw.rpartition(".")
+        raw = head.replace(".", "") + ("." + tail if len(tail) != 3 else tail)
+    try:
+        return float(raw)
+    except ValueError:
+        return None
+
+
+def _currency(text: str) -> tuple[str | None, int]:
+    """The currency named in ``text`` and where (-1 if none)."""
+    best: tuple[str | None, int] = (None, -1)
+    for symbol, code in _CURRENCIES:
+        at = text.find(symbol)
+        if at >= 0 and (best[1] < 0 or at < best[1]):
+            best = (code, at)
+    return best
+
+
+def parse_price(text: str | None) -> tuple[float | None, str | None]:
+    """The price and currency on a tag, robust to common OCR noise.
+
+    When several numbers appear, the one next to the currency sign wins, then one with a
+    decimal part, then the first. Returns ``(None, currency)`` when no number is found.
+    """
+    if not text:
+        return None, None
+    text = _normalise(text)
+    code, at = _currency(text)
+    fixed = _TOKEN.sub(_fix_token, text)
+    numbers = [(m, _to_number(m.group(0))) for m in _NUMBER.finditer(fixed)]
+    numbers = [(m, v) for m, v in numbers if v is not None]
+    if not numbers:
+        return None, code
+    return round(min(numbers, key=lambda mv: _rank(mv[0], fixed, at))[1], 2), code
+
+
+def _rank(match: re.Match[str], text: str, at: int) -> tuple[int, int, int]:
+    """Sort key of a candidate number: next to the currency sign, then with cents, then first.
+
+    A prefix sign (``¥3.50``) binds to the number after it, a suffix one (``3.50元``, ``2,49 €``)
+    to the number before it.
+    """
+    has_cents = re.search(r"[.,]\d{1,2}$", match.group(0)) is not None
+    if at < 0:
+        return (0, 0 if has_cents else 1, match.start())
+    after = match.start() >= at and _SIGN_GAP.fullmatch(text[at:match.start()])
+    before = match.end() <= at and not text[match.end():at].strip()
+    distance = match.start() - at if after else at - match.end() if before else 10_000
+    return (0 if after or before else 1, distance + (0 if has_cents else 1), match.start())
+
+
+def crop(image: np.ndarray, box: Sequence[float], pad: float = 0.06) -> np.ndarray:
+    """The pixels of ``box`` plus a small margin (a view; nothing is copied or written)."""
+    h, w = image.shape[:2]
+    x1, y1, x2, y2 = (float(v) for v in box)
+    px, py = (x2 - x1) * pad, (y2 - y1) * pad
+    x1, y1 = max(0, int(x1 - px)), max(0, int(y1 - py))
+    x2, y2 = min(w, int(np.ceil(x2 + px))), min(h, int(np.ceil(y2 + py)))
+    return image[y1:y2, x1:x2]
+
+
+class TagReader:
+    """Reads the text of price tags and promo signs (one verb: :meth:`read`)."""
+
+    def __init__(self, engine: object | None = None, min_score: float = 0.3):
+        if engine is None:
+            from rapidocr_onnxruntime import RapidOCR
+
+            engine = RapidOCR(print_verbose=False)
+            engine.text_det.limit_type = "max"  # tags are small: never blow them up to 736 px
+        self.engine = engine
+        self.min_score = min_score
+
+    @property
+    def version(self) -> str:
+        try:
+            from importlib.metadata import version
+
+            return f"rapidocr-onnxruntime {version('rapidocr-onnxruntime')} (PP-OCRv4)"
+        except Exception:  # noqa: BLE001 - provenance only
+            return "rapidocr-onnxruntime"
+
+    def read_texts(self, crops: Sequence[np.ndarray]) -> list[str]:
+        """The text of each RGB crop (lines top to bottom, joined by spaces)."""
+        lines: list[np.ndarray] = []
+        owner: list[int] = []
+        for i, rgb in enumerate(crops):
+            for line in self._lines(rgb):
+                lines.append(line)
+                owner.append(i)
+        texts: list[list[str]] = [[] for _ in crops]
+        if lines:
+            recognised, _ = self.engine.text_rec(lines)
+            for i, (text, score) in zip(owner, recognised, strict=True):
+                if text and float(score) >= self.min_score:
+                    texts[i].append(text.strip())
+        return [" ".join(t for t in parts if t) for parts in texts]
+
+    def _lines(self, rgb: np.ndarray) -> list[np.ndarray]:
+        """Text-line crops (BGR, the recogniser's order) of one tag, top to bottom."""
+        if rgb.size == 0 or min(rgb.shape[:2]) < 4:
+            return []
+        bgr = np.ascontiguousarray(rgb[..., ::-1])
+        scale = max(1.0, 96.0 / rgb.shape[0], 2.0 * _MIN_LINE_PX / rgb.shape[0])
+        if scale > 1.0:
+            import cv2
+
+            bgr = cv2.resize(bgr, None, fx=min(scale, 4.0), fy=min(scale, 4.0),
+                             interpolation=cv2.INTER_CUBIC)
+        padded = np.pad(bgr, ((8, 8), (8, 8), (0, 0)), mode="edge")
+        boxes, _ = self.engine.text_det(padded)
+        if boxes is None or len(boxes) == 0:
+            return [bgr]  # no line found: let the recogniser try the whole crop
+        boxes = self.engine.sorted_boxes(boxes)
+        return self.engine.get_crop_img_list(padded, boxes)
+
+    def read(
+        self, images: Sequence[np.ndarray], detections: Sequence[sv.Detections]
+    ) -> list[sv.Detections]:
+        """New detections with text/price/currency filled on price_tag and promo boxes."""
+        wanted: list[tuple[int, int]] = []
+        crops: list[np.ndarray] = []
+        for p, (image, det) in enumerate(zip(images, detections, strict=True)):
+            kinds = field_values(det, keys.KIND)
+            for b in np.flatnonzero((kinds == keys.PRICE_TAG) | (kinds == keys.PROMO)):
+                wanted.append((p, int(b)))
+                crops.append(crop(image, det.xyxy[b]))
+        texts = self.read_texts(crops)
+        out = []
+        for det in detections:
+            det = det[np.arange(len(det))]  # a copy: the input is never changed
+            for name in (keys.TEXT, keys.PRICE, keys.CURRENCY):
+                det.data[name] = field_values(det, name).copy()
+            out.append(det)
+        for (p, b), text in zip(wanted, texts, strict=True):
+            det = out[p]
+            det.data[keys.TEXT][b] = text or None
+            if det.data[keys.KIND][b] == keys.PRICE_TAG:
+                price, currency = parse_price(text)
+                det.data[keys.PRICE][b] = price
+                det.data[keys.CURRENCY][b] = currency
+        return out

@@ -1,0 +1,131 @@
+"""Train the starter detector: ultralytics YOLO from ``yolo11n.yaml`` on synthetic shelves.
+
+No pretrained weights are used (none can be downloaded here): the network starts from random
+weights and learns the synthetic world's three kinds (product, price_tag, promo). Training is
+deterministic for a given seed on the CPU. The weights ultralytics keeps as ``best.pt`` are
+already stripped of the optimizer; they are copied to ``out`` and the training arguments are
+written next to them as ``<out>.train.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from pipeline.errors import ShelfAuditError
+
+
+@dataclass
+class DetectorTraining:
+    """What to train on and how (``data`` wins over the synthetic ``scenes``/``seed``)."""
+
+    data: Path | None = None
+    scenes: int = 200
+    seed: int = 0
+    width: int = 1280
+    epochs: int = 40
+    imgsz: int = 640
+    batch: int = 16
+    out: Path = Path("models/detector.pt")
+    workdir: Path | None = None
+    device: str = "cpu"
+    extra: dict = field(default_factory=dict)  # more ultralytics train() arguments
+
+
+@dataclass
+class TrainedDetector:
+    weights: Path
+    args_file: Path
+    seconds: float
+
+
+def find_data_yaml(data: Path) -> Path:
+    """The ``data.yaml`` of a YOLO dataset given the file, its folder or a synth output folder.
+
+    Raises:
+        ShelfAuditError: no data.yaml there.
+    """
+    data = Path(data)
+    for candidate in (data, data / "data.yaml", data / "yolo" / "data.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise ShelfAuditError(f"{data}: no YOLO data.yaml found (looked in it, and in yolo/)")
+
+
+def render_synthetic(out: Path, scenes: int, seed: int, width: int) -> Path:
+    """Render a synthetic training set with ``shelfaudit synth``; returns its data.yaml."""
+    command = [
+        sys.executable, "-m", "pipeline.cli", "synth", "--out", str(out),
+        "--scenes", str(scenes), "--seed", str(seed), "--width", str(width),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ShelfAuditError(f"rendering synthetic scenes failed: {done.stderr.strip()[-500:]}")
+    return find_data_yaml(out)
+
+
+def train_args(job: DetectorTraining, data_yaml: Path, project: Path) -> dict:
+    """The ultralytics ``train()`` arguments (also recorded next to the weights)."""
+    return {
+        "data": str(data_yaml),
+        "epochs": job.epochs,
+        "imgsz": job.imgsz,
+        "batch": job.batch,
+        "device": job.device,
+        "seed": job.seed,
+        "deterministic": True,
+        "workers": 0,
+        "plots": False,
+        "amp": False,  # the AMP check would download yolo11n.pt
+        "cache": "ram",
+        "project": str(project),
+        "name": "detector",
+        "exist_ok": True,
+        "verbose": False,
+        **job.extra,
+    }
+
+
+def train_detector(job: DetectorTraining) -> TrainedDetector:
+    """Train, copy the best weights to ``job.out`` and record how they were made."""
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    started = time.time()
+    workdir = Path(job.workdir or tempfile.mkdtemp(prefix="shelfaudit-train-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    if job.data is not None:
+        data_yaml = find_data_yaml(job.data)
+        source = {"data": str(job.data)}
+    else:
+        data_yaml = render_synthetic(workdir / "synth", job.scenes, job.seed, job.width)
+        source = {"synthetic": {"scenes": job.scenes, "seed": job.seed, "width": job.width}}
+    from ultralytics import YOLO
+
+    args = train_args(job, data_yaml, workdir / "runs")
+    model = YOLO("yolo11n.yaml", task="detect")
+    model.train(**args)
+    run_dir = workdir / "runs" / "detector" / "weights"
+    best = run_dir / "best.pt" if (run_dir / "best.pt").exists() else run_dir / "last.pt"
+    if not best.exists():
+        raise ShelfAuditError(f"training wrote no weights under {run_dir}")
+    out = Path(job.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(best, out)
+    seconds = time.time() - started
+    record = {
+        "architecture": "yolo11n.yaml (random init, no pretrained weights)",
+        "source": source,
+        "train_args": {k: v for k, v in args.items() if k not in ("project", "exist_ok")},
+        "job": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(job).items()},
+        "seconds": round(seconds, 1),
+        "weights_bytes": out.stat().st_size,
+    }
+    args_file = out.with_suffix(".train.json")
+    args_file.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return TrainedDetector(out, args_file, seconds)
