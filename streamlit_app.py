@@ -1,7 +1,34 @@
-"""ShelfAudit dashboard — router and frame (placeholder until the Dashboard issue)."""
+"""ShelfAudit dashboard — the router and the picture frame.
+
+Run with ``streamlit run streamlit_app.py`` (``make run`` does it). Pages live in ``pages/`` and
+render only; the shared store and week pickers live in the sidebar (see
+:mod:`pipeline.dashboard.frame`).
+"""
 
 import streamlit as st
 
+from pipeline.dashboard import frame
+
 st.set_page_config(page_title="ShelfAudit", page_icon="🛒", layout="wide")
-st.title("ShelfAudit")
-st.write("Retail shelf compliance. The dashboard pages arrive with the Dashboard issue.")
+
+PAGES = {
+    "Shelves": [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:",
+                default=True),
+        st.Page("pages/weekly_report.py", title="Weekly report", icon=":material/summarize:"),
+        st.Page("pages/inspections.py", title="Inspections", icon=":material/photo_library:"),
+        st.Page("pages/trends.py", title="Trends", icon=":material/trending_up:"),
+    ],
+    "Work": [
+        st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
+        st.Page("pages/rules.py", title="Rules", icon=":material/rule:"),
+        st.Page("pages/system.py", title="System", icon=":material/settings:"),
+    ],
+}
+
+frame.prepare()
+page = st.navigation(PAGES)
+with st.sidebar:
+    st.markdown("### 🛒 ShelfAudit")
+frame.sidebar()
+page.run()

@@ -1,0 +1,5 @@
+"""inspections page (skeleton)."""
+
+import streamlit as st
+
+st.title("inspections")

@@ -1,0 +1,5 @@
+"""rules page (skeleton)."""
+
+import streamlit as st
+
+st.title("rules")

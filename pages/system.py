@@ -1,0 +1,5 @@
+"""system page (skeleton)."""
+
+import streamlit as st
+
+st.title("system")

@@ -1,0 +1,5 @@
+"""trends page (skeleton)."""
+
+import streamlit as st
+
+st.title("trends")

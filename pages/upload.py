@@ -1,0 +1,5 @@
+"""upload page (skeleton)."""
+
+import streamlit as st
+
+st.title("upload")

@@ -1,0 +1,49 @@
+"""Choices for the dashboard's pickers: stores, cameras, weeks with data, rules."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, select
+
+from pipeline.queries.db import engine_for, rows
+from pipeline.queries.scope import Scope
+from pipeline.store.tables import Camera, Inspection, Report, Store, Violation
+
+SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
+
+
+def stores(scope: Scope, engine: Engine | None = None) -> list[tuple[str, str]]:
+    """``(id, name)`` of the stores in scope, by id."""
+    stmt = select(Store.id, Store.name).where(scope.where(Store.id)).order_by(Store.id)
+    return [(r.id, r.name or r.id) for r in rows(engine_for(engine), stmt)]
+
+
+def cameras(scope: Scope, store: str | None = None, engine: Engine | None = None
+            ) -> list[tuple[str, str]]:
+    """``(store_id, camera_id)`` of the cameras in scope (of one store when given)."""
+    stmt = select(Camera.store_id, Camera.id).where(scope.where(Camera.store_id))
+    if store:
+        stmt = stmt.where(Camera.store_id == store)
+    stmt = stmt.order_by(Camera.store_id, Camera.id)
+    return [(r.store_id, r.id) for r in rows(engine_for(engine), stmt)]
+
+
+def weeks(scope: Scope, engine: Engine | None = None) -> list[str]:
+    """ISO weeks that have inspections or reports in scope, newest first."""
+    eng = engine_for(engine)
+    found = {r[0] for r in rows(eng, select(Report.iso_week).distinct()
+                                .where(scope.where(Report.store_id)))}
+    # Recent weeks may have inspections before their report exists: look at the newest ones.
+    recent = (select(Inspection.iso_week).where(scope.where(Inspection.store_id))
+              .order_by(Inspection.captured_at.desc()).limit(1))
+    found |= {r[0] for r in rows(eng, recent)}
+    if len(found) <= 1:
+        found |= {r[0] for r in rows(eng, select(Inspection.iso_week).distinct()
+                                     .where(scope.where(Inspection.store_id)))}
+    return sorted(found, reverse=True)
+
+
+def rule_ids(scope: Scope, engine: Engine | None = None) -> list[str]:
+    """Rule ids that ever produced a violation in scope."""
+    stmt = (select(Violation.rule_id).distinct().where(scope.where(Violation.store_id))
+            .order_by(Violation.rule_id))
+    return [r[0] for r in rows(engine_for(engine), stmt)]

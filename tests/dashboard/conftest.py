@@ -1,0 +1,75 @@
+"""Dashboard fixtures: an empty database and a small demo-like one, and an AppTest factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+APP = str(REPO / "streamlit_app.py")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_engines_and_caches():
+    """Each test sees its own database: drop pooled engines and cached query results."""
+    import streamlit as st
+
+    from pipeline.store.db import dispose_engines
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    dispose_engines()
+
+
+@pytest.fixture
+def home(tmp_path) -> Path:
+    from pipeline.settings import get_settings
+
+    return get_settings().home_dir
+
+
+@pytest.fixture
+def empty_db(home):
+    from pipeline.store.db import upgrade
+
+    upgrade()
+    return home
+
+
+@pytest.fixture
+def small_db(home):
+    from tests.dashboard.factories import build_small_db
+
+    return build_small_db(home)
+
+
+@pytest.fixture
+def app(monkeypatch):
+    """Open the app on a page: ``app("pages/overview.py")`` -> a rendered AppTest.
+
+    Works around an AppTest quirk: before every run AppTest resets
+    ``PagesManager.uses_pages_directory`` and re-detects our ``pages/`` folder, so from the
+    second run on it executes the page file alone (old multipage mode) and the router's sidebar
+    disappears. The real server switches that mode off once ``st.navigation`` is called; here
+    AppTest gets a subclass to reset while the real flag stays off.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import AppTest, app_test
+
+    class _NavigationPagesManager(PagesManager):
+        pass
+
+    monkeypatch.setattr(app_test, "PagesManager", _NavigationPagesManager)
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", False)
+
+    def open_page(page: str | None = None, timeout: float = 30):
+        at = AppTest.from_file(APP, default_timeout=timeout)
+        at.run()
+        if page:
+            at.switch_page(page).run()
+        return at
+
+    return open_page
+
