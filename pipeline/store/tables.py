@@ -233,7 +233,8 @@ class Violation(Base):
     rule_type: Mapped[str] = mapped_column(String(64))
     severity: Mapped[str] = mapped_column(String(16))  # low | medium | high
     message: Mapped[str] = mapped_column(Text, default="")
-    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[x1, y1, x2, y2], ...]
+    # {"boxes": [[x1, y1, x2, y2], ...], "shelf": 2, "sku": "...", "brand": "..."} (pixels)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     inspection: Mapped[Inspection] = relationship(back_populates="violations")
 

@@ -1,0 +1,138 @@
+"""The one adapter between the batch runner and the rules package, with rule-set versions.
+
+Each run reads the rule files (``rules/*.yaml`` except ``catalog.yaml`` and ``stores.yaml``),
+records every text it has not seen before in ``rule_set_versions`` (content hash, text,
+whether it validated, its problems), and evaluates with the valid ones. When a file is broken,
+the newest valid version of that file from the database is used instead and the run notes the
+problem (status ``partial``); the stores the file does not apply to are not affected at all. A
+broken file with no valid version on record stops only the stores it might apply to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.detections import PhotoDetections
+from pipeline.store import tables
+from pipeline.store.db import session_scope
+from pipeline.store.sites import StoreSpec
+
+NOT_RULE_FILES = {"catalog.yaml", "stores.yaml"}
+
+
+class StoreRules(Protocol):
+    """What the runner needs from the rules: a verdict per photo and what versions were used."""
+
+    hash: str  # one hash over every rule text in force
+    versions: dict[str, int]  # rule file name -> rule_set_versions.id
+    problems: list[str]  # broken files and which saved version stands in
+
+    def evaluate(self, detections: PhotoDetections, camera: str) -> dict[str, Any]:
+        """``ComplianceResult.to_dict()`` of the photo."""
+        ...
+
+
+@dataclass(frozen=True)
+class RuleText:
+    """One rule file's text as used by a run (from disk, or a saved version standing in)."""
+
+    name: str
+    text: str
+    version_id: int
+    from_saved: bool = False
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def rule_files(rules_dir: Path) -> list[Path]:
+    """The rule-set files of a rules folder, in the order they apply."""
+    return sorted(p for p in rules_dir.glob("*.yaml") if p.name not in NOT_RULE_FILES)
+
+
+def record_version(session: Session, name: str, text: str, *, valid: bool,
+                   problems: Sequence[str] = (), author: str = "system",
+                   comment: str = "") -> tables.RuleSetVersion:
+    """The version row of this exact text (added if new; the first author/comment stay)."""
+    digest = content_hash(text)
+    row = session.execute(
+        select(tables.RuleSetVersion)
+        .where(tables.RuleSetVersion.name == name, tables.RuleSetVersion.content_hash == digest)
+    ).scalar_one_or_none()
+    if row is None:
+        row = tables.RuleSetVersion(name=name, content_hash=digest, yaml_text=text,
+                                    is_valid=valid, problems=list(problems) or None,
+                                    author=author, comment=comment)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def last_good_version(session: Session, name: str) -> tables.RuleSetVersion | None:
+    return session.execute(
+        select(tables.RuleSetVersion)
+        .where(tables.RuleSetVersion.name == name, tables.RuleSetVersion.is_valid.is_(True))
+        .order_by(tables.RuleSetVersion.created_at.desc(), tables.RuleSetVersion.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+@dataclass
+class ResolvedTexts:
+    texts: list[RuleText] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    unusable: list[str] = field(default_factory=list)  # broken and no saved version
+
+
+def resolve_rule_texts(files: Sequence[Path], check: Any, url: str | None = None
+                       ) -> ResolvedTexts:
+    """Record each file's text as a version; broken ones fall back to their last good version.
+
+    Args:
+        files: rule files in order.
+        check: ``check(text, name) -> list[str]`` of problems (empty = valid).
+    """
+    out = ResolvedTexts()
+    with session_scope(url) as session:
+        for path in files:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            problems = list(check(text, path.name))
+            row = record_version(session, path.name, text, valid=not problems,
+                                 problems=problems)
+            if not problems:
+                out.texts.append(RuleText(path.name, text, row.id))
+                continue
+            good = last_good_version(session, path.name)
+            first = problems[0] + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
+            if good is None:
+                out.unusable.append(path.name)
+                out.problems.append(f"rule file {path.name} is broken and no earlier valid "
+                                    f"version is on record: {first}")
+                continue
+            out.texts.append(RuleText(path.name, good.yaml_text, good.id, from_saved=True))
+            out.problems.append(f"rule file {path.name} is broken ({first}); using the last "
+                                f"good version #{good.id} saved {good.created_at:%Y-%m-%d %H:%M}")
+    return out
+
+
+def combined_hash(texts: Sequence[RuleText]) -> str:
+    digest = hashlib.sha256()
+    for t in texts:
+        digest.update(t.name.encode() + b"\0" + content_hash(t.text).encode() + b"\0")
+    return digest.hexdigest()
+
+
+def load_store_rules(store: StoreSpec, rules_dir: Path | None = None,
+                     url: str | None = None) -> StoreRules:
+    """The rules in force for ``store`` (see the module docstring for broken files)."""
+    from pipeline.store import rulebook
+
+    return rulebook.build(store, rules_dir, url)
