@@ -23,7 +23,9 @@ def detector(
     ),
     scenes: int = typer.Option(200, "--scenes", help="Synthetic scenes to render (no --data)."),
     seed: int = typer.Option(0, "--seed", help="Seed for rendering and for training."),
-    width: int = typer.Option(1280, "--width", help="Synthetic photo width (no --data)."),
+    width: int = typer.Option(
+        0, "--width", help="Synthetic photo width; 0 varies it from 800 to 2048 (no --data)."
+    ),
     epochs: int = typer.Option(40, "--epochs", min=0, help="Training epochs."),
     imgsz: int = typer.Option(640, "--imgsz", min=32, help="Training image size."),
     batch: int = typer.Option(16, "--batch", min=1, help="Images per batch."),

@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pipeline.errors import ShelfAuditError
+
+VARIED_WIDTHS = (800, 1024, 1280, 1600, 2048)
 
 
 @dataclass
@@ -29,7 +29,7 @@ class DetectorTraining:
     data: Path | None = None
     scenes: int = 200
     seed: int = 0
-    width: int = 1280
+    width: int = 0
     epochs: int = 40
     imgsz: int = 640
     batch: int = 16
@@ -59,16 +59,42 @@ def find_data_yaml(data: Path) -> Path:
     raise ShelfAuditError(f"{data}: no YOLO data.yaml found (looked in it, and in yolo/)")
 
 
-def render_synthetic(out: Path, scenes: int, seed: int, width: int) -> Path:
-    """Render a synthetic training set with ``shelfaudit synth``; returns its data.yaml."""
-    command = [
-        sys.executable, "-m", "pipeline.cli", "synth", "--out", str(out),
-        "--scenes", str(scenes), "--seed", str(seed), "--width", str(width),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise ShelfAuditError(f"rendering synthetic scenes failed: {done.stderr.strip()[-500:]}")
-    return find_data_yaml(out)
+def render_synthetic(out: Path, scenes: int, seed: int, width: int, val_every: int = 10) -> Path:
+    """Render a synthetic YOLO training set (every ``val_every``-th scene is validation).
+
+    Scene ``i`` uses seed ``seed * 1_000_003 + i``, so a set rendered with another ``seed``
+    shares no scene with this one. ``width`` <= 0 varies the photo width per scene
+    (:data:`VARIED_WIDTHS`) so the detector sees several resolutions. Returns the ``data.yaml``.
+    """
+    from pipeline import keys
+    from pipeline.catalog import load_catalog
+    from pipeline.settings import get_settings
+    from pipeline.synth import render_scene
+
+    catalog = load_catalog(get_settings().rules_dir / "catalog.yaml")
+    class_ids = {kind: i for i, kind in enumerate(keys.DETECTOR_CLASSES)}
+    for i in range(scenes):
+        split = "val" if i % val_every == val_every - 1 else "train"
+        scene_seed = seed * 1_000_003 + i
+        scene_width = width if width > 0 else VARIED_WIDTHS[scene_seed % len(VARIED_WIDTHS)]
+        scene = render_scene(catalog, seed=scene_seed, width=scene_width)
+        (out / "images" / split).mkdir(parents=True, exist_ok=True)
+        (out / "labels" / split).mkdir(parents=True, exist_ok=True)
+        scene.image.save(out / "images" / split / f"{i:05d}.jpg", quality=scene.jpeg_quality)
+        w, h = scene.image.size
+        det = scene.truth.detections
+        rows = [
+            f"{class_ids[k]} {(x0 + x1) / 2 / w:.6f} {(y0 + y1) / 2 / h:.6f} "
+            f"{(x1 - x0) / w:.6f} {(y1 - y0) / h:.6f}"
+            for (x0, y0, x1, y1), k in zip(det.xyxy, det.data[keys.KIND], strict=True)
+            if k in class_ids
+        ]
+        (out / "labels" / split / f"{i:05d}.txt").write_text("\n".join(rows) + "\n")
+    names = "".join(f"  {i}: {k}\n" for k, i in class_ids.items())
+    data_yaml = out / "data.yaml"
+    data_yaml.write_text(f"path: {out.resolve()}\ntrain: images/train\nval: images/val\n"
+                         f"names:\n{names}", encoding="utf-8")
+    return data_yaml
 
 
 def train_args(job: DetectorTraining, data_yaml: Path, project: Path) -> dict:
@@ -78,6 +104,7 @@ def train_args(job: DetectorTraining, data_yaml: Path, project: Path) -> dict:
         "epochs": job.epochs,
         "imgsz": job.imgsz,
         "batch": job.batch,
+        "nbs": job.batch,  # one optimizer step per batch (the default accumulates to 64)
         "device": job.device,
         "seed": job.seed,
         "deterministic": True,
@@ -97,7 +124,7 @@ def train_detector(job: DetectorTraining) -> TrainedDetector:
     """Train, copy the best weights to ``job.out`` and record how they were made."""
     os.environ.setdefault("YOLO_OFFLINE", "1")
     started = time.time()
-    workdir = Path(job.workdir or tempfile.mkdtemp(prefix="shelfaudit-train-"))
+    workdir = Path(job.workdir or tempfile.mkdtemp(prefix="shelfaudit-train-")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     if job.data is not None:
         data_yaml = find_data_yaml(job.data)
