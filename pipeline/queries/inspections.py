@@ -158,3 +158,13 @@ def detections_table(payload: dict[str, Any]) -> pd.DataFrame:
         if col not in df.columns:
             df[col] = None
     return df[cols]
+
+
+def evidence_boxes(evidence: Any) -> list[list[float]]:
+    """Boxes of a violation's evidence (``{"boxes": [...]}`` or a bare list of boxes)."""
+    boxes = evidence.get("boxes") if isinstance(evidence, dict) else evidence
+    out = []
+    for box in boxes or []:
+        if isinstance(box, (list, tuple)) and len(box) == 4:
+            out.append([float(v) for v in box])
+    return out

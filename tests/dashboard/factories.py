@@ -100,7 +100,7 @@ def _inspection(s, t, n: int, sid: str, cam: str, when: datetime, photo: str, fa
             store_id=sid, camera_id=cam, captured_at=when, captured_on=when.date(),
             iso_week=week, rule_id=rule,
             rule_type=rtype, severity=severity, message=f"{rule} broken on {cam}",
-            evidence=[[250, 135, 310, 223]]))
+            evidence={"boxes": [[250, 135, 310, 223]], "shelf": 2}))
         facts["violations"] += 1
     s.add(insp)
     facts["inspections"] += 1

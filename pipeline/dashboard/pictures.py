@@ -1,0 +1,142 @@
+"""Annotated shelf photos for the pages (cached), with toggleable layers.
+
+Uses the vision package's annotator (:func:`pipeline.vision.annotate.annotate`) when it is
+installed, else a small supervision-based drawing with the same look: products green (lying
+orange, unknown grey), price tags blue, promo signs purple, gaps yellow, violation evidence red.
+A photo whose file is gone (archived elsewhere, synthetic history) is drawn on a plain canvas.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+import supervision as sv
+from PIL import Image
+
+from pipeline import keys
+from pipeline.detections import PhotoDetections, field_values
+
+LAYERS: dict[str, str] = {
+    keys.PRODUCT: "Products",
+    keys.PRICE_TAG: "Price tags",
+    keys.PROMO: "Promo signs",
+    keys.GAP: "Gaps",
+}
+MAX_SIDE = 1600  # pixels: bigger photos are shown scaled down
+COLORS = {
+    "ok": sv.Color.from_hex("#2e9d4a"),
+    "lying": sv.Color.from_hex("#f08c00"),
+    "unknown": sv.Color.from_hex("#8a8a8a"),
+    keys.PRICE_TAG: sv.Color.from_hex("#1c7ed6"),
+    keys.PROMO: sv.Color.from_hex("#9c36b5"),
+    keys.GAP: sv.Color.from_hex("#fcc419"),
+    "violation": sv.Color.from_hex("#e03131"),
+}
+
+
+def load_image(path: str | None, width: int, height: int) -> tuple[Image.Image, bool]:
+    """The photo (upright RGB) and whether it is real, or a plain canvas of its size."""
+    if path and Path(path).is_file():
+        from pipeline.errors import PhotoError
+        from pipeline.imaging import load_photo
+
+        try:
+            return load_photo(path).image, True
+        except PhotoError:
+            pass
+    size = (max(int(width or 0), 64), max(int(height or 0), 64))
+    return Image.new("RGB", size, (228, 226, 220)), False
+
+
+def _status(det: sv.Detections) -> list[str]:
+    kinds = field_values(det, keys.KIND)
+    skus = field_values(det, keys.SKU)
+    orient = field_values(det, keys.ORIENTATION)
+    out = []
+    for kind, sku, way in zip(kinds, skus, orient, strict=True):
+        if kind != keys.PRODUCT:
+            out.append(kind)
+        elif way == keys.LYING:
+            out.append("lying")
+        elif sku in (None, keys.UNKNOWN):
+            out.append("unknown")
+        else:
+            out.append("ok")
+    return out
+
+
+def _labels(det: sv.Detections) -> list[str]:
+    kinds = field_values(det, keys.KIND)
+    skus = field_values(det, keys.SKU)
+    texts = field_values(det, keys.TEXT)
+    return [str(t) if k in (keys.PRICE_TAG, keys.PROMO) and t else
+            (str(s) if k == keys.PRODUCT and s else "") for k, s, t in
+            zip(kinds, skus, texts, strict=True)]
+
+
+def draw(image: Image.Image, photo: PhotoDetections, evidence: Sequence[Sequence[float]] = (),
+         layers: Sequence[str] = tuple(LAYERS)) -> Image.Image:
+    """Boxes of the chosen layers coloured by status, violation evidence in thick red."""
+    det = photo.detections
+    if len(det):
+        det = det[np.isin(field_values(det, keys.KIND), list(layers))]
+    scene = np.array(image.convert("RGB"))
+    thickness = max(2, round(max(image.size) / 500))
+    if len(det):
+        status = _status(det)
+        for name in sorted(set(status)):
+            part = det[np.array([s == name for s in status])]
+            box = sv.BoxAnnotator(color=COLORS[name], thickness=thickness,
+                                  color_lookup=sv.ColorLookup.INDEX)
+            scene = box.annotate(scene, part)
+            labels = _labels(part)
+            if any(labels) and max(image.size) >= 480:
+                label = sv.LabelAnnotator(color=COLORS[name], text_scale=0.35 * thickness / 2,
+                                          text_padding=2, text_position=sv.Position.TOP_LEFT,
+                                          color_lookup=sv.ColorLookup.INDEX)
+                scene = label.annotate(scene, part, labels=labels)
+    if len(evidence):
+        bad = sv.Detections(xyxy=np.asarray(evidence, dtype=np.float32).reshape(-1, 4))
+        scene = sv.BoxAnnotator(color=COLORS["violation"], thickness=thickness * 2,
+                                    color_lookup=sv.ColorLookup.INDEX).annotate(
+            scene, bad)
+    return Image.fromarray(scene)
+
+
+def annotate(image: Image.Image, photo: PhotoDetections, evidence: Sequence[Sequence[float]] = (),
+             layers: Sequence[str] = tuple(LAYERS)) -> Image.Image:
+    """The vision package's annotator when present, else :func:`draw`."""
+    try:
+        from pipeline.vision.annotate import annotate as vision_annotate
+    except ImportError:
+        return draw(image, photo, evidence, layers)
+    violations = [{"boxes": [list(b) for b in evidence]}] if len(evidence) else None
+    try:
+        return vision_annotate(image, photo, violations=violations, layers=tuple(layers))
+    except TypeError:  # an older signature: keep the page working
+        return draw(image, photo, evidence, layers)
+
+
+def _scaled(image: Image.Image) -> Image.Image:
+    if max(image.size) <= MAX_SIDE:
+        return image
+    image = image.copy()
+    image.thumbnail((MAX_SIDE, MAX_SIDE))
+    return image
+
+
+@st.cache_data(ttl=600, max_entries=64, show_spinner=False)
+def annotated_png(path: str | None, payload: dict[str, Any], evidence: tuple,
+                  layers: tuple[str, ...], width: int = 0, height: int = 0) -> tuple[bytes, bool]:
+    """PNG bytes of the annotated photo (cached by its inputs) and whether the photo is real."""
+    photo = PhotoDetections.from_dict(payload or {"detections": []})
+    image, real = load_image(path, width or photo.width, height or photo.height)
+    out = _scaled(annotate(image, photo, evidence, layers))
+    buf = io.BytesIO()
+    out.save(buf, "PNG", optimize=False, compress_level=3)
+    return buf.getvalue(), real

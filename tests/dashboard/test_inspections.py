@@ -1,0 +1,44 @@
+"""Inspections page: filters change the list; the detail shows photo, violations, neighbours."""
+
+from __future__ import annotations
+
+from tests.dashboard.helpers import table_with
+
+
+def test_inspections_renders_on_an_empty_database(empty_db, app):
+    at = app("pages/inspections.py")
+    assert not at.exception
+
+
+def test_list_defaults_to_the_picked_week_and_opens_the_newest(small_db, app):
+    at = app("pages/inspections.py")
+    assert not at.exception
+    listed = table_with(at, "captured_at")
+    assert len(listed) == 2 * 2 * 7  # 2 stores x 2 cameras x 7 days of 2026-W46
+    assert at.session_state["inspections_current"] == int(listed["id"].iloc[0])
+    assert len(at.image) == 1
+    assert "Violations (" in " ".join(m.value for m in at.markdown)
+
+
+def test_filters_change_the_list(small_db, app):
+    at = app("pages/inspections.py")
+    at.selectbox(key="inspections_camera").set_value("s002/c01").run()
+    listed = table_with(at, "captured_at")
+    assert set(listed["store"]) == {"s002"} and set(listed["camera"]) == {"c01"}
+    at.selectbox(key="inspections_camera").set_value("(all)").run()
+    at.selectbox(key="inspections_rule").set_value("price-match").run()
+    assert set(table_with(at, "captured_at")["store"]) == {"s002"}  # only s002 breaks it
+    at.selectbox(key="inspections_rule").set_value("(all)").run()
+    at.selectbox(key="inspections_severity").set_value("high").run()
+    assert len(table_with(at, "captured_at")) == 28
+
+
+def test_previous_and_next_walk_one_camera(small_db, app):
+    at = app("pages/inspections.py")
+    first = at.session_state["inspections_current"]
+    at.button(key="inspections_prev").click().run()
+    assert not at.exception
+    earlier = at.session_state["inspections_current"]
+    assert earlier != first
+    at.button(key="inspections_next").click().run()
+    assert at.session_state["inspections_current"] == first
