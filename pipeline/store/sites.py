@@ -80,15 +80,74 @@ def spec_from(store: Any, planograms: dict[str, Planogram] | None = None) -> Sto
                      cameras=cameras)
 
 
-def load_sites(rules_dir: Path | None = None) -> list[StoreSpec]:
-    """The stores of ``stores.yaml`` (raises ``YamlFileError`` with file:line on bad input)."""
-    from pipeline.rules import stores as rules_stores
+@dataclass
+class Sites:
+    """The stores in force and any problem met reading them."""
+
+    stores: list[StoreSpec]
+    problems: list[str] = field(default_factory=list)
+
+
+def _parse_stores(text: str, name: str) -> tuple[Any, list[Any]]:
+    from pydantic import ValidationError
+
+    from pipeline import yamldoc
+    from pipeline.rules.loading import model_problems
+    from pipeline.rules.schema import StoresFile
+    from pipeline.yamldoc import YamlFileError
+
+    try:
+        doc = yamldoc.loads(text, name)
+    except YamlFileError as exc:
+        return None, list(exc.problems)
+    try:
+        return StoresFile.model_validate(yamldoc.to_plain(doc) or {}), []
+    except ValidationError as exc:
+        return None, model_problems(exc, StoresFile, doc, name)
+
+
+def _planograms(folder: Path) -> tuple[dict[str, Planogram], list[str]]:
+    from pipeline.rules.loading import load_planograms
+
+    found, problems = {}, []
+    for loaded in load_planograms(folder / "planograms"):
+        if loaded.value is None:
+            problems.extend(str(p) for p in loaded.problems)
+        else:
+            found[loaded.value.id] = loaded.value
+    return found, problems
+
+
+def load_sites(rules_dir: Path | None = None, url: str | None = None) -> Sites:
+    """The stores of ``stores.yaml``; a broken file falls back to its last good saved version.
+
+    Raises:
+        YamlFileError: ``stores.yaml`` is broken and no valid version is on record.
+    """
     from pipeline.settings import get_settings
+    from pipeline.store.compliance import last_good_version, record_version
+    from pipeline.store.db import session_scope
+    from pipeline.yamldoc import Problem, YamlFileError
 
     folder = rules_dir or get_settings().rules_dir
-    setup = rules_stores.load_stores(folder / "stores.yaml")
-    planograms = dict(getattr(setup, "planograms", None) or {})
-    return [spec_from(s, planograms) for s in _attr(setup, "stores", default=[])]
+    path = folder / "stores.yaml"
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise YamlFileError([Problem(str(path), 0, 0, f"cannot read ({exc.strerror})")]) from None
+    parsed, problems = _parse_stores(text, str(path))
+    notes = []
+    with session_scope(url) as session:
+        record_version(session, path.name, text, valid=not problems,
+                       problems=[str(p) for p in problems])
+        if problems:
+            good = last_good_version(session, path.name)
+            if good is None:
+                raise YamlFileError(problems)
+            parsed, _ = _parse_stores(good.yaml_text, f"{path} (version #{good.id})")
+            notes.append(f"{problems[0]}; using the last good stores.yaml, version #{good.id}")
+    planograms, plan_problems = _planograms(folder)
+    return Sites([spec_from(s, planograms) for s in parsed.stores], notes + plan_problems)
 
 
 def sync_sites(session: Session, sites: Sequence[StoreSpec]) -> None:

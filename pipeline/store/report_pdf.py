@@ -1,0 +1,178 @@
+"""The weekly report as a PDF (reportlab): KPI table, charts, violations, annotated photos.
+
+Charts are reportlab graphics (vector, no browser or kaleido needed). Text uses the packaged
+``shelf-sans.ttf`` so Chinese promo texts and SKU names print correctly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.linecharts import HorizontalLineChart
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    Image,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from pipeline.store.report_files import FONT_PATH, _delta, _fmt
+from pipeline.store.reports import KPI_LABELS, KPI_NAMES
+
+FONT = "ShelfSans"
+SEVERITY_COLOURS = {"high": colors.HexColor("#dc2626"), "medium": colors.HexColor("#ea8a00"),
+                    "low": colors.HexColor("#cab400")}
+CONTENT_W = A4[0] - 36 * mm
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(FONT, str(FONT_PATH)))
+    base = getSampleStyleSheet()
+    return {name: ParagraphStyle(name, parent=base[src], fontName=FONT, **extra)
+            for name, src, extra in (
+                ("title", "Title", {}), ("h2", "Heading2", {"spaceBefore": 8}),
+                ("body", "BodyText", {"fontSize": 9, "leading": 12}),
+                ("small", "BodyText", {"fontSize": 7.5, "leading": 9.5}))}
+
+
+def _table(rows: list[list[Any]], widths: list[float] | None = None) -> Table:
+    table = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), FONT), ("FONTSIZE", (0, 0), (-1, -1), 8),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#1f3b63")),
+        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f1f4f8")]),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#c9d1dc")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]))
+    return table
+
+
+def _share_chart(shares: dict[str, float]) -> Drawing:
+    items = list(shares.items())[:10]
+    height = 30 + 16 * max(len(items), 1)
+    drawing = Drawing(CONTENT_W, height)
+    chart = HorizontalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 80, 15, CONTENT_W - 120, height - 25
+    chart.data = [[s for _, s in reversed(items)] or [0]]
+    chart.categoryAxis.categoryNames = [b for b, _ in reversed(items)] or ["–"]
+    chart.categoryAxis.labels.fontName = FONT
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, 100
+    chart.valueAxis.labels.fontName = FONT
+    chart.bars[0].fillColor = colors.HexColor("#2f6db5")
+    chart.barLabelFormat, chart.barLabels.fontName = "%.0f%%", FONT
+    drawing.add(chart)
+    return drawing
+
+
+def _daily_chart(daily: list[dict[str, Any]]) -> Drawing:
+    drawing = Drawing(CONTENT_W, 150)
+    chart = HorizontalLineChart()
+    chart.x, chart.y, chart.width, chart.height = 40, 30, CONTENT_W - 150, 105
+    series = [[d[k] if d[k] is not None else 0 for d in daily] or [0]
+              for k in ("compliance", "osa")]
+    chart.data = series
+    chart.categoryAxis.categoryNames = [d["day"][5:] for d in daily] or ["–"]
+    chart.categoryAxis.labels.fontName = chart.valueAxis.labels.fontName = FONT
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, 100
+    palette = (colors.HexColor("#2f6db5"), colors.HexColor("#16a34a"))
+    for i, colour in enumerate(palette):
+        chart.lines[i].strokeColor, chart.lines[i].strokeWidth = colour, 2
+    drawing.add(chart)
+    legend = Legend()
+    legend.x, legend.y, legend.fontName = CONTENT_W - 100, 120, FONT
+    legend.colorNamePairs = list(zip(palette, ("Compliance %", "OSA %"), strict=True))
+    drawing.add(legend)
+    if not daily:
+        drawing.add(String(CONTENT_W / 2, 75, "no inspections this week", fontName=FONT,
+                           textAnchor="middle"))
+    return drawing
+
+
+def _summary(doc: dict[str, Any], st: dict[str, ParagraphStyle]) -> list[Any]:
+    rows = [["KPI", doc["week"], doc["previous_week"], "Change"]]
+    rows += [[KPI_LABELS[k], _fmt(doc["kpis"][k], " %"), _fmt(doc["previous_kpis"][k], " %"),
+              _delta(doc["change"][k])] for k in KPI_NAMES]
+    sev = doc["violations"]["by_severity"]
+    text = (f"{doc['inspections']} inspections · {doc['violations']['total']} violations "
+            f"({sev['high']} high, {sev['medium']} medium, {sev['low']} low)")
+    return [Paragraph(text, st["body"]), Spacer(1, 4), _table(rows, [60 * mm, 30 * mm,
+                                                                     30 * mm, 30 * mm])]
+
+
+def _violations(doc: dict[str, Any], st: dict[str, ParagraphStyle]) -> list[Any]:
+    out: list[Any] = [Paragraph("Top recurring problems", st["h2"])]
+    rows = [["Rule", "Camera", "Severity", "Days", "Count", "Example"]]
+    rows += [[p["rule"], p["camera"], p["severity"], p["days"], p["count"],
+              Paragraph(escape(p["example"]), st["small"])] for p in doc["top_problems"]]
+    out.append(_table(rows, [38 * mm, 16 * mm, 16 * mm, 11 * mm, 12 * mm, None]) if
+               len(rows) > 1 else Paragraph("No violations this week.", st["body"]))
+    out.append(Paragraph("Violations by rule", st["h2"]))
+    rows = [["Rule", "Type", "Severity", "Count", "Days", "Cameras"]]
+    rows += [[r["rule"], r["type"], r["severity"], r["count"], r["days"],
+              ", ".join(r["cameras"])] for r in doc["violations"]["by_rule"][:20]]
+    if len(rows) > 1:
+        out.append(_table(rows))
+    out.append(Paragraph("Cameras", st["h2"]))
+    rows = [["Camera", "Inspections", "Compliance", "OSA", "Price", "Promo", "Violations"]]
+    rows += [[c["camera"], c["inspections"], *[_fmt(c[k]) for k in KPI_NAMES], c["violations"]]
+             for c in doc["cameras"]]
+    out.append(_table(rows))
+    return out
+
+
+def _worst(doc: dict[str, Any], st: dict[str, ParagraphStyle]) -> list[Any]:
+    out: list[Any] = [PageBreak(), Paragraph("Worst photos of the week", st["h2"])]
+    for w in doc["worst_photos"]:
+        caption = Paragraph(f"Inspection #{w['inspection']} · camera {w['camera']} · "
+                            f"{w['captured_at'][:16].replace('T', ' ')} UTC · compliance "
+                            f"{_fmt(w['compliance'], ' %')} · {w['violations']} violations",
+                            st["body"])
+        block: list[Any] = [caption]
+        path = w.get("annotated")
+        if path and Path(path).exists():
+            image = Image(path)
+            ratio = image.imageHeight / image.imageWidth
+            image.drawWidth, image.drawHeight = CONTENT_W, CONTENT_W * ratio
+            block.append(image)
+        else:
+            block.append(Paragraph("(photo no longer available)", st["small"]))
+        block += [Paragraph("· " + escape(p), st["small"]) for p in w.get("problems", [])]
+        out.append(KeepTogether([*block, Spacer(1, 8)]))
+    return out
+
+
+def write_pdf(doc: dict[str, Any], out: Path) -> None:
+    st = _styles()
+    story: list[Any] = [
+        Paragraph(escape(f"Weekly shelf report — {doc['store_name'] or doc['store']}"),
+                  st["title"]),
+        Paragraph(f"Store {doc['store']} · week {doc['week']} ({doc['week_start']} to "
+                  f"{doc['week_end']}) · generated {doc['generated_at']}", st["body"]),
+        Spacer(1, 6), *_summary(doc, st),
+        Paragraph("Compliance and on-shelf availability per day", st["h2"]),
+        _daily_chart(doc["daily"]),
+        Paragraph("Share of shelf by brand (% of recognised facings)", st["h2"]),
+        _share_chart(doc["share_of_shelf"]),
+        *_violations(doc, st), *_worst(doc, st),
+    ]
+    pdf = SimpleDocTemplate(str(out), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
+                            topMargin=15 * mm, bottomMargin=15 * mm,
+                            title=f"ShelfAudit {doc['store']} {doc['week']}")
+    pdf.build(story)

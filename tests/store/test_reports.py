@@ -1,0 +1,124 @@
+"""Weekly reports: numbers match the inspections; CSV, Excel and PDF exports."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from statistics import fmean
+
+import pytest
+from sqlalchemy import func, select
+
+from pipeline.errors import ShelfAuditError
+from pipeline.settings import get_settings
+from pipeline.store import db, reports, tables
+from pipeline.store.inspectors import FakeInspector
+from pipeline.store.jobs import RunOptions, run_once
+from tests.store.helpers import FakeRules, drop_photos, make_sites
+
+
+@pytest.fixture(scope="module")
+def two_weeks(tmp_path_factory):
+    """Store s1 with photos in 2026-W46 (Nov 9-15) and 2026-W47 (Nov 16-22)."""
+    home = tmp_path_factory.mktemp("reports") / "home"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SHELFAUDIT_HOME", str(home))
+    get_settings.cache_clear()
+    db.upgrade()
+    for day, seed in ((10, 1), (12, 2), (16, 3), (17, 4), (18, 5)):
+        drop_photos(home, "s1", "c1", 2, seed=seed, day=day)
+        drop_photos(home, "s1", "c2", 2, seed=seed + 50, day=day)
+    run_once(make_sites(), ["s1"], RunOptions(inspector=FakeInspector(),
+                                              rules_loader=lambda s: FakeRules()))
+    yield home
+    db.dispose_engines()
+    mp.undo()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def week_home(two_weeks, monkeypatch):
+    monkeypatch.setenv("SHELFAUDIT_HOME", str(two_weeks))
+    get_settings.cache_clear()
+    return two_weeks
+
+
+def _db_mean(column, week):
+    with db.session_scope() as s:
+        values = s.scalars(select(column).where(tables.Inspection.iso_week == week)).all()
+    return round(fmean(values), 1)
+
+
+def test_report_numbers_come_from_the_weeks_inspections(week_home):
+    doc = reports.build_report("s1", "2026-W47")
+    assert doc["inspections"] == 12 and doc["previous_week"] == "2026-W46"
+    assert doc["kpis"]["compliance"] == _db_mean(tables.Inspection.compliance, "2026-W47")
+    assert doc["previous_kpis"]["compliance"] == _db_mean(tables.Inspection.compliance,
+                                                          "2026-W46")
+    assert doc["change"]["compliance"] == round(doc["kpis"]["compliance"]
+                                                - doc["previous_kpis"]["compliance"], 1)
+    with db.session_scope() as s:
+        total = s.scalar(select(func.count()).select_from(tables.Violation)
+                         .where(tables.Violation.iso_week == "2026-W47"))
+    assert doc["violations"]["total"] == total
+    assert sum(doc["violations"]["by_severity"].values()) == total
+    assert [d["day"] for d in doc["daily"]] == ["2026-11-16", "2026-11-17", "2026-11-18"]
+    assert sum(c["inspections"] for c in doc["cameras"]) == 12
+    days = [p["days"] for p in doc["top_problems"]]
+    assert days == sorted(days, reverse=True)
+    worst = [w["compliance"] for w in doc["worst_photos"]]
+    assert worst == sorted(worst) and len(worst) == 3
+    assert set(doc["share_of_shelf"]) == {"colaco"}  # facings mapped to brands by the catalog
+
+
+def test_exports_in_all_three_formats_are_stored(week_home):
+    doc, files = reports.make_report("s1", "2026-W47")
+    assert set(files) == {"csv", "xlsx", "pdf"}
+    with open(files["csv"], encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    kpi = {(r["item"], r["metric"]): r["value"] for r in rows if r["section"] == "kpi"}
+    assert float(kpi[("compliance", "this_week")]) == doc["kpis"]["compliance"]
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(files["xlsx"])
+    assert {"Summary", "Share of shelf", "Daily", "Violations", "Top problems",
+            "Worst photos"} <= set(wb.sheetnames)
+    assert wb["Summary"]["B2"].value == doc["kpis"]["compliance"]
+    assert len(wb["Daily"]._charts) == 1 and len(wb["Worst photos"]._images) == 3
+
+    pdf = Path(files["pdf"]).read_bytes()
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Subtype /Image") >= 3
+    annotated = [w["annotated"] for w in doc["worst_photos"]]
+    assert all(a and a.endswith(".jpg") for a in annotated)
+    with db.session_scope() as s:
+        row = s.scalars(select(tables.Report).where(tables.Report.iso_week == "2026-W47")).one()
+        assert row.files == files and row.compliance == doc["kpis"]["compliance"]
+        assert row.kpis["worst_photos"][0]["annotated"] == annotated[0]
+
+
+def test_empty_week_still_makes_a_report(week_home, tmp_path):
+    doc = reports.build_report("s1", "2026-W30")
+    assert doc["inspections"] == 0 and doc["kpis"]["compliance"] is None
+    for fmt in reports.FORMATS:
+        out = reports.export_report(doc, fmt, tmp_path / f"r.{fmt}")
+        assert out.stat().st_size > 0
+
+
+@pytest.mark.parametrize(("store", "week", "message"), [
+    ("nope", "2026-W47", "unknown store"),
+    ("s1", "2026-47", "not like 2026-W46"),
+    ("s1", "2026-W54", "does not exist"),
+])
+def test_bad_store_or_week_is_a_user_error(week_home, store, week, message):
+    with pytest.raises(ShelfAuditError, match=message):
+        reports.build_report(store, week)
+
+
+def test_weekly_job_records_a_job_run(week_home):
+    files = reports.weekly_report_job("s1", "2026-W46", trigger="scheduled")
+    assert set(files) == {"csv", "xlsx", "pdf"}
+    with db.session_scope() as s:
+        run = s.scalars(select(tables.JobRun).where(tables.JobRun.job == "report")
+                        .order_by(tables.JobRun.id.desc())).first()
+        assert (run.status, run.store_id, run.trigger) == (tables.OK, "s1", "scheduled")
