@@ -1,0 +1,182 @@
+"""Reading rule files into validated objects, with every problem located to file:line:col.
+
+Nothing here raises on a bad file: ``load_*`` return ``(value or None, problems)``. Problems
+with ``severity="warning"`` (a selector that matches no camera ...) do not make a file unusable.
+:func:`check_references` reports SKUs, brands, categories, zones and planograms that do not
+exist, pointing at the line that names them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from pipeline import yamldoc
+from pipeline.planogram import Planogram
+from pipeline.rules.registry import Rule, rule_types
+from pipeline.rules.schema import RuleSetHeader, Selector, StoresFile
+from pipeline.yamldoc import Problem, YamlFileError, suggest
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """One rule set file, validated."""
+
+    name: str
+    path: str
+    applies_to: Selector
+    priority: int
+    rules: tuple[Rule, ...]
+    doc: Any = None  # the parsed YAML (positions for reference problems)
+
+    def rule_index(self, rule_id: str) -> int:
+        return next(i for i, r in enumerate(self.rules) if r.id == rule_id)
+
+
+def _clean(msg: str) -> str:
+    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _read(path: str | Path) -> tuple[Any, list[Problem]]:
+    try:
+        return yamldoc.load(path), []
+    except YamlFileError as exc:
+        return None, exc.problems
+
+
+def model_problems(exc: ValidationError, model: type[BaseModel], doc: Any, name: str,
+                   prefix: tuple[str | int, ...] = (), label: str = "") -> list[Problem]:
+    """Located, plain problems of a pydantic error (with 'did you mean' for unknown fields)."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+        line, col = yamldoc.locate(doc, (*prefix, *loc))
+        field = ".".join(str(p) for p in loc)
+        msg = _clean(err["msg"])
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown field '{loc[-1]}'" + suggest(str(loc[-1]), list(model.model_fields))
+            field = ""
+        elif err["type"] == "missing":
+            msg = f"missing required field '{loc[-1]}'"
+            field = ""
+        text = f"{field}: {msg}" if field else msg
+        problems.append(Problem(name, line, col, f"{label}{text}"))
+    return problems
+
+
+def parse_rule(entry: Any, doc: Any, name: str, index: int) -> tuple[Rule | None, list[Problem]]:
+    """Validate one ``rules:`` entry against its type's class."""
+    where = ("rules", index)
+    if not isinstance(entry, dict):
+        line, col = yamldoc.locate(doc, where)
+        return None, [Problem(name, line, col, "each rule must be a mapping with id and type")]
+    label = f"rule '{entry['id']}': " if isinstance(entry.get("id"), str) else ""
+    kind = entry.get("type")
+    types = rule_types()
+    if kind not in types:
+        line, col = yamldoc.locate(doc, (*where, "type"))
+        msg = (f"unknown rule type '{kind}'{suggest(str(kind), sorted(types))}" if kind
+               else "missing required field 'type'")
+        return None, [Problem(name, line, col, label + msg)]
+    cls = types[kind]
+    try:
+        return cls.model_validate(yamldoc.to_plain(entry)), []
+    except ValidationError as exc:
+        return None, model_problems(exc, cls, doc, name, where, label)
+
+
+def parse_rule_set(doc: Any, name: str) -> tuple[RuleSet | None, list[Problem]]:
+    """Validate a parsed rule set document.
+
+    Returns the rule set (with the rules that are valid) whenever the file's top level is
+    valid, plus the problems found; callers refuse to use a set that has problems.
+    """
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        return None, [Problem(name, 1, 1, "a rule set must be a mapping with a 'rules' list")]
+    try:
+        header = RuleSetHeader.model_validate(yamldoc.to_plain(doc))
+    except ValidationError as exc:
+        return None, model_problems(exc, RuleSetHeader, doc, name)
+    problems: list[Problem] = []
+    rules: list[Rule] = []
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(doc.get("rules") or []):
+        rule, found = parse_rule(entry, doc, name, i)
+        problems += found
+        if rule is None:
+            continue
+        if rule.id in seen:
+            line, col = yamldoc.locate(doc, ("rules", i, "id"))
+            problems.append(Problem(name, line, col, f"rule id '{rule.id}' is used twice in "
+                                    f"this file (first at rule {seen[rule.id] + 1})"))
+            continue
+        seen[rule.id] = i
+        rules.append(rule)
+    stem = Path(name).stem
+    rule_set = RuleSet(header.name or stem, name, header.applies_to, header.priority,
+                       tuple(rules), doc)
+    return rule_set, problems
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A file's validated value (``None`` when unusable), its parsed YAML and its problems."""
+
+    name: str
+    value: Any
+    doc: Any
+    problems: tuple[Problem, ...] = ()
+
+
+def _load_model(path: str | Path, model: type[BaseModel]) -> Loaded:
+    doc, problems = _read(path)
+    if problems:
+        return Loaded(str(path), None, None, tuple(problems))
+    try:
+        return Loaded(str(path), model.model_validate(yamldoc.to_plain(doc) or {}), doc)
+    except ValidationError as exc:
+        return Loaded(str(path), None, doc, tuple(model_problems(exc, model, doc, str(path))))
+
+
+def load_rule_set(path: str | Path) -> Loaded:
+    """A rule set file (``value`` is a :class:`RuleSet`)."""
+    doc, problems = _read(path)
+    if problems:
+        return Loaded(str(path), None, None, tuple(problems))
+    rule_set, problems = parse_rule_set(doc, str(path))
+    return Loaded(str(path), rule_set, doc, tuple(problems))
+
+
+def load_stores(path: str | Path) -> Loaded:
+    """``stores.yaml`` (``value`` is a :class:`~pipeline.rules.schema.StoresFile`)."""
+    return _load_model(path, StoresFile)
+
+
+def load_planogram(path: str | Path) -> Loaded:
+    """One planogram file (``value`` is a :class:`~pipeline.planogram.Planogram`)."""
+    return _load_model(path, Planogram)
+
+
+def load_planograms(folder: str | Path) -> list[Loaded]:
+    """Every ``*.yaml`` planogram file in ``folder`` (sorted by name)."""
+    folder = Path(folder)
+    return [load_planogram(p) for p in sorted(folder.glob("*.yaml"))] if folder.is_dir() else []
+
+
+def references_in(rule: Rule) -> list[tuple[str, tuple[str | int, ...], str]]:
+    """(kind, path inside the rule, value) of every catalog reference a rule makes."""
+    kinds = {"sku": "sku", "skus": "sku", "brand": "brand", "brands": "brand", "owner": "brand",
+             "category": "category", "categories": "category"}
+    out = []
+    for field, kind in kinds.items():
+        value = getattr(rule, field, None)
+        if isinstance(value, str):
+            out.append((kind, (field,), value))
+        elif isinstance(value, list):
+            out += [(kind, (field, j), v) for j, v in enumerate(value)]
+    return out

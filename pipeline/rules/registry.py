@@ -1,0 +1,147 @@
+"""The rule-type registry: each type is one pydantic class; the YAML ``type:`` picks it.
+
+Built-in types register exactly the way an extension would (``@register`` on a subclass of
+:class:`Rule`). A rule's fields are its parameters, flat in the YAML entry::
+
+    - id: water-upright
+      type: orientation
+      category: bottled-water
+      severity: high
+      message: "{sku} is lying down on shelf {shelf} — stand it upright"
+
+``check(scene)`` looks at a :class:`~pipeline.rules.scene.Scene` and returns a
+:class:`~pipeline.rules.result.RuleOutcome`; it is pure (no I/O, no randomness).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pipeline.rules.result import Box, RuleOutcome, Violation
+from pipeline.yamldoc import suggest
+
+if TYPE_CHECKING:
+    from pipeline.rules.scene import Item, Scene
+
+Severity = Literal["low", "medium", "high"]
+RULE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+COMMON_PLACEHOLDERS: tuple[str, ...] = ("rule", "severity", "zone", "shelf")
+
+
+class _SafeFormat(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+class Rule(BaseModel):
+    """Fields every rule has. Subclasses add their parameters and implement :meth:`check`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=RULE_ID, description="unique name; a later rule set with the same "
+                    "id replaces this rule")
+    type: str = Field(description="the rule type (see the sections of this reference)")
+    severity: Severity = Field(default="medium", description="low, medium or high; weighs the "
+                               "rule in the compliance score (1, 2, 3)")
+    message: str | None = Field(default=None, description="what the supervisor reads; "
+                                "{placeholders} are filled in (default: the type's message)")
+    zone: str | None = Field(default=None, description="only look inside this zone of the "
+                             "camera (a zone id from the planogram or stores.yaml)")
+    shelf: int | tuple[int, int] | None = Field(
+        default=None, description="only look at this shelf (1 = top) or range [first, last]")
+    enabled: bool = Field(default=True, description="false switches off a rule of the same id "
+                          "from an earlier rule set")
+    description: str | None = Field(default=None, description="a note for people; not used")
+
+    summary: ClassVar[str] = ""
+    default_message: ClassVar[str] = ""
+    placeholders: ClassVar[tuple[str, ...]] = ()
+    example: ClassVar[dict[str, Any]] = {}
+
+    @field_validator("shelf")
+    @classmethod
+    def _shelf_range(cls, value: int | tuple[int, int] | None) -> int | tuple[int, int] | None:
+        low, high = (value, value) if isinstance(value, int) else (value or (1, 1))
+        if low < 1 or high < low:
+            raise ValueError("shelf must be a number >= 1 or a range [first, last], 1 = top")
+        return value
+
+    @model_validator(mode="after")
+    def _message_placeholders(self) -> Rule:
+        if self.message is None:
+            return self
+        allowed = (*COMMON_PLACEHOLDERS, *self.placeholders)
+        try:
+            names = [f for _, f, _, _ in string.Formatter().parse(self.message) if f]
+        except ValueError as exc:
+            raise ValueError(f"message is not a valid template: {exc}") from None
+        for name in names:
+            if name not in allowed:
+                raise ValueError(
+                    f"unknown placeholder '{{{name}}}' in message{suggest(name, allowed)} "
+                    f"(this type knows: {', '.join('{' + a + '}' for a in allowed)})")
+        return self
+
+    @property
+    def shelves(self) -> tuple[int, int] | None:
+        if self.shelf is None:
+            return None
+        return (self.shelf, self.shelf) if isinstance(self.shelf, int) else tuple(self.shelf)
+
+    # --- helpers for subclasses ---
+    def scoped(self, scene: Scene, items: Sequence[Item]) -> list[Item]:
+        """The items inside this rule's zone and shelf range."""
+        return scene.select(items, self.zone, self.shelves)
+
+    def violation(self, boxes: Sequence[Box] = (), *, shelf: int | None = None,
+                  sku: str | None = None, brand: str | None = None, **values: Any) -> Violation:
+        """A violation with this rule's message template filled in."""
+        fill = _SafeFormat(rule=self.id, severity=self.severity, zone=self.zone or "the shelf",
+                           shelf=shelf if shelf is not None else "?")
+        fill.update({k: v for k, v in dict(values, sku=sku, brand=brand).items()
+                     if v is not None})
+        template = self.message or self.default_message
+        return Violation(self.id, self.type, self.severity, template.format_map(fill),
+                         tuple(tuple(float(v) for v in b) for b in boxes),  # type: ignore[misc]
+                         shelf, sku, brand)
+
+    def outcome(self, checks: int, violations: Sequence[Violation],
+                passed: int | None = None) -> RuleOutcome:
+        passed = checks - len(violations) if passed is None else passed
+        return RuleOutcome(self.id, self.type, self.severity, checks, max(0, passed),
+                           tuple(violations))
+
+    def check(self, scene: Scene) -> RuleOutcome:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, type[Rule]] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Class decorator: add a rule type under the name in its ``type: Literal[...]`` field."""
+    annotation = cls.model_fields["type"].annotation
+    names = get_args(annotation)
+    if len(names) != 1 or not isinstance(names[0], str):
+        raise TypeError(f"{cls.__name__}.type must be Literal['<name>']")
+    name = names[0]
+    if name in REGISTRY and REGISTRY[name] is not cls:
+        raise ValueError(f"rule type {name!r} registered twice")
+    REGISTRY[name] = cls
+    return cls
+
+
+def rule_types() -> dict[str, type[Rule]]:
+    """Every registered rule type (built-ins are imported on first use)."""
+    import pipeline.rules.types  # noqa: F401  (registers the built-in types)
+
+    return dict(REGISTRY)
+
+
+def fmt_pct(value: float) -> str:
+    """0.4 -> '40 %' for messages."""
+    return f"{100 * value:.0f} %"

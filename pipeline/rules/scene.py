@@ -1,0 +1,278 @@
+"""The shelf as the rules see it: items with shelf indices, rows, SKU blocks, zones.
+
+:func:`build_scene` turns one photo's detections (plus the camera's planogram and zones and the
+catalog) into a :class:`Scene` once, so every rule type reads the same structure. A *block* is
+one SKU's stretch on one shelf: the planogram's planned blocks when there is a planogram,
+otherwise runs of the same SKU found on the shelf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import supervision as sv
+
+from pipeline import keys
+from pipeline.catalog import Catalog
+from pipeline.detections import PhotoDetections, field_values
+from pipeline.planogram import Block, Planogram, Zone
+from pipeline.rules.result import Box
+from pipeline.rules.shelves import ShelfRow, assign_shelves, infer_gaps, infer_rows
+
+GAP_WIDTHS = 0.8  # an empty span wider than this many product widths is a gap
+
+
+@dataclass(frozen=True)
+class Item:
+    """One detection with everything a rule may ask about it."""
+
+    index: int
+    kind: str
+    box: Box
+    shelf: int | None
+    sku: str | None = None
+    brand: str | None = None
+    category: str | None = None
+    orientation: str | None = None
+    text: str | None = None
+    price: float | None = None
+    sku_score: float | None = None
+
+    @property
+    def cx(self) -> float:
+        return (self.box[0] + self.box[2]) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.box[1] + self.box[3]) / 2
+
+    @property
+    def width(self) -> float:
+        return self.box[2] - self.box[0]
+
+    @property
+    def known(self) -> bool:
+        return bool(self.sku) and self.sku != keys.UNKNOWN
+
+
+@dataclass(frozen=True)
+class SkuBlock:
+    """One SKU's stretch of one shelf (px x-range), planned or observed."""
+
+    shelf: int
+    sku: str
+    x0: float
+    x1: float
+    products: tuple[Item, ...] = ()
+    planned: Block | None = None
+
+    def covers(self, x: float, slack: float = 0.0) -> bool:
+        return self.x0 - slack <= x <= self.x1 + slack
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One photo, structured for rule checks."""
+
+    photo: PhotoDetections
+    catalog: Catalog
+    planogram: Planogram | None
+    zones: dict[str, Zone]
+    rows: tuple[ShelfRow, ...]
+    products: tuple[Item, ...]
+    tags: tuple[Item, ...]
+    promos: tuple[Item, ...]
+    gaps: tuple[Item, ...]
+    blocks: tuple[SkuBlock, ...] = field(default=())
+
+    @property
+    def width(self) -> float:
+        return float(self.photo.width or 1)
+
+    @property
+    def height(self) -> float:
+        return float(self.photo.height or 1)
+
+    def row(self, shelf: int | None) -> ShelfRow | None:
+        return next((r for r in self.rows if r.index == shelf), None)
+
+    def in_scope(self, item: Item, zone: str | None, shelves: tuple[int, int] | None) -> bool:
+        """Whether ``item`` lies in the named zone (if any) and the shelf range (if any)."""
+        if shelves is not None and (item.shelf is None
+                                    or not shelves[0] <= item.shelf <= shelves[1]):
+            return False
+        if zone is None:
+            return True
+        area = self.zones.get(zone)
+        return area is not None and area.contains(
+            item.cx / self.width, item.cy / self.height, item.shelf
+        )
+
+    def select(self, items: Iterable[Item], zone: str | None,
+               shelves: tuple[int, int] | None) -> list[Item]:
+        return [i for i in items if self.in_scope(i, zone, shelves)]
+
+    def zone_box(self, zone: str | None, shelves: tuple[int, int] | None = None) -> Box:
+        """A pixel box around a zone (and shelf range), for evidence when nothing is there."""
+        x0, x1 = 0.0, self.width
+        area = self.zones.get(zone) if zone else None
+        if area is not None and area.polygon:
+            xs = [p[0] * self.width for p in area.polygon]
+            ys = [p[1] * self.height for p in area.polygon]
+            return (min(xs), min(ys), max(xs), max(ys))
+        if area is not None:
+            x0, x1 = area.x[0] * self.width, area.x[1] * self.width
+            shelves = shelves or area.shelves
+        rows = [r for r in self.rows if shelves is None or shelves[0] <= r.index <= shelves[1]]
+        if not rows:
+            return (x0, 0.0, x1, self.height)
+        return (x0, min(r.top for r in rows), x1, max(r.line for r in rows))
+
+    def block_box(self, block: SkuBlock) -> Box:
+        """The block's stretch of shelf, from the shelf space top to just below the edge."""
+        row = self.row(block.shelf)
+        if row is None:
+            return (block.x0, 0.0, block.x1, self.height)
+        edge = 0.35 * row.product_height
+        return (block.x0, row.top, block.x1, min(self.height, row.line + edge))
+
+    def brand_of(self, sku: str | None) -> str | None:
+        product = self.catalog.by_id.get(sku or "")
+        return product.brand if product else None
+
+    def block_under(self, tag: Item) -> SkuBlock | None:
+        """The block a price tag or promo sign belongs to (same shelf, x inside or nearest)."""
+        same = [b for b in self.blocks if b.shelf == tag.shelf]
+        inside = [b for b in same if b.covers(tag.cx)]
+        pool = inside or same
+        if not pool:
+            return None
+        return min(pool, key=lambda b: abs((b.x0 + b.x1) / 2 - tag.cx))
+
+
+def _items(photo: PhotoDetections, catalog: Catalog) -> list[Item]:
+    det = photo.detections
+    cols = {name: field_values(det, name) for name in (
+        keys.KIND, keys.SHELF, keys.SKU, keys.BRAND, keys.CATEGORY, keys.ORIENTATION,
+        keys.TEXT, keys.PRICE, keys.SKU_SCORE)}
+    items = []
+    for i in range(len(det)):
+        sku = cols[keys.SKU][i]
+        known = catalog.by_id.get(sku) if isinstance(sku, str) else None
+        price = cols[keys.PRICE][i]
+        items.append(Item(
+            index=i,
+            kind=str(cols[keys.KIND][i]),
+            box=tuple(float(v) for v in det.xyxy[i]),  # type: ignore[arg-type]
+            shelf=None if cols[keys.SHELF][i] is None else int(cols[keys.SHELF][i]),
+            sku=sku if isinstance(sku, str) else None,
+            brand=known.brand if known else cols[keys.BRAND][i],
+            category=known.category if known else cols[keys.CATEGORY][i],
+            orientation=cols[keys.ORIENTATION][i],
+            text=None if cols[keys.TEXT][i] is None else str(cols[keys.TEXT][i]),
+            price=None if price is None else float(price),
+            sku_score=None if cols[keys.SKU_SCORE][i] is None else float(cols[keys.SKU_SCORE][i]),
+        ))
+    return items
+
+
+def _planned_extents(planogram: Planogram | None, width: float) -> dict[int, tuple[float, float]]:
+    extents = {}
+    for shelf in planogram.shelves if planogram else []:
+        if shelf.blocks:
+            extents[shelf.index] = (min(b.x[0] for b in shelf.blocks) * width,
+                                    max(b.x[1] for b in shelf.blocks) * width)
+    return extents
+
+
+def _planned_cuts(planogram: Planogram | None, width: float) -> dict[int, list[float]]:
+    return {s.index: [b.x[1] * width for b in s.blocks[:-1]]
+            for s in (planogram.shelves if planogram else [])}
+
+
+def planned_blocks(planogram: Planogram, products: Sequence[Item], width: float) -> list[SkuBlock]:
+    """The planogram's blocks in pixels, each with the products of its SKU standing in it."""
+    blocks = []
+    for shelf in planogram.shelves:
+        for block in shelf.blocks:
+            x0, x1 = block.x[0] * width, block.x[1] * width
+            inside = tuple(p for p in products if p.shelf == shelf.index and p.sku == block.sku
+                           and x0 <= p.cx <= x1)
+            blocks.append(SkuBlock(shelf.index, block.sku, x0, x1, inside, block))
+    return blocks
+
+
+def observed_blocks(products: Sequence[Item]) -> list[SkuBlock]:
+    """Runs of one SKU along each shelf; a single stray item inside a run does not split it."""
+    blocks: list[SkuBlock] = []
+    for shelf in sorted({p.shelf for p in products if p.shelf is not None}):
+        runs: list[list[Item]] = []
+        for item in sorted((p for p in products if p.shelf == shelf and p.known),
+                           key=lambda p: p.cx):
+            if runs and runs[-1][-1].sku == item.sku:
+                runs[-1].append(item)
+            else:
+                runs.append([item])
+        merged: list[list[Item]] = []
+        for run in runs:
+            if len(merged) >= 2 and len(merged[-1]) == 1 and merged[-2][-1].sku == run[0].sku:
+                merged.pop()
+                merged[-1].extend(run)
+            else:
+                merged.append(list(run))
+        for run in merged:
+            blocks.append(SkuBlock(shelf, run[0].sku or "", min(p.box[0] for p in run),
+                                   max(p.box[2] for p in run), tuple(run)))
+    return blocks
+
+
+def _with_gaps(det: sv.Detections, gaps: sv.Detections) -> sv.Detections:
+    """``det`` plus gap boxes (data keys padded with ``None`` so the two can be merged)."""
+    names = set(det.data) | set(gaps.data)
+    parts = []
+    for part in (det, gaps):
+        part = part[np.arange(len(part))]
+        for name in names:
+            part.data[name] = field_values(part, name)
+        parts.append(part)
+    return sv.Detections.merge(parts)
+
+
+def build_scene(
+    photo: PhotoDetections,
+    catalog: Catalog,
+    planogram: Planogram | None = None,
+    zones: Sequence[Zone] = (),
+    trust_shelf: bool = False,
+) -> Scene:
+    """Structure one photo for the rules: shelf rows, shelf per box, gaps, blocks, zones."""
+    rows = infer_rows(photo.detections)
+    det = assign_shelves(photo.detections, rows, trust_input=trust_shelf)
+    kinds = field_values(det, keys.KIND)
+    if not np.any(kinds == keys.GAP):
+        gaps = infer_gaps(det, rows, GAP_WIDTHS, _planned_extents(planogram, photo.width),
+                          _planned_cuts(planogram, photo.width))
+        if len(gaps):
+            det = _with_gaps(det, gaps)
+    structured = PhotoDetections(photo.path, photo.width, photo.height, det, photo.store,
+                                 photo.camera, photo.captured_at, photo.extra)
+    items = _items(structured, catalog)
+    products = tuple(i for i in items if i.kind == keys.PRODUCT)
+    blocks = (planned_blocks(planogram, products, photo.width) if planogram
+              else observed_blocks(products))
+    all_zones = {z.id: z for z in (planogram.zones if planogram else [])}
+    all_zones.update({z.id: z for z in zones})
+    return Scene(
+        photo=structured,
+        catalog=catalog,
+        planogram=planogram,
+        zones=all_zones,
+        rows=tuple(rows),
+        products=products,
+        tags=tuple(i for i in items if i.kind == keys.PRICE_TAG),
+        promos=tuple(i for i in items if i.kind == keys.PROMO),
+        gaps=tuple(i for i in items if i.kind == keys.GAP),
+        blocks=tuple(blocks),
+    )

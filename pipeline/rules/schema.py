@@ -1,0 +1,171 @@
+"""The YAML files of ``rules/`` as pydantic models: stores.yaml, rule sets, planogram files.
+
+``stores.yaml``::
+
+    stores:
+      - id: s001
+        name: Riverside
+        timezone: Asia/Shanghai
+        schedule: "0 2 * * *"          # cron (min hour day month weekday), or {every_hours: 6}
+        cameras:
+          - id: c01
+            name: Drinks aisle
+            planogram: beverages-a     # id of a planogram in rules/planograms/, or inline
+            zones: [{id: cola-block, brand: colaco, shelves: [1, 2], x: [0.0, 0.5]}]
+
+A rule set (``rules/<name>.yaml``)::
+
+    applies_to: {stores: ["s00*"], cameras: ["c01", "c02"]}   # globs; default everything
+    priority: 0                        # later sets (priority, then file name) win by rule id
+    rules:
+      - {id: water-upright, type: orientation, category: bottled-water, severity: high}
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from fnmatch import fnmatchcase
+from typing import Annotated, Any, Union
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+
+from pipeline.planogram import Planogram, Zone
+from pipeline.rules.registry import rule_types
+
+_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class Schedule(_Strict):
+    """When a store's cameras are inspected: a cron line or every N hours."""
+
+    cron: str | None = Field(default=None, description="cron line 'min hour day month "
+                             "weekday', e.g. '0 2 * * *' = every day at 02:00 store time")
+    every_hours: float | None = Field(default=None, gt=0, le=168,
+                                      description="run every N hours instead of a cron line")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        return {"cron": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one(self) -> Schedule:
+        if (self.cron is None) == (self.every_hours is None):
+            raise ValueError("give either a cron line or every_hours")
+        if self.cron is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(self.cron)
+            except ValueError as exc:
+                raise ValueError(f"bad cron line '{self.cron}': {exc}") from None
+        return self
+
+
+class Camera(_Strict):
+    id: str = Field(pattern=_ID)
+    name: str | None = None
+    planogram: str | Planogram | None = Field(
+        default=None, description="id of a planogram in rules/planograms/, or one written inline")
+    zones: list[Zone] = Field(default_factory=list, description="zones besides the planogram's")
+
+
+class Store(_Strict):
+    id: str = Field(pattern=_ID)
+    name: str
+    timezone: str = "UTC"
+    schedule: Schedule | None = None
+    cameras: list[Camera] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (use e.g. Asia/Shanghai, "
+                             "Europe/Berlin, UTC)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _unique_cameras(self) -> Store:
+        ids = [c.id for c in self.cameras]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"camera id '{dupes[0]}' is used twice in store '{self.id}'")
+        return self
+
+
+class StoresFile(_Strict):
+    version: int = 1
+    stores: list[Store] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_stores(self) -> StoresFile:
+        ids = [s.id for s in self.stores]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"store id '{dupes[0]}' is used twice")
+        return self
+
+    def camera(self, store: str | None, camera: str | None) -> Camera | None:
+        for s in self.stores:
+            if s.id == store:
+                return next((c for c in s.cameras if c.id == camera), None)
+        return None
+
+    def cameras(self) -> list[tuple[str, Camera]]:
+        return [(s.id, c) for s in self.stores for c in s.cameras]
+
+
+class Selector(_Strict):
+    """Which stores and cameras a rule set applies to (ids or globs such as ``s00*``)."""
+
+    stores: list[str] = Field(default_factory=lambda: ["*"])
+    cameras: list[str] = Field(default_factory=lambda: ["*"])
+
+    _lists = field_validator("stores", "cameras", mode="before")(_as_list)
+
+    def matches(self, store: str | None, camera: str | None) -> bool:
+        return (any(fnmatchcase(store or "", p) for p in self.stores)
+                and any(fnmatchcase(camera or "", p) for p in self.cameras))
+
+
+class RuleSetHeader(_Strict):
+    """A rule set file; ``rules`` entries are validated one by one against their type."""
+
+    version: int = 1
+    name: str | None = None
+    description: str | None = None
+    applies_to: Selector = Field(default_factory=Selector)
+    priority: int = Field(default=0, description="sets are applied by priority, then file "
+                          "name; a later set's rule replaces an earlier one with the same id")
+    rules: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def rule_set_model() -> type[BaseModel]:
+    """A model of a whole rule set file (rules as a union over the registry), for JSON Schema."""
+    types = tuple(rule_types().values())
+    entry = Annotated[Union[types], Field(discriminator="type")]  # noqa: UP007
+    return create_model("RuleSetFile", __base__=_Strict, version=(int, 1),
+                        name=(str | None, None), description=(str | None, None),
+                        applies_to=(Selector, Field(default_factory=Selector)),
+                        priority=(int, 0), rules=(list[entry], Field(default_factory=list)))
+
+
+def json_schema(kind: str = "rule-set") -> dict[str, Any]:
+    """JSON Schema of a ``rule-set``, ``stores`` or ``planogram`` file (for editors)."""
+    model: type[BaseModel] = {"rule-set": rule_set_model, "stores": lambda: StoresFile,
+                              "planogram": lambda: Planogram}[kind]()
+    schema = model.model_json_schema()
+    schema["title"] = {"rule-set": "ShelfAudit rule set", "stores": "ShelfAudit stores.yaml",
+                       "planogram": "ShelfAudit planogram"}[kind]
+    return schema

@@ -1,0 +1,214 @@
+"""Shelf structure from detections alone: shelf rows, shelf index per box, empty spans (gaps).
+
+Products stand on a shelf, so their bottoms line up; price tags hang from the shelf edge, so
+their tops line up just below it. :func:`infer_rows` clusters these y values (1-D, split where
+consecutive values are further apart than half a product height) and numbers the rows
+1 = top -> N = bottom. :func:`assign_shelves` returns new detections with a ``shelf`` per box;
+:func:`infer_gaps` finds empty spans on each row wider than ``k`` x the row's median product
+width. Pure functions; inputs are never changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import supervision as sv
+
+from pipeline import keys
+from pipeline.detections import field_values, make_detections
+
+
+@dataclass(frozen=True)
+class ShelfRow:
+    """One shelf: ``line`` is the y (px) products stand on; ``top`` the upper limit of its space."""
+
+    index: int
+    line: float
+    top: float
+    x0: float
+    x1: float
+    product_height: float
+    product_width: float
+    rail: float = 0.0  # depth (px) of the price-tag strip under the line
+
+    @property
+    def width(self) -> float:
+        return max(0.0, self.x1 - self.x0)
+
+
+def _median(values: list[float] | np.ndarray, default: float) -> float:
+    return float(np.median(values)) if len(values) else default
+
+
+def _clusters(values: list[tuple[float, int]], gap: float) -> list[list[tuple[float, int]]]:
+    """Split sorted (value, source) pairs wherever consecutive values are more than ``gap`` apart."""
+    groups: list[list[tuple[float, int]]] = []
+    for value in sorted(values):
+        if groups and value[0] - groups[-1][-1][0] <= gap:
+            groups[-1].append(value)
+        else:
+            groups.append([value])
+    return groups
+
+
+def infer_rows(detections: sv.Detections) -> list[ShelfRow]:
+    """Shelf rows from product bottoms and price-tag tops, numbered top -> bottom."""
+    kinds = field_values(detections, keys.KIND)
+    xyxy = detections.xyxy if len(detections) else np.zeros((0, 4))
+    product = (kinds == keys.PRODUCT) | (kinds == keys.GAP)
+    tag = kinds == keys.PRICE_TAG
+    heights = xyxy[kinds == keys.PRODUCT, 3] - xyxy[kinds == keys.PRODUCT, 1]
+    tag_heights = xyxy[tag, 3] - xyxy[tag, 1]
+    product_h = _median(heights, 2.0 * _median(tag_heights, 20.0))
+    points = [(float(y), 0) for y in xyxy[product, 3]] + [(float(y), 1) for y in xyxy[tag, 1]]
+    if not points:
+        return []
+    lines = [_line(group) for group in _clusters(points, 0.5 * product_h)]
+    rows: list[ShelfRow] = []
+    for number, line in enumerate(lines, start=1):
+        in_row = _members(xyxy, kinds, line, product_h)
+        row_heights = [xyxy[i, 3] - xyxy[i, 1] for i in in_row if kinds[i] == keys.PRODUCT]
+        row_widths = [xyxy[i, 2] - xyxy[i, 0] for i in in_row if kinds[i] == keys.PRODUCT]
+        tag_bottoms = [xyxy[i, 3] - line for i in in_row if kinds[i] == keys.PRICE_TAG]
+        height = _median(row_heights, product_h)
+        if number > 1:
+            top = lines[number - 2]
+        else:  # the top shelf's space: assume the pitch of the shelf below it
+            top = line - (lines[1] - line if len(lines) > 1 else 1.5 * height)
+        rows.append(ShelfRow(
+            index=number,
+            line=line,
+            top=max(0.0, top),
+            x0=float(min((xyxy[i, 0] for i in in_row), default=0.0)),
+            x1=float(max((xyxy[i, 2] for i in in_row), default=0.0)),
+            product_height=height,
+            product_width=_median(row_widths, _median(xyxy[product, 2] - xyxy[product, 0], 1.0)),
+            rail=_median(tag_bottoms, 0.2 * product_h),
+        ))
+    return rows
+
+
+def _line(group: list[tuple[float, int]]) -> float:
+    """A cluster's shelf line: the median product bottom, else the highest tag top."""
+    bottoms = [v for v, src in group if src == 0]
+    return _median(bottoms, 0.0) if bottoms else min(v for v, _ in group)
+
+
+def _members(xyxy: np.ndarray, kinds: np.ndarray, line: float, product_h: float) -> list[int]:
+    """Indices of products/gaps standing on ``line`` and tags hanging just under it."""
+    out = []
+    for i, kind in enumerate(kinds):
+        if kind in (keys.PRODUCT, keys.GAP):
+            near = abs(xyxy[i, 3] - line) <= 0.5 * product_h
+        else:
+            near = kind == keys.PRICE_TAG and -0.1 * product_h <= xyxy[i, 1] - line \
+                <= 0.5 * product_h
+        if near:
+            out.append(i)
+    return out
+
+
+def shelf_of_box(box: np.ndarray | list[float], kind: str, rows: list[ShelfRow]) -> int | None:
+    """The shelf a box belongs to.
+
+    Products and gaps: the row whose line is nearest their bottom. Price tags: the lowest row
+    whose line is at or above the tag's top (a tag hangs under its shelf's edge). Promo signs:
+    the row whose product space (``top`` to ``line``) holds their centre — a sign in the
+    headroom above a block belongs to that block's shelf; one hanging in the price-tag strip
+    under a shelf edge belongs to that shelf.
+    """
+    if not rows:
+        return None
+    x1, y1, x2, y2 = (float(v) for v in box)
+    if kind in (keys.PRODUCT, keys.GAP):
+        return min(rows, key=lambda r: abs(r.line - y2)).index
+    slack = 0.1 * rows[0].product_height
+    if kind == keys.PROMO:
+        cy = (y1 + y2) / 2
+        for row in rows:
+            if row.line - slack <= y1 <= row.line + row.rail:
+                return row.index
+        for row in rows:
+            if row.top <= cy <= row.line:
+                return row.index
+        return min(rows, key=lambda r: abs(r.line - cy)).index
+    above = [r for r in rows if r.line <= y1 + slack]
+    return above[-1].index if above else rows[0].index
+
+
+def assign_shelves(
+    detections: sv.Detections, rows: list[ShelfRow], trust_input: bool = False
+) -> sv.Detections:
+    """A copy of ``detections`` with a ``shelf`` index (1 = top) for every box.
+
+    Args:
+        trust_input: keep a ``shelf`` value already present on a box (ground truth).
+    """
+    out = detections[np.arange(len(detections))] if len(detections) else detections
+    if not len(detections):
+        return out
+    kinds = field_values(detections, keys.KIND)
+    given = field_values(detections, keys.SHELF)
+    shelves = []
+    for i in range(len(detections)):
+        if trust_input and given[i] is not None:
+            shelves.append(int(given[i]))
+        else:
+            shelves.append(shelf_of_box(detections.xyxy[i], str(kinds[i]), rows))
+    out.data[keys.SHELF] = np.array(shelves, dtype=object)
+    return out
+
+
+def infer_gaps(
+    detections: sv.Detections,
+    rows: list[ShelfRow],
+    k: float = 0.8,
+    extents: dict[int, tuple[float, float]] | None = None,
+    cuts: dict[int, list[float]] | None = None,
+) -> sv.Detections:
+    """Empty spans on each shelf, as ``gap`` detections.
+
+    A span between two products counts when it is wider than ``k`` x the narrower neighbour
+    (a missing can between cans is found even on a shelf of wide bags); a span at a shelf end
+    against its one neighbour.
+
+    Args:
+        detections: boxes with a ``shelf`` index (see :func:`assign_shelves`).
+        rows: the shelf rows.
+        k: how many product widths an empty span must exceed to count as a gap.
+        extents: per shelf, the x-range (px) the shelf is used over (e.g. the planogram's
+            blocks); defaults to the row's own extent from products and tags.
+        cuts: per shelf, x positions (px) where one planned block ends and the next begins;
+            an empty span across a cut is two gaps (two SKUs out of stock).
+    """
+    kinds = field_values(detections, keys.KIND)
+    shelves = field_values(detections, keys.SHELF)
+    boxes, shelf_ids = [], []
+    for row in rows:
+        x0, x1 = (extents or {}).get(row.index, (row.x0, row.x1))
+        x0, x1 = min(x0, row.x0), max(x1, row.x1)
+        spans = sorted(
+            (float(detections.xyxy[i, 0]), float(detections.xyxy[i, 2]))
+            for i in range(len(detections))
+            if kinds[i] == keys.PRODUCT and shelves[i] == row.index
+        )
+        if not spans:
+            if x1 - x0 > k * row.product_width:
+                boxes.append([x0, row.line - row.product_height, x1, row.line])
+                shelf_ids.append(row.index)
+            continue
+        cursor, left_w = x0, None
+        for start, end in [*spans, (x1, x1)]:
+            right_w = end - start if end > start else None
+            widths = [w for w in (left_w, right_w) if w]
+            if widths and start - cursor > k * min(widths):
+                inner = [c for c in (cuts or {}).get(row.index, []) if cursor < c < start]
+                edges = [cursor, *inner, start]
+                for a, b in zip(edges, edges[1:], strict=False):
+                    if b - a > k * min(widths):
+                        boxes.append([a, row.line - row.product_height, b, row.line])
+                        shelf_ids.append(row.index)
+            if end > cursor:
+                cursor, left_w = end, end - start
+    return make_detections(boxes, kind=keys.GAP, shelf=shelf_ids)

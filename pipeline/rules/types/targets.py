@@ -1,0 +1,72 @@
+"""Shared parameter group: which products a rule is about (one SKU, a brand or a category)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field, model_validator
+
+from pipeline.catalog import Catalog
+from pipeline.rules.registry import Rule
+from pipeline.rules.scene import Item
+
+
+class TargetRule(Rule):
+    """A rule about one SKU, one brand or one category (or all products where allowed)."""
+
+    sku: str | None = Field(default=None, description="a SKU id from the catalog")
+    brand: str | None = Field(default=None, description="a brand id from the catalog")
+    category: str | None = Field(default=None, description="a category id from the catalog")
+
+    needs_target: ClassVar[bool] = True
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TargetRule:
+        given = [n for n in ("sku", "brand", "category") if getattr(self, n)]
+        if len(given) > 1:
+            raise ValueError(f"give only one of sku, brand, category (got {', '.join(given)})")
+        if not given and self.needs_target:
+            raise ValueError("say which products: give sku, brand or category")
+        return self
+
+    def matches(self, item: Item) -> bool:
+        if self.sku:
+            return item.sku == self.sku
+        if self.brand:
+            return item.brand == self.brand
+        if self.category:
+            return item.category == self.category
+        return True
+
+    def target_name(self, catalog: Catalog) -> str:
+        """The target in plain words (catalog names where known)."""
+        if self.sku:
+            return sku_name(catalog, self.sku)
+        if self.brand:
+            brand = catalog.brand_by_id.get(self.brand)
+            return brand.name if brand else self.brand
+        if self.category:
+            cat = catalog.category_by_id.get(self.category)
+            return cat.name if cat else self.category
+        return "products"
+
+
+def sku_name(catalog: Catalog, sku: str | None) -> str:
+    product = catalog.by_id.get(sku or "")
+    return product.name.en if product else (sku or "an unrecognised product")
+
+
+def brand_name(catalog: Catalog, brand: str | None) -> str:
+    known = catalog.brand_by_id.get(brand or "")
+    return known.name if known else (brand or "an unknown brand")
+
+
+def brand_category(catalog: Catalog, brand: str | None) -> str | None:
+    """A brand's category (its own field, else that of its first SKU)."""
+    known = catalog.brand_by_id.get(brand or "")
+    if known is None:
+        return None
+    if known.category:
+        return known.category
+    skus = catalog.skus_of_brand(known.id)
+    return skus[0].category if skus else None
