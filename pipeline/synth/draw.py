@@ -277,15 +277,17 @@ def price_tag(w: int, h: int, price_text: str, name: str, yellow: bool) -> Image
     paper = (255, 226, 60) if yellow else (250, 250, 246)
     img = Image.new("RGB", (max(8, w), max(6, h)), paper)
     d = ImageDraw.Draw(img)
-    stripe = max(1, int(h * 0.2))
+    stripe = max(1, int(h * 0.1))
     d.rectangle((0, 0, w, stripe), fill=(200, 30, 40) if not yellow else (30, 60, 160))
-    name_h = max(4, int(h * 0.2))
+    name_h = max(3, int(h * 0.17))
     f_name = fit_font(name, w * 0.92, name_h)
-    d.text((w * 0.05, stripe + 1), name, fill=(60, 60, 60), font=f_name)
-    price_box = (w * 0.04, stripe + name_h + 1, w * 0.96, h - max(1, h * 0.04))
-    f_price = fit_font(price_text, (price_box[2] - price_box[0]),
-                       (price_box[3] - price_box[1]) * 1.05)
-    text_centered(d, price_box, price_text, (10, 10, 10), f_price)
+    d.text((w * 0.05, stripe + 1), name, fill=(70, 70, 70), font=f_name)
+    price_box = (w * 0.03, stripe + name_h + 1, w * 0.97, h - max(1, h * 0.03))
+    f_price = fit_font(price_text, (price_box[2] - price_box[0]) * 0.94,
+                       (price_box[3] - price_box[1]) * 1.12)
+    d.text(((price_box[0] + price_box[2]) / 2, (price_box[1] + price_box[3]) / 2), price_text,
+           fill=(10, 10, 10), font=f_price, anchor="mm",
+           stroke_width=max(0, f_price.size // 16), stroke_fill=(10, 10, 10))
     d.rectangle((0, 0, w - 1, h - 1), outline=(150, 150, 140))
     return img
 

@@ -43,7 +43,7 @@ def is_val(index: int, val_fraction: float) -> bool:
     """Deterministic, evenly spread validation split (exactly ``val_fraction`` over a run)."""
     if val_fraction <= 0:
         return False
-    return int((index + 1) * val_fraction) > int(index * val_fraction)
+    return int((index + 1) * val_fraction + 0.5) > int(index * val_fraction + 0.5)
 
 
 def _dump(path: Path, doc: Any) -> None:

@@ -154,11 +154,18 @@ class _BlockStocker:
         self.stock.things.append(_product(self.plan, box, self.plan.sku, look, lying=True))
         self.fault("lying", box, self.plan.sku.id)
 
+    def placed(self, slot: int, size: Size | None = None) -> Box:
+        """A product's box in ``slot``, nudged sideways a little (never out of its slot)."""
+        x0, y0, x1, y1 = self.plan.product_box(slot, size)
+        room = max(0.0, (self.plan.slots[slot][1] - self.plan.slots[slot][0]) - (x1 - x0)) / 2
+        dx = float(self.rng.uniform(-0.8, 0.8)) * room
+        return (x0 + dx, y0, x1 + dx, y1)
+
     def swap(self, kind: str, sku: Sku | None, look: Look, size: Size, **extra: Any) -> None:
         run = self.take_run(1)
         if run is None:
             return
-        box = self.plan.product_box(run[0], size)
+        box = self.placed(run[0], size)
         self.stock.things.append(_product(self.plan, box, sku, look))
         self.fault(kind, box, sku.id if sku else keys.UNKNOWN, **extra)
 
@@ -196,7 +203,7 @@ class _BlockStocker:
                 getattr(self, kind)()
         look = look_of(self.plan.sku, self.catalog)
         for slot in self.free:
-            box = self.plan.product_box(slot)
+            box = self.placed(slot)
             self.stock.things.append(_product(self.plan, box, self.plan.sku, look))
 
 
@@ -211,7 +218,7 @@ def _tag_and_promo(plan: BlockPlan, catalog: Catalog, rng: np.random.Generator,
         price = sku.price
         if rng.random() < rates.wrong_price:
             factor = float(rng.choice([0.8, 0.9, 1.1, 1.2, 1.25, 1.5]))
-            price = round(max(0.1, sku.price * factor), 1) or sku.price + 1
+            price = round(max(0.1, sku.price * factor), 1)
             if abs(price - sku.price) < 0.005:
                 price = round(sku.price + 1.0, 2)
             stock.faults.append({"type": "wrong_price", "shelf": shelf,

@@ -25,7 +25,9 @@ from pipeline.synth.planograms import (
 
 HEADER_CM = 9.0
 BASE_CM = 12.0
-TAG_W_CM = 10.5
+TAG_W_CM = 12.0
+MIN_LIP_FRACTION = 0.026  # the price rail is at least this part of the photo width
+MIN_LIP_PX = 21.0
 PROMO_H_CM = 6.8
 Box = tuple[float, float, float, float]
 
@@ -85,7 +87,7 @@ def fit_in_slot(size: Size, row: Row, slot_w: float) -> tuple[int, int]:
     """Pixel width and height of a product in a slot (shrunk to fit, never stretched)."""
     w, h = size.width * row.ppcm, size.height * row.ppcm
     k = min(1.0, slot_w / max(w, 1e-6), (row.clearance - 2) / max(h, 1e-6))
-    return max(4, int(round(w * k))), max(6, int(round(h * k)))
+    return max(4, int(w * k)), max(6, int(h * k))
 
 
 def _row_ppcm(blocks: list[Block], catalog: Catalog, width: int) -> float:
@@ -118,10 +120,10 @@ def _plan_block(row: Row, block: Block, sku: Sku, zone: Zone | None, position: i
     x0, x1 = block.x[0] * width, block.x[1] * width
     step = (x1 - x0) / block.facings
     slots = [(x0 + i * step, x0 + (i + 1) * step) for i in range(block.facings)]
-    tag_w = min(TAG_W_CM * row.ppcm, (x1 - x0) * 0.92)
-    tag_h = (row.lip_bottom - row.board) * 0.8
+    tag_h = (row.lip_bottom - row.board) * 0.86
+    tag_w = min(max(TAG_W_CM * row.ppcm, tag_h * 2.3), (x1 - x0) * 0.94)
     cx = (x0 + x1) / 2
-    ty = row.board + (row.lip_bottom - row.board) * 0.12
+    ty = row.board + (row.lip_bottom - row.board) * 0.08
     tag_box = (cx - tag_w / 2, ty, cx + tag_w / 2, ty + tag_h)
     promo_box = None
     if block.promo:
@@ -152,7 +154,9 @@ def plan_layout(catalog: Catalog, planogram: Planogram, width: int) -> Layout:
         xs = [b.x for b in shelf.blocks] or [(0.05, 0.95)]
         left = min(x[0] for x in xs) * width
         right = max(x[1] for x in xs) * width
-        rows.append(Row(shelf=shelf.index, top=y, board=y + pitch - LIP_CM * ppcm,
+        lip = max(LIP_CM * ppcm, MIN_LIP_FRACTION * width, MIN_LIP_PX)  # tags stay legible
+        pitch += lip - LIP_CM * ppcm
+        rows.append(Row(shelf=shelf.index, top=y, board=y + pitch - lip,
                         lip_bottom=y + pitch, left=left, right=right, ppcm=ppcm))
         y += pitch
     height = int(round((y or 0) + BASE_CM * rows[-1].ppcm))
@@ -163,7 +167,7 @@ def plan_layout(catalog: Catalog, planogram: Planogram, width: int) -> Layout:
             sku = catalog.by_id[block.sku]
             layout.plans.append(_plan_block(row, block, sku, _zone_of(zones, shelf.index, block,
                                                                        sku.brand), position, width))
-    layout.categories = sorted({p.sku.category for p in layout.plans})
+    layout.categories = list(dict.fromkeys(p.sku.category for p in layout.plans))
     return layout
 
 

@@ -21,7 +21,7 @@ from pipeline.planogram import Block, Planogram, Shelf, Zone
 FACING_SPACING = 1.05
 # Headroom above the tallest product and the price-rail (shelf lip) height, in centimetres.
 HEADROOM_CM = 9.0
-LIP_CM = 5.5
+LIP_CM = 7.0
 # Part of the photo width a shelf spans at the bottom row (the rest is uprights and margin).
 CONTENT_FRACTION = 0.94
 PROMO_TEXTS: tuple[str, ...] = (

@@ -40,23 +40,25 @@ class Scene:
 
 
 def _backdrop(layout: Layout, rng: np.random.Generator) -> Image.Image:
-    """Back panel (pegboard) with a shadow under every shelf, darker beyond the bay."""
+    """Back panel (pegboard) with a shadow under every shelf."""
     w, h = layout.width, layout.height
     base = np.array(rng.uniform(178, 222, 3), dtype=np.float32)
-    base = base * 0 + base.mean() + (base - base.mean()) * 0.25
+    base = base.mean() + (base - base.mean()) * 0.25
     shade = np.ones(h, dtype=np.float32)
     for row in layout.rows:
         top, bottom = int(row.top), int(row.board)
         if bottom > top:
             t = np.linspace(0.0, 1.0, bottom - top, dtype=np.float32)
             shade[top:bottom] = 0.62 + 0.38 * np.minimum(1.0, t * 3.0)
-    arr = np.broadcast_to(base, (h, w, 3)) * shade[:, None, None]
+    column = (shade[:, None] * base[None, :]).astype(np.uint8)  # H x 3
+    arr = np.repeat(column[:, None, :], w, axis=1)
     pitch = max(4, int(round(2.5 * layout.rows[-1].ppcm)))
     dot = max(1, pitch // 6)
-    ys = (np.arange(h) % pitch) < dot
-    xs = (np.arange(w) % pitch) < dot
-    arr = np.where((ys[:, None] & xs[None, :])[..., None], arr * 0.55, arr)
-    return Image.fromarray(arr.astype(np.uint8), "RGB")
+    rows = np.flatnonzero((np.arange(h) % pitch) < dot)
+    cols = np.flatnonzero((np.arange(w) % pitch) < dot)
+    holes = np.ix_(rows, cols)
+    arr[holes] = (arr[holes] * 0.55).astype(np.uint8)
+    return Image.fromarray(arr, "RGB")
 
 
 def _uprights(img: Image.Image, layout: Layout) -> None:
@@ -124,6 +126,28 @@ def _draw_thing(img: Image.Image, thing: Thing) -> None:
         img.paste(sign, (int(round(x0)), int(round(y0))), sign)
 
 
+def _shadows(img: Image.Image, stock: Stock) -> None:
+    """Soft shadows: each product on the back panel (light from the upper left), feet on the
+    board, and promo signs on the panel with their hanger."""
+    mask = Image.new("L", img.size, 0)
+    d = ImageDraw.Draw(mask)
+    hangers = ImageDraw.Draw(img)
+    for thing in stock.things:
+        x0, y0, x1, y1 = thing.box
+        if thing.kind == keys.PRODUCT:
+            off = max(1.0, (x1 - x0) * 0.12)
+            d.rounded_rectangle((x0 + off, y0 + off * 0.6, x1 + off, y1 - 1),
+                                radius=max(1, int(off)), fill=46)
+            d.ellipse((x0 - off * 0.3, y1 - off * 0.6, x1 + off * 0.5, y1 + off * 0.25), fill=80)
+        elif thing.kind == keys.PROMO:
+            off = max(1.0, (y1 - y0) * 0.08)
+            d.rectangle((x0 + off, y0 + off, x1 + off, y1 + off), fill=40)
+            cx = (x0 + x1) / 2
+            hangers.line((cx, y0 - (y1 - y0) * 0.25, cx, y0), fill=(200, 200, 205),
+                         width=max(1, int(off)))
+    img.paste((0, 0, 0), (0, 0), mask)
+
+
 def compose(layout: Layout, stock: Stock, rng: np.random.Generator) -> Image.Image:
     """The clean (pre-camera) picture of the stocked shelves."""
     img = _backdrop(layout, rng)
@@ -132,6 +156,7 @@ def compose(layout: Layout, stock: Stock, rng: np.random.Generator) -> Image.Ima
     rail = tuple(int(v) for v in rng.choice([[232, 232, 228], [205, 210, 215], [240, 236, 220]]))
     for row in layout.rows:
         _shelf_board(d, row, rail)
+    _shadows(img, stock)
     for thing in stock.things:
         if thing.kind == keys.PRODUCT:
             _draw_thing(img, thing)
