@@ -1,9 +1,222 @@
-"""CLI commands: ops (filled in by its issue)."""
+"""CLI commands of the operation: ``run-once``, ``scheduler``, ``report``, ``demo``, ``serve``,
+``bigdb``. Every command upgrades the database schema to the newest version first.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import typer
+
+FORMATS = ("csv", "xlsx", "pdf")
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the shelfaudit app."""
+    app.command("run-once")(run_once)
+    app.command("scheduler")(scheduler)
+    app.command("report")(report)
+    app.command("demo")(demo)
+    app.command("serve")(serve)
+    app.command("bigdb")(bigdb)
+
+
+def _upgrade(url: str | None = None) -> None:
+    from pipeline.store import db
+
+    db.upgrade(url)
+
+
+def run_once(
+    store: list[str] = typer.Option(None, "--store", "-s",
+                                    help="Only this store (repeatable; default: every store)."),
+    inspector: str | None = typer.Option(
+        None, "--inspector", help="models (default), truth or fake[:SECONDS] (tests); "
+        "or set SHELFAUDIT_INSPECTOR."),
+    batch: int = typer.Option(16, "--batch", min=1, help="Photos per inspection batch."),
+    max_attempts: int = typer.Option(3, "--max-attempts", min=1,
+                                     help="Tries before a failing photo is parked in failed/."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """Inspect the photos waiting in the inbox now (the scheduled job, run by hand).
+
+    Photos are read from $SHELFAUDIT_HOME/inbox/<store>/<camera>/, inspected, judged against
+    the rules and recorded; originals then move to archive/<store>/<camera>/<date>/. A store
+    that another run is already inspecting is skipped, saying who holds it. Exit code 1 when a
+    store's run failed or a photo was given up on.
+    """
+    from pipeline.store.inspectors import shared_inspector
+    from pipeline.store.jobs import RunOptions, stray_inbox_notes
+    from pipeline.store.jobs import run_once as run
+    from pipeline.store.sites import load_sites
+
+    _upgrade()
+    sites = load_sites()
+    notes = sites.problems + stray_inbox_notes(sites.stores)
+    options = RunOptions(inspector=shared_inspector(inspector) if inspector else None,
+                         batch_size=batch, max_attempts=max_attempts)
+    results = run(sites.stores, store or None, options)
+    bad = any(r.status == "error" or r.counts.get("failed") for r in results)
+    if as_json:
+        typer.echo(json.dumps({"results": [r.to_dict() for r in results], "notes": notes},
+                              ensure_ascii=False))
+    else:
+        for note in notes:
+            typer.echo(f"note: {note}", err=True)
+        for r in results:
+            typer.echo(f"{r.store}: {r.status} — {r.message}")
+            for note in r.notes:
+                typer.echo(f"  {note}")
+    if bad:
+        raise typer.Exit(1)
+
+
+def scheduler() -> None:
+    """Run the scheduler until SIGTERM or Ctrl-C: per-store inspections on the schedule in
+    stores.yaml and the weekly reports on Monday 06:00 store time.
+
+    Jobs live in the database (APScheduler SQLAlchemy job store): missed runs are coalesced
+    into one, runs more than an hour late are skipped and recorded, and each job runs at most
+    once at a time. Every run leaves a row in job_runs.
+    """
+    from pipeline.store.scheduler import run_scheduler
+
+    run_scheduler()
+    typer.echo("scheduler stopped")
+
+
+def report(
+    store: str = typer.Option(..., "--store", "-s", help="Store id."),
+    week: str | None = typer.Option(None, "--week", "-w",
+                                    help="ISO week, e.g. 2026-W46 (default: last week)."),
+    fmt: list[str] = typer.Option(None, "--format", "-f",
+                                  help="csv, xlsx or pdf (repeatable; default: all three)."),
+    out: Path | None = typer.Option(None, "--out", "-o",
+                                    help="Output file (one format) or folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report document as JSON."),
+) -> None:
+    """Build a store's weekly report, store it and export it (CSV, Excel, PDF)."""
+    from pipeline.errors import ShelfAuditError
+    from pipeline.store import reports
+    from pipeline.store.calendar import last_complete_week
+
+    _upgrade()
+    formats = list(dict.fromkeys(fmt or FORMATS))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ShelfAuditError(f"unknown format {unknown[0]!r} (use csv, xlsx or pdf)")
+    week = week or last_complete_week()
+    doc = reports.build_report(store, week)
+    files = {}
+    for f in formats:
+        target = out
+        if out is not None and (len(formats) > 1 or out.is_dir()):
+            target = out / f"report-{store}-{week}.{f}"
+        files[f] = str(reports.export_report(doc, f, target))
+    reports.save_report(doc, files)
+    if as_json:
+        typer.echo(json.dumps({**doc, "files": files}, ensure_ascii=False, default=str))
+        return
+    k = doc["kpis"]
+    typer.echo(f"{store} {week}: {doc['inspections']} inspections, compliance "
+               f"{k['compliance']}, OSA {k['osa']}, {doc['violations']['total']} violations")
+    for f, path in files.items():
+        typer.echo(f"  {f}: {path}")
+
+
+def demo(
+    weeks: int = typer.Option(8, "--weeks", min=1, max=52, help="Weeks of history."),
+    force: bool = typer.Option(False, "--force", help="Replace existing inspection history."),
+    inspector: str = typer.Option(
+        "models", "--inspector",
+        help="models (the real pipeline, default) or truth (ground truth stands in for the "
+        "detections; fast, labelled 'truth')."),
+    width: int = typer.Option(1024, "--width", min=640, max=2000, help="Photo width (px)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+) -> None:
+    """Build demo history: every store × camera in stores.yaml, a synthetic photo per day for
+    WEEKS weeks (back-dated, nightly 02:00), through the real pipeline, then weekly reports.
+
+    Shelves drift as real ones do: faults build up during the week and clear after the Monday
+    shelf reset; one store is clearly worse than the others.
+    """
+    from pipeline.store.demo import DemoOptions, build_demo
+
+    _upgrade()
+    summary = build_demo(DemoOptions(weeks=weeks, force=force, inspector=inspector,
+                                     width=width, progress=not as_json))
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    typer.echo(f"demo: {summary['photos']} photos, {summary['inspections']} inspections, "
+               f"{summary['reports']} reports in {summary['seconds']:.0f}s "
+               f"(render {summary['render_s']:.0f}s, pipeline {summary['pipeline_s']:.0f}s, "
+               f"reports {summary['reports_s']:.0f}s; inspector={summary['inspector']})")
+
+
+def serve(
+    port: int = typer.Option(8501, "--port", help="Dashboard port."),
+    no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Dashboard only."),
+    no_demo: bool = typer.Option(False, "--no-demo", help="Never seed demo history."),
+) -> None:
+    """What `make run` starts: upgrade the database, seed the demo history if there are no
+    inspections yet, start the scheduler in a child process, then the Streamlit dashboard.
+    """
+    import subprocess
+
+    from sqlalchemy import func, select
+
+    from pipeline.settings import REPO_ROOT
+    from pipeline.store import db, tables
+
+    _upgrade()
+    with db.session_scope() as session:
+        empty = not session.scalar(select(func.count()).select_from(tables.Inspection))
+    if empty and not no_demo:
+        typer.echo("the database has no inspections yet: building the demo history first")
+        demo(weeks=8, force=False, inspector="models", width=1024, as_json=False)
+    child = None
+    if not no_scheduler:
+        child = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "scheduler"])
+    try:
+        code = subprocess.call([sys.executable, "-m", "streamlit", "run",
+                                str(REPO_ROOT / "streamlit_app.py"), "--server.port", str(port),
+                                "--server.headless", "true"], cwd=REPO_ROOT)
+    except KeyboardInterrupt:
+        code = 0
+    finally:
+        if child is not None and child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    raise typer.Exit(code)
+
+
+def bigdb(
+    stores: int = typer.Option(200, "--stores", min=1, help="Number of stores."),
+    cameras: int = typer.Option(10, "--cameras", min=1, help="Cameras per store."),
+    weeks: int = typer.Option(52, "--weeks", min=1, help="Weeks of daily inspections."),
+    url: str | None = typer.Option(None, "--url",
+                                   help="Database URL (default: DATABASE_URL / the home's)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+) -> None:
+    """Write a large synthetic inspection history straight into a database (no photos), for
+    dashboard speed tests: STORES × CAMERAS × WEEKS × 7 inspections with violations and
+    weekly report rows.
+    """
+    from pipeline.store.bigdb import BigDbOptions, build_bigdb
+
+    _upgrade(url)
+    summary = build_bigdb(BigDbOptions(stores=stores, cameras=cameras, weeks=weeks, seed=seed,
+                                       url=url, progress=not as_json))
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    typer.echo(f"bigdb: {summary['inspections']} inspections, {summary['violations']} "
+               f"violations, {summary['reports']} reports in {summary['seconds']:.1f}s "
+               f"({summary['rows_per_s']:.0f} rows/s) -> {summary['url']}")

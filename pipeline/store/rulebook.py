@@ -67,7 +67,7 @@ class RuleBook:
     def __init__(self, store: StoreSpec, rule_sets: list[Any], texts: list[RuleText],
                  catalog: Catalog, problems: list[str]) -> None:
         self.store = store
-        self.rule_sets = sorted(rule_sets, key=lambda s: (s.priority, Path(s.path).name))
+        self.rule_sets = rule_sets
         self.catalog = catalog
         self.problems = problems
         self.hash = combined_hash(texts)
@@ -75,14 +75,10 @@ class RuleBook:
         self._per_camera: dict[str, list[Any]] = {}
 
     def rules_for(self, camera: str) -> list[Any]:
+        from pipeline.rules.config import merge_rules
+
         if camera not in self._per_camera:
-            merged: dict[str, Any] = {}
-            for rule_set in self.rule_sets:
-                if rule_set.applies_to.matches(self.store.id, camera):
-                    for rule in rule_set.rules:
-                        merged.pop(rule.id, None)
-                        merged[rule.id] = rule
-            self._per_camera[camera] = [r for r in merged.values() if r.enabled]
+            self._per_camera[camera] = merge_rules(self.rule_sets, self.store.id, camera)
         return self._per_camera[camera]
 
     def evaluate(self, detections: PhotoDetections, camera: str) -> dict[str, Any]:

@@ -1,0 +1,194 @@
+"""``shelfaudit demo``: weeks of believable history through the real pipeline.
+
+For every store and camera in ``stores.yaml`` the demo renders one synthetic photo per day at
+02:00 store time (the camera's own planogram, so the same shelf every day), drops it into the
+inbox with the capture time in its file name, and runs the normal inspection job over the inbox
+(real inspector and real rules by default), then builds each store's weekly reports.
+
+Drift: fault rates are low right after the Monday shelf reset and build up day by day until
+Sunday; the last store in ``stores.yaml`` is clearly worse, the first one the best.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, func, select
+
+from pipeline.errors import ShelfAuditError
+from pipeline.settings import get_settings
+from pipeline.store import tables
+from pipeline.store.calendar import iso_week
+from pipeline.store.db import session_scope
+from pipeline.store.sites import StoreSpec
+
+DEMO_HOUR = 2
+STORE_FACTORS = (0.45, 0.9, 2.2)  # best ... clearly worst (last store)
+DAY_FACTORS = (0.3, 0.55, 0.8, 1.05, 1.3, 1.6, 1.9)  # Monday reset -> Sunday
+
+
+@dataclass
+class DemoOptions:
+    weeks: int = 8
+    force: bool = False
+    inspector: str = "models"
+    width: int = 1024
+    seed: int = 2026
+    progress: bool = True
+    stores: Sequence[StoreSpec] | None = None  # default: stores.yaml
+    today: date | None = None  # default: today (UTC)
+
+
+def demo_days(weeks: int, today: date) -> list[date]:
+    """The last ``weeks`` complete ISO weeks before ``today`` (Monday .. Sunday)."""
+    this_monday = today - timedelta(days=today.weekday())
+    first = this_monday - timedelta(weeks=weeks)
+    return [first + timedelta(days=i) for i in range(weeks * 7)]
+
+
+def store_factor(index: int, count: int) -> float:
+    if count <= 1:
+        return STORE_FACTORS[1]
+    if index == count - 1:
+        return STORE_FACTORS[-1]
+    return STORE_FACTORS[0] if index == 0 else STORE_FACTORS[1]
+
+
+def drift_factor(store_index: int, store_count: int, day: date, rng: np.random.Generator) -> float:
+    """How messy the shelf is that day: store level x day of week x a little noise."""
+    noise = float(rng.uniform(0.85, 1.15))
+    return store_factor(store_index, store_count) * DAY_FACTORS[day.weekday()] * noise
+
+
+def _prepare(options: DemoOptions, stores: Sequence[StoreSpec]) -> None:
+    with session_scope() as session:
+        existing = session.scalar(select(func.count()).select_from(tables.Inspection))
+        if existing and not options.force:
+            raise ShelfAuditError(f"the database already has {existing} inspections; "
+                                  f"use --force to replace them with the demo history")
+        if options.force:
+            for model in (tables.Violation, tables.InspectionDetections, tables.Inspection,
+                          tables.Photo, tables.Report, tables.JobRun, tables.Lease):
+                session.execute(delete(model))
+    if options.force:
+        home = get_settings().home_dir
+        for sub in ("inbox", "archive", "quarantine", "failed", "reports"):
+            for store in stores:
+                shutil.rmtree(home / sub / store.id, ignore_errors=True)
+
+
+def _camera_planograms(stores: Sequence[StoreSpec], catalog: Any, seed: int) -> dict:
+    from pipeline.synth import make_planogram
+
+    plans = {}
+    for s_i, store in enumerate(stores):
+        for c_i, cam in enumerate(store.cameras.values()):
+            plan = cam.planogram
+            if plan is None:
+                plan = make_planogram(catalog, np.random.default_rng(seed + 97 * s_i + c_i))
+            plans[(store.id, cam.id)] = plan
+    return plans
+
+
+def render_history(options: DemoOptions, stores: Sequence[StoreSpec], truth: Any) -> int:
+    """Render every camera's daily photo into the inbox; returns the number of photos."""
+    from pipeline.catalog import load_catalog
+    from pipeline.imaging import content_hash
+    from pipeline.synth import FaultRates, render_scene
+
+    catalog = load_catalog(get_settings().rules_dir / "catalog.yaml")
+    plans = _camera_planograms(stores, catalog, options.seed)
+    days = demo_days(options.weeks, options.today or tables.utcnow().date())
+    inbox = get_settings().subdir("inbox")
+    jobs = [(s_i, store, cam, day) for s_i, store in enumerate(stores)
+            for cam in store.cameras.values() for day in days]
+    bar = _bar(len(jobs), "render", options.progress)
+    for n, (s_i, store, cam, day) in enumerate(jobs):
+        seed = options.seed * 1_000_003 + n
+        rng = np.random.default_rng(seed)
+        rates = FaultRates().scaled(drift_factor(s_i, len(stores), day, rng))
+        scene = render_scene(catalog, seed, width=options.width,
+                             planogram=plans[(store.id, cam.id)], fault_rates=rates)
+        stamp = datetime(day.year, day.month, day.day, DEMO_HOUR)  # store-local time
+        buffer = io.BytesIO()
+        scene.image.save(buffer, "JPEG", quality=scene.jpeg_quality)
+        data = buffer.getvalue()
+        folder = inbox / store.id / cam.id
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{cam.id}_{stamp:%Y%m%dT%H%M%S}.jpg").write_bytes(data)
+        if truth is not None:
+            truth.register(content_hash(data), scene.truth)
+        bar.update(1)
+    bar.close()
+    return len(jobs)
+
+
+def _bar(total: int, label: str, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, unit="photo", disable=not enabled, leave=True)
+
+
+def _make_inspector(name: str) -> Any:
+    from pipeline.store.inspectors import TruthInspector, shared_inspector
+
+    if name == "truth":
+        return TruthInspector()
+    if name != "models":
+        raise ShelfAuditError(f"demo inspector must be 'models' or 'truth', not {name!r}")
+    try:
+        return shared_inspector("models")
+    except ShelfAuditError as exc:
+        raise ShelfAuditError(f"{exc} — or run `shelfaudit demo --inspector truth` to use the "
+                              f"synthetic ground truth instead of models") from None
+
+
+def build_demo(options: DemoOptions) -> dict[str, Any]:
+    """Render, inspect and report the demo history; returns a summary with timings."""
+    from pipeline.store.jobs import RunOptions, run_once
+    from pipeline.store.reports import make_report
+    from pipeline.store.sites import load_sites
+
+    start = time.perf_counter()
+    stores = list(options.stores or load_sites().stores)
+    if not stores:
+        raise ShelfAuditError("stores.yaml lists no stores; nothing to build a demo for")
+    _prepare(options, stores)
+    inspector = _make_inspector(options.inspector)
+    truth = inspector if options.inspector == "truth" else None
+    photos = render_history(options, stores, truth)
+    rendered = time.perf_counter()
+    bar = _bar(photos, "inspect", options.progress)
+    results = run_once(stores, None, RunOptions(inspector=inspector, trigger="demo",
+                                                progress=bar.update))
+    bar.close()
+    inspected = time.perf_counter()
+    weeks = sorted({iso_week(d) for d in demo_days(options.weeks, options.today
+                                                   or tables.utcnow().date())})
+    bar = _bar(len(weeks) * len(stores), "reports", options.progress)
+    reports = 0
+    for store in stores:
+        for week in weeks:
+            make_report(store.id, week)
+            reports += 1
+            bar.update(1)
+    bar.close()
+    done = time.perf_counter()
+    return {
+        "stores": len(stores), "cameras": sum(len(s.cameras) for s in stores),
+        "weeks": options.weeks, "photos": photos,
+        "inspections": sum(r.counts.get("inspected", 0) for r in results),
+        "failed": sum(r.counts.get("failed", 0) + r.counts.get("retry", 0) for r in results),
+        "reports": reports, "inspector": options.inspector, "width": options.width,
+        "seconds": round(done - start, 1), "render_s": round(rendered - start, 1),
+        "pipeline_s": round(inspected - rendered, 1), "reports_s": round(done - inspected, 1),
+        "archive": str(Path(get_settings().home_dir) / "archive"),
+    }
