@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import pipeline.access.tables  # noqa: F401 - registers the access tables on Base
 from pipeline.store.tables import Base
 
 config = context.config
