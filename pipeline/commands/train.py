@@ -36,13 +36,16 @@ def detector(
         None, "--workdir", help="Scratch folder for the dataset and run (default: a temp dir)."
     ),
     device: str = typer.Option("cpu", "--device", help="Training device (cpu, cuda:0, ...)."),
+    arg: list[str] = typer.Option(
+        [], "--arg", help="More ultralytics train() arguments as KEY=VALUE (repeatable)."
+    ),
 ) -> None:
     """Train the YOLO detector from ``yolo11n.yaml`` (no pretrained weights)."""
-    from pipeline.vision.train_detector import DetectorTraining, train_detector
+    from pipeline.vision.train_detector import DetectorTraining, parse_extra, train_detector
 
     job = DetectorTraining(
         data=data, scenes=scenes, seed=seed, width=width, epochs=epochs, imgsz=imgsz,
-        batch=batch, out=out, workdir=workdir, device=device,
+        batch=batch, out=out, workdir=workdir, device=device, extra=parse_extra(arg),
     )
     result = train_detector(job)
     typer.echo(f"wrote {result.weights} ({result.weights.stat().st_size / 1e6:.1f} MB) "

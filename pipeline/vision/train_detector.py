@@ -16,6 +16,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import ShelfAuditError
 
@@ -44,6 +45,23 @@ class TrainedDetector:
     weights: Path
     args_file: Path
     seconds: float
+
+
+def parse_extra(pairs: list[str]) -> dict[str, Any]:
+    """``["close_mosaic=3", "lr0=0.002"]`` -> ``{"close_mosaic": 3, "lr0": 0.002}`` (YAML values).
+
+    Raises:
+        ShelfAuditError: an item is not ``KEY=VALUE``.
+    """
+    from ruamel.yaml import YAML
+
+    extra: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ShelfAuditError(f"--arg {pair!r}: expected KEY=VALUE")
+        extra[key.strip()] = YAML(typ="safe", pure=True).load(value) if value else None
+    return extra
 
 
 def find_data_yaml(data: Path) -> Path:
