@@ -47,7 +47,8 @@ def main() -> None:
     from pipeline.yamldoc import YamlFileError
 
     try:
-        app(standalone_mode=False)
+        # typer.Exit(code) inside a command comes back as the return value here
+        code = app(standalone_mode=False)
     except SystemExit:
         raise
     except YamlFileError as exc:
@@ -74,7 +75,7 @@ def main() -> None:
             raise
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(1)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover
