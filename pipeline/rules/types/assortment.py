@@ -25,7 +25,7 @@ class RequiredProduct(TargetRule):
     placeholders: ClassVar[tuple[str, ...]] = _TARGET
     example: ClassVar[dict[str, Any]] = {
         "id": "cola-present", "type": "required_product", "sku": "colaco-cola-330",
-        "zone": "colaco-zone", "severity": "high"}
+        "zone": "drinks", "severity": "high"}
 
     def check(self, scene: Scene) -> RuleOutcome:
         found = [p for p in self.scoped(scene, scene.products) if self.matches(p)]

@@ -51,7 +51,7 @@ class Orientation(TargetRule):
 
     needs_target: ClassVar[bool] = False
     summary: ClassVar[str] = (
-        "Products (all, or one SKU / brand / category) must stand upright, e.g. bottled water. "
+        "Products (all, or one SKU / brand / category) must stand upright (bottled water, say). "
         "One check per product; one violation per product lying down. Products whose "
         "orientation is not known pass.")
     default_message: ClassVar[str] = "{name} is lying down on shelf {shelf} — stand it upright"

@@ -63,7 +63,7 @@ class ForbiddenProduct(Rule):
     placeholders: ClassVar[tuple[str, ...]] = ("sku", "brand", "name", "owner")
     example: ClassVar[dict[str, Any]] = {
         "id": "no-competitors-in-colaco", "type": "forbidden_product", "forbid": "competitors",
-        "zone": "colaco-zone", "severity": "high"}
+        "zone": "s1-colaco", "severity": "high"}
 
     @model_validator(mode="after")
     def _something_forbidden(self) -> ForbiddenProduct:

@@ -169,7 +169,8 @@ class PromoPresent(Rule):
     default_message: ClassVar[str] = "Promo sign \"{text}\" missing {place}"
     placeholders: ClassVar[tuple[str, ...]] = ("sku", "name", "text", "place")
     example: ClassVar[dict[str, Any]] = {
-        "id": "promo-up", "type": "promo_present", "text": "特价", "zone": "colaco-zone",
+        "id": "water-offer", "type": "promo_present", "text": "特价", "planned": False,
+        "zone": "water",
         "severity": "medium"}
 
     def check(self, scene: Scene) -> RuleOutcome:
