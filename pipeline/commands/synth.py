@@ -25,6 +25,8 @@ def synth(
         help="Multiplier on the default fault rates (0 = perfect shelves)."),
     split: float = typer.Option(
         0.2, "--split", min=0.0, max=0.95, help="Validation fraction for the YOLO export."),
+    categories: str | None = typer.Option(
+        None, "--categories", help="Comma-separated categories to stock (default: random)."),
     catalog_path: Path | None = typer.Option(
         None, "--catalog", help="Catalog YAML (default: $SHELFAUDIT_RULES/catalog.yaml)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
@@ -32,9 +34,10 @@ def synth(
 ) -> None:
     """Render synthetic shelf photos with ground truth, YOLO and COCO exports.
 
-    Writes OUT/images, OUT/truth, OUT/detections.json, OUT/yolo (data.yaml) and
-    OUT/coco/annotations.json. Faults (gap, lying, competitor, misplaced, missing_tag,
-    wrong_price, missing_promo, unknown) are injected at the default rates times --fault-rate.
+    Writes OUT/images, OUT/truth, OUT/detections.json, OUT/yolo (data.yaml) and OUT/coco.
+
+    Faults (gap, lying, competitor, misplaced, missing_tag, wrong_price, missing_promo,
+    unknown) come at the default rates times --fault-rate; the same seed gives the same bytes.
     """
     import time
     from collections import Counter
@@ -46,6 +49,11 @@ def synth(
     catalog = load_catalog(catalog_path)
     if out.exists() and not out.is_dir():
         raise ShelfAuditError(f"{out}: exists and is not a folder")
+    wanted = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
+    known = [c.id for c in catalog.categories]
+    bad = [c for c in wanted or [] if c not in known]
+    if bad:
+        raise ShelfAuditError(f"--categories: unknown {', '.join(bad)} (known: {', '.join(known)})")
     counts: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
 
@@ -56,7 +64,8 @@ def synth(
     start = time.perf_counter()
     paths = write_dataset(catalog, out, scenes=scenes, seed=seed, width=width,
                           fault_rates=FaultRates().scaled(fault_rate),
-                          progress=not (quiet or as_json), val_fraction=split, on_scene=count)
+                          progress=not (quiet or as_json), val_fraction=split, on_scene=count,
+                          categories=wanted)
     seconds = time.perf_counter() - start
     summary = {"out": str(out), "scenes": len(paths), "seed": seed,
                "faults": dict(sorted(counts.items())), "objects": dict(sorted(kinds.items())),

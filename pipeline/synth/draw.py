@@ -71,7 +71,7 @@ def _cylinder_profile(w: int, light: float = -0.35) -> tuple[np.ndarray, np.ndar
     """Per-column diffuse factor and specular highlight of a vertical cylinder."""
     x = np.linspace(-1.0, 1.0, max(w, 2), dtype=np.float32)[:w]
     diffuse = 0.55 + 0.55 * np.sqrt(np.clip(1.0 - x * x, 0.0, 1.0)) * (1.0 - 0.25 * x)
-    spec = np.exp(-(((x - light) / 0.13) ** 2)) * 0.55
+    spec = np.exp(-(((x - light) / 0.12) ** 2)) * 0.42
     spec += np.exp(-(((x - 0.62) / 0.06) ** 2)) * 0.18
     return diffuse, spec
 
@@ -177,9 +177,9 @@ def _draw_carton(w: int, h: int, look: Look) -> Image.Image:
     img = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     d = ImageDraw.Draw(img)
     body, label = rgb(look.body), rgb(look.label)
-    side = int(w * 0.28)
-    fin = max(2, int(h * 0.05))
-    roof = fin + int(h * 0.14)
+    side = int(w * 0.3)
+    fin = max(2, int(h * 0.045))
+    roof = fin + int(h * 0.16)
     front = (0, roof, w - side, h - 1)
     d.polygon([(0, roof), (w - side, roof), ((w - side) / 2 + side * 0.4, fin),
                ((w - side) / 2 - side * 0.1, fin)], fill=(*shade(body, 1.05), 255))

@@ -21,10 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pipeline import keys
 from pipeline.catalog import Catalog
 from pipeline.detections import PhotoDetections, field_values
 from pipeline.synth.faults import FaultRates
+from pipeline.synth.planograms import make_planogram
 from pipeline.synth.scene import Scene, render_scene
 
 SCENE_SEED_STRIDE = 100_003
@@ -129,10 +132,12 @@ def write_dataset(
     progress: bool = True,
     val_fraction: float = 0.2,
     on_scene: Callable[[int, Scene], None] | None = None,
+    categories: list[str] | None = None,
 ) -> list[Path]:
     """Render ``scenes`` photos into ``out_dir`` with truth and YOLO/COCO exports.
 
-    Returns the written photo paths. ``progress`` shows a rich progress bar on stderr.
+    Every scene gets its own random planogram (from ``categories`` when given). Returns the
+    written photo paths. ``progress`` shows a rich progress bar on stderr.
     """
     if scenes < 1:
         raise ValueError("scenes must be >= 1")
@@ -145,8 +150,12 @@ def write_dataset(
     written: list[Path] = []
     with _progress_bar(progress, scenes) as advance:
         for index in range(scenes):
+            planogram = None
+            if categories:
+                planogram = make_planogram(catalog, np.random.default_rng(
+                    [scene_seed(seed, index), 1]), categories=categories)
             scene = render_scene(catalog, scene_seed(seed, index), width=width,
-                                 fault_rates=fault_rates)
+                                 planogram=planogram, fault_rates=fault_rates)
             name = scene_name(seed, index)
             image_path = out / "images" / f"{name}.jpg"
             scene.image.save(image_path, format="JPEG", quality=scene.jpeg_quality)

@@ -73,8 +73,9 @@ def format_price(price: float, currency: str) -> str:
 
 def look_of(sku: Sku, catalog: Catalog) -> Look:
     brand = catalog.brand_by_id.get(sku.brand)
-    words = sku.name.en.split()
-    variant = " ".join(w for w in words[1:] if w.lower() not in {"can", "bottle"})[:14]
+    skip = {"can", "bottle", "box", sku.size.lower()}
+    words = [w for w in sku.name.en.split()[1:] if w.lower() not in skip]
+    variant = f"{words[0]} {sku.size}" if words else sku.size
     glass = sku.package == "bottle" and sku.category == "bottled-water"
     return Look(package=sku.package, body=sku.look.body, label=sku.look.label, text=sku.look.text,
                 cap=sku.look.cap, brand=brand.name if brand else sku.brand, variant=variant,

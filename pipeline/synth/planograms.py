@@ -78,7 +78,7 @@ def physical_size(sku: Sku) -> Size:
             return Size(8.0, 27.5)
         return Size(9.2, 32.0)
     if sku.package == "carton":
-        return Size(5.6, 11.5) if amount <= 300 else Size(7.4, 25.0)
+        return Size(6.0, 11.5) if amount <= 300 else Size(8.8, 23.5)
     if sku.package == "bag":
         return Size(16.0, 23.0)
     # box: the id hints at the shape (a crisps tube, a butter pack, a yogurt tub)
