@@ -1,0 +1,79 @@
+"""Password hashing (argon2id, argon2-cffi's RFC 9106 low-memory defaults) and password rules.
+
+Only hashes are stored. Verifying a name that does not exist still spends one verification, so
+the time taken does not tell whether an account exists.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from pipeline.errors import ShelfAuditError
+
+MIN_LENGTH = 8
+MAX_LENGTH = 1024
+
+hasher = PasswordHasher()  # tests swap in a cheap one; production keeps the defaults
+_DUMMY: dict[int, str] = {}  # a throw-away hash per hasher
+
+
+class PasswordError(ShelfAuditError):
+    """A new password does not meet the rules."""
+
+
+def check_password(password: str, username: str = "") -> None:
+    """Raise :class:`PasswordError` unless ``password`` may be used.
+
+    Rules: 8 to 1024 characters, not the user name, not only spaces.
+    """
+    if not isinstance(password, str) or len(password) < MIN_LENGTH:
+        raise PasswordError(f"the password needs at least {MIN_LENGTH} characters")
+    if len(password) > MAX_LENGTH:
+        raise PasswordError(f"the password may have at most {MAX_LENGTH} characters")
+    if not password.strip():
+        raise PasswordError("the password cannot be only spaces")
+    if username and password.casefold() == username.casefold():
+        raise PasswordError("the password cannot be the user name")
+    if "\x00" in password:
+        raise PasswordError("the password cannot contain NUL characters")
+
+
+def hash_password(password: str) -> str:
+    return hasher.hash(password)
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``stored`` (``None`` = no password: always False)."""
+    if not stored:
+        _spend_time(password)
+        return False
+    try:
+        return hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether a hash was made with other parameters than the hasher in force."""
+    try:
+        return hasher.check_needs_rehash(stored)
+    except (InvalidHashError, ValueError):
+        return True
+
+
+def _spend_time(password: str) -> None:
+    dummy = _DUMMY.get(id(hasher))
+    if dummy is None:
+        dummy = _DUMMY[id(hasher)] = hasher.hash(secrets.token_hex(8))
+    try:
+        hasher.verify(dummy, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        pass
+
+
+def generate_password() -> str:
+    """A random password (20 URL-safe characters, about 120 bits)."""
+    return secrets.token_urlsafe(15)

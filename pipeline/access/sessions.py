@@ -1,0 +1,96 @@
+"""Sign-in sessions that expire: after :func:`idle_limit` without use, and at the latest
+:func:`max_age` after sign-in. The browser keeps a random token; the database keeps only its
+SHA-256, so a copy of the database cannot be used to sign in.
+
+Limits come from ``SHELFAUDIT_SESSION_IDLE_MINUTES`` (default 60) and
+``SHELFAUDIT_SESSION_HOURS`` (default 12).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from pipeline.access.accounts import user_by_id
+from pipeline.access.roles import User
+from pipeline.access.tables import LoginSession
+from pipeline.store.db import session_scope
+from pipeline.store.tables import utcnow
+
+IDLE_ENV, MAX_ENV = "SHELFAUDIT_SESSION_IDLE_MINUTES", "SHELFAUDIT_SESSION_HOURS"
+TOUCH_EVERY = timedelta(seconds=60)  # write last_seen at most once a minute
+
+
+def _number(env: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(env, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def idle_limit() -> timedelta:
+    return timedelta(minutes=_number(IDLE_ENV, 60))
+
+
+def max_age() -> timedelta:
+    return timedelta(hours=_number(MAX_ENV, 12))
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def start_session(user: User, method: str = "password") -> str:
+    """A new session for ``user``; returns the token the browser keeps."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    with session_scope() as session:
+        session.add(LoginSession(token_hash=token_hash(token), user_id=user.id, created_at=now,
+                                 last_seen_at=now, expires_at=now + max_age(), method=method))
+    return token
+
+
+def resume(token: str | None) -> User | None:
+    """The user of a live session (its last use noted), or ``None``: unknown, expired, or
+    the account was disabled. Expired sessions are deleted."""
+    if not token or not isinstance(token, str) or len(token) > 200:
+        return None
+    now = utcnow()
+    with session_scope() as session:
+        row = session.get(LoginSession, token_hash(token))
+        if row is None:
+            return None
+        if now >= row.expires_at or now - row.last_seen_at >= idle_limit():
+            session.delete(row)
+            return None
+        user = user_by_id(row.user_id, session)
+        if user is None or not user.active:
+            session.delete(row)
+            return None
+        if now - row.last_seen_at >= TOUCH_EVERY:
+            row.last_seen_at = now
+        return user
+
+
+def end_session(token: str | None) -> None:
+    """Sign out: forget the session (unknown tokens are ignored)."""
+    if not token or not isinstance(token, str):
+        return
+    with session_scope() as session:
+        session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+
+
+def purge_expired() -> int:
+    """Delete sessions past their end; returns how many (the scheduler may call it daily)."""
+    now = utcnow()
+    with session_scope() as session:
+        stale = list(session.scalars(select(LoginSession.token_hash).where(
+            (LoginSession.expires_at <= now) | (LoginSession.last_seen_at <= now - idle_limit()))))
+        if stale:
+            session.execute(delete(LoginSession).where(LoginSession.token_hash.in_(stale)))
+        return len(stale)
