@@ -7,7 +7,8 @@
 - ``truth``: the synthetic world's ground truth stands in for the detections (the demo's quick
   mode when no models exist). Inspections are labelled ``inspector="truth"``.
 - ``fake[:SECONDS]``: a deterministic stand-in for tests; optionally sleeps per photo so a test
-  can kill a run half-way.
+  can kill a run half-way, and waits while the file named by ``SHELFAUDIT_FAKE_GATE`` exists
+  (at most two minutes) so a test can hold a run open.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pipeline.imaging import Photo
 from pipeline.planogram import Planogram
 
 ENV = "SHELFAUDIT_INSPECTOR"
+GATE_ENV = "SHELFAUDIT_FAKE_GATE"
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,14 @@ class FakeInspector:
 
     name = "fake"
 
-    def __init__(self, delay_s: float = 0.0) -> None:
+    def __init__(self, delay_s: float = 0.0, gate: str | None = None) -> None:
         self.delay_s = delay_s
+        self.gate = gate
+
+    def _wait_at_gate(self) -> None:
+        end = time.monotonic() + 120
+        while self.gate and os.path.exists(self.gate) and time.monotonic() < end:
+            time.sleep(0.05)
 
     def _one(self, photo: Photo, meta: PhotoMeta) -> PhotoDetections:
         digest = hashlib.sha256(photo.sha256.encode()).digest()
@@ -141,6 +149,7 @@ class FakeInspector:
     def inspect(self, photos: Sequence[Photo], metas: Sequence[PhotoMeta]) -> list[PhotoDetections]:
         out = []
         for photo, meta in zip(photos, metas, strict=True):
+            self._wait_at_gate()
             if self.delay_s:
                 time.sleep(self.delay_s)
             out.append(self._one(photo, meta))
@@ -159,7 +168,7 @@ def make_inspector(spec: str) -> PhotoInspector:
         return TruthInspector()
     if name == "fake":
         try:
-            return FakeInspector(float(arg or 0))
+            return FakeInspector(float(arg or 0), os.environ.get(GATE_ENV))
         except ValueError:
             raise ShelfAuditError(f"inspector {spec!r}: expected fake:SECONDS") from None
     raise ShelfAuditError(f"unknown inspector {spec!r} (use models, truth or fake[:SECONDS])")
