@@ -19,7 +19,7 @@ import string
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline.rules.result import Box, RuleOutcome, Violation
 from pipeline.yamldoc import suggest
@@ -70,21 +70,23 @@ class Rule(BaseModel):
             raise ValueError("shelf must be a number >= 1 or a range [first, last], 1 = top")
         return value
 
-    @model_validator(mode="after")
-    def _message_placeholders(self) -> Rule:
-        if self.message is None:
-            return self
-        allowed = (*COMMON_PLACEHOLDERS, *self.placeholders)
+    @field_validator("message")
+    @classmethod
+    def _message_placeholders(cls, message: str | None) -> str | None:
+        if message is None:
+            return message
+        allowed = (*COMMON_PLACEHOLDERS, *cls.placeholders)
         try:
-            names = [f for _, f, _, _ in string.Formatter().parse(self.message) if f]
+            names = [f for _, f, _, _ in string.Formatter().parse(message) if f is not None]
         except ValueError as exc:
             raise ValueError(f"message is not a valid template: {exc}") from None
         for name in names:
             if name not in allowed:
+                shown = "{" + name + "}" if name else "{}"
                 raise ValueError(
-                    f"unknown placeholder '{{{name}}}' in message{suggest(name, allowed)} "
+                    f"unknown placeholder '{shown}' in message{suggest(name, allowed)} "
                     f"(this type knows: {', '.join('{' + a + '}' for a in allowed)})")
-        return self
+        return message
 
     @property
     def shelves(self) -> tuple[int, int] | None:
@@ -104,8 +106,11 @@ class Rule(BaseModel):
                            shelf=shelf if shelf is not None else "?")
         fill.update({k: v for k, v in dict(values, sku=sku, brand=brand).items()
                      if v is not None})
-        template = self.message or self.default_message
-        return Violation(self.id, self.type, self.severity, template.format_map(fill),
+        try:
+            text = (self.message or self.default_message).format_map(fill)
+        except (ValueError, TypeError, IndexError, AttributeError):  # e.g. {found:.2f} on text
+            text = self.default_message.format_map(fill)
+        return Violation(self.id, self.type, self.severity, text,
                          tuple(tuple(float(v) for v in b) for b in boxes),  # type: ignore[misc]
                          shelf, sku, brand)
 

@@ -100,7 +100,8 @@ def layout(
                 add([cx - TAG_W / 2, line + 4, cx + TAG_W / 2, line + 4 + TAG_H], keys.PRICE_TAG,
                     text=f"¥{price:.2f}", price=price, shelf=s)
             if promo and (s, sku) not in no_promo:
-                add([cx - 30, line + 30, cx + 30, line + 60], keys.PROMO, text=promo, shelf=s)
+                top = line - PRODUCT_H - 18  # in the headroom above the block, below the tags
+                add([cx - 30, top, cx + 30, top + 14], keys.PROMO, text=promo, shelf=s)
         shelves.append(Shelf(index=s, blocks=blocks))
     height = (len(planned) + 1) * ROW_H
     det = make_detections(boxes, kind=kinds, **fields)
