@@ -73,3 +73,17 @@ def app(monkeypatch):
 
     return open_page
 
+
+
+@pytest.fixture
+def rules_copy(tmp_path, monkeypatch) -> Path:
+    """A private copy of the shipped rules folder (rule edits must never touch the repo)."""
+    import shutil
+
+    from pipeline.settings import get_settings
+
+    folder = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", folder)
+    monkeypatch.setenv("SHELFAUDIT_RULES", str(folder))
+    get_settings.cache_clear()
+    return folder

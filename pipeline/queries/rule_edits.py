@@ -1,0 +1,171 @@
+"""Changing rule files from the dashboard: who may, atomic saves as versions, history, rollback.
+
+A save validates the text first (a file with errors is never written), checks that the editor
+may change every store the file applies to (before and after the edit), writes a temporary file
+next to the target and ``os.replace``s it (readers see the old or the new text, never half), and
+records the text in ``rule_set_versions`` with author and comment. The scheduled runs pick the
+new text up on their next run. Rolling back saves an earlier version's text the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from pipeline.errors import ShelfAuditError
+from pipeline.queries import rule_files as rf
+from pipeline.queries.db import engine_for, frame
+from pipeline.queries.scope import Scope, ScopeError
+from pipeline.store.compliance import content_hash, record_version
+from pipeline.store.tables import RuleSetVersion
+from pipeline.yamldoc import Problem, YamlFileError
+
+MAX_COMMENT = 500
+
+
+class RuleEditRefused(ShelfAuditError):
+    """A save that was refused; ``problems`` holds the located errors when there are any."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None):
+        super().__init__(message)
+        self.problems = list(problems or [])
+
+
+@dataclass(frozen=True)
+class Saved:
+    name: str
+    version_id: int
+    new_version: bool  # False when this exact text was saved before (e.g. a rollback)
+
+
+def _all_store_ids(folder: Path) -> set[str]:
+    from pipeline.rules.loading import load_stores
+
+    loaded = load_stores(folder / "stores.yaml") if (folder / "stores.yaml").exists() else None
+    return {s.id for s in loaded.value.stores} if loaded and loaded.value else set()
+
+
+def affected_stores(name: str, texts: list[str], folder: Path | None = None) -> set[str] | None:
+    """Stores a change to ``name`` can reach (``None`` = every store, now and future)."""
+    folder = folder or rf.rules_folder()
+    if rf.kind_of(name) != rf.RULE_SET:
+        return None
+    stores = _all_store_ids(folder)
+    reach: set[str] = set()
+    for text in texts:
+        loaded = rf._loaded(name, text)
+        if loaded.value is None:
+            return None
+        selector = loaded.value.applies_to
+        if any(p == "*" for p in selector.stores):
+            return None
+        reach |= {s for s in stores if any(fnmatchcase(s, p) for p in selector.stores)}
+    return reach
+
+
+def check_may_edit(scope: Scope, name: str, texts: list[str], folder: Path | None = None) -> None:
+    """Raise :class:`ScopeError` unless ``scope`` may change ``name`` this way."""
+    if not scope.can_edit():
+        raise ScopeError("your role may read rule files but not change them")
+    if scope.all_stores:
+        return
+    reach = affected_stores(name, texts, folder)
+    if reach is None:
+        raise ScopeError(f"{name} applies to every store; only an admin may change it")
+    outside = sorted(reach - set(scope.stores or ()))
+    if outside:
+        raise ScopeError(f"{name} also applies to store(s) {', '.join(outside)}, which are not "
+                         "yours; ask an admin")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder + ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_text(name: str, text: str, scope: Scope, author: str, comment: str = "",
+              engine: Engine | None = None, folder: Path | None = None) -> Saved:
+    """Validate, check rights, write atomically and record a version.
+
+    Raises:
+        RuleEditRefused: the text has errors (listed), or nothing changed.
+        ScopeError: the editor may not change this file or one of the stores it reaches.
+    """
+    folder = folder or rf.rules_folder()
+    path = rf.path_of(name, folder)
+    saved = path.read_text(encoding="utf-8", errors="replace")
+    if text == saved:
+        raise RuleEditRefused(f"{name}: nothing changed")
+    problems = rf.errors(rf.validate_text(name, text, folder))
+    if problems:
+        raise RuleEditRefused(f"{name} has {len(problems)} error(s); it was not saved", problems)
+    check_may_edit(scope, name, [saved, text], folder)
+    eng = engine_for(engine)
+    with Session(eng) as session:
+        # Keep the text in force before the first dashboard edit, so it can be rolled back to.
+        record_version(session, name, saved, valid=not rf.errors(rf.validate_text(
+            name, saved, folder)), author="(before edit)", comment="text on disk")
+        existing = session.execute(select(RuleSetVersion.id).where(
+            RuleSetVersion.name == name,
+            RuleSetVersion.content_hash == content_hash(text))).scalar_one_or_none()
+        write_atomically(path, text)
+        row = record_version(session, name, text, valid=True, author=author.strip()[:200]
+                             or scope.user, comment=comment.strip()[:MAX_COMMENT])
+        session.commit()
+        return Saved(name, row.id, existing is None)
+
+
+def history(name: str, scope: Scope, engine: Engine | None = None,
+            folder: Path | None = None) -> pd.DataFrame:
+    """Saved versions of ``name``, newest first, marking the one in force on disk."""
+    folder = folder or rf.rules_folder()
+    current = content_hash(rf.read_text(name, folder))
+    stmt = (select(RuleSetVersion.id, RuleSetVersion.created_at, RuleSetVersion.author,
+                   RuleSetVersion.comment, RuleSetVersion.is_valid.label("valid"),
+                   RuleSetVersion.content_hash)
+            .where(RuleSetVersion.name == name)
+            .order_by(RuleSetVersion.created_at.desc(), RuleSetVersion.id.desc()))
+    df = frame(engine_for(engine), stmt)
+    if df.empty:
+        return pd.DataFrame(columns=["id", "created_at", "author", "comment", "valid",
+                                     "in_force"])
+    df["in_force"] = df["content_hash"] == current
+    return df.drop(columns="content_hash")
+
+
+def version_text(name: str, version_id: int, engine: Engine | None = None) -> str:
+    """The text of one saved version of ``name``."""
+    stmt = select(RuleSetVersion.yaml_text).where(RuleSetVersion.id == version_id,
+                                                 RuleSetVersion.name == name)
+    with engine_for(engine).connect() as conn:
+        text = conn.execute(stmt).scalar_one_or_none()
+    if text is None:
+        raise ShelfAuditError(f"{name} has no version #{version_id}")
+    return text
+
+
+def rollback(name: str, version_id: int, scope: Scope, author: str,
+             engine: Engine | None = None, folder: Path | None = None) -> Saved:
+    """Put an earlier version back in force (validated and saved like any edit)."""
+    text = version_text(name, version_id, engine)
+    try:
+        return save_text(name, text, scope, author, f"roll back to version #{version_id}",
+                         engine, folder)
+    except YamlFileError as exc:  # pragma: no cover - validate_text reports, never raises
+        raise RuleEditRefused(str(exc), exc.problems) from None
