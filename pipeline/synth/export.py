@@ -163,7 +163,8 @@ def write_dataset(
             _dump(out / "truth" / f"{name}.json", truth_document(scene, rel))
             photo = PhotoDetections(path=rel, width=scene.truth.width, height=scene.truth.height,
                                     detections=scene.truth.detections, camera="synthetic",
-                                    extra={"faults": scene.faults, "seed": scene.seed})
+                                    extra={"faults": scene.faults, "seed": scene.seed,
+                                           "planogram": scene.planogram.model_dump(mode="json")})
             photos.append(photo)
             split = "val" if is_val(index, val_fraction) else "train"
             _link(image_path, out / "yolo" / "images" / split / f"{name}.jpg")

@@ -30,14 +30,14 @@ CURRENCY_SYMBOLS = {"CNY": "¥", "RMB": "¥", "JPY": "¥", "USD": "$", "EUR": "�
 class FaultRates:
     """Chance per block of each fault (``missing_promo``: per planned promo)."""
 
-    gap: float = 0.07
-    lying: float = 0.05
-    competitor: float = 0.05
-    misplaced: float = 0.04
-    missing_tag: float = 0.05
-    wrong_price: float = 0.06
-    missing_promo: float = 0.25
-    unknown: float = 0.04
+    gap: float = 0.04
+    lying: float = 0.025
+    competitor: float = 0.025
+    misplaced: float = 0.02
+    missing_tag: float = 0.03
+    wrong_price: float = 0.035
+    missing_promo: float = 0.2
+    unknown: float = 0.02
 
     def scaled(self, factor: float) -> FaultRates:
         """All rates times ``factor`` (capped at 1); ``0`` gives a perfect shelf."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from pipeline.catalog import Catalog, Sku
 from pipeline.errors import ShelfAuditError
 from pipeline.planogram import Block, Planogram, Zone
@@ -138,6 +140,20 @@ def _plan_block(row: Row, block: Block, sku: Sku, zone: Zone | None, position: i
                      promo_box=promo_box, zone=zone, position=position)
 
 
+def _photo_height(rows: list[Row], content: float, width: int) -> int:
+    """Photo height: the nearer of 4:3 and 16:9 when the shelves fit in it (the spare room
+    is split between the header above and the floor below), else just the content."""
+    aspect = 4.0 / 3.0 if width / content < 1.55 else 16.0 / 9.0
+    height = int(round(width / aspect))
+    if height < content:
+        return int(np.ceil(content))
+    shift = (height - content) * 0.4
+    for row in rows:
+        row.top, row.board, row.lip_bottom = row.top + shift, row.board + shift, \
+            row.lip_bottom + shift
+    return height
+
+
 def plan_layout(catalog: Catalog, planogram: Planogram, width: int) -> Layout:
     """Pixel rows and block plans of ``planogram`` rendered ``width`` pixels wide."""
     _check_skus(planogram, catalog)
@@ -159,8 +175,7 @@ def plan_layout(catalog: Catalog, planogram: Planogram, width: int) -> Layout:
         rows.append(Row(shelf=shelf.index, top=y, board=y + pitch - lip,
                         lip_bottom=y + pitch, left=left, right=right, ppcm=ppcm))
         y += pitch
-    height = int(round((y or 0) + BASE_CM * rows[-1].ppcm))
-    height += height % 2
+    height = _photo_height(rows, (y or 0) + BASE_CM * rows[-1].ppcm, width)
     layout = Layout(width=width, height=height, rows=rows)
     for shelf, row in zip(shelves, rows, strict=True):
         for position, block in enumerate(shelf.blocks):

@@ -22,6 +22,7 @@ FACING_SPACING = 1.05
 # Headroom above the tallest product and the price-rail (shelf lip) height, in centimetres.
 HEADROOM_CM = 9.0
 LIP_CM = 7.0
+FRAME_CM = 21.0  # header board above the top shelf plus the floor below the bottom one
 # Part of the photo width a shelf spans at the bottom row (the rest is uprights and margin).
 CONTENT_FRACTION = 0.94
 PROMO_TEXTS: tuple[str, ...] = (
@@ -241,7 +242,7 @@ def make_planogram(
     backup = [s for c in [*categories, *others] for s in catalog.skus_of_category(c)]
     pitches = [shelf_pitch_cm([physical_size(s) for s in cand]) for cand in candidates]
     height_cm = sum(p * keystone_scale(i + 1, n, keystone) for i, p in enumerate(pitches))
-    width_cm = height_cm * 1.12 * aspect
+    width_cm = (height_cm + FRAME_CM) * aspect * 1.08  # a little spare height for the frame
     shelves = []
     for i, cand in enumerate(candidates):
         scale = keystone_scale(i + 1, n, keystone)
