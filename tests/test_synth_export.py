@@ -108,3 +108,14 @@ def test_cli_rejects_bad_input(tmp_path):
     file.write_text("x")
     result = CliRunner().invoke(app, ["synth", "--out", str(file), "--scenes", "1"])
     assert result.exit_code != 0 and "not a folder" in str(result.exception)
+
+
+def test_rerun_into_the_same_folder_leaves_no_stale_photos(tmp_path, catalog):
+    write_dataset(catalog, tmp_path, scenes=3, seed=4, width=640, progress=False)
+    (tmp_path / "notes.txt").write_text("mine")
+    write_dataset(catalog, tmp_path, scenes=2, seed=4, width=640, progress=False)
+    assert len(list((tmp_path / "images").iterdir())) == 2
+    assert len(list((tmp_path / "truth").iterdir())) == 2
+    yolo = [*(tmp_path / "yolo" / "labels").rglob("*.txt")]
+    assert len(yolo) == 2
+    assert (tmp_path / "notes.txt").read_text() == "mine"

@@ -116,10 +116,22 @@ def _coco(photos: list[tuple[str, PhotoDetections]]) -> dict[str, Any]:
     return {"images": images, "annotations": annotations, "categories": categories}
 
 
+_SUBFOLDERS = ("images", "truth", "yolo/images/train", "yolo/images/val", "yolo/labels/train",
+               "yolo/labels/val", "coco/images")
+
+
 def _prepare(out: Path) -> None:
-    for sub in ("images", "truth", "yolo/images/train", "yolo/images/val", "yolo/labels/train",
-                "yolo/labels/val", "coco/images"):
+    for sub in _SUBFOLDERS:
         (out / sub).mkdir(parents=True, exist_ok=True)
+
+
+def _remove_stale(out: Path, names: set[str]) -> None:
+    """Drop photos/labels an earlier run left in our own subfolders (only ``shelf-s*`` files),
+    so a re-run into the same folder never trains on yesterday's leftovers."""
+    for sub in _SUBFOLDERS:
+        for path in (out / sub).glob("shelf-s*"):
+            if path.is_file() and path.stem not in names:
+                path.unlink()
 
 
 def write_dataset(
@@ -176,6 +188,7 @@ def write_dataset(
             if on_scene is not None:
                 on_scene(index, scene)
             advance()
+    _remove_stale(out, {p.stem for p in written})
     _dump(out / "detections.json", {"photos": [p.to_dict() for p in photos]})
     _yolo_data_yaml(out / "yolo")
     _dump(out / "coco" / "annotations.json", _coco(coco_rows))
