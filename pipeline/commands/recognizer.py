@@ -1,0 +1,64 @@
+"""CLI commands: ``shelfaudit train recognizer`` and ``shelfaudit bench``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from pipeline.commands.train import train_app
+
+
+@train_app.command("recognizer")
+def recognizer(
+    data: Path | None = typer.Option(
+        None, "--data", help="Synthetic dataset folder (truth/*.json + images/) to train on."),
+    scenes: int = typer.Option(160, "--scenes", min=1, help="Scenes to render (no --data)."),
+    seed: int = typer.Option(0, "--seed", min=0,
+                             help="Training seed; tuning uses seed+1, the gallery seed+2."),
+    val_scenes: int = typer.Option(24, "--val-scenes", min=1, help="Scenes for tuning."),
+    steps: int = typer.Option(1500, "--steps", min=1, help="Most optimizer steps."),
+    epochs: float | None = typer.Option(
+        None, "--epochs", min=0.01, help="Passes over the training crops (sets --steps)."),
+    batch: int = typer.Option(64, "--batch", min=2, help="Crops per step."),
+    minutes: float = typer.Option(20.0, "--minutes", min=0.1,
+                                  help="Wall-clock budget of the training loop."),
+    out: Path = typer.Option(Path("models/recognizer"), "--out", help="Model folder to write."),
+    gallery: Path | None = typer.Option(
+        Path("models/gallery"), "--gallery", help="Where to write the reference gallery."),
+    no_gallery: bool = typer.Option(False, "--no-gallery", help="Do not write a gallery."),
+    per_sku: int = typer.Option(5, "--per-sku", min=1, help="Reference photos per SKU."),
+    threads: int = typer.Option(1, "--threads", min=1, help="CPU threads for torch."),
+) -> None:
+    """Train the starter recognizer (small CLIP) on synthetic crops and tune its rule."""
+    from pipeline.vision.train_recognizer import RecognizerTraining, train_recognizer
+
+    job = RecognizerTraining(
+        data=data, scenes=scenes, seed=seed, val_scenes=val_scenes, steps=steps, batch=batch,
+        out=out, gallery_out=None if no_gallery else gallery, gallery_per_sku=per_sku,
+        threads=threads, max_minutes=minutes, epochs=epochs,
+    )
+    train_recognizer(job, log=lambda line: typer.echo(line, err=True))
+    size = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
+    typer.echo(f"wrote {out} ({size / 1e6:.1f} MB)")
+
+
+def bench(
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+    quick: bool = typer.Option(False, "--quick", help="A few seconds: tiny model, small photos."),
+    photos: int | None = typer.Option(None, "--photos", min=1, help="Photos per measurement."),
+    big: bool = typer.Option(True, "--big/--no-big",
+                             help="Also measure a ViT-B/32-size CLIP (random weights)."),
+) -> None:
+    """Recognition speed: naive loop vs batched pipeline, model-only rate, re-inspection."""
+    from pipeline.vision.bench import format_report, run_bench
+
+    report = run_bench(quick=quick, photos=photos, big=big and not quick,
+                       log=lambda line: typer.echo(line, err=True))
+    typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))
+
+
+def register(app: typer.Typer) -> None:
+    """``train recognizer`` is added to the train group on import; ``bench`` at the top."""
+    app.command("bench")(bench)

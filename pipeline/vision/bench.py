@@ -1,0 +1,327 @@
+"""``shelfaudit bench``: how fast recognition names the products of shelf photos.
+
+On synthetic shelf photos with ~150 products each (ground-truth boxes, so only recognition is
+measured), in one run and with the same weights:
+
+(a) **naive** — a loop as tutorials write it: one photo at a time, the catalog prompts
+    re-encoded for every photo, each box cropped with PIL, the Hugging Face image processor
+    called per crop, a batch-1 fp32 forward per crop (then the same naming rule);
+(b) **optimized** — ``Recognizer.recognize`` on all photos at once: one tensor per photo, all
+    crops cut and resized in batched ``roi_align`` calls, near-identical facings classified once
+    (verified), text embeddings cached, int8 image tower on CPU for ViT-B-size models (fp16 on
+    CUDA);
+(c) **model-only** — the same (optimized) image tower on pre-made input tensors, the ceiling
+    for (b); end-to-end crops/s is reported as a share of it, with and without facing grouping;
+(d) **re-inspection** — the same camera views inspected again: crops whose thumbnail did not
+    change at the same position reuse their labels.
+
+Run with the starter recognizer and with a ViT-B/32-size CLIP with *random weights*: the cost
+of a forward pass does not depend on the weights, but with random weights the label margins are
+tiny, so label agreement is only meaningful for the starter recognizer.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from pipeline import keys
+from pipeline.catalog import Catalog
+from pipeline.detections import make_detections, of_kind
+
+
+class PeakMemory:
+    """Peak resident memory above the start (sampled every 5 ms) and tracemalloc's peak."""
+
+    def __enter__(self) -> PeakMemory:
+        import psutil
+
+        self._proc = psutil.Process()
+        self.base = self._proc.memory_info().rss
+        self.peak = self.base
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        tracemalloc.start()
+        self._thread.start()
+        return self
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, self._proc.memory_info().rss)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._proc.memory_info().rss)
+        self.traced_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+
+    @property
+    def mb(self) -> dict[str, float]:
+        return {"rss_peak_mb": round((self.peak - self.base) / 1e6, 1),
+                "python_peak_mb": round(self.traced_peak / 1e6, 1)}
+
+
+def bench_photos(catalog: Catalog, count: int, width: int, target: int = 150,
+                 seed: int = 424242) -> list[tuple[np.ndarray, Any]]:
+    """``count`` synthetic photos with about ``target`` products each, and their product boxes."""
+    from pipeline.synth import render_scene
+
+    out = []
+    for i in range(count * 40):
+        scene = render_scene(catalog, seed + i, width=width)
+        products = of_kind(scene.truth.detections, keys.PRODUCT)
+        if abs(len(products) - target) <= target * 0.2 or (i >= count * 30 and len(products)):
+            out.append((np.asarray(scene.image), make_detections(products.xyxy.tolist())))
+        if len(out) == count:
+            break
+    return out
+
+
+def naive_labels(recognizer: Any, model: Any, processor: Any, photos: list) -> list[np.ndarray]:
+    """(a) The tutorial loop. Returns the SKU index per crop per photo (-1 = unknown)."""
+    from PIL import Image
+
+    from pipeline.vision.textbank import TextBank, encode_catalog
+
+    encoder = recognizer.encoder
+    naive = type(encoder)(model, encoder.tokenizer, encoder.spec, encoder.version, "",
+                          torch.device("cpu"), text_padding=encoder.text_padding,
+                          max_text_tokens=encoder.max_text_tokens)
+    out = []
+    for image, det in photos:
+        tensors = encode_catalog(naive, recognizer.catalog, recognizer.languages)  # every photo
+        bank = TextBank(recognizer.catalog.sku_ids, tensors["sku"], tensors["upright"],
+                        tensors["lying"], key="naive")
+        pil = Image.fromarray(image)
+        embeddings, aspects = [], []
+        for x1, y1, x2, y2 in det.xyxy:
+            crop = pil.crop((int(x1), int(y1), int(round(x2)), int(round(y2))))
+            inputs = processor(images=crop, return_tensors="pt")
+            with torch.inference_mode():
+                embeddings.append(naive.image_features(inputs["pixel_values"]))
+            aspects.append((x2 - x1) / max(y2 - y1, 1e-3))
+        from pipeline.vision.decide import decide, upright_aspects
+
+        labels = decide(recognizer.rule, torch.cat(embeddings), np.array(aspects), bank,
+                        recognizer.gallery, upright_aspects(recognizer.rule, recognizer.catalog,
+                                                            recognizer.gallery))
+        out.append(labels.sku_index)
+    return out
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[Any, float, dict[str, float]]:
+    with PeakMemory() as mem:
+        start = time.perf_counter()
+        result = fn()
+        seconds = time.perf_counter() - start
+    return result, seconds, mem.mb
+
+
+def _rates(seconds: float, photos: int, crops: int) -> dict[str, float]:
+    return {"seconds": round(seconds, 3), "photos_per_s": round(photos / seconds, 3),
+            "crops_per_s": round(crops / seconds, 1)}
+
+
+def _indices(catalog: Catalog, detections: list) -> np.ndarray:
+    column = {s: i for i, s in enumerate(catalog.sku_ids)}
+    return np.concatenate([np.array([column.get(s, -1) for s in d.data[keys.SKU]], dtype=int)
+                           for d in detections])
+
+
+def _agree(a: np.ndarray, b: np.ndarray) -> float:
+    return round(float(np.mean(a == b)), 4) if len(a) else 1.0
+
+
+def measure(recognizer: Any, naive_model: Any, processor: Any, photos: list,
+            log: Callable[[str], None]) -> dict[str, Any]:
+    """(a)-(d) for one recognizer on ``photos`` (see the module docstring)."""
+    from pipeline.vision.crops import cut_crops
+
+    images = [im for im, _ in photos]
+    dets = [d for _, d in photos]
+    crops, n = sum(len(d) for d in dets), len(images)
+    catalog = recognizer.catalog
+    start = time.perf_counter()
+    recognizer.text  # noqa: B018 - text embeddings: computed once, then cached
+    text_s = time.perf_counter() - start
+    recognizer.recognize(images[:1], [dets[0][:4]])  # warm-up
+    log("  (a) naive loop ...")
+    naive, t_naive, mem_naive = _timed(lambda: naive_labels(recognizer, naive_model, processor,
+                                                            photos))
+    naive = np.concatenate(naive)
+    log("  (b) optimized pipeline ...")
+    recognizer.memory.forget()
+    best, t_best, mem_best = _timed(lambda: recognizer.recognize(images, dets))
+    work = dict(recognizer.stats)
+    tolerance, recognizer.facing_tolerance = recognizer.facing_tolerance, 0.0
+    plain, t_plain, _ = _timed(lambda: recognizer.recognize(images, dets))
+    recognizer.facing_tolerance = tolerance
+    log("  (c) model-only forward ...")
+    enc = recognizer.encoder
+    pixels = cut_crops(images, [d.xyxy for d in dets], enc.spec, enc.device, enc.dtype).pixels
+    _, t_model, _ = _timed(lambda: enc.image_features(pixels))
+    log("  (d) re-inspection ...")
+    cams = [f"bench-camera-{i}" for i in range(n)]
+    recognizer.memory.forget()
+    first, t_first, _ = _timed(lambda: recognizer.recognize(images, dets, cameras=cams))
+    rng = np.random.default_rng(0)  # a new shot of the same shelf: fresh sensor noise
+    again_images = [np.clip(im + rng.normal(0, 2.0, im.shape), 0, 255).astype(np.uint8)
+                    for im in images]
+    again, t_again, _ = _timed(lambda: recognizer.recognize(again_images, dets, cameras=cams))
+    reused = recognizer.stats.get("reused", 0)
+    best_idx, plain_idx = _indices(catalog, best), _indices(catalog, plain)
+    return {
+        "photos": n, "crops": crops, "text_encoding_once_s": round(text_s, 3),
+        "naive": {**_rates(t_naive, n, crops), **mem_naive},
+        "optimized": {**_rates(t_best, n, crops), **mem_best, "work": work},
+        "speedup": round(t_naive / t_best, 2),
+        "agreement_with_naive_fp32": _agree(best_idx, naive),
+        "agreement_without_grouping": _agree(plain_idx, naive),
+        "model_only": _rates(t_model, n, crops),
+        "optimized_no_grouping": _rates(t_plain, n, crops),
+        "e2e_share_of_model_only": round(t_model / t_best, 3),
+        "e2e_share_of_model_only_no_grouping": round(t_model / t_plain, 3),
+        "first_inspection": _rates(t_first, n, crops),
+        "re_inspection": {**_rates(t_again, n, crops), "reused_crops": reused},
+        "re_inspection_speedup": round(t_first / t_again, 1),
+        "re_inspection_agreement": _agree(_indices(catalog, again), _indices(catalog, first)),
+        "precision": str(enc.dtype) + (" + int8 image tower" if _is_int8(enc) else ""),
+    }
+
+
+def _is_int8(encoder: Any) -> bool:
+    vision = getattr(encoder.model, "vision_model", None)
+    return vision is not None and any("quantized" in type(m).__module__ for m in vision.modules())
+
+
+def starter_recognizer(catalog: Catalog) -> tuple[Any, Any, Any, str]:
+    """The committed starter recognizer (or, if missing, a tiny random stand-in)."""
+    from transformers import AutoImageProcessor
+
+    from pipeline.settings import STARTER_MODELS_DIR
+    from pipeline.vision.recognizer import Recognizer
+
+    folder = STARTER_MODELS_DIR / "recognizer"
+    if (folder / "config.json").is_file():
+        recognizer = Recognizer.load(folder, catalog, device="cpu")
+        processor = AutoImageProcessor.from_pretrained(folder, local_files_only=True)
+        return recognizer, recognizer.encoder.model, processor, "starter recognizer (trained)"
+    return random_clip(catalog, "tiny") + ("tiny CLIP, random weights (no starter found)",)
+
+
+def random_clip(catalog: Catalog, size: str) -> tuple[Any, Any, Any]:
+    """A CLIP with random weights: ``vit-b32`` (ViT-B/32 image tower, CLIP text tower) or
+    ``tiny``. Returns the recognizer (int8 image tower on CPU for ViT-B/32), the fp32 model and
+    the Hugging Face image processor."""
+    import copy
+
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
+
+    from pipeline.vision.crops import CropSpec
+    from pipeline.vision.dual_encoder import DualEncoder, quantize_image_tower
+    from pipeline.vision.recognizer import INT8_MIN_PARAMS, Recognizer, _image_params
+    from pipeline.vision.tokenizer import build_tokenizer
+
+    torch.manual_seed(0)
+    tokenizer = build_tokenizer(catalog)
+    if size == "vit-b32":
+        config, image = CLIPConfig(), 224  # the defaults are openai/clip-vit-base-patch32's
+        processor = CLIPImageProcessor()
+    else:
+        config = CLIPConfig(
+            text_config=dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                             num_attention_heads=2, max_position_embeddings=32),
+            vision_config=dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                               num_attention_heads=2, image_size=64, patch_size=8),
+            projection_dim=64)
+        image = 64
+        processor = CLIPImageProcessor(size={"height": 64, "width": 64}, do_center_crop=False)
+    config.text_config.eos_token_id = tokenizer.eos_token_id
+    config.text_config.vocab_size = max(config.text_config.vocab_size, len(tokenizer))
+    model = CLIPModel(config).eval()
+    encoder = DualEncoder(copy.deepcopy(model), tokenizer, CropSpec.from_processor(
+        processor, image), f"clip-{size}-random", "", torch.device("cpu"),
+        max_text_tokens=config.text_config.max_position_embeddings)
+    if _image_params(encoder) >= INT8_MIN_PARAMS:
+        quantize_image_tower(encoder)
+    recognizer = Recognizer(encoder, catalog)
+    recognizer.rule.min_score = 0.0  # random weights: name every crop (argmax), no open set
+    return recognizer, model, processor
+
+
+def run_bench(quick: bool = False, photos: int | None = None, big: bool = True,
+              log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Measure (a)-(d) for the starter recognizer and (unless ``quick``) a ViT-B/32-size CLIP."""
+    from pipeline.catalog import load_catalog
+
+    torch.set_num_threads(int(os.environ.get("SHELFAUDIT_BENCH_THREADS", "0")) or
+                          torch.get_num_threads())
+    catalog = load_catalog()
+    count = photos or (1 if quick else 3)
+    log(f"rendering {count} synthetic shelf photo(s) with ~150 products ...")
+    shots = bench_photos(catalog, count, width=960 if quick else 1920)
+    report: dict[str, Any] = {
+        "machine": {"cpu": platform.processor() or platform.machine(),
+                    "threads": torch.get_num_threads(),
+                    "cuda": torch.cuda.is_available(),
+                    "load_average": [round(v, 2) for v in os.getloadavg()]},
+        "boxes": "ground-truth product boxes (recognition only, no detector)",
+        "models": {},
+    }
+    recognizer, fp32_model, processor, name = starter_recognizer(catalog)
+    log(f"{name}:")
+    report["models"]["starter"] = {"name": name, **measure(recognizer, fp32_model, processor,
+                                                             shots, log)}
+    if big:
+        log("ViT-B/32-size CLIP (random weights; cost does not depend on weights):")
+        recognizer, fp32_model, processor = random_clip(catalog, "vit-b32")
+        report["models"]["vit_b32"] = {
+            "name": "ViT-B/32-size CLIP, random weights (cost does not depend on weights)",
+            **measure(recognizer, fp32_model, processor, shots, log)}
+    return report
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The human-readable table of :func:`run_bench`."""
+    m = report["machine"]
+    lines = [f"shelfaudit bench — {m['threads']} CPU thread(s), cuda={m['cuda']}, "
+             f"load average {m['load_average']}; {report['boxes']}"]
+    for key, r in report["models"].items():
+        w = r["optimized"]["work"]
+        lines += [
+            "",
+            f"[{key}] {r['name']} — {r['photos']} photos, {r['crops']} crops, {r['precision']}",
+            f"  (a) naive loop     {r['naive']['photos_per_s']:8.3f} photos/s "
+            f"{r['naive']['crops_per_s']:8.1f} crops/s  peak +{r['naive']['rss_peak_mb']} MB RSS "
+            f"(python {r['naive']['python_peak_mb']} MB)",
+            f"  (b) optimized      {r['optimized']['photos_per_s']:8.3f} photos/s "
+            f"{r['optimized']['crops_per_s']:8.1f} crops/s  peak +{r['optimized']['rss_peak_mb']}"
+            f" MB RSS (python {r['optimized']['python_peak_mb']} MB)",
+            f"      speedup {r['speedup']}x; SKU labels agree with naive fp32 on "
+            f"{100 * r['agreement_with_naive_fp32']:.1f}% of crops "
+            f"({100 * r['agreement_without_grouping']:.1f}% without facing grouping); "
+            f"classified {w['classified']}, grouped {w['grouped']} of {w['crops']}",
+            f"  (c) model-only     {r['model_only']['crops_per_s']:8.1f} crops/s; end-to-end = "
+            f"{100 * r['e2e_share_of_model_only']:.0f}% of it "
+            f"({100 * r['e2e_share_of_model_only_no_grouping']:.0f}% without facing grouping, "
+            f"{r['optimized_no_grouping']['crops_per_s']:.1f} crops/s)",
+            f"  (d) re-inspection  first {r['first_inspection']['seconds']:.3f} s, unchanged "
+            f"again {r['re_inspection']['seconds']:.3f} s -> {r['re_inspection_speedup']}x "
+            f"({r['re_inspection']['reused_crops']} crops reused, labels agree "
+            f"{100 * r['re_inspection_agreement']:.1f}%)",
+            f"  text embeddings: encoded once in {r['text_encoding_once_s']:.2f} s, then cached",
+        ]
+    if "vit_b32" in report["models"]:
+        lines += ["", "Note: the ViT-B/32 figures use random weights — the cost of a forward pass "
+                  "does not depend on the weights, but label margins are tiny, so its label "
+                  "agreement is not meaningful; the starter recognizer's is."]
+    return "\n".join(lines)

@@ -1,0 +1,115 @@
+"""How a crop gets its name and orientation: the combination rule of the recognizer.
+
+**SKU.** For a crop embedding ``x`` (L2-normalised) and catalog SKUs ``k``:
+
+1. *Text*: ``t_k = cos(x, T_k)`` with ``T_k`` the mean embedding of the SKU's prompts (en + zh).
+2. *Gallery*: ``g_k = max cos(x, r)`` over the SKU's reference photos ``r``. A SKU without
+   references gets ``g_k = gallery_threshold`` — "as similar as a product we do not know".
+3. Log-linear fusion (a product of experts): ``z_k = text_scale * t_k + gallery_scale * g_k``
+   (the gallery term only when the gallery has any photo); ``p = softmax(z)``. If the model was
+   trained with an "unknown product" caption (the starter is), that caption is one more class.
+4. ``sku = argmax p``, ``sku_score = p[sku]``.
+5. Open set — the crop is ``unknown`` (brand and category ``None``) when ``sku_score <
+   min_score``, or the unknown caption wins, or (if ``text_threshold`` is set) nothing matches in
+   absolute terms: ``max t < text_threshold`` and no reference has ``g >= gallery_threshold``.
+
+**Orientation.** Two log-likelihood ratios (positive = lying), added:
+
+* *prompts*: ``orientation_weight * text_scale * (cos(x, L_k) - cos(x, U_k))`` where ``L_k`` /
+  ``U_k`` are the SKU's prompts wrapped in "lying on its side" / "standing upright" captions
+  (for an unknown crop, the unknown-product captions);
+* *geometry*: the box aspect ``a = w / h`` against the SKU's upright aspect ``r``: upright boxes
+  have ``log a ~ N(log r, s^2)``, lying ones ``log a ~ N(-log r, s^2)``, so the ratio is
+  ``-2 log(a) log(r) / s^2`` (clipped to +-10). A square-ish product (``r ~ 1``) gives ~0 and
+  the prompts decide; a tall bottle lying on its side is unmistakable.
+
+``r`` comes from the model's tuning file (measured on its training data), else the median
+aspect of the SKU's gallery photos, else a default per package type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from pipeline.catalog import Catalog
+from pipeline.vision.gallery import Gallery
+from pipeline.vision.reuse import Labels
+from pipeline.vision.textbank import TextBank
+
+PACKAGE_ASPECT = {"can": 0.54, "bottle": 0.32, "carton": 0.45, "box": 0.8, "bag": 0.7}
+
+
+@dataclass
+class Rule:
+    """Numbers of the combination rule (tuned per model; see the module docstring)."""
+
+    text_scale: float = 100.0
+    gallery_scale: float = 100.0
+    gallery_threshold: float = 0.8
+    text_threshold: float | None = None
+    min_score: float = 0.5
+    unknown_class: bool = False
+    orientation_weight: float = 1.0
+    geometry_sigma: float = 0.25
+    aspects: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_tuning(cls, tuning: dict[str, Any], text_scale: float) -> Rule:
+        rule = cls(text_scale=text_scale, gallery_scale=text_scale)
+        for name, value in tuning.items():
+            if hasattr(rule, name) and value is not None:
+                setattr(rule, name, value)
+        return rule
+
+
+def upright_aspects(rule: Rule, catalog: Catalog, gallery: Gallery) -> torch.Tensor:
+    """Upright width/height per catalog SKU, plus the median for the unknown row."""
+    from_gallery = gallery.upright_aspects()
+    values = []
+    for sku in catalog.skus:
+        value = rule.aspects.get(sku.id) or from_gallery.get(sku.id)
+        values.append(float(value or PACKAGE_ASPECT.get(sku.package, 0.6)))
+    values.append(float(rule.aspects.get("unknown") or np.median(values)))
+    return torch.tensor(values)
+
+
+def decide(rule: Rule, x: torch.Tensor, box_aspects: np.ndarray, bank: TextBank,
+           gallery: Gallery, aspects: torch.Tensor) -> Labels:
+    """Name and orientation of each crop embedding ``x`` (N x D) — see the module docstring."""
+    n_sku = len(bank.sku_ids)
+    if len(x) == 0:
+        return Labels.empty(0)
+    x = x.float()
+    text = x @ bank.sku.T  # N x (K+1); the last column is the unknown caption
+    z = rule.text_scale * text
+    open_set = torch.zeros(len(x), dtype=torch.bool, device=x.device)
+    if rule.text_threshold is not None:
+        open_set = text[:, :n_sku].max(1).values < rule.text_threshold
+    if len(gallery):
+        sims, has = gallery.nearest(x, bank.sku_ids)
+        g = torch.where(has, sims, torch.full_like(sims, rule.gallery_threshold))
+        neutral = torch.full((len(x), 1), rule.gallery_threshold, device=x.device)
+        z = z + rule.gallery_scale * torch.cat([g, neutral], 1)
+        open_set &= sims.max(1).values < rule.gallery_threshold
+    if not rule.unknown_class:
+        z = z[:, :n_sku]
+    p = torch.softmax(z, dim=1)
+    score, best = p[:, :n_sku].max(1)
+    unknown = (score < rule.min_score) | open_set
+    if rule.unknown_class:
+        unknown |= p[:, n_sku] > score
+    row = torch.where(unknown, torch.full_like(best, n_sku), best)
+    prompt_llr = rule.text_scale * ((x * bank.lying[row]).sum(1) - (x * bank.upright[row]).sum(1))
+    log_a = torch.from_numpy(np.log(np.maximum(box_aspects, 1e-3))).float().to(x.device)
+    log_r = torch.log(aspects.to(x.device)[row])
+    geometry = (-2.0 * log_a * log_r / rule.geometry_sigma ** 2).clamp(-10.0, 10.0)
+    lying = rule.orientation_weight * prompt_llr + geometry > 0
+    return Labels(
+        np.where(unknown.cpu().numpy(), -1, best.cpu().numpy()),
+        score.cpu().numpy().astype(np.float32),
+        lying.cpu().numpy(),
+    )

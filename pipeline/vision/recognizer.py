@@ -1,0 +1,278 @@
+"""Name every product box: which SKU, how sure, standing or lying (CLIP-family region classifier).
+
+``Recognizer.recognize(images, detections)`` takes whole photos and their detections and returns
+new ``sv.Detections`` where each ``product`` box carries ``sku``, ``brand``, ``category``,
+``sku_score`` and ``orientation`` (keys from :mod:`pipeline.keys`); other boxes are untouched.
+
+How the work is kept small (all in memory, no temp files):
+
+1. every photo becomes a tensor once; all product boxes of all photos are cut and resized in one
+   batched ``roi_align`` per photo and normalised together (:mod:`pipeline.vision.crops`);
+2. near-identical neighbouring facings are classified once and verified
+   (:func:`pipeline.vision.reuse.group_facings`), and with ``cameras`` given, crops that did not
+   change since that camera's last inspection reuse their labels
+   (:class:`pipeline.vision.reuse.CameraMemory`);
+3. the remaining crops go through the image tower in large batches (fp16 on CUDA; dynamic int8
+   on CPU for ViT-B-size towers, see :data:`PRECISIONS`);
+4. the catalog's text embeddings are computed once per (model, catalog) and cached in memory and
+   on disk (:mod:`pipeline.vision.textbank`); the gallery's embeddings likewise.
+
+The naming rule (text prompts + reference gallery, open set, orientation) is documented in
+:mod:`pipeline.vision.decide`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import supervision as sv
+import torch
+
+from pipeline import keys
+from pipeline.catalog import Catalog
+from pipeline.detections import field_values
+from pipeline.errors import ShelfAuditError
+from pipeline.vision import captions
+from pipeline.vision.crops import as_photo, cut_crops, thumbnails
+from pipeline.vision.decide import Rule, decide, upright_aspects
+from pipeline.vision.dual_encoder import DualEncoder, load_dual_encoder, quantize_image_tower
+from pipeline.vision.gallery import Gallery, embed_references, load_gallery
+from pipeline.vision.reuse import THUMB, CameraMemory, Labels, group_facings
+from pipeline.vision.textbank import TextBank, text_bank
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from pipeline.vision.config import ModelsConfig
+
+PRECISION_ENV = "SHELFAUDIT_RECOGNIZER_PRECISION"
+# auto: fp16 on CUDA; on CPU dynamic int8 for image towers of >= INT8_MIN_PARAMS (ViT-B/32 is
+# 88M), fp32 below (the starter is fast enough and int8 scales activations per batch).
+PRECISIONS = ("auto", "fp32", "fp16", "int8")
+INT8_MIN_PARAMS = 30_000_000
+
+
+class Recognizer:
+    """A CLIP-family model, the catalog's text embeddings and a reference gallery."""
+
+    def __init__(self, encoder: DualEncoder, catalog: Catalog, gallery: Gallery | None = None,
+                 rule: Rule | None = None, facing_tolerance: float = 6.0,
+                 languages: Sequence[str] = captions.LANGUAGES):
+        self.encoder = encoder
+        self.catalog = catalog
+        self.gallery = gallery or Gallery()
+        self.rule = rule or Rule.from_tuning(encoder.tuning, encoder.logit_scale)
+        self.facing_tolerance = facing_tolerance  # 0 turns facing grouping off
+        self.languages = tuple(languages)
+        self.memory = CameraMemory()
+        self._generation = 0  # bumped when the gallery changes (camera memory goes stale)
+        self._aspects: torch.Tensor | None = None
+        self.stats: dict[str, int] = {}
+
+    @property
+    def version(self) -> str:
+        """The model's folder name + weights hash (recorded with every inspection)."""
+        return self.encoder.version
+
+    @classmethod
+    def load(cls, source: str | Path, catalog: Catalog, device: torch.device | str | None = None,
+             gallery: Sequence[str | Path] = (), config: ModelsConfig | None = None,
+             precision: str | None = None) -> Recognizer:
+        """Load a model folder or Hugging Face id (offline) with an optional gallery.
+
+        Args:
+            source: model folder or id; gallery: folders laid out ``<dir>/<sku>/*.jpg`` (when
+                empty and ``config`` is given, ``config.gallery``).
+            config: models settings (device, gallery, ``unknown_threshold`` when set there).
+            precision: ``auto`` (default, or ``SHELFAUDIT_RECOGNIZER_PRECISION``), ``fp32``,
+                ``fp16`` (CUDA) or ``int8`` (CPU).
+
+        Raises:
+            ModelNotFoundError: the model is not on this machine (message says how to get it).
+        """
+        from pipeline.vision.device import pick_device, use_half
+
+        if device is None:
+            device = pick_device(config.device if config is not None else "auto")
+        device = torch.device(device)
+        precision = (precision or os.environ.get(PRECISION_ENV) or "auto").lower()
+        if precision not in PRECISIONS:
+            raise ShelfAuditError(f"recognizer precision {precision!r}: use one of {PRECISIONS}")
+        half = precision == "fp16" or (precision == "auto" and use_half(device))
+        encoder = load_dual_encoder(source, device, half=half and device.type == "cuda")
+        if device.type == "cpu" and (precision == "int8" or (
+                precision == "auto" and _image_params(encoder) >= INT8_MIN_PARAMS)):
+            quantize_image_tower(encoder)
+        recognizer = cls(encoder, catalog)
+        if config is not None and "unknown_threshold" in config.model_fields_set:
+            recognizer.rule.min_score = config.unknown_threshold
+        dirs = list(gallery) or (list(config.gallery) if config is not None else [])
+        if dirs:
+            recognizer.gallery = load_gallery(encoder, dirs, catalog.sku_ids)
+        return recognizer
+
+    # --- the one verb ---
+    def recognize(self, images: Sequence[np.ndarray], detections: Sequence[sv.Detections],
+                  cameras: Sequence[str | None] | None = None) -> list[sv.Detections]:
+        """New detections where every product box is named (other boxes untouched).
+
+        Args:
+            images: ``HxWx3`` uint8 RGB photos; ``detections[i]`` belongs to ``images[i]``.
+            cameras: optional camera id per photo; crops unchanged since that camera's last
+                inspection reuse their labels.
+        """
+        if len(images) != len(detections):
+            raise ValueError(f"{len(images)} photos but {len(detections)} detections")
+        rows = [np.flatnonzero(field_values(d, keys.KIND) == keys.PRODUCT) for d in detections]
+        boxes = [np.asarray(d.xyxy, np.float32)[r] for d, r in zip(detections, rows, strict=True)]
+        labels = self.label_boxes(images, boxes, cameras)
+        return [self._named(d, r, lab) for d, r, lab in zip(detections, rows, labels, strict=True)]
+
+    def add_reference(self, sku: str, image: np.ndarray | Image.Image) -> None:
+        """Add one reference photo of ``sku`` (one upright product) — no retraining."""
+        if sku not in self.catalog.by_id:
+            raise ShelfAuditError(f"unknown SKU {sku!r}: not in the catalog")
+        array = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else image
+        embedding = embed_references(self.encoder, [np.asarray(array, dtype=np.uint8)])[0]
+        self.gallery.add(sku, embedding, array.shape[1] / array.shape[0])
+        self._generation += 1
+        self._aspects = None
+
+    # --- the steps ---
+    @property
+    def text(self) -> TextBank:
+        return text_bank(self.encoder, self.catalog, self.languages)
+
+    def label_boxes(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray],
+                    cameras: Sequence[str | None] | None = None) -> list[Labels]:
+        """Labels per photo for the given product boxes (see the module docstring)."""
+        counts = [len(b) for b in boxes]
+        total = sum(counts)
+        stats = {"crops": total, "reused": 0, "grouped": 0, "classified": 0}
+        if total == 0:
+            self.stats = stats
+            return [Labels.empty(0) for _ in boxes]
+        photos = [as_photo(img, self.encoder.device) for img in images]
+        thumbs = thumbnails(photos, boxes, THUMB)
+        starts = np.cumsum([0, *counts])
+        out = Labels.empty(total)
+        done = np.zeros(total, dtype=bool)
+        cams = list(cameras) if cameras is not None else [None] * len(images)
+        for i, camera in enumerate(cams):
+            if camera is None:
+                continue
+            span = slice(starts[i], starts[i + 1])
+            match, seen = self.memory.recall(camera, boxes[i], thumbs[span], self._generation)
+            hit = np.flatnonzero(match >= 0)
+            if len(hit) and seen is not None:
+                out.put(starts[i] + hit, seen.take(match[hit]))
+                done[starts[i] + hit] = True
+        stats["reused"] = int(done.sum())
+        self._classify_rest(photos, boxes, thumbs, starts, done, out, stats)
+        for i, camera in enumerate(cams):
+            if camera is not None:
+                span = slice(starts[i], starts[i + 1])
+                self.memory.remember(camera, boxes[i], thumbs[span],
+                                     out.take(np.arange(starts[i], starts[i + 1])),
+                                     self._generation)
+        self.stats = stats
+        return [out.take(np.arange(starts[i], starts[i + 1])) for i in range(len(boxes))]
+
+    def _classify_rest(self, photos: list[torch.Tensor], boxes: Sequence[np.ndarray],
+                       thumbs: torch.Tensor, starts: np.ndarray, done: np.ndarray,
+                       out: Labels, stats: dict[str, int]) -> None:
+        """Group facings per photo, classify leaders + verifiers, then failed groups' members."""
+        leader = np.arange(len(done))
+        first: list[int] = []
+        groups: dict[int, np.ndarray] = {}
+        for i, photo_boxes in enumerate(boxes):
+            todo = np.flatnonzero(~done[starts[i]:starts[i + 1]])
+            if len(todo) == 0:
+                continue
+            lead, verify = group_facings(thumbs[starts[i] + todo], photo_boxes[todo],
+                                         self.facing_tolerance)
+            glob = starts[i] + todo
+            leader[glob] = glob[lead]
+            for j in np.flatnonzero(lead == np.arange(len(todo))):
+                first.append(glob[j])
+                if verify[j] >= 0:
+                    first.append(glob[verify[j]])
+                    groups[glob[j]] = glob[lead == j]
+        first_arr = np.array(first, dtype=int)
+        labels = self._classify(photos, boxes, starts, first_arr)
+        out.put(first_arr, labels)
+        done_now = np.zeros(len(done), dtype=bool)
+        done_now[first_arr] = True
+        retry = [m for lead_i, members in groups.items()
+                 if not _agree(out, members[done_now[members]], lead_i) for m in members]
+        retry_arr = np.array([m for m in retry if not done_now[m]], dtype=int)
+        if len(retry_arr):
+            out.put(retry_arr, self._classify(photos, boxes, starts, retry_arr))
+            done_now[retry_arr] = True
+        rest = np.flatnonzero(~done & ~done_now)
+        out.put(rest, out.take(leader[rest]))
+        stats["classified"] = int(done_now.sum())
+        stats["grouped"] = len(rest)
+
+    def _classify(self, photos: list[torch.Tensor], boxes: Sequence[np.ndarray],
+                  starts: np.ndarray, index: np.ndarray) -> Labels:
+        """Crop, embed and name the crops with global ``index``."""
+        if len(index) == 0:
+            return Labels.empty(0)
+        owner = np.searchsorted(starts, index, side="right") - 1
+        order = np.argsort(owner, kind="stable")
+        per_photo = [boxes[p][index[order][owner[order] == p] - starts[p]]
+                     for p in range(len(photos))]
+        batch = cut_crops(photos, per_photo, self.encoder.spec, self.encoder.device,
+                          self.encoder.dtype)
+        embeddings = self.encoder.image_features(batch.pixels)
+        picked = np.concatenate([b for b in per_photo if len(b)])
+        aspects = (picked[:, 2] - picked[:, 0]) / np.maximum(picked[:, 3] - picked[:, 1], 1e-3)
+        labels = self.decide(embeddings, aspects)
+        back = np.empty_like(order)
+        back[order] = np.arange(len(order))
+        return labels.take(back)
+
+    def decide(self, embeddings: torch.Tensor, box_aspects: np.ndarray) -> Labels:
+        """Apply the naming rule to crop embeddings (see :mod:`pipeline.vision.decide`)."""
+        if self._aspects is None:
+            self._aspects = upright_aspects(self.rule, self.catalog, self.gallery)
+        return decide(self.rule, embeddings, box_aspects, self.text, self.gallery, self._aspects)
+
+    def _named(self, det: sv.Detections, rows: np.ndarray, labels: Labels) -> sv.Detections:
+        out = det[np.arange(len(det))] if len(det) else det  # a copy with copied data arrays
+        n = len(det)
+        columns = {name: np.array(field_values(det, name), dtype=object) for name in
+                   (keys.SKU, keys.BRAND, keys.CATEGORY, keys.SKU_SCORE, keys.ORIENTATION)}
+        for row, index, score, lying in zip(rows, labels.sku_index, labels.score, labels.lying,
+                                            strict=True):
+            sku = self.catalog.skus[index] if index >= 0 else None
+            columns[keys.SKU][row] = sku.id if sku else keys.UNKNOWN
+            columns[keys.BRAND][row] = sku.brand if sku else None
+            columns[keys.CATEGORY][row] = sku.category if sku else None
+            columns[keys.SKU_SCORE][row] = round(float(score), 4)
+            columns[keys.ORIENTATION][row] = keys.LYING if lying else keys.UPRIGHT
+        if n:
+            for name, values in columns.items():
+                out.data[name] = values
+        return out
+
+
+def _agree(labels: Labels, members: np.ndarray, lead: int) -> bool:
+    return bool(np.all(labels.sku_index[members] == labels.sku_index[lead]) and
+                np.all(labels.lying[members] == labels.lying[lead]))
+
+
+def _image_params(encoder: DualEncoder) -> int:
+    vision = getattr(encoder.model, "vision_model", None)
+    return sum(p.numel() for p in vision.parameters()) if vision is not None else 0
+
+
+def describe(recognizer: Recognizer) -> dict[str, Any]:
+    """Provenance of a loaded recognizer (for ``inspect --json`` / the model card)."""
+    return {"recognizer": recognizer.version, "gallery_photos": len(recognizer.gallery),
+            "device": str(recognizer.encoder.device), "dtype": str(recognizer.encoder.dtype)}

@@ -1,0 +1,94 @@
+"""Measure a recognizer on ground-truth product boxes (recognition alone, no detector).
+
+``evaluate_recognizer(recognizer, "DIR")`` reads a synthetic dataset folder (``truth/*.json`` +
+``images/``, as written by ``shelfaudit synth``), strips the truth's names from the boxes, runs
+``recognizer.recognize`` on the photos and scores:
+
+* ``sku_top1`` — share of boxes of catalog products named with the right SKU;
+* ``sku_top1_open_set`` — share of all product boxes named right, ``unknown`` counting as a
+  class (so off-catalog products must be called ``unknown``);
+* ``unknown_recall`` / ``false_unknown_rate`` — off-catalog products called unknown / catalog
+  products called unknown;
+* ``orientation_accuracy`` — share of all product boxes with the right upright/lying.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline import keys
+from pipeline.detections import PhotoDetections, field_values, make_detections, of_kind
+
+
+def _ratio(hits: int, total: int) -> float | None:
+    return round(hits / total, 4) if total else None
+
+
+def _boxes_only(truth: PhotoDetections):  # noqa: ANN202
+    products = of_kind(truth.detections, keys.PRODUCT)
+    return make_detections(products.xyxy.tolist(), kind=keys.PRODUCT), products
+
+
+def evaluate_recognizer(recognizer: Any, scenes: str | Path | Iterable, batch: int = 8
+                        ) -> dict[str, Any]:
+    """Score ``recognizer`` on the product boxes of ``scenes`` (a folder or ``(photo, truth)``
+    pairs); see the module docstring for the figures."""
+    from pipeline.vision.shelf_crops import scenes_in_folder
+
+    source = scenes_in_folder(scenes) if isinstance(scenes, str | Path) else scenes
+    truth_sku: list[np.ndarray] = []
+    truth_lying: list[np.ndarray] = []
+    pred_sku: list[np.ndarray] = []
+    pred_lying: list[np.ndarray] = []
+    started, photos = time.perf_counter(), 0
+    pending: list[tuple[np.ndarray, PhotoDetections]] = []
+
+    def flush() -> None:
+        inputs = [_boxes_only(t) for _, t in pending]
+        named = recognizer.recognize([im for im, _ in pending], [d for d, _ in inputs])
+        for (_, products), det in zip(inputs, named, strict=True):
+            truth_sku.append(field_values(products, keys.SKU).astype(str))
+            truth_lying.append(field_values(products, keys.ORIENTATION) == keys.LYING)
+            pred_sku.append(field_values(det, keys.SKU).astype(str))
+            pred_lying.append(field_values(det, keys.ORIENTATION) == keys.LYING)
+        pending.clear()
+
+    for image, truth in source:
+        pending.append((image, truth))
+        photos += 1
+        if len(pending) >= batch:
+            flush()
+    if pending:
+        flush()
+    return _scores(truth_sku, truth_lying, pred_sku, pred_lying, photos,
+                   time.perf_counter() - started, recognizer)
+
+
+def _scores(truth_sku, truth_lying, pred_sku, pred_lying, photos, seconds,  # noqa: ANN001
+            recognizer) -> dict[str, Any]:  # noqa: ANN001
+    t = np.concatenate(truth_sku) if truth_sku else np.zeros(0, str)
+    p = np.concatenate(pred_sku) if pred_sku else np.zeros(0, str)
+    tl = np.concatenate(truth_lying) if truth_lying else np.zeros(0, bool)
+    pl = np.concatenate(pred_lying) if pred_lying else np.zeros(0, bool)
+    known = t != keys.UNKNOWN
+    called_unknown = p == keys.UNKNOWN
+    return {
+        "photos": photos,
+        "products": int(len(t)),
+        "unknown_products": int((~known).sum()),
+        "lying_products": int(tl.sum()),
+        "sku_top1": _ratio(int((p[known] == t[known]).sum()), int(known.sum())),
+        "sku_top1_open_set": _ratio(int((p == t).sum()), len(t)),
+        "unknown_recall": _ratio(int(called_unknown[~known].sum()), int((~known).sum())),
+        "false_unknown_rate": _ratio(int(called_unknown[known].sum()), int(known.sum())),
+        "orientation_accuracy": _ratio(int((pl == tl).sum()), len(t)),
+        "lying_recall": _ratio(int((pl & tl).sum()), int(tl.sum())),
+        "gallery_photos": len(getattr(recognizer, "gallery", ()) or ()),
+        "recognizer": getattr(recognizer, "version", None),
+        "seconds": round(seconds, 1),
+    }

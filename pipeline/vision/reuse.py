@@ -1,0 +1,140 @@
+"""Doing less work: near-identical facings classified once, unchanged crops not classified again.
+
+Both use a *thumbnail signature*: the box resized to ``THUMB x THUMB`` RGB by area averaging
+(``crops.thumbnails``, one batched torch call per photo). Two crops "look the same" when the mean
+absolute difference of their thumbnails (0-255 scale) is at most a tolerance and their box
+sizes agree. Sensor noise averages out in a thumbnail; a different product (another colour,
+another label) does not.
+
+* :func:`group_facings` — within one photo, neighbouring facings of the same product are
+  near-identical (after levelling each thumbnail's brightness, so the light falling off across
+  a shelf does not split them): one leader per group is classified and the group takes its
+  labels. Groups of
+  three or more are *verified*: the member least like the leader is classified too, and if it
+  disagrees the whole group is classified one by one.
+* :class:`CameraMemory` — per camera, the boxes, thumbnails and labels of the last inspection.
+  A crop at the same position (IoU >= 0.9) whose thumbnail did not change reuses its labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torchvision.ops import box_iou
+
+THUMB = 12
+
+
+@dataclass
+class Labels:
+    """Per-crop decisions: catalog index (``-1`` = unknown), SKU score, lying or not."""
+
+    sku_index: np.ndarray
+    score: np.ndarray
+    lying: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> Labels:
+        return cls(np.full(n, -1, dtype=int), np.zeros(n, dtype=np.float32),
+                   np.zeros(n, dtype=bool))
+
+    def take(self, index: np.ndarray) -> Labels:
+        return Labels(self.sku_index[index], self.score[index], self.lying[index])
+
+    def put(self, where: np.ndarray, other: Labels) -> None:
+        self.sku_index[where] = other.sku_index
+        self.score[where] = other.score
+        self.lying[where] = other.lying
+
+
+def _same_size(boxes: np.ndarray, tolerance: float = 0.1) -> np.ndarray:
+    """N x N: both box sides within ``tolerance`` (relative) of each other."""
+    w = np.maximum(boxes[:, 2] - boxes[:, 0], 1e-3)
+    h = np.maximum(boxes[:, 3] - boxes[:, 1], 1e-3)
+    dw = np.abs(np.log(w[:, None] / w[None, :]))
+    dh = np.abs(np.log(h[:, None] / h[None, :]))
+    return (dw <= tolerance) & (dh <= tolerance)
+
+
+def thumb_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference (0-255) between every thumbnail of ``a`` and of ``b``."""
+    return torch.cdist(a.float(), b.float(), p=1) / max(a.shape[1], 1)
+
+
+def group_facings(thumbs: torch.Tensor, boxes: np.ndarray, tolerance: float
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Leader per crop of one photo, and a verifier per leader (``-1``: none).
+
+    Returns:
+        ``leader[i]`` — the crop whose labels crop ``i`` takes (``leader[i] == i`` for leaders);
+        ``verifier[i]`` — for a leader of a group of three or more, the member least like it.
+    """
+    n = len(boxes)
+    leader = np.arange(n)
+    verifier = np.full(n, -1)
+    if n < 2 or tolerance <= 0:
+        return leader, verifier
+    levelled = thumbs.float() / thumbs.float().mean(1, keepdim=True).clamp(min=1.0) * 128.0
+    dist = thumb_distance(levelled, levelled).numpy()
+    close = (dist <= tolerance) & _same_size(boxes)
+    free = np.ones(n, dtype=bool)
+    for i in range(n):
+        if not free[i]:
+            continue
+        members = np.flatnonzero(close[i] & free)
+        free[members] = False
+        leader[members] = i
+        if len(members) >= 3:
+            verifier[i] = members[np.argmax(dist[i, members])]
+    return leader, verifier
+
+
+@dataclass
+class _Seen:
+    boxes: np.ndarray
+    thumbs: torch.Tensor
+    labels: Labels
+    generation: int
+
+
+class CameraMemory:
+    """Labels of each camera's last inspection, reused where the pixels did not change."""
+
+    def __init__(self, tolerance: float = 3.0, min_iou: float = 0.9, max_cameras: int = 10000):
+        self.tolerance = tolerance
+        self.min_iou = min_iou
+        self.max_cameras = max_cameras
+        self._seen: dict[str, _Seen] = {}
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def recall(self, camera: str, boxes: np.ndarray, thumbs: torch.Tensor, generation: int
+               ) -> tuple[np.ndarray, Labels | None]:
+        """For each box, the index of the unchanged crop seen last time (``-1``: none)."""
+        seen = self._seen.get(camera)
+        match = np.full(len(boxes), -1)
+        if seen is None or seen.generation != generation or len(boxes) == 0 or \
+                len(seen.boxes) == 0:
+            return match, None
+        iou = box_iou(torch.from_numpy(np.asarray(boxes, np.float32)),
+                      torch.from_numpy(seen.boxes)).numpy()
+        best = iou.argmax(1)
+        near = iou[np.arange(len(boxes)), best] >= self.min_iou
+        if near.any():
+            diff = (thumbs[near].float() - seen.thumbs[best[near]].float()).abs().mean(1)
+            same = diff.numpy() <= self.tolerance
+            match[np.flatnonzero(near)[same]] = best[near][same]
+        return match, seen.labels
+
+    def remember(self, camera: str, boxes: np.ndarray, thumbs: torch.Tensor, labels: Labels,
+                 generation: int) -> None:
+        if camera not in self._seen and len(self._seen) >= self.max_cameras:
+            self._seen.pop(next(iter(self._seen)))
+        self._seen[camera] = _Seen(np.asarray(boxes, np.float32).copy(), thumbs.clone(),
+                                   labels.take(np.arange(len(boxes))), generation)
+
+    def forget(self) -> None:
+        self._seen.clear()

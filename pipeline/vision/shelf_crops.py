@@ -1,0 +1,160 @@
+"""Labelled product crops from synthetic (or any ground-truth) shelf photos.
+
+Used to train and tune the starter recognizer, to build the reference gallery and to measure a
+recognizer. A *scene source* is either a folder written by ``shelfaudit synth`` (``truth/*.json``
++ ``images/*``) or a range of synthetic seeds rendered in memory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pipeline import keys
+from pipeline.catalog import Catalog
+from pipeline.detections import PhotoDetections, field_values, of_kind
+from pipeline.errors import ShelfAuditError
+from pipeline.vision.crops import CropSpec, cut_crops
+
+
+def scenes_in_folder(folder: str | Path) -> Iterator[tuple[np.ndarray, PhotoDetections]]:
+    """``(photo, truth)`` for every ``truth/*.json`` of a synthetic dataset folder.
+
+    Raises:
+        ShelfAuditError: no truth files there.
+    """
+    from pipeline.imaging import load_photo
+
+    root = Path(folder)
+    files = sorted((root / "truth").glob("*.json")) if (root / "truth").is_dir() else []
+    if not files:
+        raise ShelfAuditError(f"{root}: no truth/*.json (make one with `shelfaudit synth`)")
+    for f in files:
+        doc = json.loads(f.read_text(encoding="utf-8"))
+        truth = PhotoDetections.from_dict(doc)
+        candidates = [root / truth.path, root / "images" / Path(truth.path).name]
+        candidates += sorted((root / "images").glob(f"{f.stem}.*"))
+        image = next((c for c in candidates if c.is_file()), None)
+        if image is None:
+            raise ShelfAuditError(f"{f}: its photo {truth.path!r} is missing")
+        yield load_photo(image).array(), truth
+
+
+def rendered_scenes(catalog: Catalog, seed: int, count: int, widths: tuple[int, int] | None
+                    = (640, 2400)) -> Iterator[tuple[np.ndarray, PhotoDetections]]:
+    """Synthetic scenes ``0..count-1`` of dataset ``seed`` (as ``shelfaudit synth`` numbers
+    them), rendered in memory and JPEG-compressed as the files would be; ``widths``: the range
+    photo widths are drawn from (``None``: the synth default)."""
+    import io
+
+    from PIL import Image
+
+    from pipeline.synth import render_scene
+    from pipeline.synth.export import scene_seed
+
+    rng = np.random.default_rng(seed + 7919)
+    for i in range(count):
+        width = int(rng.integers(*widths)) if widths else None
+        scene = render_scene(catalog, scene_seed(seed, i), width=width)
+        buffer = io.BytesIO()
+        scene.image.save(buffer, format="JPEG", quality=scene.jpeg_quality)
+        yield np.asarray(Image.open(buffer).convert("RGB")), scene.truth
+
+
+@dataclass
+class CropSet:
+    """Product crops (uint8, ``N x 3 x S x S``, whole box resized) with their truth."""
+
+    pixels: torch.Tensor
+    sku_index: np.ndarray  # catalog index; len(catalog.skus) = unknown
+    lying: np.ndarray
+    aspect: np.ndarray  # box width / height
+
+    def __len__(self) -> int:
+        return len(self.sku_index)
+
+
+def truth_labels(catalog: Catalog, products) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    column = {s: i for i, s in enumerate(catalog.sku_ids)}
+    skus = field_values(products, keys.SKU)
+    index = np.array([column.get(s, len(column)) for s in skus], dtype=int)
+    lying = field_values(products, keys.ORIENTATION) == keys.LYING
+    return index, lying.astype(bool)
+
+
+def _choose(index: np.ndarray, lying: np.ndarray, per_group: int, rng: np.random.Generator
+            ) -> np.ndarray:
+    """At most ``per_group`` boxes per (SKU, orientation) of a photo (facings look alike)."""
+    keep = []
+    for key in set(zip(index.tolist(), lying.tolist(), strict=True)):
+        members = np.flatnonzero((index == key[0]) & (lying == key[1]))
+        keep += rng.permutation(members)[:per_group].tolist()
+    return np.array(sorted(keep), dtype=int)
+
+
+def collect_crops(catalog: Catalog, scenes, size: int, per_group: int = 3,  # noqa: ANN001
+                  jitter: float = 0.0, seed: int = 0) -> CropSet:
+    """Crops of the product boxes of ``scenes`` (an iterator of ``(photo, truth)``).
+
+    ``jitter``: each box edge moves by up to this fraction of the box size (detector noise).
+    """
+    rng = np.random.default_rng(seed)
+    spec = CropSpec(size, size)
+    pixels, indices, lyings, aspects = [], [], [], []
+    for image, truth in scenes:
+        products = of_kind(truth.detections, keys.PRODUCT)
+        if len(products) == 0:
+            continue
+        index, lying = truth_labels(catalog, products)
+        pick = _choose(index, lying, per_group, rng) if per_group else np.arange(len(index))
+        boxes = products.xyxy[pick].astype(np.float32)
+        if jitter:
+            wh = np.repeat(boxes[:, 2:] - boxes[:, :2], 2, axis=0).reshape(-1, 4)
+            boxes = boxes + rng.uniform(-jitter, jitter, boxes.shape) * wh
+        crop = cut_crops([image], [boxes], spec).pixels  # normalised: undo to uint8 below
+        mean = torch.tensor(spec.mean).view(1, 3, 1, 1)
+        std = torch.tensor(spec.std).view(1, 3, 1, 1)
+        pixels.append(((crop * std + mean) * 255).round().clamp(0, 255).to(torch.uint8))
+        indices.append(index[pick])
+        lyings.append(lying[pick])
+        aspects.append((boxes[:, 2] - boxes[:, 0]) / np.maximum(boxes[:, 3] - boxes[:, 1], 1e-3))
+    if not pixels:
+        raise ShelfAuditError("no product boxes in the scenes")
+    return CropSet(torch.cat(pixels), np.concatenate(indices), np.concatenate(lyings),
+                   np.concatenate(aspects).astype(np.float32))
+
+
+def write_gallery(catalog: Catalog, scenes, out: Path, per_sku: int = 5,  # noqa: ANN001
+                  seed: int = 0) -> dict[str, int]:
+    """Save ``per_sku`` upright crops of every catalog SKU as ``out/<sku>/<n>.jpg``.
+
+    Crops are cut at the photo's own resolution from ground-truth boxes, one per photo and SKU
+    at most (so the references differ in light and camera). Stops once every SKU has enough.
+    """
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    counts = {s: 0 for s in catalog.sku_ids}
+    out = Path(out)
+    for image, truth in scenes:
+        products = of_kind(truth.detections, keys.PRODUCT)
+        index, lying = truth_labels(catalog, products)
+        for k in rng.permutation(np.unique(index[(~lying) & (index < len(catalog.skus))])):
+            sku = catalog.skus[int(k)].id
+            if counts[sku] >= per_sku:
+                continue
+            row = int(rng.choice(np.flatnonzero((index == k) & ~lying)))
+            x1, y1, x2, y2 = (int(round(v)) for v in products.xyxy[row])
+            folder = out / sku
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(image[y1:y2, x1:x2]).save(folder / f"{counts[sku] + 1}.jpg",
+                                                      quality=90)
+            counts[sku] += 1
+        if all(c >= per_sku for c in counts.values()):
+            break
+    return counts

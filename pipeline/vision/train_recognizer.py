@@ -1,0 +1,300 @@
+"""Train the starter recognizer: a small CLIP dual encoder on synthetic crops and their captions.
+
+The model is transformers' ``CLIPModel`` with a small ``CLIPConfig`` (64 px images, 8 px
+patches, 4 + 4 transformer layers of width 128) and a byte-level BPE tokenizer built offline from the
+catalog (:mod:`pipeline.vision.tokenizer`). It learns from product crops of synthetic shelves
+(ground-truth boxes, jittered like detector boxes; upright, lying, and upright ones turned 90
+degrees; colour, noise and blur augmentation) against captions made from the catalog prompts
+(en and zh) and orientation words (:mod:`pipeline.vision.captions`), so the catalog's own text
+prompts name the synthetic products. The loss is contrastive over the caption set:
+
+* SKU: image vs the mean embedding of two sampled prompts of every SKU and of "unknown
+  product" (softmax cross-entropy over 27 classes) — the same form the recognizer uses;
+* orientation: for the crop's own SKU, image vs its "lying" and "upright" captions (logistic).
+
+Afterwards the recognition rule is tuned on held-out scenes (:mod:`pipeline.vision.tuning`)
+and everything is saved as a Hugging Face folder (fp16 safetensors).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pipeline import keys
+from pipeline.catalog import Catalog
+from pipeline.vision import captions
+from pipeline.vision.crops import CLIP_MEAN, CLIP_STD
+from pipeline.vision.shelf_crops import CropSet
+
+
+@dataclass
+class RecognizerTraining:
+    """What to train on and how (``data`` wins over rendering ``scenes`` from ``seed``)."""
+
+    data: Path | None = None
+    scenes: int = 160
+    seed: int = 0
+    val_scenes: int = 24
+    steps: int = 1500
+    epochs: float | None = None  # when set: steps = epochs * training crops / batch
+    batch: int = 64
+    lr: float = 1e-3
+    image_size: int = 64
+    width: int = 128
+    layers: int = 4
+    out: Path = Path("models/recognizer")
+    gallery_out: Path | None = Path("models/gallery")
+    gallery_per_sku: int = 5
+    threads: int = 1  # one thread: on a shared CPU, two threads wait on each other
+    max_minutes: float = 20.0  # the training loop's wall-clock budget
+
+
+def build_model(vocab: int, tokenizer, job: RecognizerTraining):  # noqa: ANN001
+    from transformers import CLIPConfig, CLIPModel
+
+    heads = max(1, job.width // 64)
+    config = CLIPConfig(
+        text_config=dict(vocab_size=vocab, hidden_size=job.width, intermediate_size=4 * job.width,
+                         num_hidden_layers=job.layers, num_attention_heads=heads,
+                         max_position_embeddings=32, eos_token_id=tokenizer.eos_token_id,
+                         bos_token_id=tokenizer.bos_token_id,
+                         pad_token_id=tokenizer.pad_token_id),
+        vision_config=dict(hidden_size=job.width, intermediate_size=4 * job.width,
+                           num_hidden_layers=job.layers, num_attention_heads=heads,
+                           image_size=job.image_size, patch_size=8),
+        projection_dim=128,
+    )
+    return CLIPModel(config)
+
+
+class Augment:
+    """Batched tensor augmentation of uint8 crops -> normalised float input + labels."""
+
+    def __init__(self, seed: int):
+        self.gen = torch.Generator().manual_seed(seed)
+        self.mean = torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)
+        self.std = torch.tensor(CLIP_STD).view(1, 3, 1, 1)
+
+    def rand(self, *shape: int) -> torch.Tensor:
+        return torch.rand(*shape, generator=self.gen)
+
+    def __call__(self, crops: torch.Tensor, lying: torch.Tensor
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+        x = crops.float() / 255.0
+        lying = lying.clone()
+        turn = (self.rand(len(x)) < 0.3) & ~lying  # an upright product turned 90 degrees lies
+        way = self.rand(len(x)) < 0.5
+        for k, mask in ((1, turn & way), (3, turn & ~way)):
+            if mask.any():
+                x[mask] = torch.rot90(x[mask], k, dims=(2, 3))
+        lying[turn] = True
+        n = len(x)
+        gain = 0.7 + 0.6 * self.rand(n, 1, 1, 1)
+        cast = 0.9 + 0.2 * self.rand(n, 3, 1, 1)
+        contrast = 0.75 + 0.5 * self.rand(n, 1, 1, 1)
+        mid = x.mean(dim=(1, 2, 3), keepdim=True)
+        x = ((x - mid) * contrast + mid) * gain * cast
+        blur = self.rand(n) < 0.3
+        if blur.any():
+            x[blur] = torch.nn.functional.avg_pool2d(x[blur], 3, stride=1, padding=1,
+                                                     count_include_pad=False)
+        x = x + torch.randn(x.shape, generator=self.gen) * (0.04 * self.rand(n, 1, 1, 1))
+        return (x.clamp(0, 1) - self.mean) / self.std, lying
+
+
+class CaptionSampler:
+    """Token batches of sampled captions per class (catalog SKUs + the unknown product)."""
+
+    def __init__(self, catalog: Catalog, tokenizer, seed: int):  # noqa: ANN001
+        self.entries = [captions.prompts_by_language(s) for s in catalog.skus]
+        self.entries.append(captions.prompts_by_language(None))
+        self.tokenizer = tokenizer
+        self.rng = np.random.default_rng(seed)
+
+    def _pick(self, entry: dict[str, list[str]]) -> tuple[str, str]:
+        lang = self.rng.choice(list(entry))
+        return str(lang), str(self.rng.choice(entry[lang]))
+
+    def sku_texts(self, per_class: int = 2) -> list[str]:
+        return [self._pick(e)[1] for e in self.entries for _ in range(per_class)]
+
+    def orientation_texts(self, orientation: str) -> list[str]:
+        out = []
+        for entry in self.entries:
+            lang, prompt = self._pick(entry)
+            template = self.rng.choice(captions.ORIENTATION_TEMPLATES[orientation][lang])
+            out.append(str(template).format(p=prompt))
+        return out
+
+    def encode(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=32,
+                             return_tensors="pt")
+        return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+
+
+def _text(model, enc: dict[str, torch.Tensor]) -> torch.Tensor:  # noqa: ANN001
+    from pipeline.vision.dual_encoder import _pooled
+
+    return torch.nn.functional.normalize(_pooled(model.get_text_features(**enc)), dim=-1)
+
+
+def train_steps(model, crops: CropSet, catalog: Catalog, tokenizer,  # noqa: ANN001
+                job: RecognizerTraining, log=print) -> dict[str, float]:  # noqa: ANN001
+    """The contrastive training loop (stops early at ``job.max_minutes``)."""
+    torch.manual_seed(job.seed)
+    augment = Augment(job.seed)
+    sampler = CaptionSampler(catalog, tokenizer, job.seed)
+    n_cls = len(catalog.skus) + 1
+    opt = torch.optim.AdamW(model.parameters(), lr=job.lr, weight_decay=0.05)
+    started = time.time()
+    warm = max(1, job.steps // 20)
+    budget = job.max_minutes * 60
+
+    def progress(s: int) -> float:  # by steps or by the time budget, whichever is further
+        return min(1.0, max(s / job.steps, (time.time() - started) / budget))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + np.cos(np.pi * progress(s))))
+    labels = torch.from_numpy(crops.sku_index)
+    lying_all = torch.from_numpy(crops.lying)
+    rng = np.random.default_rng(job.seed)
+    step, loss_sum, acc_sum = 0, 0.0, 0.0
+    model.train()
+    for step in range(job.steps):
+        idx = torch.from_numpy(rng.choice(len(crops), job.batch, replace=False))
+        x, lying = augment(crops.pixels[idx], lying_all[idx])
+        y = labels[idx]
+        img = torch.nn.functional.normalize(_pooled_image(model, x), dim=-1)
+        sku_t = _text(model, sampler.encode(sampler.sku_texts()))
+        sku_t = torch.nn.functional.normalize(sku_t.view(n_cls, -1, sku_t.shape[-1]).mean(1), dim=-1)
+        up_t = _text(model, sampler.encode(sampler.orientation_texts(keys.UPRIGHT)))
+        ly_t = _text(model, sampler.encode(sampler.orientation_texts(keys.LYING)))
+        scale = model.logit_scale.exp().clamp(max=100.0)
+        sku_loss = torch.nn.functional.cross_entropy(scale * img @ sku_t.T, y)
+        llr = scale * ((img * ly_t[y]).sum(1) - (img * up_t[y]).sum(1))
+        or_loss = torch.nn.functional.binary_cross_entropy_with_logits(llr, lying.float())
+        loss = sku_loss + 0.5 * or_loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        loss_sum += loss.item()
+        acc_sum += ((img @ sku_t.T).argmax(1) == y).float().mean().item()
+        if (step + 1) % 25 == 0:
+            log(f"step {step + 1}/{job.steps} loss {loss_sum / 25:.3f} "
+                f"train-acc {acc_sum / 25:.3f} scale {scale.item():.1f} "
+                f"{time.time() - started:.0f}s")
+            loss_sum = acc_sum = 0.0
+        if time.time() - started > budget:
+            log(f"time budget reached at step {step + 1}")
+            break
+    model.eval()
+    return {"steps": step + 1, "seconds": round(time.time() - started, 1)}
+
+
+def _pooled_image(model, x: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
+    from pipeline.vision.dual_encoder import _pooled
+
+    return _pooled(model.get_image_features(pixel_values=x))
+
+
+def save_model(model, tokenizer, job: RecognizerTraining, record: dict) -> None:  # noqa: ANN001
+    """Write the Hugging Face folder: fp16 weights, tokenizer, preprocessor, training record."""
+    from transformers import CLIPImageProcessor
+
+    out = Path(job.out)
+    out.mkdir(parents=True, exist_ok=True)
+    model.half().save_pretrained(str(out), safe_serialization=True)
+    model.float()
+    tokenizer.save_pretrained(str(out))
+    size = {"height": job.image_size, "width": job.image_size}
+    CLIPImageProcessor(size=size, crop_size=size, do_center_crop=False,
+                       image_mean=list(CLIP_MEAN), image_std=list(CLIP_STD)).save_pretrained(str(out))
+    (out / "training.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n",
+                                       encoding="utf-8")
+
+
+def job_record(job: RecognizerTraining) -> dict:
+    return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(job).items()}
+
+
+def _clear_gallery(folder: Path, catalog: Catalog) -> None:
+    """Remove earlier generated references (``<sku>/<n>.jpg``) before writing new ones."""
+    for sku in catalog.sku_ids:
+        for old in (folder / sku).glob("[0-9]*.jpg"):
+            old.unlink()
+
+
+def train_recognizer(job: RecognizerTraining, log=print) -> dict:  # noqa: ANN001
+    """Render/read scenes, train, build the gallery, tune the rule, save; returns the record."""
+    from pipeline.catalog import load_catalog
+    from pipeline.vision.crops import CropSpec
+    from pipeline.vision.decide import Rule
+    from pipeline.vision.dual_encoder import TUNING_FILE, DualEncoder
+    from pipeline.vision.gallery import Gallery, embed_references, reference_files
+    from pipeline.vision.shelf_crops import (
+        collect_crops,
+        rendered_scenes,
+        scenes_in_folder,
+        write_gallery,
+    )
+    from pipeline.vision.textbank import TextBank, encode_catalog
+    from pipeline.vision.tokenizer import build_tokenizer
+    from pipeline.vision.tuning import tune_rule, tuning_document
+
+    torch.set_num_threads(job.threads)
+    started = time.time()
+    catalog = load_catalog()
+    tokenizer = build_tokenizer(catalog)
+    source = scenes_in_folder(job.data) if job.data else rendered_scenes(
+        catalog, job.seed, job.scenes)
+    train = collect_crops(catalog, source, job.image_size, per_group=5, jitter=0.06,
+                          seed=job.seed)
+    val = collect_crops(catalog, rendered_scenes(catalog, job.seed + 1, job.val_scenes),
+                        job.image_size, per_group=0, jitter=0.03, seed=job.seed + 1)
+    log(f"crops: {len(train)} for training, {len(val)} for tuning "
+        f"({time.time() - started:.0f}s)")
+    if job.epochs:
+        job.steps = max(1, int(np.ceil(job.epochs * len(train) / job.batch)))
+    model = build_model(len(tokenizer), tokenizer, job)
+    fit = train_steps(model, train, catalog, tokenizer, job, log)
+    if job.gallery_out:
+        _clear_gallery(Path(job.gallery_out), catalog)
+        counts = write_gallery(catalog, rendered_scenes(catalog, job.seed + 2, 80),
+                               Path(job.gallery_out), job.gallery_per_sku, job.seed + 2)
+        log(f"gallery: {sum(counts.values())} photos in {job.gallery_out}")
+    encoder = DualEncoder(model, tokenizer, CropSpec(job.image_size, job.image_size),
+                          "training", "", torch.device("cpu"), max_text_tokens=32)
+    with torch.inference_mode():
+        tensors = encode_catalog(encoder, catalog)
+        bank = TextBank(catalog.sku_ids, tensors["sku"], tensors["upright"], tensors["lying"],
+                        key="training")
+        norm = (val.pixels.float() / 255.0 - torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)) / \
+            torch.tensor(CLIP_STD).view(1, 3, 1, 1)
+        embeddings = encoder.image_features(norm)
+        gallery = Gallery()
+        if job.gallery_out:
+            from pipeline.imaging import load_photo
+
+            refs = reference_files([job.gallery_out])
+            images = [load_photo(f).array() for _, f in refs]
+            gallery.skus = [s for s, _ in refs]
+            gallery.embeddings = embed_references(encoder, images)
+            gallery.aspects = [im.shape[1] / im.shape[0] for im in images]
+    rule = Rule(text_scale=encoder.logit_scale, unknown_class=True)
+    rule = tune_rule(rule, catalog, embeddings, val, bank, gallery, log)
+    record = {"job": job_record(job), "fit": fit, "train_crops": len(train),
+              "val_crops": len(val), "seconds": round(time.time() - started, 1),
+              "catalog_fingerprint": catalog.fingerprint}
+    save_model(model, tokenizer, job, record)
+    (Path(job.out) / TUNING_FILE).write_text(
+        json.dumps(tuning_document(rule), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    log(f"wrote {job.out} in {time.time() - started:.0f}s")
+    return record

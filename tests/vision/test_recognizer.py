@@ -1,0 +1,283 @@
+"""Recognition: any CLIP-family model, batched crops, caches, gallery, open set, clear errors."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from pipeline import keys
+from pipeline.detections import field_values, make_detections, of_kind
+from pipeline.errors import ModelNotFoundError
+
+
+def _tokenizer(catalog):
+    from pipeline.vision.tokenizer import build_tokenizer
+
+    return build_tokenizer(catalog)
+
+
+def _save_tiny(folder, kind, catalog):
+    """A tiny random CLIP / SigLIP / Chinese-CLIP saved as a Hugging Face folder."""
+    from transformers import (
+        ChineseCLIPConfig,
+        ChineseCLIPModel,
+        CLIPConfig,
+        CLIPImageProcessor,
+        CLIPModel,
+        SiglipConfig,
+        SiglipModel,
+    )
+
+    tok = _tokenizer(catalog)
+    small = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2)
+    text = dict(small, vocab_size=len(tok), max_position_embeddings=32,
+                eos_token_id=tok.eos_token_id, bos_token_id=tok.bos_token_id,
+                pad_token_id=tok.pad_token_id)
+    vision = dict(small, image_size=32, patch_size=8)
+    torch.manual_seed(0)
+    if kind == "clip":
+        model = CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=16))
+        processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size=32,
+                                       do_center_crop=True)
+    elif kind == "siglip":
+        model = SiglipModel(SiglipConfig(text_config=text, vision_config=vision))
+        processor = CLIPImageProcessor(size={"height": 32, "width": 32}, do_center_crop=False,
+                                       image_mean=[0.5] * 3, image_std=[0.5] * 3)
+    else:
+        text = dict(text, type_vocab_size=2)
+        model = ChineseCLIPModel(ChineseCLIPConfig(text_config=text, vision_config=vision,
+                                                   projection_dim=16))
+        processor = CLIPImageProcessor(size={"height": 32, "width": 32}, do_center_crop=False)
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory, catalog):
+    return _save_tiny(tmp_path_factory.mktemp("tiny-clip"), "clip", catalog)
+
+
+@pytest.fixture(scope="session")
+def scene(catalog):
+    from pipeline.synth import render_scene
+
+    return render_scene(catalog, seed=31, width=800)
+
+
+@pytest.fixture
+def recognizer(tiny_clip, catalog):
+    from pipeline.vision.recognizer import Recognizer
+
+    return Recognizer.load(tiny_clip, catalog, device="cpu")
+
+
+def _photo(scene):
+    return np.asarray(scene.image), scene.truth.detections
+
+
+@pytest.mark.parametrize("kind", ["clip", "siglip", "chinese_clip"])
+def test_any_clip_family_model_names_every_product_box(kind, tmp_path, catalog, scene):
+    from pipeline.vision.recognizer import Recognizer
+
+    folder = _save_tiny(tmp_path / kind, kind, catalog)
+    rec = Recognizer.load(folder, catalog, device="cpu")
+    image, truth = _photo(scene)
+    blank = make_detections(truth.xyxy.tolist(), kind=list(field_values(truth, keys.KIND)))
+    [named] = rec.recognize([image], [blank])
+    products = of_kind(named, keys.PRODUCT)
+    assert len(named) == len(blank) and len(products) > 20
+    assert set(field_values(products, keys.SKU)) <= {*catalog.sku_ids, keys.UNKNOWN}
+    assert set(field_values(products, keys.ORIENTATION)) <= {keys.UPRIGHT, keys.LYING}
+    assert all(0.0 <= s <= 1.0 for s in field_values(products, keys.SKU_SCORE))
+    others = named[field_values(named, keys.KIND) != keys.PRODUCT]
+    assert all(v is None for v in field_values(others, keys.SKU))
+    assert keys.SKU not in blank.data  # the input was not changed
+    assert rec.version.startswith(folder.name)
+
+
+def test_missing_model_folder_says_what_and_how(tmp_path, catalog):
+    from pipeline.vision.recognizer import Recognizer
+
+    with pytest.raises(ModelNotFoundError, match="huggingface-cli download") as err:
+        Recognizer.load(tmp_path / "no-such-model", catalog, device="cpu")
+    assert "no-such-model" in str(err.value)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelNotFoundError, match="config.json"):
+        Recognizer.load(tmp_path / "empty", catalog, device="cpu")
+
+
+def test_folder_with_config_but_no_weights_is_a_clear_error(tiny_clip, tmp_path, catalog):
+    from pipeline.vision.recognizer import Recognizer
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text((tiny_clip / "config.json").read_text())
+    with pytest.raises(ModelNotFoundError, match="cannot load recognizer"):
+        Recognizer.load(broken, catalog, device="cpu")
+
+
+def test_hub_id_not_in_cache_fails_fast_offline(monkeypatch, tmp_path, catalog):
+    from pipeline.vision.recognizer import Recognizer
+
+    monkeypatch.delenv("SHELFAUDIT_ALLOW_DOWNLOAD", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    started = time.perf_counter()
+    with pytest.raises(ModelNotFoundError, match="not in the local cache") as err:
+        Recognizer.load("openai/clip-vit-base-patch32", catalog, device="cpu")
+    assert time.perf_counter() - started < 10
+    assert "SHELFAUDIT_ALLOW_DOWNLOAD" in str(err.value)
+
+
+def test_batched_results_equal_one_by_one(recognizer, catalog):
+    from pipeline.synth import render_scene
+
+    scenes = [render_scene(catalog, seed=s, width=640) for s in (41, 42)]
+    images = [np.asarray(s.image) for s in scenes]
+    dets = [s.truth.detections for s in scenes]
+    together = recognizer.recognize(images, dets)
+    alone = [recognizer.recognize([im], [d])[0] for im, d in zip(images, dets, strict=True)]
+    for a, b in zip(together, alone, strict=True):
+        assert list(field_values(a, keys.SKU)) == list(field_values(b, keys.SKU))
+        assert list(field_values(a, keys.ORIENTATION)) == list(field_values(b, keys.ORIENTATION))
+        pa, pb = of_kind(a, keys.PRODUCT), of_kind(b, keys.PRODUCT)
+        np.testing.assert_allclose(field_values(pa, keys.SKU_SCORE).astype(float),
+                                   field_values(pb, keys.SKU_SCORE).astype(float), atol=1e-3)
+
+
+@pytest.mark.parametrize("processor_kwargs", [
+    {"size": {"shortest_edge": 32}, "crop_size": 32, "do_center_crop": True},
+    {"size": {"height": 32, "width": 48}, "do_center_crop": False},
+])
+def test_tensor_crops_match_the_processor_per_crop(processor_kwargs, scene):
+    from PIL import Image
+    from transformers import CLIPImageProcessor
+
+    from pipeline.vision.crops import CropSpec, cut_crops
+
+    processor = CLIPImageProcessor(**processor_kwargs)
+    spec = CropSpec.from_processor(processor, 32)
+    image, truth = _photo(scene)
+    boxes = np.round(of_kind(truth, keys.PRODUCT).xyxy[:12])
+    batch = cut_crops([image], [boxes], spec).pixels
+    pil = Image.fromarray(image)
+    for crop, box in zip(batch, boxes, strict=True):
+        expected = processor(images=pil.crop(tuple(int(v) for v in box)),
+                             return_tensors="pt")["pixel_values"][0]
+        assert crop.shape == expected.shape
+        assert float((crop - expected).abs().mean()) < 0.12  # normalised units (~0.03 of range)
+
+
+def test_text_embeddings_cached_per_model_and_catalog(recognizer, catalog, monkeypatch):
+    from pipeline.vision import textbank
+
+    calls = []
+    real = textbank.encode_catalog
+    monkeypatch.setattr(textbank, "encode_catalog",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    textbank.clear_memory()
+    first = textbank.text_bank(recognizer.encoder, catalog)
+    textbank.text_bank(recognizer.encoder, catalog)
+    textbank.clear_memory()
+    from_disk = textbank.text_bank(recognizer.encoder, catalog)
+    assert len(calls) == 1 and torch.allclose(first.sku, from_disk.sku)
+    files = list(textbank.cache_dir().glob("*.safetensors"))
+    assert len(files) == 1
+
+    doc = catalog.model_dump(mode="json")  # an edited catalog.yaml, loaded again
+    doc["skus"][0]["prompts"]["en"] = ["a completely different product"]
+    edited = type(catalog).model_validate(doc)
+    assert edited.fingerprint != catalog.fingerprint
+    changed = textbank.text_bank(recognizer.encoder, edited)
+    assert len(calls) == 2 and changed.key != first.key
+    assert len(list(textbank.cache_dir().glob("*.safetensors"))) == 2
+    assert not torch.allclose(changed.sku[0], first.sku[0])
+    assert torch.allclose(changed.sku[1:], first.sku[1:], atol=1e-5)
+
+
+def test_adding_a_reference_photo_changes_the_label_without_retraining(recognizer, scene,
+                                                                       catalog):
+    image, truth = _photo(scene)
+    products = of_kind(truth, keys.PRODUCT)[:1]
+    recognizer.rule.min_score = 0.0
+    [before] = recognizer.recognize([image], [products], cameras=["cam-1"])
+    label = field_values(before, keys.SKU)[0]
+    target = next(s for s in catalog.sku_ids if s != label)
+    x1, y1, x2, y2 = (int(round(v)) for v in products.xyxy[0])
+    weights = [p.clone() for p in recognizer.encoder.model.parameters()]
+    recognizer.add_reference(target, image[y1:y2, x1:x2])
+    [after] = recognizer.recognize([image], [products], cameras=["cam-1"])
+    assert field_values(after, keys.SKU)[0] == target
+    assert field_values(after, keys.BRAND)[0] == catalog.sku(target).brand
+    assert len(recognizer.gallery) == 1
+    assert all(torch.equal(a, b) for a, b in
+               zip(weights, recognizer.encoder.model.parameters(), strict=True))
+
+
+def test_gallery_folder_is_loaded_and_cached(tiny_clip, tmp_path, catalog, scene):
+    from PIL import Image
+
+    from pipeline.vision.recognizer import Recognizer
+
+    image, truth = _photo(scene)
+    x1, y1, x2, y2 = (int(round(v)) for v in of_kind(truth, keys.PRODUCT).xyxy[0])
+    for sku in catalog.sku_ids[:2] + ["not-a-sku"]:
+        (tmp_path / "g" / sku).mkdir(parents=True)
+        Image.fromarray(image[y1:y2, x1:x2]).save(tmp_path / "g" / sku / "1.jpg")
+    (tmp_path / "g" / catalog.sku_ids[0] / "broken.jpg").write_bytes(b"not a photo")
+    rec = Recognizer.load(tiny_clip, catalog, device="cpu", gallery=[tmp_path / "g"])
+    assert sorted(rec.gallery.skus) == sorted(catalog.sku_ids[:2])
+    again = Recognizer.load(tiny_clip, catalog, device="cpu", gallery=[tmp_path / "g"])
+    assert torch.allclose(rec.gallery.embeddings, again.gallery.embeddings)
+
+
+def test_below_the_threshold_a_product_is_unknown(recognizer, scene):
+    image, truth = _photo(scene)
+    recognizer.rule.min_score = 1.01
+    [named] = recognizer.recognize([image], [truth])
+    products = of_kind(named, keys.PRODUCT)
+    assert set(field_values(products, keys.SKU)) == {keys.UNKNOWN}
+    assert set(field_values(products, keys.BRAND)) == {None}
+    assert set(field_values(products, keys.CATEGORY)) == {None}
+
+
+def test_unchanged_crops_reuse_labels_changed_ones_are_named_again(recognizer, scene):
+    image, truth = _photo(scene)
+    n = len(of_kind(truth, keys.PRODUCT))
+    first = recognizer.recognize([image], [truth], cameras=["c1"])
+    assert recognizer.stats["reused"] == 0
+    again = recognizer.recognize([image], [truth], cameras=["c1"])
+    assert recognizer.stats["reused"] == n
+    assert list(field_values(again[0], keys.SKU)) == list(field_values(first[0], keys.SKU))
+    changed = image.copy()
+    x1, y1, x2, y2 = (int(round(v)) for v in of_kind(truth, keys.PRODUCT).xyxy[0])
+    changed[y1:y2, x1:x2] = 255 - changed[y1:y2, x1:x2]
+    recognizer.recognize([changed], [truth], cameras=["c1"])
+    assert recognizer.stats["reused"] == n - 1
+    recognizer.recognize([image], [truth], cameras=["another-camera"])
+    assert recognizer.stats["reused"] == 0
+
+
+def test_precision_choice_is_validated(tiny_clip, catalog):
+    from pipeline.errors import ShelfAuditError
+    from pipeline.vision.recognizer import Recognizer
+
+    with pytest.raises(ShelfAuditError, match="precision"):
+        Recognizer.load(tiny_clip, catalog, device="cpu", precision="fp8")
+    rec = Recognizer.load(tiny_clip, catalog, device="cpu", precision="int8")
+    assert any("quantized" in type(m).__module__ for m in rec.encoder.model.vision_model.modules())
+
+
+def test_evaluate_recognizer_scores_a_synthetic_folder(recognizer, tmp_path, catalog):
+    from pipeline.synth import write_dataset
+    from pipeline.vision.recognizer_eval import evaluate_recognizer
+
+    write_dataset(catalog, tmp_path / "set", scenes=2, seed=5, width=640, progress=False)
+    result = evaluate_recognizer(recognizer, tmp_path / "set")
+    assert result["photos"] == 2 and result["products"] > 20
+    for name in ("sku_top1", "sku_top1_open_set", "orientation_accuracy"):
+        assert 0.0 <= result[name] <= 1.0
