@@ -50,11 +50,13 @@ def bench(
     photos: int | None = typer.Option(None, "--photos", min=1, help="Photos per measurement."),
     big: bool = typer.Option(True, "--big/--no-big",
                              help="Also measure a ViT-B/32-size CLIP (random weights)."),
+    threads: int | None = typer.Option(
+        None, "--threads", min=1, help="torch CPU threads (default: torch's; --quick: 1)."),
 ) -> None:
     """Recognition speed: naive loop vs batched pipeline, model-only rate, re-inspection."""
     from pipeline.vision.bench import format_report, run_bench
 
-    report = run_bench(quick=quick, photos=photos, big=big and not quick,
+    report = run_bench(quick=quick, photos=photos, big=big and not quick, threads=threads,
                        log=lambda line: typer.echo(line, err=True))
     typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))
 

@@ -259,13 +259,24 @@ def random_clip(catalog: Catalog, size: str) -> tuple[Any, Any, Any]:
 
 
 def run_bench(quick: bool = False, photos: int | None = None, big: bool = True,
-              log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Measure (a)-(d) for the starter recognizer and (unless ``quick``) a ViT-B/32-size CLIP."""
+              threads: int | None = None, log: Callable[[str], None] = print
+              ) -> dict[str, Any]:
+    """Measure (a)-(d) for the starter recognizer and (unless ``quick``) a ViT-B/32-size CLIP.
+
+    ``threads``: torch CPU threads (default: torch's choice; ``--quick`` uses 1).
+    """
     from pipeline.catalog import load_catalog
 
-    torch.set_num_threads(int(os.environ.get("SHELFAUDIT_BENCH_THREADS", "0")) or
-                          torch.get_num_threads())
-    catalog = load_catalog()
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads or (1 if quick else previous))
+    try:
+        return _run(load_catalog(), quick, photos, big and not quick, log)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _run(catalog: Catalog, quick: bool, photos: int | None, big: bool,
+         log: Callable[[str], None]) -> dict[str, Any]:
     count = photos or (1 if quick else 3)
     log(f"rendering {count} synthetic shelf photo(s) with ~150 products ...")
     shots = bench_photos(catalog, count, width=960 if quick else 1920)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import supervision as sv
@@ -270,9 +270,3 @@ def _agree(labels: Labels, members: np.ndarray, lead: int) -> bool:
 def _image_params(encoder: DualEncoder) -> int:
     vision = getattr(encoder.model, "vision_model", None)
     return sum(p.numel() for p in vision.parameters()) if vision is not None else 0
-
-
-def describe(recognizer: Recognizer) -> dict[str, Any]:
-    """Provenance of a loaded recognizer (for ``inspect --json`` / the model card)."""
-    return {"recognizer": recognizer.version, "gallery_photos": len(recognizer.gallery),
-            "device": str(recognizer.encoder.device), "dtype": str(recognizer.encoder.dtype)}

@@ -92,3 +92,31 @@ def _scores(truth_sku, truth_lying, pred_sku, pred_lying, photos, seconds,  # no
         "recognizer": getattr(recognizer, "version", None),
         "seconds": round(seconds, 1),
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pipeline.vision.recognizer_eval --data DIR [--model M] [--no-gallery]``."""
+    import argparse
+    import json
+
+    from pipeline.catalog import load_catalog
+    from pipeline.settings import STARTER_MODELS_DIR
+    from pipeline.vision.recognizer import Recognizer
+
+    parser = argparse.ArgumentParser(description="Score a recognizer on ground-truth boxes.")
+    parser.add_argument("--data", required=True, help="synthetic dataset folder")
+    parser.add_argument("--model", default=str(STARTER_MODELS_DIR / "recognizer"))
+    parser.add_argument("--gallery", action="append", default=None,
+                        help=f"gallery folder (default {STARTER_MODELS_DIR / 'gallery'})")
+    parser.add_argument("--no-gallery", action="store_true", help="text prompts only")
+    parser.add_argument("--precision", default=None, help="auto, fp32, fp16 or int8")
+    args = parser.parse_args(argv)
+    gallery = [] if args.no_gallery else (args.gallery or [str(STARTER_MODELS_DIR / "gallery")])
+    recognizer = Recognizer.load(args.model, load_catalog(), gallery=gallery,
+                                 precision=args.precision)
+    print(json.dumps(evaluate_recognizer(recognizer, args.data), indent=1))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -2,8 +2,8 @@
 
 Both use a *thumbnail signature*: the box resized to ``THUMB x THUMB`` RGB by area averaging
 (``crops.thumbnails``, one batched torch call per photo). Two crops "look the same" when the mean
-absolute difference of their thumbnails (0-255 scale) is at most a tolerance and their box
-sizes agree. Sensor noise averages out in a thumbnail; a different product (another colour,
+absolute difference of their thumbnails (0-255 scale) is at most a tolerance, no single value
+differs by more than :data:`PEAK_TOLERANCE`, and their box sizes agree. Sensor noise averages out in a thumbnail; a different product (another colour,
 another label) does not.
 
 * :func:`group_facings` — within one photo, neighbouring facings of the same product are
@@ -25,6 +25,10 @@ import torch
 from torchvision.ops import box_iou
 
 THUMB = 12
+# Most any single thumbnail value may differ inside a facing group (0-255 scale). Same-product
+# facings on synthetic shelves stay under ~55 (99th percentile); a differently coloured label
+# patch on an otherwise identical pack goes above it.
+PEAK_TOLERANCE = 64.0
 
 
 @dataclass
@@ -84,6 +88,8 @@ def group_facings(thumbs: torch.Tensor, boxes: np.ndarray, tolerance: float
         if not free[i]:
             continue
         members = np.flatnonzero(close[i] & free)
+        peak = (levelled[members] - levelled[i]).abs().amax(1).numpy()
+        members = members[peak <= PEAK_TOLERANCE]  # a small but strong local difference: apart
         free[members] = False
         leader[members] = i
         if len(members) >= 3:

@@ -1,0 +1,49 @@
+"""``shelfaudit bench --quick``: the four measurements come out, in seconds."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def quick_report():
+    from pipeline.vision.bench import run_bench
+
+    return run_bench(quick=True, log=lambda line: None)
+
+
+def test_quick_bench_measures_naive_optimized_model_only_and_reinspection(quick_report):
+    report = quick_report["models"]["starter"]
+    assert report["photos"] == 1 and 100 <= report["crops"] <= 200
+    for part in ("naive", "optimized", "model_only", "first_inspection", "re_inspection"):
+        assert report[part]["crops_per_s"] > 0
+    assert report["naive"]["rss_peak_mb"] >= 0
+    assert report["speedup"] > 1.0  # batching + cached text beat the per-crop loop
+    assert report["agreement_without_grouping"] >= 0.99  # same rule, same weights
+    assert report["re_inspection"]["reused_crops"] == report["crops"]
+    assert report["re_inspection_agreement"] == 1.0
+    work = report["optimized"]["work"]
+    assert work["classified"] + work["grouped"] == report["crops"]
+
+
+def test_report_table_names_every_figure(quick_report):
+    from pipeline.vision.bench import format_report
+
+    text = format_report(quick_report)
+    for words in ("(a) naive loop", "(b) optimized", "speedup", "(c) model-only",
+                  "(d) re-inspection", "agree"):
+        assert words in text
+
+
+def test_bench_command_prints_json(monkeypatch, quick_report):
+    from typer.testing import CliRunner
+
+    from pipeline import cli
+    from pipeline.vision import bench
+
+    monkeypatch.setattr(bench, "run_bench", lambda **kwargs: quick_report)
+    result = CliRunner().invoke(cli.app, ["bench", "--quick", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["models"]["starter"]["crops"] > 0

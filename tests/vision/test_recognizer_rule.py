@@ -1,0 +1,103 @@
+"""The naming rule (pipeline.vision.decide) on hand-made embeddings: text, gallery, open set,
+orientation from prompts and box geometry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from pipeline.vision.decide import Rule, decide
+from pipeline.vision.gallery import Gallery
+from pipeline.vision.textbank import TextBank
+
+SKUS = ["tall-bottle", "can", "square-box"]
+ASPECTS = torch.tensor([0.3, 0.55, 1.0, 0.5])  # upright width/height; last row: unknown
+D = 8
+
+
+def e(*weights: tuple[int, float]) -> torch.Tensor:
+    v = torch.zeros(D)
+    for axis, w in weights:
+        v[axis] = w
+    return torch.nn.functional.normalize(v, dim=0)
+
+
+def bank() -> TextBank:
+    """SKU k (and the unknown row 3) is axis k; 'upright' adds axis 6, 'lying' axis 7."""
+    rows = range(len(SKUS) + 1)
+    return TextBank(
+        SKUS,
+        sku=torch.stack([e((k, 1.0)) for k in rows]),
+        upright=torch.stack([e((k, 1.0), (6, 1.0)) for k in rows]),
+        lying=torch.stack([e((k, 1.0), (7, 1.0)) for k in rows]),
+        key="test",
+    )
+
+
+def name(x: torch.Tensor, aspect: float = 0.5, gallery: Gallery | None = None, **rule):
+    labels = decide(Rule(text_scale=100.0, gallery_scale=100.0, **rule), x.view(1, -1),
+                    np.array([aspect]), bank(), gallery or Gallery(), ASPECTS)
+    return int(labels.sku_index[0]), float(labels.score[0]), bool(labels.lying[0])
+
+
+@pytest.mark.parametrize("x, expected", [
+    (e((0, 1.0)), 0),
+    (e((1, 1.0), (5, 0.3)), 1),
+    (e((2, 1.0), (0, 0.2)), 2),
+])
+def test_text_prompts_name_the_nearest_sku(x, expected):
+    sku, score, _ = name(x, aspect=ASPECTS[expected].item())
+    assert sku == expected and score > 0.9
+
+
+def test_a_reference_photo_outweighs_a_slightly_better_text_match():
+    x = e((0, 0.50), (2, 0.45), (5, 0.70))
+    assert name(x)[0] == 0
+    gallery = Gallery()
+    gallery.add("square-box", x, 1.0)
+    assert name(x, gallery=gallery)[0] == 2
+
+
+@pytest.mark.parametrize("x, rule, unknown", [
+    (e((5, 1.0)), {}, True),  # like no SKU at all: a flat distribution
+    (e((5, 1.0)), {"min_score": 0.0}, False),
+    (e((3, 1.0)), {"unknown_class": True}, True),  # the "unknown product" caption wins
+    (e((0, 1.0)), {"unknown_class": True}, False),
+    (e((0, 0.2), (5, 1.0)), {"min_score": 0.0, "text_threshold": 0.5}, True),  # too far
+])
+def test_open_set(x, rule, unknown):
+    assert (name(x, **rule)[0] == -1) == unknown
+
+
+@pytest.mark.parametrize("sku_axis, aspect, prompt_axis, lying", [
+    (0, 0.3, None, False),  # tall bottle, tall box: upright
+    (0, 1 / 0.3, None, True),  # tall bottle, wide box: lying, whatever the prompts say
+    (0, 1 / 0.3, 6, True),
+    (1, 0.55, 7, False),  # can-shaped box overrules a lying-ish caption
+    (2, 1.0, 7, True),  # square box: geometry says nothing, the prompts decide
+    (2, 1.0, 6, False),
+])
+def test_orientation_combines_prompts_and_geometry(sku_axis, aspect, prompt_axis, lying):
+    parts = [(sku_axis, 1.0)] + ([(prompt_axis, 0.05)] if prompt_axis else [])
+    sku, _, is_lying = name(e(*parts), aspect=aspect)
+    assert sku == sku_axis
+    assert is_lying == lying
+
+
+def test_near_identical_facings_share_a_leader_and_big_groups_get_a_verifier():
+    from pipeline.vision.reuse import THUMB, group_facings
+
+    rng = np.random.default_rng(0)
+    base = torch.from_numpy(rng.uniform(40, 200, 3 * THUMB * THUMB)).float()
+    patched = base.clone()
+    patched[:20] = 255 - patched[:20]  # a differently coloured label corner
+    thumbs = torch.stack([base, base * 0.9 + 1, base + 2, patched, base, base * 0.2 + 150])
+    boxes = np.array([[0, 0, 30, 90], [32, 0, 62, 90], [64, 0, 94, 90], [96, 0, 126, 90],
+                      [128, 0, 158, 60], [160, 0, 190, 90]], dtype=np.float32)
+    leader, verifier = group_facings(thumbs, boxes, tolerance=6.0)
+    # 0-2 look alike (light falls off across the shelf); 3 has a patch, 4 is shorter,
+    # 5 is another product.
+    assert leader.tolist() == [0, 0, 0, 3, 4, 5]
+    assert verifier[0] in (1, 2) and verifier[3:].tolist() == [-1, -1, -1]
+    assert group_facings(thumbs, boxes, tolerance=0.0)[0].tolist() == list(range(6))
