@@ -62,6 +62,15 @@ def build_tokenizer(catalog: Catalog, vocab_size: int = 2000, max_length: int = 
     )
 
 
-def save_tokenizer(tokenizer, out: Path) -> None:
+def save_tokenizer(tokenizer, out: Path) -> None:  # noqa: ANN001
+    """Save for ``AutoTokenizer``; the class is written as ``PreTrainedTokenizerFast`` so
+    transformers 4.x loads the folder as well as 5.x."""
+    import json
+
     out.mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(str(out))
+    config_file = out / "tokenizer_config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    config_file.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n",
+                           encoding="utf-8")

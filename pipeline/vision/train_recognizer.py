@@ -213,7 +213,9 @@ def save_model(model, tokenizer, job: RecognizerTraining, record: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     model.half().save_pretrained(str(out), safe_serialization=True)
     model.float()
-    tokenizer.save_pretrained(str(out))
+    from pipeline.vision.tokenizer import save_tokenizer
+
+    save_tokenizer(tokenizer, out)
     size = {"height": job.image_size, "width": job.image_size}
     CLIPImageProcessor(size=size, crop_size=size, do_center_crop=False,
                        image_mean=list(CLIP_MEAN), image_std=list(CLIP_STD)).save_pretrained(str(out))
