@@ -1,6 +1,6 @@
 """Cut product boxes out of whole photos as model-ready tensors, all at once, in memory.
 
-Each photo becomes a tensor once; every box of it is cut *and* resized in a single batched
+Each photo becomes a (uint8) tensor once; every box of it is cut *and* resized in a single batched
 ``torchvision.ops.roi_align`` call (bilinear samples averaged over each output pixel's footprint,
 i.e. an anti-aliased area resize), then normalised with the image processor's mean and std.
 No PIL call and no processor call per crop, no temp files.
@@ -14,8 +14,8 @@ The crop geometry follows the Hugging Face image processor of the model (:class:
 * ``size = {"height": H, "width": W}`` (SigLIP, the starter recognizer): the whole box is
   resized to ``H x W``.
 
-The same pass can also return a tiny thumbnail per box (:func:`thumbnails`), the cheap
-signature used to spot near-identical facings and unchanged crops.
+:func:`thumbnails` cuts a tiny thumbnail per box the same way: the cheap signature used to
+spot near-identical facings and unchanged crops.
 """
 
 from __future__ import annotations
@@ -76,11 +76,14 @@ def _as_dict(value: Any) -> dict[str, int]:
 
 
 def photo_tensor(image: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
-    """An ``HxWx3`` uint8 RGB array as a ``1x3xHxW`` float tensor (0-255) on ``device``."""
+    """An ``HxWx3`` uint8 RGB array as a ``1x3xHxW`` uint8 tensor on ``device``.
+
+    Kept as uint8 (a quarter of the memory); each cut converts it to float for the moment.
+    """
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"expected an HxWx3 RGB array, got shape {image.shape}")
-    pixels = torch.from_numpy(np.require(image, np.uint8, ['C', 'W'])).to(device)
-    return pixels.permute(2, 0, 1).unsqueeze(0).float()
+    pixels = torch.from_numpy(np.require(image, np.uint8, ["C", "W"])).to(device)
+    return pixels.permute(2, 0, 1).unsqueeze(0)
 
 
 def as_photo(image: np.ndarray | torch.Tensor, device: torch.device | str | None = None
@@ -104,10 +107,16 @@ def sample_regions(boxes: np.ndarray, spec: CropSpec) -> np.ndarray:
     return np.stack([cx - keep_w / 2, cy - keep_h / 2, cx + keep_w / 2, cy + keep_h / 2], 1)
 
 
-def _cut(photo: torch.Tensor, regions: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
-    rois = torch.from_numpy(np.asarray(regions, dtype=np.float32)).to(photo.device)
+def _cut(photo: torch.Tensor, regions: np.ndarray, size: tuple[int, int], shrink: int = 1
+         ) -> torch.Tensor:
+    """Area-resample ``regions`` of the photo to ``size`` (``shrink``: average-pool the photo
+    by this factor first — fewer samples for tiny outputs such as thumbnails)."""
+    source = photo.float()
+    if shrink > 1:
+        source = torch.nn.functional.avg_pool2d(source, shrink, ceil_mode=True)
+    rois = torch.from_numpy(np.asarray(regions, dtype=np.float32) / shrink).to(photo.device)
     rois = torch.cat([torch.zeros(len(rois), 1, device=photo.device), rois], dim=1)
-    return roi_align(photo, rois, output_size=size, spatial_scale=1.0, sampling_ratio=-1,
+    return roi_align(source, rois, output_size=size, spatial_scale=1.0, sampling_ratio=-1,
                      aligned=True)
 
 
@@ -120,10 +129,9 @@ def normalise(pixels: torch.Tensor, spec: CropSpec) -> torch.Tensor:
 
 @dataclass
 class CropBatch:
-    """All crops of many photos: model input, tiny thumbnails, and where each crop came from."""
+    """All crops of many photos: the model input and where each crop came from."""
 
     pixels: torch.Tensor  # N x 3 x H x W, normalised
-    thumbs: torch.Tensor  # N x 3*t*t, 0-255 (empty when not asked for)
     photo_index: np.ndarray  # N, index of the photo each crop belongs to
 
 
@@ -133,7 +141,6 @@ def cut_crops(
     spec: CropSpec,
     device: torch.device | str = "cpu",
     dtype: torch.dtype = torch.float32,
-    thumb_size: int = 0,
 ) -> CropBatch:
     """Crop and preprocess every box of every photo in one batch.
 
@@ -143,32 +150,34 @@ def cut_crops(
         boxes: per photo, an ``Nx4`` array of pixel ``xyxy`` boxes.
         spec: the model's crop geometry and normalisation.
         device: where the tensors live; ``dtype``: the model's input dtype.
-        thumb_size: also return ``thumb_size`` square thumbnails of the whole boxes (0: none).
     """
-    crops, thumbs, owners = [], [], []
+    crops, owners = [], []
     for i, (image, photo_boxes) in enumerate(zip(images, boxes, strict=True)):
         photo_boxes = np.asarray(photo_boxes, dtype=np.float32).reshape(-1, 4)
         if len(photo_boxes) == 0:
             continue
         photo = as_photo(image, device)
         crops.append(_cut(photo, sample_regions(photo_boxes, spec), (spec.height, spec.width)))
-        if thumb_size:
-            thumbs.append(_cut(photo, photo_boxes, (thumb_size, thumb_size)).flatten(1))
         owners.append(np.full(len(photo_boxes), i))
     if not crops:
         empty = torch.zeros(0, 3, spec.height, spec.width, device=device, dtype=dtype)
-        return CropBatch(empty, torch.zeros(0, 3 * thumb_size ** 2), np.zeros(0, dtype=int))
-    pixels = normalise(torch.cat(crops), spec).to(dtype)
-    thumb = torch.cat(thumbs).cpu() if thumbs else torch.zeros(len(pixels), 0)
-    return CropBatch(pixels, thumb, np.concatenate(owners))
+        return CropBatch(empty, np.zeros(0, dtype=int))
+    return CropBatch(normalise(torch.cat(crops), spec).to(dtype), np.concatenate(owners))
 
 
 def thumbnails(images: Sequence[np.ndarray | torch.Tensor], boxes: Sequence[np.ndarray],
                size: int = 8) -> torch.Tensor:
-    """Only the ``size`` x ``size`` RGB thumbnails (0-255) of every box, flattened, on the CPU."""
+    """Only the ``size`` x ``size`` RGB thumbnails (0-255) of every box, flattened, on the CPU.
+
+    The photo is average-pooled first so a typical box keeps >= 2 pooled pixels per thumbnail
+    pixel (the thumbnail is still an area average, at a fraction of the samples).
+    """
     out = []
     for image, photo_boxes in zip(images, boxes, strict=True):
         photo_boxes = np.asarray(photo_boxes, dtype=np.float32).reshape(-1, 4)
         if len(photo_boxes):
-            out.append(_cut(as_photo(image), photo_boxes, (size, size)).flatten(1).cpu())
+            side = np.median(np.minimum(photo_boxes[:, 2] - photo_boxes[:, 0],
+                                        photo_boxes[:, 3] - photo_boxes[:, 1]))
+            shrink = int(np.clip(side // (2 * size), 1, 8))
+            out.append(_cut(as_photo(image), photo_boxes, (size, size), shrink).flatten(1).cpu())
     return torch.cat(out) if out else torch.zeros(0, 3 * size * size)
