@@ -174,7 +174,11 @@ def make_inspector(spec: str) -> PhotoInspector:
     raise ShelfAuditError(f"unknown inspector {spec!r} (use models, truth or fake[:SECONDS])")
 
 
-@lru_cache(maxsize=4)
 def shared_inspector(spec: str | None = None) -> PhotoInspector:
-    """One inspector per kind per process (models load once)."""
-    return make_inspector(spec or os.environ.get(ENV) or "models")
+    """One inspector per kind per process (models load once); default from the environment."""
+    return _shared(spec or os.environ.get(ENV) or "models")
+
+
+@lru_cache(maxsize=4)
+def _shared(spec: str) -> PhotoInspector:
+    return make_inspector(spec)
