@@ -252,6 +252,7 @@ def build_bigdb(options: BigDbOptions) -> dict[str, Any]:
         counts["violations"] += len(violations)
         bar.update(len(inspections))
     bar.close()
+    _advance_sequences(options.url)
     reports = _reports(options, stores, sorted({iso_week(d) for d in days}))
     seconds = time.perf_counter() - start
     rows = counts["inspections"] * 2 + counts["violations"] + reports
@@ -259,6 +260,20 @@ def build_bigdb(options: BigDbOptions) -> dict[str, Any]:
             "weeks": options.weeks, "seconds": round(seconds, 1),
             "rows_per_s": round(rows / max(seconds, 1e-9)),
             "url": _safe_url(database_url(options.url))}
+
+
+def _advance_sequences(url: str | None) -> None:
+    """Rows went in with explicit ids: move PostgreSQL's id sequences past them."""
+    from pipeline.store.db import get_engine
+
+    engine = get_engine(url)
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        for table in ("photos", "inspections"):
+            conn.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))")
 
 
 def _safe_url(url: str) -> str:
