@@ -68,7 +68,7 @@ class ModelsInspector:
     def __init__(self) -> None:
         from pipeline.vision.engine import Inspector
 
-        self._engine = Inspector()
+        self._engine = Inspector.load()
 
     def inspect(self, photos: Sequence[Photo], metas: Sequence[PhotoMeta]) -> list[PhotoDetections]:
         meta = [{"store": m.store, "camera": m.camera, "captured_at": m.captured_at}
@@ -77,12 +77,12 @@ class ModelsInspector:
         return [_stamp(r, p, m) for r, p, m in zip(results, photos, metas, strict=True)]
 
     def versions(self) -> dict[str, str]:
-        for attr in ("versions", "model_versions"):
+        for attr in ("models", "versions"):
             value = getattr(self._engine, attr, None)
             if callable(value):
                 value = value()
             if isinstance(value, Mapping):
-                return {str(k): str(v) for k, v in value.items()}
+                return {str(k): str(v) for k, v in value.items() if v is not None}
         return {}
 
 

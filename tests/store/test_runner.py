@@ -205,3 +205,60 @@ def test_batches_mix_cameras(home):
     drop_photos(home, "s1", "c2", 4, seed=2)
     _run(stores=["s1"], inspector=Spy(), batch_size=4)
     assert seen == [{"c1", "c2"}, {"c1", "c2"}]
+
+
+def test_a_photo_the_run_keeps_dying_on_is_given_up_after_n_attempts(home):
+    from pipeline.imaging import content_hash
+
+    drop_photos(home, "s1", "c1", 1)
+    with db.session_scope() as s:
+        s.add(tables.Store(id="s1"))
+
+    path = next((home / "inbox").rglob("*.jpg"))
+    with db.session_scope() as s:  # as if two earlier runs were killed while inspecting it
+        s.add(tables.Camera(store_id="s1", id="c1"))
+        s.flush()
+        s.add(tables.Photo(sha256=content_hash(path.read_bytes()), store_id="s1",
+                           camera_id="c1", path=str(path), original_name=path.name,
+                           captured_at=tables.utcnow(), attempts=2))
+    result = _run(stores=["s1"], max_attempts=2)[0]
+    assert result.counts["failed"] == 1 and result.counts["inspected"] == 0
+    with db.session_scope() as s:
+        row = s.scalars(select(tables.Photo)).one()
+    assert row.state == tables.FAILED and "gave up after 2 attempts" in row.last_error
+    assert Path(row.path).exists() and Path(row.path).parent == home / "failed" / "s1" / "c1"
+
+
+def test_models_inspector_adapter_uses_the_engine_once(monkeypatch):
+    from pipeline.detections import PhotoDetections
+    from pipeline.imaging import decode_photo
+    from pipeline.store import inspectors
+
+    loads = []
+
+    class Engine:
+        models = {"detector": "det-v1", "recognizer": "clip-v1", "ocr": None}
+
+        @classmethod
+        def load(cls):
+            loads.append(1)
+            return cls()
+
+        def inspect(self, photos, meta=None):
+            return [PhotoDetections(path=m.get("path", p.source), width=p.width,
+                                    height=p.height, extra={"models": self.models})
+                    for p, m in zip(photos, meta, strict=True)]
+
+    import pipeline.vision.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "Inspector", Engine)
+    inspectors._shared.cache_clear()
+    first = inspectors.shared_inspector("models")
+    assert inspectors.shared_inspector("models") is first and loads == [1]
+    photo = decode_photo(jpeg_bytes(1), "a.jpg")
+    meta = inspectors.PhotoMeta("s1", "c1", "2026-11-20T02:00:00Z")
+    out = first.inspect([photo], [meta])
+    assert (out[0].store, out[0].camera, out[0].captured_at) == ("s1", "c1",
+                                                                 "2026-11-20T02:00:00Z")
+    assert first.versions() == {"detector": "det-v1", "recognizer": "clip-v1"}
+    inspectors._shared.cache_clear()
