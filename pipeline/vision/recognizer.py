@@ -24,6 +24,7 @@ The naming rule (text prompts + reference gallery, open set, orientation) is doc
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,6 +72,7 @@ class Recognizer:
         self.memory = CameraMemory()
         self._generation = 0  # bumped when the gallery changes (camera memory goes stale)
         self._aspects: torch.Tensor | None = None
+        self._lock = threading.RLock()  # one recognize at a time (shared by app sessions)
         self.stats: dict[str, int] = {}
 
     @property
@@ -129,7 +131,8 @@ class Recognizer:
             raise ValueError(f"{len(images)} photos but {len(detections)} detections")
         rows = [np.flatnonzero(field_values(d, keys.KIND) == keys.PRODUCT) for d in detections]
         boxes = [np.asarray(d.xyxy, np.float32)[r] for d, r in zip(detections, rows, strict=True)]
-        labels = self.label_boxes(images, boxes, cameras)
+        with self._lock:
+            labels = self.label_boxes(images, boxes, cameras)
         return [self._named(d, r, lab) for d, r, lab in zip(detections, rows, labels, strict=True)]
 
     def add_reference(self, sku: str, image: np.ndarray | Image.Image) -> None:
@@ -138,9 +141,10 @@ class Recognizer:
             raise ShelfAuditError(f"unknown SKU {sku!r}: not in the catalog")
         array = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else image
         embedding = embed_references(self.encoder, [np.asarray(array, dtype=np.uint8)])[0]
-        self.gallery.add(sku, embedding, array.shape[1] / array.shape[0])
-        self._generation += 1
-        self._aspects = None
+        with self._lock:
+            self.gallery.add(sku, embedding, array.shape[1] / array.shape[0])
+            self._generation += 1
+            self._aspects = None
 
     # --- the steps ---
     @property
