@@ -93,6 +93,7 @@ class Move:
 class BatchPlan:
     work: list[Work] = field(default_factory=list)
     moves: list[Move] = field(default_factory=list)
+    copies: list[tuple[ingest.Intake, int]] = field(default_factory=list)  # same bytes twice
     counts: RunCounts = field(default_factory=RunCounts)
 
 
@@ -192,6 +193,7 @@ class StoreRunner:
             with session_scope(self.url) as session:
                 for w in plan.work:
                     self._record(session, w, plan)
+            self._place_copies(plan)
         self._move(plan)
         for name, value in plan.counts.as_dict().items():
             setattr(self.counts, name, getattr(self.counts, name) + value)
@@ -241,6 +243,9 @@ class StoreRunner:
             return
         if intake.photo is None:  # known hash but unreadable now: cannot happen for same bytes
             return
+        if any(w.photo_id == row.id for w in plan.work):  # a second copy in this batch
+            plan.copies.append((intake, row.id))
+            return
         row.attempts += 1
         row.path = str(f.path)
         plan.work.append(Work(intake, row.id, row.attempts, row.camera_id))
@@ -270,6 +275,15 @@ class StoreRunner:
             self.notes.append(f"{w.intake.file.path}: attempt {w.attempts} of "
                               f"{self.max_attempts} failed ({outcome.error}); retried next run")
             plan.counts.retry += 1
+
+    def _place_copies(self, plan: BatchPlan) -> None:
+        """Copies of a photo inspected in this batch follow it; others wait for the next run."""
+        done = {m.photo_id: m.folder for m in plan.moves if m.photo_id is not None}
+        for intake, photo_id in plan.copies:
+            work = next(w for w in plan.work if w.photo_id == photo_id)
+            if work.outcome is not None and work.outcome.error is None:
+                plan.moves.append(Move(intake.file.path, done[photo_id], intake.sha256))
+                plan.counts.duplicates += 1
 
     def _move(self, plan: BatchPlan) -> None:
         """Move files only after their rows are committed; fix the path if a suffix was added."""

@@ -262,3 +262,12 @@ def test_models_inspector_adapter_uses_the_engine_once(monkeypatch):
                                                                  "2026-11-20T02:00:00Z")
     assert first.versions() == {"detector": "det-v1", "recognizer": "clip-v1"}
     inspectors._shared.cache_clear()
+
+
+def test_two_copies_in_one_batch_give_one_inspection(home):
+    data = jpeg_bytes(11)
+    drop(home, "s1", "c1", "a_20261116T020000.jpg", data)
+    drop(home, "s1", "c2", "b_20261116T020000.jpg", data)
+    result = _run(stores=["s1"])[0]
+    assert result.counts["inspected"] == 1 and result.counts["duplicates"] == 1
+    assert _count(tables.Inspection) == 1 and _inbox_files(home) == []
