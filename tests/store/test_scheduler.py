@@ -91,19 +91,24 @@ def test_sigterm_stops_the_scheduler_cleanly(store_db):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "scheduler"], env=env,
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines = []
+    from sqlalchemy import text
+
+    def jobs_stored() -> int:
+        if not db.has_table("apscheduler_jobs"):
+            return 0
+        with db.get_engine().connect() as conn:
+            return conn.execute(text("SELECT COUNT(*) FROM apscheduler_jobs")).scalar()
+
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        lines.append(line)
-        if "scheduler running" in line or not line:
-            break
+    while jobs_stored() < 6 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    time.sleep(0.5)  # let it print its schedule
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
-    text = "".join(lines) + out
+    text_out = out
     assert proc.returncode == 0, err
-    assert "scheduled inspect:s001" in text and "scheduled report:s003" in text
-    assert "scheduler stopped" in text
+    assert "scheduled inspect:s001" in text_out and "scheduled report:s003" in text_out
+    assert "scheduler stopped" in text_out
 
 
 def test_a_scheduled_inspection_runs_the_store_and_leaves_a_job_run(store_db, monkeypatch):
