@@ -175,8 +175,15 @@ def serve(
     with db.session_scope() as session:
         empty = not session.scalar(select(func.count()).select_from(tables.Inspection))
     if empty and not no_demo:
+        from pipeline.errors import ModelNotFoundError
+
         typer.echo("the database has no inspections yet: building the demo history first")
-        demo(weeks=8, force=False, inspector="models", width=1024, as_json=False)
+        try:
+            demo(weeks=8, force=False, inspector="models", width=1024, as_json=False)
+        except ModelNotFoundError as exc:
+            typer.echo(f"warning: {exc}\nbuilding the demo from synthetic ground truth "
+                       f"instead (inspections labelled inspector=truth)", err=True)
+            demo(weeks=8, force=False, inspector="truth", width=1024, as_json=False)
     child = None
     if not no_scheduler:
         child = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "scheduler"])

@@ -144,11 +144,13 @@ def _make_inspector(name: str) -> Any:
         return TruthInspector()
     if name != "models":
         raise ShelfAuditError(f"demo inspector must be 'models' or 'truth', not {name!r}")
+    from pipeline.errors import ModelNotFoundError
+
     try:
         return shared_inspector("models")
-    except ShelfAuditError as exc:
-        raise ShelfAuditError(f"{exc} — or run `shelfaudit demo --inspector truth` to use the "
-                              f"synthetic ground truth instead of models") from None
+    except ModelNotFoundError as exc:
+        raise ModelNotFoundError(f"{exc} — or run `shelfaudit demo --inspector truth` to use "
+                                 f"the synthetic ground truth instead of models") from None
 
 
 def build_demo(options: DemoOptions) -> dict[str, Any]:
@@ -161,8 +163,8 @@ def build_demo(options: DemoOptions) -> dict[str, Any]:
     stores = list(options.stores or load_sites().stores)
     if not stores:
         raise ShelfAuditError("stores.yaml lists no stores; nothing to build a demo for")
+    inspector = _make_inspector(options.inspector)  # fail on missing models before deleting
     _prepare(options, stores)
-    inspector = _make_inspector(options.inspector)
     truth = inspector if options.inspector == "truth" else None
     photos = render_history(options, stores, truth)
     rendered = time.perf_counter()
