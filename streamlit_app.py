@@ -7,7 +7,7 @@ render only; the shared store and week pickers live in the sidebar (see
 
 import streamlit as st
 
-from pipeline.dashboard import frame
+from pipeline.dashboard import auth, frame
 
 st.set_page_config(page_title="ShelfAudit", page_icon="🛒", layout="wide")
 
@@ -24,11 +24,17 @@ PAGES = {
         st.Page("pages/rules.py", title="Rules", icon=":material/rule:"),
         st.Page("pages/system.py", title="System", icon=":material/settings:"),
     ],
+    "Admin": [
+        st.Page("pages/admin.py", title="Users & audit", icon=":material/admin_panel_settings:",
+                url_path="admin"),
+    ],
 }
 
 frame.prepare()
-page = st.navigation(PAGES)
+user = auth.gate()  # no page, no data before sign-in
+page = st.navigation(auth.allowed_pages(PAGES, user))
 with st.sidebar:
     st.markdown("### 🛒 ShelfAudit")
 frame.sidebar()
+auth.sidebar(user)
 page.run()

@@ -93,7 +93,8 @@ def _upright_rgb(image: Image.Image, source: str) -> Image.Image:
         pass
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         arr = np.asarray(image, dtype=np.float32)
-        scale = 255.0 / max(float(arr.max()), 1.0)
+        # 16-bit: fixed 0..65535 -> 0..255; 32-bit integers: stretch to the brightest pixel
+        scale = 1 / 257 if image.mode.startswith("I;16") else 255.0 / max(float(arr.max()), 1.0)
         image = Image.fromarray((arr * scale).clip(0, 255).astype(np.uint8), "L")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")

@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from pipeline.access.audit import audit
 from pipeline.errors import ShelfAuditError
 from pipeline.queries import rule_files as rf
 from pipeline.queries.db import engine_for, frame
@@ -100,7 +101,8 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def save_text(name: str, text: str, scope: Scope, author: str, comment: str = "",
-              engine: Engine | None = None, folder: Path | None = None) -> Saved:
+              engine: Engine | None = None, folder: Path | None = None, *,
+              action: str = "rule_save") -> Saved:
     """Validate, check rights, write atomically and record a version.
 
     Raises:
@@ -115,7 +117,11 @@ def save_text(name: str, text: str, scope: Scope, author: str, comment: str = ""
     problems = rf.errors(rf.validate_text(name, text, folder))
     if problems:
         raise RuleEditRefused(f"{name} has {len(problems)} error(s); it was not saved", problems)
-    check_may_edit(scope, name, [saved, text], folder)
+    try:
+        check_may_edit(scope, name, [saved, text], folder)
+    except ScopeError as exc:
+        audit(scope.user, "rule_save_refused", name, ok=False, reason=str(exc))
+        raise
     eng = engine_for(engine)
     with Session(eng) as session:
         # Keep the text in force before the first dashboard edit, so it can be rolled back to.
@@ -127,6 +133,8 @@ def save_text(name: str, text: str, scope: Scope, author: str, comment: str = ""
         write_atomically(path, text)
         row = record_version(session, name, text, valid=True, author=author.strip()[:200]
                              or scope.user, comment=comment.strip()[:MAX_COMMENT])
+        audit(scope.user, action, name, session=session, version=row.id,
+              new_version=existing is None, comment=comment.strip()[:MAX_COMMENT])
         session.commit()
         return Saved(name, row.id, existing is None)
 
@@ -166,6 +174,6 @@ def rollback(name: str, version_id: int, scope: Scope, author: str,
     text = version_text(name, version_id, engine)
     try:
         return save_text(name, text, scope, author, f"roll back to version #{version_id}",
-                         engine, folder)
+                         engine, folder, action="rule_rollback")
     except YamlFileError as exc:  # pragma: no cover - validate_text reports, never raises
         raise RuleEditRefused(str(exc), exc.problems) from None

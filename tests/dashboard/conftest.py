@@ -64,8 +64,13 @@ def app(monkeypatch):
     monkeypatch.setattr(app_test, "PagesManager", _NavigationPagesManager)
     monkeypatch.setattr(PagesManager, "uses_pages_directory", False)
 
-    def open_page(page: str | None = None, timeout: float = 30):
+    def open_page(page: str | None = None, timeout: float = 30, role: str | None = "admin",
+                  stores: tuple[str, ...] = ()):
         at = AppTest.from_file(APP, default_timeout=timeout)
+        if role:  # without a session the app shows only the sign-in form
+            from tests.access.helpers import sign_in
+
+            sign_in(at, role, stores)
         at.run()
         if page:
             at.switch_page(page).run()

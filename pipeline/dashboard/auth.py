@@ -1,0 +1,194 @@
+"""Sign-in for the dashboard: the gate the router calls before ``st.navigation``.
+
+:func:`gate` returns the signed-in :class:`~pipeline.access.roles.User`, or draws the sign-in
+form and stops the run — no page and no sidebar data render before sign-in. It puts the
+user's :class:`~pipeline.queries.scope.Scope` where :func:`pipeline.dashboard.frame.scope`
+reads it. Sessions expire (:mod:`pipeline.access.sessions`); the browser tab keeps only a
+random token in ``st.session_state``.
+
+Single sign-on: when ``.streamlit/secrets.toml`` has an ``[auth]`` section (Streamlit's OIDC
+settings; needs the ``Authlib`` package), the form also offers "Sign in with single sign-on"
+(``st.login``). The identity's e-mail must belong to an active account
+(``shelfaudit users add NAME --email ADDRESS --no-password``); nobody is created on the fly.
+
+Session keys (prefix ``auth_``): ``auth_token``, ``auth_user``, ``auth_scope``, ``auth_note``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import streamlit as st
+
+from pipeline.access.roles import ADMIN, RANK, SUPERVISOR, User, scope_for
+
+TOKEN_KEY, USER_KEY, NOTE_KEY = "auth_token", "auth_user", "auth_note"
+SCOPE_KEY = "auth_scope"  # read by pipeline.dashboard.frame.scope()
+# Pages (by url path) that need more than the viewer role.
+PAGE_ROLES: dict[str, str] = {"upload": SUPERVISOR, "rules": SUPERVISOR, "admin": ADMIN}
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
+
+
+def as_text(value: Any) -> str:
+    """``value`` made safe to show inside Streamlit markdown (captions, messages): every
+    markdown character escaped and line breaks flattened, so user text stays text."""
+    text = re.sub(r"[\r\n\t]+", " ", str(value))
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def current_user() -> User | None:
+    """The user of this browser tab's live session (``None`` when signed out or expired)."""
+    from pipeline.access import sessions
+
+    token = st.session_state.get(TOKEN_KEY)
+    user = sessions.resume(token) if token else None
+    if token and user is None:
+        _forget()
+        st.session_state[NOTE_KEY] = "Your session has ended; please sign in again."
+    if user is None and oidc_configured() and _oidc_signed_in():
+        user = _from_oidc()
+    return user
+
+
+def gate() -> User:
+    """The signed-in user; otherwise draw the sign-in form and stop this run."""
+    user = current_user()
+    if user is None:
+        _forget()
+        # The sign-in form is the only page there is: every URL lands on it, and no file
+        # under pages/ can be run on its own (st.navigation turns the pages/ folder off).
+        st.navigation([st.Page(sign_in_form, title="Sign in", url_path="sign-in",
+                               default=True)], position="hidden").run()
+        st.stop()
+    st.session_state[USER_KEY] = user
+    st.session_state[SCOPE_KEY] = scope_for(user)
+    return user
+
+
+def user() -> User | None:
+    """The user :func:`gate` let in on this run (for pages)."""
+    found = st.session_state.get(USER_KEY)
+    return found if isinstance(found, User) else None
+
+
+def allowed_pages(pages: dict[str, list[Any]], user: User) -> dict[str, list[Any]]:
+    """The router's page groups without the pages ``user``'s role may not open (hidden pages
+    are not reachable by URL either)."""
+    out = {}
+    for group, items in pages.items():
+        kept = [p for p in items if RANK[user.role] >= RANK[PAGE_ROLES.get(p.url_path, "viewer")]]
+        if kept:
+            out[group] = kept
+    return out
+
+
+def sidebar(user: User) -> None:
+    """Who is signed in (as plain text) and the sign-out button."""
+    with st.sidebar:
+        st.caption("Signed in as")
+        st.text(f"{user.label} ({user.role})")
+        st.button("Sign out", key="auth_logout", on_click=sign_out, icon=":material/logout:")
+
+
+def sign_out() -> None:
+    """End the session (and the single sign-on cookie) and forget the user in this tab."""
+    from pipeline.access import sessions
+    from pipeline.access.audit import LOGOUT, audit
+
+    who = user()
+    sessions.end_session(st.session_state.get(TOKEN_KEY))
+    if who is not None:
+        audit(who, LOGOUT, who.username)
+    _forget()
+    for key in ("store", "week"):
+        st.session_state.pop(key, None)
+    if oidc_configured() and _oidc_signed_in():
+        st.logout()
+
+
+def _forget() -> None:
+    for key in (TOKEN_KEY, USER_KEY, SCOPE_KEY):
+        st.session_state.pop(key, None)
+
+
+def sign_in_form() -> None:
+    """The sign-in page: title, a note (expired session ...), the form, single sign-on."""
+    st.title("ShelfAudit")
+    st.subheader("Sign in")
+    note = st.session_state.pop(NOTE_KEY, None)
+    if note:
+        st.info(note)
+    with st.form("auth_login"):
+        st.text_input("User name", key="auth_username", autocomplete="username")
+        st.text_input("Password", type="password", key="auth_password",
+                      autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        _try_password()
+    if oidc_configured():
+        st.divider()
+        st.button("Sign in with single sign-on", key="auth_sso", on_click=_start_oidc)
+    st.caption("Accounts are managed by your admin (`shelfaudit users`).")
+
+
+def _try_password() -> None:
+    from pipeline.access import sessions
+    from pipeline.access.accounts import LoginError, authenticate
+
+    name = st.session_state.get("auth_username", "")
+    password = st.session_state.get("auth_password", "")
+    try:
+        found = authenticate(name, password)
+    except LoginError as exc:
+        st.error(as_text(exc))
+        return
+    st.session_state[TOKEN_KEY] = sessions.start_session(found)
+    st.rerun()
+
+
+def oidc_configured() -> bool:
+    """Whether ``.streamlit/secrets.toml`` has an ``[auth]`` section."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all
+        return False
+
+
+def _oidc_signed_in() -> bool:
+    try:
+        return bool(st.user.get("is_logged_in"))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _start_oidc() -> None:
+    try:
+        st.login()
+    except Exception as exc:  # noqa: BLE001 - Authlib missing or settings incomplete
+        st.session_state[NOTE_KEY] = f"Single sign-on is not available: {exc}"
+
+
+def _from_oidc() -> User | None:
+    """The active account whose e-mail the identity provider vouched for (then a session)."""
+    from sqlalchemy import select
+
+    from pipeline.access import sessions
+    from pipeline.access.accounts import user_by_id
+    from pipeline.access.audit import LOGIN, LOGIN_FAILED, audit
+    from pipeline.access.tables import Account
+    from pipeline.store.db import session_scope
+
+    email = str(st.user.get("email") or "").strip().lower()
+    with session_scope() as session:
+        row = session.scalar(select(Account).where(Account.email == email)) if email else None
+        found = user_by_id(row.id, session) if row is not None and row.active else None
+    if found is None:
+        audit(None, LOGIN_FAILED, email, ok=False, method="oidc", reason="no active account")
+        st.session_state[NOTE_KEY] = (f"{email or 'Your identity'} has no active ShelfAudit "
+                                      "account; ask an admin.")
+        st.logout()
+        return None
+    audit(found, LOGIN, found.username, method="oidc")
+    st.session_state[TOKEN_KEY] = sessions.start_session(found, method="oidc")
+    return found
