@@ -25,6 +25,9 @@ from ruamel.yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
 MAX_BYTES = 1_000_000
 MAX_ALIASES = 50
 MAX_DEPTH = 30
+# Explicit tags allowed (``!!str 12``); any other tag (``!!python/...``, ``!foo``) is refused.
+SAFE_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in (
+    "str", "int", "float", "bool", "null", "seq", "map", "timestamp"))
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,15 @@ def _guard(text: str, name: str) -> None:
                         f"nested more than {MAX_DEPTH} levels deep")])
             elif type(event).__name__ in ("MappingEndEvent", "SequenceEndEvent"):
                 depth -= 1
+            tag = getattr(event, "tag", None)
+            if tag is not None and str(tag) not in SAFE_TAGS:
+                mark = event.start_mark
+                raise YamlFileError([Problem(name, mark.line + 1, mark.column + 1,
+                    f"unsafe or unknown YAML tag refused ({tag})")])
     except MarkedYAMLError as exc:
         raise YamlFileError([_syntax_problem(exc, name)]) from None
+    except YAMLError as exc:  # e.g. control characters (ReaderError)
+        raise YamlFileError([Problem(name, 0, 0, f"not a YAML text file: {exc}")]) from None
 
 
 def _syntax_problem(exc: MarkedYAMLError, name: str) -> Problem:
@@ -149,10 +159,11 @@ def locate(doc: Any, loc: Sequence[str | int]) -> tuple[int, int]:
     node = doc
     for part in loc:
         if isinstance(node, CommentedMap) and part in node:
-            line, col = node.lc.value(part) if not isinstance(node[part], (CommentedMap, CommentedSeq)) else node.lc.key(part)
+            pos = node.lc.value(part) if not isinstance(node[part], (CommentedMap, CommentedSeq)) else node.lc.key(part)
+            line, col = pos or (line, col)
             node = node[part]
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
-            line, col = node.lc.item(part)
+            line, col = node.lc.item(part) or (line, col)
             node = node[part]
         else:
             if isinstance(node, (CommentedMap, CommentedSeq)) and line == 0:
