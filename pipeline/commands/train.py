@@ -24,7 +24,7 @@ def detector(
     scenes: int = typer.Option(200, "--scenes", help="Synthetic scenes to render (no --data)."),
     seed: int = typer.Option(0, "--seed", help="Seed for rendering and for training."),
     width: int = typer.Option(
-        0, "--width", help="Synthetic photo width; 0 varies it from 800 to 2048 (no --data)."
+        0, "--width", help="Synthetic photo width; 0 varies it from 640 to 4000 (no --data)."
     ),
     epochs: int = typer.Option(40, "--epochs", min=0, help="Training epochs."),
     imgsz: int = typer.Option(640, "--imgsz", min=32, help="Training image size."),

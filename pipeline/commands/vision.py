@@ -1,9 +1,183 @@
-"""CLI commands: vision (filled in by its issue)."""
+"""CLI commands: ``shelfaudit inspect`` (photos -> detections) and ``shelfaudit eval``."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
 import typer
+
+_MODELS_HELP = "Models settings YAML (default: $SHELFAUDIT_MODELS or the starter models)."
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the shelfaudit app."""
+    app.command("inspect")(inspect)
+    app.command("eval")(evaluate)
+
+
+def _load_inspector(models: Path | None, detector: str | None, recognize: bool, ocr: bool) -> Any:
+    """The engine with the chosen models; recognition is skipped (with a note) only when the
+    recognizer code itself is not installed."""
+    from pipeline.vision.config import load_models_config
+    from pipeline.vision.engine import Inspector
+
+    config = load_models_config(models)
+    update: dict[str, Any] = {"ocr": config.ocr and ocr}
+    if detector:
+        update["detector"] = detector
+    config = config.model_copy(update=update)
+    try:
+        return Inspector.load(config, recognize=recognize)
+    except ModuleNotFoundError as exc:
+        if exc.name != "pipeline.vision.recognizer":
+            raise
+        print("note: no recognizer installed; products get no SKU", file=sys.stderr)
+        return Inspector.load(config, recognize=False)
+
+
+def _summary_table(results: list[Any]) -> Any:
+    from rich.table import Table
+
+    from pipeline import keys
+    from pipeline.detections import field_values
+
+    table = Table(title="ShelfAudit inspection")
+    for name in ("photo", "size", "products", "unknown", "lying", "tags", "prices", "promos",
+                 "s"):
+        table.add_column(name, justify="left" if name == "photo" else "right")
+    for photo in results:
+        det = photo.detections
+        kinds = field_values(det, keys.KIND)
+        skus = field_values(det, keys.SKU)[kinds == keys.PRODUCT]
+        lying = field_values(det, keys.ORIENTATION)[kinds == keys.PRODUCT] == keys.LYING
+        prices = field_values(det, keys.PRICE)[kinds == keys.PRICE_TAG]
+        timings = photo.extra.get("timings", {})
+        seconds = timings.get("total_s", 0.0) / max(1, timings.get("batch", 1))
+        table.add_row(
+            Path(photo.path).name, f"{photo.width}x{photo.height}", str(int((kinds == keys.PRODUCT).sum())),
+            str(int(sum(s == keys.UNKNOWN for s in skus))), str(int(lying.sum())),
+            str(int((kinds == keys.PRICE_TAG).sum())),
+            str(int(sum(p is not None for p in prices))),
+            str(int((kinds == keys.PROMO).sum())), f"{seconds:.2f}",
+        )
+    return table
+
+
+def _boxes_table(photo: Any) -> Any:
+    from rich.table import Table
+
+    table = Table(title=photo.path)
+    for name in ("kind", "box", "score", "sku / text", "detail"):
+        table.add_column(name)
+    for row in photo.to_dict()["detections"]:
+        what = row.get("sku") or row.get("text") or ""
+        detail = row.get("orientation") or (f"{row['price']:.2f} {row.get('currency') or ''}"
+                                            if row.get("price") is not None else "")
+        if row.get("sku_score") is not None:
+            what = f"{what} ({row['sku_score']:.2f})"
+        table.add_row(row["kind"], " ".join(f"{v:.0f}" for v in row["box"]),
+                      f"{row['score']:.2f}", str(what), str(detail))
+    return table
+
+
+def inspect(
+    photos: list[Path] = typer.Argument(..., help="Shelf photos (JPEG, PNG, WebP)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the detections JSON."),
+    annotate_dir: Path | None = typer.Option(
+        None, "--annotate", help="Write annotated copies of the photos to this folder."),
+    boxes: bool = typer.Option(False, "--boxes", help="Also list every box (table output)."),
+    models: Path | None = typer.Option(None, "--models", help=_MODELS_HELP),
+    detector: str | None = typer.Option(None, "--detector", help="Detector weights to use."),
+    recognize: bool = typer.Option(True, "--recognize/--no-recognize",
+                                   help="Name SKUs (needs the recognizer)."),
+    ocr: bool = typer.Option(True, "--ocr/--no-ocr", help="Read price tags and promo signs."),
+) -> None:
+    """Find products, price tags and promo signs on shelf photos; name SKUs, read prices.
+
+    Unreadable photos get a one-line error each; exit code 2 when none could be read.
+    """
+    from pipeline import detections as contract
+    from pipeline.errors import ShelfAuditError
+
+    inspector = _load_inspector(models, detector, recognize=recognize, ocr=ocr)
+    found = inspector.inspect_paths(photos)
+    for error in found.errors:
+        print(f"error: {error}", file=sys.stderr)
+    if not found.photos:
+        raise ShelfAuditError("no photo could be read")
+    if annotate_dir is not None:
+        _write_annotated(found.photos, annotate_dir)
+    if as_json:
+        typer.echo(contract.dumps(found.photos, indent=1))
+    else:
+        from rich.console import Console
+
+        console = Console()
+        console.print(_summary_table(found.photos))
+        if boxes:
+            for photo in found.photos:
+                console.print(_boxes_table(photo))
+    if found.errors:
+        raise SystemExit(1)  # some photos could not be read
+
+
+def _write_annotated(results: list[Any], folder: Path) -> None:
+    from pipeline.imaging import load_photo
+    from pipeline.vision.annotate import annotate
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for photo in results:
+        image = load_photo(photo.path).image
+        target = folder / (Path(photo.path).stem + ".annotated.jpg")
+        annotate(image, photo).save(target, quality=90)
+        print(f"wrote {target}", file=sys.stderr)
+
+
+def evaluate(
+    data: Path = typer.Option(..., "--data", help="Labeled set: synth output, YOLO or COCO."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+    models: Path | None = typer.Option(None, "--models", help=_MODELS_HELP),
+    detector: str | None = typer.Option(None, "--detector", help="Detector weights to use."),
+    recognize: bool = typer.Option(True, "--recognize/--no-recognize",
+                                   help="Name SKUs (needs the recognizer)."),
+    ocr: bool = typer.Option(True, "--ocr/--no-ocr", help="Read price tags."),
+    batch: int = typer.Option(8, "--batch", min=1, help="Photos per batch."),
+) -> None:
+    """Measure detection mAP, SKU top-1, orientation and OCR prices on a labeled set."""
+    from pipeline.vision.evaluate import evaluate as run_eval
+
+    inspector = _load_inspector(models, detector, recognize=recognize, ocr=ocr)
+    report = run_eval(data, inspector, batch=batch)
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
+        return
+    _print_report(report)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.3f}"
+
+    det = report["detection"]
+    table = Table(title=f"{report['data']} ({report['format']}, {report['photos']} photos, "
+                        f"{report['seconds']} s)")
+    for name in ("kind", "mAP50", "mAP50-95", "true boxes", "predicted boxes"):
+        table.add_column(name, justify="left" if name == "kind" else "right")
+    for kind, row in det["per_kind"].items():
+        table.add_row(kind, pct(row["map50"]), pct(row["map50_95"]), str(row["true_boxes"]),
+                      str(row["predicted_boxes"]))
+    table.add_row("all", pct(det["map50"]), pct(det["map50_95"]), "", "")
+    console = Console()
+    console.print(table)
+    attrs = report["attributes"]
+    console.print(f"SKU top-1: {pct(attrs['sku_top1'])} on {attrs['matched_products']} matched "
+                  f"products; orientation: {pct(attrs['orientation_accuracy'])}; exact prices: "
+                  f"{pct(attrs['ocr_exact_price'])} on {attrs['matched_price_tags']} matched tags")
+    for error in report["errors"]:
+        console.print(f"[red]skipped[/red] {error}")

@@ -22,7 +22,6 @@ shelf between products), which needs no labels and works with any checkpoint.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -116,12 +115,11 @@ class ShelfDetector:
         Raises:
             ModelNotFoundError: the file is missing or is not a usable checkpoint.
         """
-        from pipeline.vision.device import pick_device
-
-        os.environ.setdefault("YOLO_OFFLINE", "1")
+        path = resolve_weights(weights)  # first: a missing file fails before heavy imports
         config = config or ModelsConfig()
-        path = resolve_weights(weights)
         from ultralytics import YOLO
+
+        from pipeline.vision.device import pick_device
 
         try:
             model = YOLO(str(path), task="detect")
@@ -129,7 +127,7 @@ class ShelfDetector:
             raise ModelNotFoundError(
                 f"cannot load detector weights {path}: {type(exc).__name__}: {exc}"
             ) from None
-        device = device if device is not None else pick_device(config.device)
+        device = pick_device(config.device if device is None else str(device))
         return cls(model, device, config, str(path))
 
     @property
@@ -169,7 +167,7 @@ class ShelfDetector:
             conf=self.config.conf,
             iou=self.config.iou,
             max_det=self.config.max_det,
-            half=use_half(self.device),
+            quantize=16 if use_half(self.device) else None,  # fp16 on CUDA, fp32 elsewhere
             device=self.device,
             batch=len(bgr),
             verbose=False,

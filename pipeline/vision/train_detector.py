@@ -10,7 +10,6 @@ written next to them as ``<out>.train.json``.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -20,7 +19,7 @@ from typing import Any
 
 from pipeline.errors import ShelfAuditError
 
-VARIED_WIDTHS = (800, 1024, 1280, 1600, 2048)
+VARIED_WIDTHS = (640, 960, 1280, 1600, 2048, 2560, 3200, 4000)  # as `shelfaudit synth`
 
 
 @dataclass
@@ -82,7 +81,8 @@ def render_synthetic(out: Path, scenes: int, seed: int, width: int, val_every: i
 
     Scene ``i`` uses seed ``seed * 1_000_003 + i``, so a set rendered with another ``seed``
     shares no scene with this one. ``width`` <= 0 varies the photo width per scene
-    (:data:`VARIED_WIDTHS`) so the detector sees several resolutions. Returns the ``data.yaml``.
+    (:data:`VARIED_WIDTHS`, the 640-4000 px range of ``shelfaudit synth``).
+    Returns the ``data.yaml``.
     """
     from pipeline import keys
     from pipeline.catalog import load_catalog
@@ -140,7 +140,6 @@ def train_args(job: DetectorTraining, data_yaml: Path, project: Path) -> dict:
 
 def train_detector(job: DetectorTraining) -> TrainedDetector:
     """Train, copy the best weights to ``job.out`` and record how they were made."""
-    os.environ.setdefault("YOLO_OFFLINE", "1")
     started = time.time()
     workdir = Path(job.workdir or tempfile.mkdtemp(prefix="shelfaudit-train-")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,149 @@
+"""Draw what was found on a shelf photo (supervision annotators), for people to look at.
+
+Boxes are coloured by kind (product blue, price tag amber, promo magenta, gap grey) and
+labelled with the SKU and its score, the price text, or the promo text. When the rules
+engine's violations are given, the evidence of each violation is drawn in red and every other
+box in green (products) or grey (tags, promos), so a supervisor sees at once what is wrong.
+Chinese text is drawn with the bundled font (``pipeline/fonts/shelf-sans.ttf``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import supervision as sv
+from PIL import Image
+
+from pipeline import keys
+from pipeline.detections import PhotoDetections, field_values
+
+FONT_PATH = Path(__file__).resolve().parent.parent / "fonts" / "shelf-sans.ttf"
+ALL_LAYERS = frozenset(keys.KINDS)
+
+# Palette slots: one per kind, then the verdict colours.
+_PALETTE = sv.ColorPalette([
+    sv.Color.from_hex("#1f77ff"),  # product
+    sv.Color.from_hex("#ffb000"),  # price_tag
+    sv.Color.from_hex("#d62ad6"),  # promo
+    sv.Color.from_hex("#8c8c8c"),  # gap
+    sv.Color.from_hex("#e0201b"),  # violation evidence
+    sv.Color.from_hex("#22b14c"),  # passing product
+    sv.Color.from_hex("#b4b4b4"),  # passing tag / promo
+])
+_KIND_SLOT = {kind: i for i, kind in enumerate(keys.KINDS)}
+_RED, _GREEN, _NEUTRAL = 4, 5, 6
+
+
+def label_of(kind: str, row: dict[str, Any]) -> str:
+    """The short text drawn next to one box."""
+    if kind == keys.PRODUCT:
+        sku = row.get(keys.SKU)
+        if sku is None:
+            return ""
+        score = row.get(keys.SKU_SCORE)
+        text = f"{sku} {float(score):.2f}" if score is not None else str(sku)
+        return text + (" (lying)" if row.get(keys.ORIENTATION) == keys.LYING else "")
+    if kind == keys.PRICE_TAG:
+        price = row.get(keys.PRICE)
+        return str(row.get(keys.TEXT) or (f"{price:.2f}" if price is not None else ""))
+    if kind == keys.PROMO:
+        return str(row.get(keys.TEXT) or "promo")
+    return kind
+
+
+def _violation_boxes(violations: Iterable[Any] | None) -> list[tuple[np.ndarray, str]]:
+    """``(box, label)`` of every piece of evidence (objects with ``.boxes`` or dicts)."""
+    out = []
+    for violation in violations or ():
+        get = violation.get if isinstance(violation, dict) else \
+            lambda name, v=violation: getattr(v, name, None)
+        label = str(get("type") or get("rule") or "violation")
+        for box in get("boxes") or ():
+            out.append((np.asarray(box, dtype=np.float32).reshape(4), label))
+    return out
+
+
+def _flagged(xyxy: np.ndarray, evidence: Sequence[tuple[np.ndarray, str]]) -> np.ndarray:
+    """Which detections are (nearly) the same box as some piece of evidence."""
+    if len(xyxy) == 0 or not evidence:
+        return np.zeros(len(xyxy), dtype=bool)
+    ious = sv.box_iou_batch(xyxy.astype(np.float32), np.stack([b for b, _ in evidence]))
+    return (ious >= 0.5).any(axis=1)
+
+
+def _font_size(image: Image.Image) -> int:
+    return int(np.clip(max(image.size) / 110, 10, 36))
+
+
+def annotate(
+    image: Image.Image | np.ndarray,
+    photo: PhotoDetections | sv.Detections,
+    violations: Iterable[Any] | None = None,
+    layers: Iterable[str] = ALL_LAYERS,
+) -> Image.Image:
+    """A new annotated RGB image (the input is not changed).
+
+    Args:
+        image: the photo (PIL RGB or an RGB ``HxWx3`` array).
+        photo: its detections.
+        violations: the rules engine's violations (``.boxes``/``.type``, or dicts); their
+            boxes are drawn red, everything else green or grey.
+        layers: kinds to draw (``product``, ``price_tag``, ``promo``, ``gap``).
+    """
+    scene = image.copy() if isinstance(image, Image.Image) else Image.fromarray(image)
+    scene = scene.convert("RGB")
+    det = photo.detections if isinstance(photo, PhotoDetections) else photo
+    kinds = field_values(det, keys.KIND)
+    det = det[np.isin(kinds.astype(str), list(layers))] if len(det) else det
+    evidence = _violation_boxes(violations)
+    flagged = _flagged(det.xyxy, evidence)
+    # Evidence that is not one of the drawn boxes (a gap, a missing tag's place) is drawn too.
+    extra = [(b, lbl) for b, lbl in evidence
+             if len(det) == 0 or not (sv.box_iou_batch(b[None], det.xyxy) >= 0.5).any()]
+    rows = _rows(det)
+    kinds = [row[keys.KIND] for row in rows]
+    labels = [label_of(k, row) for k, row in zip(kinds, rows, strict=True)]
+    slots = [_slot(k, bool(f), violations is not None) for k, f in zip(kinds, flagged,
+                                                                       strict=True)]
+    boxes = [det.xyxy[i] for i in range(len(det))] + [b for b, _ in extra]
+    labels += [lbl for _, lbl in extra]
+    slots += [_RED] * len(extra)
+    if not boxes:
+        return scene
+    drawn = sv.Detections(xyxy=np.asarray(boxes, dtype=np.float32).reshape(-1, 4))
+    lookup = np.asarray(slots, dtype=np.int64)
+    thickness = max(1, round(max(scene.size) / 600))
+    scene = sv.BoxAnnotator(color=_PALETTE, thickness=thickness).annotate(
+        scene, drawn, custom_color_lookup=lookup)
+    has_text = np.array([bool(t) for t in labels])
+    if has_text.any():
+        scene = _label_annotator(scene).annotate(
+            scene, drawn[has_text], labels=[t for t in labels if t],
+            custom_color_lookup=lookup[has_text])
+    return scene
+
+
+def _rows(det: sv.Detections) -> list[dict[str, Any]]:
+    names = (keys.KIND, keys.SKU, keys.SKU_SCORE, keys.ORIENTATION, keys.TEXT, keys.PRICE)
+    columns = {name: field_values(det, name) for name in names}
+    return [{name: columns[name][i] for name in names} for i in range(len(det))]
+
+
+def _slot(kind: str, flagged: bool, judged: bool) -> int:
+    if flagged:
+        return _RED
+    if not judged:
+        return _KIND_SLOT.get(kind, _KIND_SLOT[keys.GAP])
+    return _GREEN if kind == keys.PRODUCT else _NEUTRAL
+
+
+def _label_annotator(scene: Image.Image) -> Any:
+    size = _font_size(scene)
+    if FONT_PATH.exists():
+        return sv.RichLabelAnnotator(
+            color=_PALETTE, font_path=str(FONT_PATH), font_size=size,
+            text_padding=max(2, size // 4), text_color=sv.Color.WHITE)
+    return sv.LabelAnnotator(color=_PALETTE, text_scale=size / 30, text_padding=max(2, size // 4))

@@ -1,0 +1,128 @@
+"""The YOLO wrapper: batching, slicing, kinds from class names, clear errors for missing weights."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from pipeline import keys
+from pipeline.errors import ModelNotFoundError
+from pipeline.vision.config import ModelsConfig
+from pipeline.vision.detector import COCO_PRODUCT_LIKE, ShelfDetector, kind_map
+
+
+def _loaded(weights, **config):
+    return ShelfDetector.load(weights, device="cpu", config=ModelsConfig(conf=0.001, **config))
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        ({0: "product", 1: "price_tag", 2: "promo"},
+         {0: keys.PRODUCT, 1: keys.PRICE_TAG, 2: keys.PROMO}),
+        ({0: "object"}, {0: keys.PRODUCT}),  # SKU-110K
+        ({0: "anything"}, {0: keys.PRODUCT}),  # any single-class checkpoint
+        ({0: "person", 39: "bottle", 41: "cup", 2: "car"}, {39: keys.PRODUCT, 41: keys.PRODUCT}),
+        ({0: "Price Tag", 1: "Promotion", 2: "SKU"},
+         {0: keys.PRICE_TAG, 1: keys.PROMO, 2: keys.PRODUCT}),
+    ],
+)
+def test_class_names_map_to_kinds(names, expected):
+    assert kind_map(names) == expected
+
+
+def test_coco_people_are_not_products():
+    assert "person" not in COCO_PRODUCT_LIKE and "bottle" in COCO_PRODUCT_LIKE
+
+
+def test_missing_weights_fail_fast_with_a_way_out(tmp_path):
+    started = time.perf_counter()
+    with pytest.raises(ModelNotFoundError) as err:
+        ShelfDetector.load(tmp_path / "nowhere" / "detector.pt")
+    message = str(err.value)
+    assert "nowhere/detector.pt" in message
+    assert "shelfaudit train detector" in message and "models.yaml" in message
+    assert time.perf_counter() - started < 5
+
+
+def test_a_bare_name_is_never_downloaded(monkeypatch):
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the detector tried to reach the network")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    with pytest.raises(ModelNotFoundError, match="shelf-no-such-weights.pt"):
+        ShelfDetector.load("shelf-no-such-weights.pt")
+
+
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint at all"])
+def test_a_broken_checkpoint_is_a_clear_error(tmp_path, content):
+    path = tmp_path / "broken.pt"
+    path.write_bytes(content)
+    with pytest.raises(ModelNotFoundError, match="cannot load detector weights"):
+        ShelfDetector.load(path)
+
+
+def test_a_folder_is_not_a_checkpoint(tmp_path):
+    with pytest.raises(ModelNotFoundError, match="is a folder"):
+        ShelfDetector.load(tmp_path)
+
+
+def test_loaded_checkpoint_reports_kinds_and_version(tiny_weights):
+    detector = _loaded(tiny_weights)
+    assert detector.kinds == {0: keys.PRODUCT, 1: keys.PRICE_TAG, 2: keys.PROMO}
+    assert detector.version.startswith("tiny3.pt:")
+
+
+def test_batched_detections_equal_one_by_one(tiny_weights, noise_images):
+    detector = _loaded(tiny_weights, batch=8)
+    together = detector.detect(noise_images)
+    alone = [detector.detect([image])[0] for image in noise_images]
+    assert len(together) == len(noise_images)
+    assert sum(len(d) for d in together) > 0  # random weights still find (random) boxes
+    for a, b in zip(together, alone, strict=True):
+        assert len(a) == len(b)
+        order_a, order_b = np.lexsort(a.xyxy.T), np.lexsort(b.xyxy.T)
+        np.testing.assert_allclose(a.xyxy[order_a], b.xyxy[order_b], atol=0.5)
+        np.testing.assert_allclose(a.confidence[order_a], b.confidence[order_b], atol=1e-3)
+        assert list(a.data[keys.KIND][order_a]) == list(b.data[keys.KIND][order_b])
+
+
+def test_detections_carry_kinds_and_class_ids(tiny_weights, noise_images):
+    det = _loaded(tiny_weights).detect(noise_images[:1])[0]
+    assert set(det.data[keys.KIND]) <= {keys.PRODUCT, keys.PRICE_TAG, keys.PROMO}
+    expected = [keys.KINDS.index(k) for k in det.data[keys.KIND]]
+    assert list(det.class_id) == expected
+
+
+def test_large_photos_are_sliced_small_ones_are_not(tiny_weights, monkeypatch):
+    detector = _loaded(tiny_weights, slice_above_px=300, slice_px=160, batch=4)
+    seen: list[tuple[int, ...]] = []
+    predict = detector._predict
+
+    def spy(images):
+        seen.extend(image.shape for image in images)
+        return predict(images)
+
+    monkeypatch.setattr(detector, "_predict", spy)
+    rng = np.random.default_rng(1)
+    small = rng.integers(0, 255, (200, 300, 3), dtype=np.uint8)
+    large = rng.integers(0, 255, (360, 480, 3), dtype=np.uint8)
+
+    detector.detect([small])
+    assert seen == [small.shape]
+
+    seen.clear()
+    (det,) = detector.detect([large])
+    assert len(seen) > 4 and all(max(shape[:2]) <= 160 for shape in seen)
+    if len(det):  # boxes come back in the full photo's coordinates
+        assert det.xyxy[:, 2].max() <= 480 + 1 and det.xyxy[:, 3].max() <= 360 + 1
+        assert keys.KIND in det.data
+
+
+def test_no_photos_no_work(tiny_weights):
+    assert _loaded(tiny_weights).detect([]) == []
