@@ -28,6 +28,7 @@ from pipeline.rules.loading import (
     load_planograms,
     load_rule_set,
     load_stores,
+    read_yaml,
     references_in,
 )
 from pipeline.rules.registry import Rule
@@ -50,11 +51,13 @@ class Gathered:
 
 
 def _load_catalog(path: Path) -> Loaded:
+    doc, problems = read_yaml(path)
+    if problems:
+        return Loaded(str(path), None, None, tuple(problems))
     try:
-        doc = yamldoc.load(path)
         return Loaded(str(path), parse_catalog(doc, str(path)), doc)
     except YamlFileError as exc:
-        return Loaded(str(path), None, None, tuple(exc.problems))
+        return Loaded(str(path), None, doc, tuple(exc.problems))
 
 
 def rule_set_files(folder: Path) -> list[Path]:

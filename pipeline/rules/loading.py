@@ -9,6 +9,7 @@ exist, pointing at the line that names them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +41,31 @@ def _clean(msg: str) -> str:
     return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
-def _read(path: str | Path) -> tuple[Any, list[Problem]]:
+@lru_cache(maxsize=128)
+def _parse_clean(text: str) -> Any:
+    """Parsed YAML of a text that parses without problems (cached: ruamel is slow and the same
+    files are read again and again). Callers must not change the returned document."""
+    return yamldoc.loads(text, "<cached>")
+
+
+def read_yaml(path: str | Path) -> tuple[Any, list[Problem]]:
+    """A YAML file's parsed document and its problems (located to ``path``); never raises."""
+    name = str(path)
     try:
-        return yamldoc.load(path), []
+        raw = Path(path).read_bytes()
+        if len(raw) <= yamldoc.MAX_BYTES:
+            try:
+                return _parse_clean(raw.decode("utf-8")), []
+            except (UnicodeDecodeError, YamlFileError):
+                pass  # re-read below for problems that name this file
+        return yamldoc.load(path, name), []
     except YamlFileError as exc:
         return None, exc.problems
+    except OSError as exc:
+        return None, [Problem(name, 0, 0, f"cannot read file: {exc.strerror}")]
+
+
+_read = read_yaml
 
 
 def model_problems(exc: ValidationError, model: type[BaseModel], doc: Any, name: str,

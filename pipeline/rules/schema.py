@@ -148,7 +148,7 @@ class RuleSetHeader(_Strict):
     applies_to: Selector = Field(default_factory=Selector)
     priority: int = Field(default=0, description="sets are applied by priority, then file "
                           "name; a later set's rule replaces an earlier one with the same id")
-    rules: list[dict[str, Any]] = Field(default_factory=list)
+    rules: list[Any] = Field(default_factory=list)
 
 
 def rule_set_model() -> type[BaseModel]:

@@ -1,0 +1,90 @@
+"""Shelf structure: rows from product bottoms and tag tops, shelf per box, gap inference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline import keys
+from pipeline.detections import field_values, make_detections
+from pipeline.rules.shelves import assign_shelves, infer_gaps, infer_rows
+
+from .shelfkit import CHIPS, COLA, KING, ROW_H, WATER, layout, without_shelf
+
+
+def _shelves(det):
+    return list(field_values(assign_shelves(det, infer_rows(det)), keys.SHELF))
+
+
+def test_rows_numbered_top_to_bottom(catalog):
+    shelf = layout([[COLA] * 5, [WATER] * 4, [CHIPS] * 3 + [KING] * 3], catalog,
+                   promos={(2, WATER): "特价"})
+    det = without_shelf(shelf.photo).detections
+    rows = infer_rows(det)
+    assert [r.index for r in rows] == [1, 2, 3]
+    assert [r.line for r in rows] == [ROW_H, 2 * ROW_H, 3 * ROW_H]
+    assert _shelves(det) == list(field_values(shelf.photo.detections, keys.SHELF))
+
+
+def test_order_of_boxes_does_not_matter(catalog):
+    shelf = layout([[COLA] * 5, [WATER] * 4], catalog)
+    det = without_shelf(shelf.photo).detections
+    order = np.random.default_rng(3).permutation(len(det))
+    assert _shelves(det[order]) == list(field_values(shelf.photo.detections, keys.SHELF)[order])
+
+
+def test_uneven_product_heights_and_slight_tilt_stay_on_one_row():
+    boxes = [[0, 50, 40, 200], [45, 120, 85, 203], [90, 10, 130, 197], [135, 160, 175, 201],
+             [0, 300, 40, 420], [50, 250, 90, 418]]
+    det = make_detections(boxes)
+    assert _shelves(det) == [1, 1, 1, 1, 2, 2]
+
+
+def test_empty_shelf_found_from_its_tag_row():
+    boxes = [[0, 50, 40, 200], [50, 50, 90, 200], [10, 204, 40, 220],   # shelf 1 + tag
+             [10, 404, 40, 420],                                        # shelf 2: only a tag
+             [0, 450, 40, 600], [50, 450, 90, 600]]                     # shelf 3
+    kinds = [keys.PRODUCT, keys.PRODUCT, keys.PRICE_TAG, keys.PRICE_TAG, keys.PRODUCT,
+             keys.PRODUCT]
+    det = make_detections(boxes, kind=kinds)
+    rows = infer_rows(det)
+    assert len(rows) == 3 and rows[1].line == 404
+    assert _shelves(det) == [1, 1, 1, 2, 3, 3]
+
+
+def test_given_shelf_is_ignored_unless_trusted(catalog):
+    det = make_detections([[0, 50, 40, 200], [0, 250, 40, 400]], shelf=[7, 7])
+    rows = infer_rows(det)
+    assert list(field_values(assign_shelves(det, rows), keys.SHELF)) == [1, 2]
+    assert list(field_values(assign_shelves(det, rows, trust_input=True), keys.SHELF)) == [7, 7]
+    assert list(field_values(det, keys.SHELF)) == [7, 7]  # input unchanged
+
+
+def test_no_detections_no_rows():
+    assert infer_rows(make_detections([])) == []
+
+
+@pytest.mark.parametrize(("k", "found"), [(0.8, 1), (2.0, 0)])
+def test_gap_threshold_in_product_widths(k, found):
+    det = make_detections([[0, 50, 40, 200], [44, 50, 84, 200], [140, 50, 180, 200]])
+    det = assign_shelves(det, infer_rows(det))
+    gaps = infer_gaps(det, infer_rows(det), k=k)
+    assert len(gaps) == found
+    if found:
+        assert list(gaps.xyxy[0]) == [84, 50, 140, 200]
+
+
+def test_gap_at_shelf_end_needs_the_extent():
+    det = make_detections([[0, 50, 40, 200], [44, 50, 84, 200]])
+    det = assign_shelves(det, infer_rows(det))
+    rows = infer_rows(det)
+    assert len(infer_gaps(det, rows)) == 0
+    (gap,) = infer_gaps(det, rows, extents={1: (0, 200)}).xyxy
+    assert list(gap) == [84, 50, 200, 200]
+
+
+def test_gap_split_at_planned_block_boundary():
+    det = make_detections([[0, 50, 40, 200], [200, 50, 240, 200]])
+    det = assign_shelves(det, infer_rows(det))
+    gaps = infer_gaps(det, infer_rows(det), cuts={1: [120]})
+    assert [list(g) for g in gaps.xyxy] == [[40, 50, 120, 200], [120, 50, 200, 200]]
