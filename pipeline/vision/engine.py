@@ -43,6 +43,13 @@ class PathResults:
     errors: list[str] = field(default_factory=list)
 
 
+def _camera_key(meta: dict[str, Any]) -> str | None:
+    """One fixed camera view (camera ids repeat across stores)."""
+    if not meta.get("camera"):
+        return None
+    return f"{meta.get('store') or ''}/{meta['camera']}"
+
+
 def _version(stage: Any) -> str | None:
     if stage is None:
         return None
@@ -86,7 +93,7 @@ class Inspector:
 
                 catalog = load_catalog(get_settings().rules_dir / "catalog.yaml")
             recognizer = Recognizer.load(
-                config.recognizer, catalog, device=device, gallery=config.gallery
+                config.recognizer, catalog, device=device, gallery=config.gallery, config=config
             )
         reader = None
         if config.ocr:
@@ -122,7 +129,12 @@ class Inspector:
         timings["detect_s"] = time.perf_counter() - started
         if self.recognizer is not None:
             mark = time.perf_counter()
-            detections = self.recognizer.recognize(images, detections)
+            cameras = [_camera_key(m) for m in meta] if meta is not None else None
+            if cameras is not None and any(cameras):
+                # crops unchanged since a camera's last inspection reuse their labels
+                detections = self.recognizer.recognize(images, detections, cameras=cameras)
+            else:
+                detections = self.recognizer.recognize(images, detections)
             timings["recognize_s"] = time.perf_counter() - mark
         if self.reader is not None:
             mark = time.perf_counter()
