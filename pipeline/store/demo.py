@@ -6,7 +6,8 @@ inbox with the capture time in its file name, and runs the normal inspection job
 (real inspector and real rules by default), then builds each store's weekly reports.
 
 Drift: fault rates are low right after the Monday shelf reset and build up day by day until
-Sunday; the last store in ``stores.yaml`` is clearly worse, the first one the best.
+Sunday; the last store in ``stores.yaml`` is clearly worse (and slowly recovering), the first
+one the best, the ones between slowly slipping week by week.
 """
 
 from __future__ import annotations
@@ -62,10 +63,21 @@ def store_factor(index: int, count: int) -> float:
     return STORE_FACTORS[0] if index == 0 else STORE_FACTORS[1]
 
 
-def drift_factor(store_index: int, store_count: int, day: date, rng: np.random.Generator) -> float:
-    """How messy the shelf is that day: store level x day of week x a little noise."""
+def week_trend(store_index: int, store_count: int, week_index: int) -> float:
+    """Slow change over the weeks: the middle stores slip, the worst one slowly recovers."""
+    if store_index == 0 or store_count <= 1:
+        return 1.0
+    if store_index == store_count - 1:
+        return max(0.6, 1.2 - 0.06 * week_index)
+    return 1.0 + 0.1 * week_index
+
+
+def drift_factor(store_index: int, store_count: int, day: date, rng: np.random.Generator,
+                 week_index: int = 0) -> float:
+    """How messy the shelf is that day: store level x week trend x day of week x noise."""
     noise = float(rng.uniform(0.85, 1.15))
-    return store_factor(store_index, store_count) * DAY_FACTORS[day.weekday()] * noise
+    return (store_factor(store_index, store_count) * DAY_FACTORS[day.weekday()] * noise
+            * week_trend(store_index, store_count, week_index))
 
 
 def _prepare(options: DemoOptions, stores: Sequence[StoreSpec]) -> None:
@@ -114,7 +126,8 @@ def render_history(options: DemoOptions, stores: Sequence[StoreSpec], truth: Any
     for n, (s_i, store, cam, day) in enumerate(jobs):
         seed = options.seed * 1_000_003 + n
         rng = np.random.default_rng(seed)
-        rates = FaultRates().scaled(drift_factor(s_i, len(stores), day, rng))
+        week_index = (day - days[0]).days // 7
+        rates = FaultRates().scaled(drift_factor(s_i, len(stores), day, rng, week_index))
         scene = render_scene(catalog, seed, width=options.width,
                              planogram=plans[(store.id, cam.id)], fault_rates=rates)
         stamp = datetime(day.year, day.month, day.day, DEMO_HOUR)  # store-local time
