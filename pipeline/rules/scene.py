@@ -19,7 +19,13 @@ from pipeline.catalog import Catalog
 from pipeline.detections import PhotoDetections, field_values
 from pipeline.planogram import Block, Planogram, Zone
 from pipeline.rules.result import Box
-from pipeline.rules.shelves import ShelfRow, assign_shelves, infer_gaps, infer_rows
+from pipeline.rules.shelves import (
+    PlannedSpan,
+    ShelfRow,
+    assign_shelves,
+    infer_gaps,
+    infer_rows,
+)
 
 GAP_WIDTHS = 0.8  # an empty span wider than this many product widths is a gap
 
@@ -178,17 +184,10 @@ def _items(photo: PhotoDetections, catalog: Catalog) -> list[Item]:
     return items
 
 
-def _planned_extents(planogram: Planogram | None, width: float) -> dict[int, tuple[float, float]]:
-    extents = {}
-    for shelf in planogram.shelves if planogram else []:
-        if shelf.blocks:
-            extents[shelf.index] = (min(b.x[0] for b in shelf.blocks) * width,
-                                    max(b.x[1] for b in shelf.blocks) * width)
-    return extents
-
-
-def _planned_cuts(planogram: Planogram | None, width: float) -> dict[int, list[float]]:
-    return {s.index: [b.x[1] * width for b in s.blocks[:-1]]
+def _planned_spans(planogram: Planogram | None, width: float) -> dict[int, list[PlannedSpan]]:
+    """Per shelf: each planned block's px span and the width of one of its facings."""
+    return {s.index: [(b.x[0] * width, b.x[1] * width, (b.x[1] - b.x[0]) * width / b.facings)
+                      for b in s.blocks]
             for s in (planogram.shelves if planogram else [])}
 
 
@@ -252,8 +251,7 @@ def build_scene(
     det = assign_shelves(photo.detections, rows, trust_input=trust_shelf)
     kinds = field_values(det, keys.KIND)
     if not np.any(kinds == keys.GAP):
-        gaps = infer_gaps(det, rows, GAP_WIDTHS, _planned_extents(planogram, photo.width),
-                          _planned_cuts(planogram, photo.width))
+        gaps = infer_gaps(det, rows, GAP_WIDTHS, _planned_spans(planogram, photo.width))
         if len(gaps):
             det = _with_gaps(det, gaps)
     structured = PhotoDetections(photo.path, photo.width, photo.height, det, photo.store,

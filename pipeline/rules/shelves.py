@@ -160,55 +160,59 @@ def assign_shelves(
     return out
 
 
+PlannedSpan = tuple[float, float, float]  # x0, x1 (px) and the width of one planned facing
+
+
 def infer_gaps(
     detections: sv.Detections,
     rows: list[ShelfRow],
     k: float = 0.8,
-    extents: dict[int, tuple[float, float]] | None = None,
-    cuts: dict[int, list[float]] | None = None,
+    planned: dict[int, list[PlannedSpan]] | None = None,
 ) -> sv.Detections:
     """Empty spans on each shelf, as ``gap`` detections.
 
-    A span between two products counts when it is wider than ``k`` x the narrower neighbour
-    (a missing can between cans is found even on a shelf of wide bags); a span at a shelf end
-    against its one neighbour.
+    With a planogram (``planned``: per shelf, each block's px span and facing width) the shelf
+    is used from its first to its last block, an empty span across a block boundary is one gap
+    per block (two SKUs out of stock), and a span counts when it is wider than ``k`` planned
+    facings of its block. Without one, a span counts when wider than ``k`` x the narrower
+    neighbouring product (so a missing can is found even between wide bags).
 
     Args:
         detections: boxes with a ``shelf`` index (see :func:`assign_shelves`).
         rows: the shelf rows.
         k: how many product widths an empty span must exceed to count as a gap.
-        extents: per shelf, the x-range (px) the shelf is used over (e.g. the planogram's
-            blocks); defaults to the row's own extent from products and tags.
-        cuts: per shelf, x positions (px) where one planned block ends and the next begins;
-            an empty span across a cut is two gaps (two SKUs out of stock).
+        planned: the planogram's blocks per shelf (see above).
     """
     kinds = field_values(detections, keys.KIND)
     shelves = field_values(detections, keys.SHELF)
     boxes, shelf_ids = [], []
     for row in rows:
-        x0, x1 = (extents or {}).get(row.index, (row.x0, row.x1))
-        x0, x1 = min(x0, row.x0), max(x1, row.x1)
+        blocks = (planned or {}).get(row.index, [])
+        x0 = min([row.x0, *(b[0] for b in blocks)])
+        x1 = max([row.x1, *(b[1] for b in blocks)])
         spans = sorted(
             (float(detections.xyxy[i, 0]), float(detections.xyxy[i, 2]))
             for i in range(len(detections))
             if kinds[i] == keys.PRODUCT and shelves[i] == row.index
         )
-        if not spans:
-            if x1 - x0 > k * row.product_width:
-                boxes.append([x0, row.line - row.product_height, x1, row.line])
-                shelf_ids.append(row.index)
-            continue
         cursor, left_w = x0, None
         for start, end in [*spans, (x1, x1)]:
             right_w = end - start if end > start else None
-            widths = [w for w in (left_w, right_w) if w]
-            if widths and start - cursor > k * min(widths):
-                inner = [c for c in (cuts or {}).get(row.index, []) if cursor < c < start]
-                edges = [cursor, *inner, start]
-                for a, b in zip(edges, edges[1:], strict=False):
-                    if b - a > k * min(widths):
-                        boxes.append([a, row.line - row.product_height, b, row.line])
-                        shelf_ids.append(row.index)
+            neighbours = [w for w in (left_w, right_w) if w] or [row.product_width]
+            for a, b in _pieces(cursor, start, blocks):
+                facing = next((f for b0, b1, f in blocks if b0 <= (a + b) / 2 <= b1), None)
+                if b - a > k * (facing or min(neighbours)):
+                    boxes.append([a, row.line - row.product_height, b, row.line])
+                    shelf_ids.append(row.index)
             if end > cursor:
                 cursor, left_w = end, end - start
     return make_detections(boxes, kind=keys.GAP, shelf=shelf_ids)
+
+
+def _pieces(a: float, b: float, blocks: list[PlannedSpan]) -> list[tuple[float, float]]:
+    """The empty span ``a``-``b`` cut at the planned block boundaries inside it."""
+    if b <= a:
+        return []
+    cuts = sorted({c for b0, b1, _ in blocks for c in (b0, b1) if a < c < b})
+    edges = [a, *cuts, b]
+    return list(zip(edges, edges[1:], strict=False))

@@ -74,17 +74,27 @@ def test_gap_threshold_in_product_widths(k, found):
         assert list(gaps.xyxy[0]) == [84, 50, 140, 200]
 
 
-def test_gap_at_shelf_end_needs_the_extent():
+def test_gap_at_shelf_end_needs_the_planogram():
     det = make_detections([[0, 50, 40, 200], [44, 50, 84, 200]])
     det = assign_shelves(det, infer_rows(det))
     rows = infer_rows(det)
     assert len(infer_gaps(det, rows)) == 0
-    (gap,) = infer_gaps(det, rows, extents={1: (0, 200)}).xyxy
+    (gap,) = infer_gaps(det, rows, planned={1: [(0, 200, 40)]}).xyxy
     assert list(gap) == [84, 50, 200, 200]
 
 
 def test_gap_split_at_planned_block_boundary():
     det = make_detections([[0, 50, 40, 200], [200, 50, 240, 200]])
     det = assign_shelves(det, infer_rows(det))
-    gaps = infer_gaps(det, infer_rows(det), cuts={1: [120]})
+    gaps = infer_gaps(det, infer_rows(det), planned={1: [(0, 120, 40), (120, 240, 40)]})
     assert [list(g) for g in gaps.xyxy] == [[40, 50, 120, 200], [120, 50, 200, 200]]
+
+
+def test_narrow_product_in_a_wide_slot_is_not_a_gap():
+    """A small can standing in a wide bag's slot leaves space, but no facing is missing."""
+    det = make_detections([[0, 50, 80, 200], [82, 50, 162, 200], [195, 50, 225, 200],
+                           [246, 50, 326, 200]])
+    det = assign_shelves(det, infer_rows(det))
+    rows = infer_rows(det)
+    assert len(infer_gaps(det, rows)) == 1  # without a plan: 33 px > 0.8 x the 30 px can
+    assert len(infer_gaps(det, rows, planned={1: [(0, 328, 82)]})) == 0
