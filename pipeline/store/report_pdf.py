@@ -73,10 +73,12 @@ def _share_chart(shares: dict[str, float]) -> Drawing:
     chart.data = [[s for _, s in reversed(items)] or [0]]
     chart.categoryAxis.categoryNames = [b for b, _ in reversed(items)] or ["–"]
     chart.categoryAxis.labels.fontName = FONT
-    chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, 100
+    top = max([s for _, s in items] or [0])
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, min(100, 10 * int(top / 8 + 2))
     chart.valueAxis.labels.fontName = FONT
     chart.bars[0].fillColor = colors.HexColor("#2f6db5")
     chart.barLabelFormat, chart.barLabels.fontName = "%.0f%%", FONT
+    chart.barLabels.boxAnchor, chart.barLabels.dx = "w", 4
     drawing.add(chart)
     return drawing
 
@@ -137,11 +139,17 @@ def _violations(doc: dict[str, Any], st: dict[str, ParagraphStyle]) -> list[Any]
     return out
 
 
+def _when(w: dict[str, Any]) -> str:
+    if w.get("captured_local"):
+        return f"{w['captured_local'][:16].replace('T', ' ')} {w.get('timezone', '')}".strip()
+    return f"{w['captured_at'][:16].replace('T', ' ')} UTC"
+
+
 def _worst(doc: dict[str, Any], st: dict[str, ParagraphStyle]) -> list[Any]:
     out: list[Any] = [PageBreak(), Paragraph("Worst photos of the week", st["h2"])]
     for w in doc["worst_photos"]:
         caption = Paragraph(f"Inspection #{w['inspection']} · camera {w['camera']} · "
-                            f"{w['captured_at'][:16].replace('T', ' ')} UTC · compliance "
+                            f"{_when(w)} · compliance "
                             f"{_fmt(w['compliance'], ' %')} · {w['violations']} violations",
                             st["body"])
         block: list[Any] = [caption]
@@ -149,7 +157,8 @@ def _worst(doc: dict[str, Any], st: dict[str, ParagraphStyle]) -> list[Any]:
         if path and Path(path).exists():
             image = Image(path)
             ratio = image.imageHeight / image.imageWidth
-            image.drawWidth, image.drawHeight = CONTENT_W, CONTENT_W * ratio
+            width = CONTENT_W * 0.8  # two photos to a page
+            image.drawWidth, image.drawHeight = width, width * ratio
             block.append(image)
         else:
             block.append(Paragraph("(photo no longer available)", st["small"]))

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from pipeline.errors import ShelfAuditError
 from pipeline.settings import get_settings
 from pipeline.store import tables
-from pipeline.store.calendar import iso_week, previous_week, week_start
+from pipeline.store.calendar import iso_week, previous_week, utc_to_local, week_start
 from pipeline.store.db import session_scope
 
 KPI_NAMES = ("compliance", "osa", "price_compliance", "promo_compliance")
@@ -143,8 +143,11 @@ def build_report(store: str, week: str, url: str | None = None) -> dict[str, Any
         kpis, prev = _kpis(rows), _kpis(prev_rows)
         worst = sorted((r for r in rows if r.compliance is not None),
                        key=lambda r: (r.compliance, -r.violation_count, r.id))[:WORST_PHOTOS]
+        tz = store_row.timezone
         worst_docs = [{"inspection": r.id, "camera": r.camera_id,
-                       "captured_at": r.captured_at.isoformat(), "compliance": r.compliance,
+                       "captured_at": r.captured_at.isoformat(),
+                       "captured_local": utc_to_local(r.captured_at, tz).isoformat(),
+                       "timezone": tz, "compliance": r.compliance,
                        "violations": r.violation_count, "photo": r.photo.path} for r in worst]
         doc = {
             "store": store, "store_name": store_row.name, "week": week,
