@@ -42,8 +42,9 @@ rules:
   from `stores.yaml`); `shelf:` is one shelf (`2`, 1 = top) or a range (`[2, 3]`). A rule that
   names a zone the camera does not have is *not applicable* there.
 * **Shelves** are found from the photo: product bottoms and price-tag rows are clustered into
-  rows, numbered 1 = top. Empty spans wider than 0.8 product widths (of the narrower
-  neighbour) are gaps, split at planned block boundaries.
+  rows, numbered 1 = top. When the detections carry no `gap` boxes, an empty span is a gap
+  when it is wider than 0.8 facings: with a planogram, facings of the planned block it lies
+  in (one gap per block it crosses); without, the narrower neighbouring product.
 * **Messages** are templates: `{placeholders}` are filled in. Every type knows
   @COMMON@; each type's own are listed below.
 * **Check it** with `shelfaudit rules validate` (file:line:col for every problem) and try it

@@ -158,6 +158,21 @@ class Scene:
         return min(pool, key=lambda b: abs((b.x0 + b.x1) / 2 - tag.cx))
 
 
+def _number(value: object) -> float | None:
+    """A float from JSON input, or ``None`` for anything that is not a finite number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _items(photo: PhotoDetections, catalog: Catalog) -> list[Item]:
     det = photo.detections
     cols = {name: field_values(det, name) for name in (
@@ -165,21 +180,21 @@ def _items(photo: PhotoDetections, catalog: Catalog) -> list[Item]:
         keys.TEXT, keys.PRICE, keys.SKU_SCORE)}
     items = []
     for i in range(len(det)):
-        sku = cols[keys.SKU][i]
-        known = catalog.by_id.get(sku) if isinstance(sku, str) else None
-        price = cols[keys.PRICE][i]
+        sku = _text(cols[keys.SKU][i])
+        known = catalog.by_id.get(sku or "")
+        shelf = _number(cols[keys.SHELF][i])
         items.append(Item(
             index=i,
             kind=str(cols[keys.KIND][i]),
             box=tuple(float(v) for v in det.xyxy[i]),  # type: ignore[arg-type]
-            shelf=None if cols[keys.SHELF][i] is None else int(cols[keys.SHELF][i]),
-            sku=sku if isinstance(sku, str) else None,
-            brand=known.brand if known else cols[keys.BRAND][i],
-            category=known.category if known else cols[keys.CATEGORY][i],
-            orientation=cols[keys.ORIENTATION][i],
+            shelf=None if shelf is None else int(shelf),
+            sku=sku,
+            brand=known.brand if known else _text(cols[keys.BRAND][i]),
+            category=known.category if known else _text(cols[keys.CATEGORY][i]),
+            orientation=_text(cols[keys.ORIENTATION][i]),
             text=None if cols[keys.TEXT][i] is None else str(cols[keys.TEXT][i]),
-            price=None if price is None else float(price),
-            sku_score=None if cols[keys.SKU_SCORE][i] is None else float(cols[keys.SKU_SCORE][i]),
+            price=_number(cols[keys.PRICE][i]),
+            sku_score=_number(cols[keys.SKU_SCORE][i]),
         ))
     return items
 

@@ -158,13 +158,15 @@ def score_dataset(
     if not files:
         raise ShelfAuditError(f"{data_dir}: no truth/*.json (make some with shelfaudit synth)")
     by_path = {p.path: p for p in predictions or []}
+    by_path.update({Path(p.path).name: p for p in predictions or [] if Path(p.path).name
+                    not in by_path})
     table = ScoreTable()
     for path in files:
         truth, faults, planogram = read_truth(path)
         photo = truth
         if predictions is not None:
-            photo = by_path.get(truth.path) or PhotoDetections(truth.path, truth.width,
-                                                               truth.height)
+            photo = (by_path.get(truth.path) or by_path.get(Path(truth.path).name)
+                     or PhotoDetections(truth.path, truth.width, truth.height))
         result = evaluate(photo, rules, catalog, planogram)
         score_photo(result, faults, table)
     return table

@@ -93,3 +93,16 @@ def test_score_cli_prints_the_table(synthetic_dir, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert info.value.code == 0
     assert "| price_match | wrong_price |" in out and "1.000" in out
+
+
+def test_score_with_predictions_matched_by_file_name(synthetic_dir, catalog):
+    rules = rules_from_files([SYNTHETIC_RULES])
+    photos = []
+    for path in sorted((synthetic_dir / "truth").glob("*.json")):
+        truth, _, _ = read_truth(path)
+        photos.append(PhotoDetections(f"/elsewhere/{truth.path}", truth.width, truth.height,
+                                      truth.detections))
+    table = score_dataset(synthetic_dir, rules, catalog, predictions=photos)
+    assert all(r.precision == r.recall == 1.0 for r in table.rows.values())
+    nothing = score_dataset(synthetic_dir, rules, catalog, predictions=[])
+    assert nothing.rows["lying"].recall == 0.0 and nothing.rows["wrong_price"].recall == 0.0

@@ -94,3 +94,21 @@ def test_store_and_camera_carried(catalog, rule):
     result = evaluate(shelf.photo, [rule("max_gaps")], catalog)
     assert (result.store, result.camera) == ("s001", "c01")
     assert list(field_values(shelf.photo.detections, keys.SHELF))[:1] == [1]
+
+
+def test_odd_values_in_input_do_not_crash(catalog, rule):
+    from pipeline.detections import loads
+
+    (photo,) = loads(json.dumps({"path": "odd.jpg", "width": 400, "height": 300, "detections": [
+        {"box": [0, 50, 40, 200], "kind": "product", "sku": 5, "shelf": "top",
+         "sku_score": "high", "orientation": 1},
+        {"box": [50, 50, 90, 200], "kind": "product", "sku": COLA, "brand": ["x"]},
+        {"box": [0, 204, 40, 220], "kind": "price_tag", "price": "abc", "text": 3.5},
+        {"box": [100, 10, 140, 30], "kind": "promo", "text": None},
+        {"box": [200, 10, 240, 30], "kind": "banana"}]}))
+    rules = [rule(t) for t in ("max_gaps", "orientation", "unknown_product", "price_tag_present",
+                               "price_match", "promo_present", "planogram_position")]
+    result = evaluate(photo, rules, catalog)
+    # sku 5 is unrecognised; the tag under it belongs to no SKU block
+    assert [v.type for v in result.violations] == ["unknown_product", "price_tag_present"]
+    json.dumps(result.to_dict())

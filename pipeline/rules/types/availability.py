@@ -21,9 +21,9 @@ class MaxGaps(Rule):
         default=0.0, ge=0.0, description="ignore gaps narrower than this many product widths")
 
     summary: ClassVar[str] = (
-        "Out of stock: empty spans on the shelf (detected `gap` boxes, or spans wider than 0.8 "
-        "product widths between products when the input has none). One check; when there are "
-        "more than `max` gaps, one violation per gap.")
+        "Out of stock: empty spans on the shelf (detected `gap` boxes, or, when the input "
+        "has none, spans wider than 0.8 facings — see Shelves above). One check; when there "
+        "are more than `max` gaps, one violation per gap.")
     default_message: ClassVar[str] = (
         "Empty space on shelf {shelf}, about {widths} product widths — refill it")
     placeholders: ClassVar[tuple[str, ...]] = ("widths", "count", "max")
