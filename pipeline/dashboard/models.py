@@ -11,6 +11,8 @@ from typing import Any
 
 import streamlit as st
 
+_loaded: set[str] = set()  # inspector specs this process has loaded
+
 
 def inspector_spec() -> str:
     from pipeline.store.inspectors import ENV
@@ -22,9 +24,37 @@ def inspector_spec() -> str:
 def _inspector(spec: str) -> Any:
     from pipeline.store.inspectors import make_inspector
 
-    return make_inspector(spec)
+    found = make_inspector(spec)
+    _loaded.add(spec)
+    return found
 
 
 def inspector() -> Any:
     """The shared inspector; never mutated by the pages."""
     return _inspector(inspector_spec())
+
+
+def loaded_recognizer() -> Any:
+    """The shared inspector's recognizer if the models are loaded already, else ``None``
+    (a new reference photo then takes effect when they load)."""
+    if inspector_spec() not in _loaded:
+        return None
+    found = inspector()
+    for path in (("_engine", "recognizer"), ("engine", "recognizer"), ("recognizer",)):
+        obj = found
+        for name in path:
+            obj = getattr(obj, name, None)
+        if obj is not None:
+            return obj
+    return None
+
+
+@st.cache_resource(show_spinner=False)
+def device_name(requested: str) -> str:
+    """The device the models run on for a requested setting (``auto`` resolved)."""
+    try:
+        from pipeline.vision.device import pick_device
+
+        return str(pick_device(requested))
+    except Exception as exc:  # noqa: BLE001 - shown on the System page
+        return f"{requested} ({type(exc).__name__}: {exc})"

@@ -1,0 +1,135 @@
+"""The System page: models in use, the catalog with its reference photos, teaching a new look.
+
+Reference photos live in gallery folders ``<dir>/<sku>/*.jpg`` (the models settings file lists
+them; the one the dashboard writes to is ``$SHELFAUDIT_HOME/gallery``). The recognizer matches
+products against them by nearest neighbour, so a new photo changes labels without retraining.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from pipeline.errors import ShelfAuditError
+from pipeline.queries.db import engine_for, rows
+from pipeline.queries.scope import Scope, ScopeError
+from pipeline.store.tables import Inspection
+
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+MAX_REFERENCE_MB = 10
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    stage: str
+    source: str
+    found: bool
+    size_mb: float | None
+    modified: datetime | None
+
+
+def _file_info(stage: str, source: str) -> ModelFile:
+    path = Path(source)
+    if not path.exists():
+        return ModelFile(stage, source, False, None, None)
+    files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
+    size = sum(p.stat().st_size for p in files) / 1e6
+    newest = max((p.stat().st_mtime for p in files), default=path.stat().st_mtime)
+    return ModelFile(stage, source, True, round(size, 1), datetime.fromtimestamp(newest))
+
+
+def model_files() -> tuple[list[ModelFile], Any]:
+    """The detector and recognizer named by the models settings, and the settings."""
+    from pipeline.vision.config import load_models_config
+
+    config = load_models_config()
+    return [_file_info("detector", config.detector),
+            _file_info("recognizer", config.recognizer)], config
+
+
+def recorded_models(scope: Scope, engine: Engine | None = None) -> dict[str, Any]:
+    """Model versions kept with the newest inspection in scope (what the last run used)."""
+    stmt = (select(Inspection.models, Inspection.inspector, Inspection.captured_at)
+            .where(scope.where(Inspection.store_id))
+            .order_by(Inspection.id.desc()).limit(1))
+    found = rows(engine_for(engine), stmt)
+    if not found:
+        return {}
+    models, inspector, when = found[0]
+    return {"inspector": inspector, "captured_at": when, **(models or {})}
+
+
+def gallery_dirs() -> list[Path]:
+    from pipeline.vision.config import load_models_config
+
+    dirs = [Path(d) for d in load_models_config().gallery]
+    home = writable_gallery()
+    return dirs if home in dirs else [*dirs, home]
+
+
+def writable_gallery() -> Path:
+    from pipeline.settings import get_settings
+
+    return get_settings().home_dir / "gallery"
+
+
+def reference_photos(sku: str, dirs: list[Path] | None = None) -> list[Path]:
+    """Every reference photo of ``sku`` in the gallery folders."""
+    out = []
+    for folder in dirs if dirs is not None else gallery_dirs():
+        sub = folder / sku
+        if sub.is_dir():
+            out += sorted(p for p in sub.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+    return out
+
+
+def catalog_table(engine: Engine | None = None) -> pd.DataFrame:
+    """The catalog's SKUs with their reference-photo counts (``engine`` is unused)."""
+    from pipeline.catalog import load_catalog
+    from pipeline.settings import get_settings
+
+    catalog = load_catalog(get_settings().rules_dir / "catalog.yaml")
+    dirs = gallery_dirs()
+    data = [{"sku": s.id, "name": s.name.en, "name_zh": s.name.zh, "brand": s.brand,
+             "category": s.category, "package": s.package, "size": s.size,
+             "price": s.price, "references": len(reference_photos(s.id, dirs))}
+            for s in catalog.skus]
+    return pd.DataFrame(data)
+
+
+def add_reference(sku: str, name: str, data: bytes, scope: Scope,
+                  recognizer: Any = None) -> Path:
+    """Keep one photo of ``sku`` (one upright product) in the gallery, and teach ``recognizer``
+    (a loaded :class:`~pipeline.vision.recognizer.Recognizer`) right away when given.
+
+    Raises:
+        ScopeError: the role may not change recognition.
+        ShelfAuditError: unknown SKU, or not a usable photo.
+    """
+    from pipeline.catalog import load_catalog
+    from pipeline.queries.uploads import decode
+    from pipeline.settings import get_settings
+
+    if not scope.can_edit():
+        raise ScopeError("your role may not add reference photos")
+    catalog = load_catalog(get_settings().rules_dir / "catalog.yaml")
+    if sku not in catalog.by_id:
+        raise ShelfAuditError(f"unknown SKU {sku!r}: not in the catalog")
+    if len(data) > MAX_REFERENCE_MB * 1024 * 1024:
+        raise ShelfAuditError(f"{name}: larger than {MAX_REFERENCE_MB} MB")
+    item = decode(name, data)
+    if item.photo is None:
+        raise ShelfAuditError(item.error or f"{name}: not a usable photo")
+    folder = writable_gallery() / sku
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{item.photo.sha256[:12]}.png"
+    if not target.exists():
+        item.photo.image.save(target, "PNG")  # upright RGB, whatever the upload's format
+    if recognizer is not None and hasattr(recognizer, "add_reference"):
+        recognizer.add_reference(sku, item.photo.image)
+    return target
