@@ -148,9 +148,11 @@ def evaluate(
 ) -> None:
     """Measure detection mAP, SKU top-1, orientation and OCR prices on a labeled set."""
     from pipeline.vision.evaluate import evaluate as run_eval
+    from pipeline.vision.evaluate import load_labeled_set
 
+    labeled_set = load_labeled_set(data)  # a wrong --data fails before models load
     inspector = _load_inspector(models, detector, recognize=recognize, ocr=ocr)
-    report = run_eval(data, inspector, batch=batch)
+    report = run_eval(data, inspector, batch=batch, labeled_set=labeled_set)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
         return

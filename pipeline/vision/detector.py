@@ -57,6 +57,22 @@ GET_WEIGHTS_HINT = (
 )
 
 
+def import_yolo() -> Any:
+    """ultralytics' ``YOLO`` class, minus its global side effect on Pillow.
+
+    Importing ultralytics replaces ``PIL.Image.open`` with a wrapper that, on any file Pillow
+    cannot identify, tries to pip-install ``pi-heif`` and then fails with
+    ``ModuleNotFoundError`` — which would turn a corrupt upload into a crash instead of a
+    :class:`~pipeline.errors.PhotoError`. The original ``Image.open`` is put back.
+    """
+    from PIL import Image
+    from ultralytics import YOLO
+    from ultralytics.utils import patches
+
+    Image.open = getattr(patches, "_image_open", Image.open)
+    return YOLO
+
+
 def kind_map(names: dict[int, str]) -> dict[int, str]:
     """Detector class id -> detection kind (ids with no kind are left out and dropped)."""
     if len(names) == 1:
@@ -117,9 +133,9 @@ class ShelfDetector:
         """
         path = resolve_weights(weights)  # first: a missing file fails before heavy imports
         config = config or ModelsConfig()
-        from ultralytics import YOLO
-
         from pipeline.vision.device import pick_device
+
+        YOLO = import_yolo()  # noqa: N806 - the ultralytics class
 
         try:
             model = YOLO(str(path), task="detect")

@@ -229,16 +229,22 @@ def attribute_metrics(
     }
 
 
-def evaluate(data: str | Path, inspector: Any, batch: int = 8) -> dict[str, Any]:
+def evaluate(
+    data: str | Path,
+    inspector: Any,
+    batch: int = 8,
+    labeled_set: tuple[str, list[LabeledPhoto]] | None = None,
+) -> dict[str, Any]:
     """Run ``inspector`` over a labeled set and score it (see the module docstring).
 
+    ``labeled_set`` is :func:`load_labeled_set`'s answer when the caller already has it.
     Unreadable photos are skipped and listed under ``errors``.
     """
     import time
 
     from pipeline.imaging import load_photo
 
-    fmt, labeled = load_labeled_set(data)
+    fmt, labeled = labeled_set or load_labeled_set(data)
     predictions: list[sv.Detections] = []
     truths: list[sv.Detections] = []
     errors: list[str] = []

@@ -149,7 +149,9 @@ def train_detector(job: DetectorTraining) -> TrainedDetector:
     else:
         data_yaml = render_synthetic(workdir / "synth", job.scenes, job.seed, job.width)
         source = {"synthetic": {"scenes": job.scenes, "seed": job.seed, "width": job.width}}
-    from ultralytics import YOLO
+    from pipeline.vision.detector import import_yolo
+
+    YOLO = import_yolo()  # noqa: N806 - the ultralytics class
 
     args = train_args(job, data_yaml, workdir / "runs")
     model = YOLO("yolo11n.yaml", task="detect")

@@ -126,3 +126,15 @@ def test_large_photos_are_sliced_small_ones_are_not(tiny_weights, monkeypatch):
 
 def test_no_photos_no_work(tiny_weights):
     assert _loaded(tiny_weights).detect([]) == []
+
+
+def test_loading_a_detector_keeps_corrupt_photos_a_photo_error(tiny_weights):
+    """ultralytics patches PIL.Image.open on import; the loader must undo it."""
+    from pipeline.errors import PhotoError
+    from pipeline.imaging import decode_photo
+
+    _loaded(tiny_weights)
+    with pytest.raises(PhotoError):
+        decode_photo(b"\xff\xd8\xff not a jpeg", "corrupt.jpg")
+    with pytest.raises(PhotoError):
+        decode_photo(b"plain text", "notes.txt")
