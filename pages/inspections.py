@@ -7,7 +7,7 @@ import streamlit as st
 from pipeline.dashboard import frame, loaders, pictures
 from pipeline.dashboard.formatting import KPI_COLUMN_CONFIG, SEVERITY_ICON, pct, when
 from pipeline.queries import inspections, pickers
-from pipeline.queries.weeks import week_start
+from pipeline.store.calendar import week_start
 
 CURRENT = "inspections_current"
 ALL = "(all)"

@@ -1,8 +1,8 @@
 """Download buttons for a weekly report: CSV, Excel and PDF.
 
-The files come from the store's report exporter (:mod:`pipeline.store.reports`) when it is
-installed; until then CSV and Excel are written from the page's own figures and PDF is off.
-Files are built only when the user clicks (deferred ``data`` callables).
+The files come from the store's report exporter (:mod:`pipeline.store.reports`: the same
+CSV, Excel and PDF as the Monday job); without it CSV and Excel are written from the page's own
+figures and PDF is off. Files are built only when the user clicks (deferred ``data`` callables).
 """
 
 from __future__ import annotations
@@ -29,8 +29,13 @@ def _store_exporter() -> Callable[[str, str, str], bytes] | None:
         from pipeline.store import reports
     except ImportError:
         return None
-    export = getattr(reports, "export_bytes", None)
-    return export if callable(export) else None
+    if not (hasattr(reports, "build_report") and hasattr(reports, "export_report")):
+        return None
+
+    def export(store: str, week: str, fmt: str) -> bytes:
+        return reports.export_report(reports.build_report(store, week), fmt).read_bytes()
+
+    return export
 
 
 def _xlsx(report: WeeklyReport) -> bytes:

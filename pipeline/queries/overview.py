@@ -9,7 +9,7 @@ from sqlalchemy import Engine, and_, case, func, select
 
 from pipeline.queries.db import engine_for, frame, rows
 from pipeline.queries.scope import Scope
-from pipeline.queries.weeks import previous_week
+from pipeline.store.calendar import previous_week
 from pipeline.store.tables import Inspection, Violation
 
 KPI_COLUMNS: tuple[str, ...] = ("compliance", "osa", "price_compliance", "promo_compliance")

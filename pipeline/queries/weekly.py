@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from pipeline.queries.db import engine_for, frame, rows
 from pipeline.queries.overview import WeekKpis, week_kpis
 from pipeline.queries.scope import Scope
-from pipeline.queries.weeks import previous_week
+from pipeline.store.calendar import previous_week
 from pipeline.store.tables import Inspection, Report, Violation
 
 WORST_PHOTOS = 4

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from pipeline.queries.weeks import week_of
+from pipeline.store.calendar import iso_week as week_of
 
 FIRST_DAY = datetime(2026, 11, 2, 2, 0)  # Monday of 2026-W45
 WEEKS = ("2026-W45", "2026-W46")

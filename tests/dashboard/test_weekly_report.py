@@ -28,3 +28,14 @@ def test_picking_another_store_changes_the_report(small_db, app):
     after = table_with(at, "camera")["compliance"].tolist()
     assert not at.exception
     assert max(after) < min(before)  # s002 is the worse store
+
+
+def test_exports_are_the_store_reports_files(small_db, rules_copy):
+    from pipeline.dashboard.exports import _store_exporter
+
+    export = _store_exporter()
+    assert export is not None
+    csv = export("s002", "2026-W46", "csv").decode("utf-8")
+    assert "s002" in csv
+    assert export("s002", "2026-W46", "pdf").startswith(b"%PDF")
+    assert export("s002", "2026-W46", "xlsx")[:2] == b"PK"
