@@ -46,23 +46,20 @@ def small_db(home):
 
 
 @pytest.fixture
-def app(monkeypatch):
-    """Open the app on a page: ``app("pages/overview.py")`` -> a rendered AppTest.
+def app():
+    """Open the app on a page: ``app("pages/overview.py")`` -> a rendered AppTest (signed in).
 
-    Works around an AppTest quirk: before every run AppTest resets
-    ``PagesManager.uses_pages_directory`` and re-detects our ``pages/`` folder, so from the
-    second run on it executes the page file alone (old multipage mode) and the router's sidebar
-    disappears. The real server switches that mode off once ``st.navigation`` is called; here
-    AppTest gets a subclass to reset while the real flag stays off.
+    AppTest needs :func:`~pipeline.dashboard.bench_pages.navigation_pages_manager` to rerun a
+    router that has a ``pages/`` folder (see there).
     """
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.testing.v1 import AppTest, app_test
+    from pipeline.dashboard.bench_pages import navigation_pages_manager
 
-    class _NavigationPagesManager(PagesManager):
-        pass
+    with navigation_pages_manager():
+        yield _opener()
 
-    monkeypatch.setattr(app_test, "PagesManager", _NavigationPagesManager)
-    monkeypatch.setattr(PagesManager, "uses_pages_directory", False)
+
+def _opener():
+    from streamlit.testing.v1 import AppTest
 
     def open_page(page: str | None = None, timeout: float = 30, role: str | None = "admin",
                   stores: tuple[str, ...] = ()):
@@ -77,7 +74,6 @@ def app(monkeypatch):
         return at
 
     return open_page
-
 
 
 @pytest.fixture
