@@ -213,24 +213,28 @@ def authenticate(username: str, password: str) -> User:
     Raises:
         LoginError: wrong name or password, disabled account, or too many recent failures.
     """
-    typed = unicodedata.normalize("NFC", str(username or "")).strip().lower()
+    entered = str(username or "")
+    typed = unicodedata.normalize("NFC", entered).strip().lower()
     with session_scope() as session:  # failures are recorded too, so raise after commit
-        user, refusal = _check_login(session, typed, str(password or ""))
+        user, refusal = _check_login(session, typed, str(password or ""), entered)
     if refusal:
         raise LoginError(refusal)
     return user
 
 
-def _check_login(session: Session, typed: str, password: str) -> tuple[User | None, str]:
+def _check_login(session: Session, typed: str, password: str, entered: str
+                 ) -> tuple[User | None, str]:
+    # failures keep the name exactly as typed too, when it differs from its normal form
+    seen = {"entered": entered} if entered != typed else {}
     if _recent_failures(session, log.clip(typed)) >= FAILED_LOGIN_LIMIT:
         log.audit(None, log.LOGIN_FAILED, typed, ok=False, session=session,
-                  reason="too many failures")
+                  reason="too many failures", **seen)
         return None, "too many failed sign-ins for this name; wait 15 minutes"
     row = session.scalar(select(Account).where(Account.username == typed))
     good = passwords.verify_password(row.password_hash if row else None, password)
     if not good or not row.active:
         log.audit(None, log.LOGIN_FAILED, typed, ok=False, session=session,
-                  reason="disabled" if good else "wrong name or password")
+                  reason="disabled" if good else "wrong name or password", **seen)
         return None, ("this account is disabled; ask an admin" if good
                       else "wrong user name or password")
     if passwords.needs_rehash(row.password_hash):

@@ -114,6 +114,9 @@ def save_text(name: str, text: str, scope: Scope, author: str, comment: str = ""
     saved = path.read_text(encoding="utf-8", errors="replace")
     if text == saved:
         raise RuleEditRefused(f"{name}: nothing changed")
+    if not text.strip():
+        raise RuleEditRefused(f"{name}: the new text is empty; it was not saved (to switch "
+                              "a rule off, set enabled: false)")
     problems = rf.errors(rf.validate_text(name, text, folder))
     if problems:
         raise RuleEditRefused(f"{name} has {len(problems)} error(s); it was not saved", problems)

@@ -23,6 +23,22 @@ def _cheap_hashing(monkeypatch):
                         PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory):
+    """One database file at the newest schema, migrated once per test session."""
+    from pipeline.store.db import dispose_engines, upgrade
+
+    path = tmp_path_factory.mktemp("template") / "shelfaudit.db"
+    upgrade(f"sqlite:///{path}")
+    dispose_engines()
+    return path
+
+
 @pytest.fixture
-def db(empty_db):  # noqa: F811 - the imported fixture
-    return empty_db
+def db(home, _migrated_template):  # noqa: F811 - the imported fixture
+    """An empty database at the newest schema in this test's home (a copy: no migration)."""
+    import shutil
+
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_migrated_template, home / "shelfaudit.db")
+    return home
