@@ -65,7 +65,6 @@ def read_yaml(path: str | Path) -> tuple[Any, list[Problem]]:
         return None, [Problem(name, 0, 0, f"cannot read file: {exc.strerror}")]
 
 
-_read = read_yaml
 
 
 def model_problems(exc: ValidationError, model: type[BaseModel], doc: Any, name: str,
@@ -155,7 +154,7 @@ class Loaded:
 
 
 def _load_model(path: str | Path, model: type[BaseModel]) -> Loaded:
-    doc, problems = _read(path)
+    doc, problems = read_yaml(path)
     if problems:
         return Loaded(str(path), None, None, tuple(problems))
     try:
@@ -166,7 +165,7 @@ def _load_model(path: str | Path, model: type[BaseModel]) -> Loaded:
 
 def load_rule_set(path: str | Path) -> Loaded:
     """A rule set file (``value`` is a :class:`RuleSet`)."""
-    doc, problems = _read(path)
+    doc, problems = read_yaml(path)
     if problems:
         return Loaded(str(path), None, None, tuple(problems))
     rule_set, problems = parse_rule_set(doc, str(path))
