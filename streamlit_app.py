@@ -34,7 +34,7 @@ frame.prepare()
 user = auth.gate()  # no page, no data before sign-in
 page = st.navigation(auth.allowed_pages(PAGES, user))
 with st.sidebar:
-    st.markdown("### 🛒 ShelfAudit")
+    st.markdown("### ShelfAudit")
 frame.sidebar()
 auth.sidebar(user)
 page.run()

@@ -1,6 +1,6 @@
 """Inspections: a filterable list, and one inspection with its annotated photo."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import streamlit as st
 
@@ -26,7 +26,10 @@ def _picked() -> None:
 
 
 def _dates_for_week() -> tuple:
-    if st.session_state.get("inspections_week") != week and week:
+    # Streamlit forgets a widget's value when its page is left: set the range again then too.
+    stale = st.session_state.get("inspections_week") != week or \
+        "inspections_dates" not in st.session_state
+    if stale and week:
         start = week_start(week)
         st.session_state["inspections_dates"] = (start, start + timedelta(days=6))
         st.session_state["inspections_week"] = week
@@ -44,7 +47,9 @@ def _filters() -> inspections.InspectionFilter:
     rule = c3.selectbox("Rule broken", [ALL, *rules], key="inspections_rule")
     severity = c4.selectbox("Severity", [ALL, *pickers.SEVERITIES], key="inspections_severity")
     store, cam = camera.split("/", 1) if camera != ALL else (None, None)
-    start, end = (tuple(dates) + (None, None))[:2] if dates else (None, None)
+    if isinstance(dates, date):  # a range half picked in the calendar
+        dates = (dates,)
+    start, end = (tuple(dates or ()) + (None, None))[:2]
     return inspections.InspectionFilter(
         store=store, camera=cam, start=start, end=end or start,
         rule=None if rule == ALL else rule, severity=None if severity == ALL else severity)

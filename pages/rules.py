@@ -125,7 +125,8 @@ else:
         st.session_state[FILE] = names[0]
     name = st.selectbox("Rule file", names, key=FILE, on_change=_opened,
                         format_func=lambda n: f"{n}  ·  {kinds[n]}")
-    if st.session_state.pop("rules_reload", False) or \
+    # Streamlit forgets a widget's value when its page is left: reload the text then too.
+    if st.session_state.pop("rules_reload", False) or TEXT not in st.session_state or \
             st.session_state.get(LOADED, (None,))[0] != name:
         _load(name)
     notice = st.session_state.pop("rules_notice", None)

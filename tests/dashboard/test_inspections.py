@@ -42,3 +42,11 @@ def test_previous_and_next_walk_one_camera(small_db, app):
     assert earlier != first
     at.button(key="inspections_next").click().run()
     assert at.session_state["inspections_current"] == first
+
+
+def test_leaving_and_coming_back_keeps_the_week_range(small_db, app):
+    at = app("pages/inspections.py")
+    at.switch_page("pages/overview.py").run()
+    at.switch_page("pages/inspections.py").run()
+    assert not at.exception
+    assert len(table_with(at, "captured_at")) == 28

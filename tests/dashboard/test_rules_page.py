@@ -60,3 +60,11 @@ def test_rollback_restores_the_earlier_text(small_db, rules_copy, app):
     assert not at.exception
     assert (rules_copy / "pricing.yaml").read_text(encoding="utf-8") == text
     assert at.text_area(key="rules_text").value == text
+
+
+def test_leaving_and_coming_back_keeps_the_editor_filled(empty_db, rules_copy, app):
+    at = app("pages/rules.py")
+    at.switch_page("pages/overview.py").run()
+    at.switch_page("pages/rules.py").run()
+    assert not at.exception
+    assert at.text_area(key="rules_text").value.startswith("#")
