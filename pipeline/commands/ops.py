@@ -147,6 +147,9 @@ def demo(
     _upgrade()
     summary = build_demo(DemoOptions(weeks=weeks, force=force, inspector=inspector,
                                      width=width, progress=not as_json))
+    from pipeline.commands.users import announce_first_admin
+
+    announce_first_admin()  # no account yet: create `admin`, print its password once
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False))
         return
@@ -184,6 +187,9 @@ def serve(
             typer.echo(f"warning: {exc}\nbuilding the demo from synthetic ground truth "
                        f"instead (inspections labelled inspector=truth)", err=True)
             demo(weeks=8, force=False, inspector="truth", width=1024, as_json=False)
+    from pipeline.commands.users import announce_first_admin
+
+    announce_first_admin()  # no account yet: create `admin`, print its password once
     child = None
     if not no_scheduler:
         child = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "scheduler"])

@@ -138,6 +138,26 @@ def passwd(username: str, password_stdin: bool = PASSWORD_STDIN) -> None:
     typer.echo(f"password changed for {username}")
 
 
+def announce_first_admin() -> tuple[str, str] | None:
+    """Create the first admin when there is no account (``serve``/``demo`` call this) and
+    print its credentials once, on standard error; ``(name, password)`` or ``None``."""
+    import os
+
+    from pipeline.access.accounts import ADMIN_PASSWORD_ENV, ensure_first_admin
+
+    made = ensure_first_admin()
+    if made is None:
+        return None
+    name, password = made
+    shown = f"(the value of ${ADMIN_PASSWORD_ENV})" if os.environ.get(ADMIN_PASSWORD_ENV) \
+        else password
+    line = "=" * 64
+    typer.echo(f"{line}\n First admin account created. The password is shown only this once:\n"
+               f"   user name: {name}\n   password:  {shown}\n"
+               f" Sign in, then change it:  shelfaudit users passwd {name}\n{line}", err=True)
+    return made
+
+
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the shelfaudit app."""
     app.add_typer(users_app, name="users")

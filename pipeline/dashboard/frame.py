@@ -13,7 +13,9 @@ from __future__ import annotations
 import streamlit as st
 
 from pipeline.dashboard import loaders
-from pipeline.queries.scope import ALL_STORES, Scope
+from pipeline.queries.scope import Scope
+
+NOBODY = Scope(stores=frozenset(), role="viewer", user="nobody")  # not signed in: sees nothing
 
 ALL = "*"
 STORE_KEY = "store"
@@ -35,9 +37,10 @@ def prepare() -> None:
 
 
 def scope() -> Scope:
-    """The stores and role of whoever uses the app (all stores until logins exist)."""
+    """The stores and role of whoever uses the app (set by the sign-in gate,
+    :func:`pipeline.dashboard.auth.gate`; without it, no store at all)."""
     found = st.session_state.get(SCOPE_KEY)
-    return found if isinstance(found, Scope) else ALL_STORES
+    return found if isinstance(found, Scope) else NOBODY
 
 
 def store() -> str | None:
@@ -80,8 +83,7 @@ def sidebar() -> None:
                          help="ISO week, Monday to Sunday.")
         else:
             st.caption("No inspections yet.")
-        st.caption(f"Signed in as **{sc.user}** ({sc.role})" if sc.user != "system"
-                   else "All stores")
+        # who is signed in is shown, as plain text, by pipeline.dashboard.auth.sidebar
 
 
 def need_week() -> str | None:

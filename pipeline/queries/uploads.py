@@ -42,6 +42,7 @@ class Uploaded:
     verdict: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     error: str | None = None
+    notes: tuple[str, ...] = ()  # what decoding changed (turned upright, CMYK -> RGB ...)
 
     @property
     def violations(self) -> list[dict[str, Any]]:
@@ -56,18 +57,19 @@ def safe_name(name: str) -> str:
 
 
 def decode(name: str, data: bytes) -> Uploaded:
-    """Decode one upload by its content (never by its extension); errors are kept, not raised."""
-    clean = safe_name(name)
-    if len(data) > MAX_MB * 1024 * 1024:
-        return Uploaded(clean, b"", error=f"{clean}: larger than {MAX_MB} MB")
+    """Decode one upload by its content (never by its extension); errors are kept, not raised.
+
+    The checks are :func:`pipeline.uploads.check_upload`'s (size, content allow-list, pixel
+    limit, animation, tiny images); the name is cleaned with the content's own extension.
+    """
+    from pipeline import uploads as intake
+
+    clean = intake.safe_name(name, intake.sniff(data) or "jpg")
     try:
-        photo = imaging.decode_photo(data, clean)
+        photo, notes = intake.check_upload(data, name, max_bytes=MAX_MB * 1024 * 1024)
     except PhotoError as exc:
         return Uploaded(clean, b"", error=str(exc))
-    if photo.format.lower() not in ("jpg", "jpeg", "png", "webp", "mpo"):
-        return Uploaded(clean, b"", error=f"{clean}: {photo.format} is not accepted "
-                                           "(use JPEG, PNG or WebP)")
-    return Uploaded(clean, data, photo=photo)
+    return Uploaded(clean, data, photo=photo, notes=notes)
 
 
 def _sites() -> list:
@@ -145,9 +147,11 @@ def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector
         ScopeError: not the user's store, or a role that may not upload.
         ShelfAuditError: nothing to save (not inspected, ad-hoc, unknown camera).
     """
+    from pipeline.access.audit import audit
     from pipeline.store import ingest, tables
     from pipeline.store.results import record_inspection
     from pipeline.store.sites import sync_sites
+    from pipeline.uploads import write_atomic
 
     if not scope.can_edit():
         raise ScopeError("your role may not save uploads")
@@ -168,7 +172,7 @@ def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector
         folder = ingest.archive_folder(_home(), store, camera, day)
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"upload-{now:%Y%m%d-%H%M%S}-{item.name}"
-        target.write_bytes(item.data)
+        write_atomic(target, item.data)
         photo = tables.Photo(sha256=item.photo.sha256, store_id=store, camera_id=camera,
                              path=str(target), original_name=item.name, captured_at=now,
                              captured_from="upload", width=item.photo.width,
@@ -179,6 +183,8 @@ def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector
                                 inspector=inspector, rules=rules, local_day=day,
                                 duration_ms=item.seconds * 1000.0, final_path=target,
                                 planogram_id=getattr(spec.cameras[camera].planogram, "id", None))
+        audit(scope.user, "upload", item.name, store=store, session=session, camera=camera,
+              inspection=row.id, sha256=item.photo.sha256, notes=list(item.notes))
         session.commit()
         return int(row.id)
 

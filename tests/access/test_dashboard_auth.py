@@ -137,3 +137,17 @@ def test_session_expiry_is_configurable(monkeypatch):
     monkeypatch.setenv(sessions.MAX_ENV, "2")
     assert (sessions.idle_limit(), sessions.max_age()) == (timedelta(minutes=15),
                                                            timedelta(hours=2))
+
+
+@pytest.mark.parametrize("page", ["overview", "inspections", "trends", "weekly_report"])
+def test_a_page_run_on_its_own_without_the_gate_shows_no_data(small_db, page):
+    """Defence in depth: even a page file run directly (no router, no sign-in) sees no store."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.dashboard.conftest import REPO
+
+    at = AppTest.from_file(str(REPO / "pages" / f"{page}.py"), default_timeout=30).run()
+    assert not at.exception
+    shown = [str(v) for d in at.dataframe for v in d.value.to_numpy().ravel()]
+    assert not any(s in v for v in shown for s in ("s001", "s002"))
+    assert not any(m.value not in ("—", "0", "", None) for m in at.metric)

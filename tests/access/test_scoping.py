@@ -51,6 +51,11 @@ def _other_store_refused(fn, **kwargs) -> None:
             fn(scope=scope, **kwargs)
 
 
+def _viewer_refused(fn, **kwargs) -> None:
+    with pytest.raises(ScopeError):
+        fn(scope=VIEWER_A, **kwargs)
+
+
 GENERAL = "general.yaml"  # applies to every store: only admins may change it
 WRITERS = {  # changes data: each must refuse viewers and other stores' supervisors
     "rule_edits.check_may_edit": lambda fn, ctx: _other_store_refused(
@@ -61,6 +66,9 @@ WRITERS = {  # changes data: each must refuse viewers and other stores' supervis
         fn, name=GENERAL, version_id=ctx["general_version"], author="x"),
     "uploads.save_upload": lambda fn, ctx: _other_store_refused(
         fn, item=None, store=OTHER, camera="c01", inspector=None, rules=None),
+    # the recognition gallery serves every store; viewers may not change it
+    "system.add_reference": lambda fn, ctx: _viewer_refused(
+        fn, sku="x", name="x.jpg", data=b""),
 }
 
 

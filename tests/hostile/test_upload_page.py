@@ -1,0 +1,47 @@
+"""Hostile files through the real Upload page (AppTest): one clear message per bad file, the
+good ones still judged, nothing written outside the home, the page still serving."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.settings import get_settings
+from tests.dashboard.conftest import rules_copy  # noqa: F401 - fixture reused
+from tests.hostile import samples as s
+from tests.hostile.test_text import assert_no_markup
+
+BATCH = [  # file name, bytes, words of the message (None = accepted and judged)
+    ("cut.jpg", s.jpeg((200, 150))[:400], "damaged or truncated"),
+    ("page.jpg", s.HTML, "HTML"),
+    ("dance.jpg", s.gif_animation(), "GIF image"),  # the uploader itself refuses .gif names
+    ("bomb.png", s.png_claiming(100_000, 100_000), "too many pixels"),
+    ("empty.png", b"", "empty"),
+    ("../../etc/shelf.jpg", s.png((320, 240)), None),  # a PNG with a .jpg name and a path
+]
+
+
+@pytest.fixture
+def fake_models(monkeypatch):
+    monkeypatch.setenv("SHELFAUDIT_INSPECTOR", "fake")
+
+
+def test_a_batch_of_hostile_uploads(small_db, rules_copy, fake_models, app):  # noqa: F811
+    at = app("pages/upload.py", role="supervisor", stores=("s001",))
+    assert at.selectbox(key="upload_store").options == ["s001", "ad-hoc"]
+    at.selectbox(key="upload_store").set_value("s001").run()
+    at.file_uploader(key="upload_files").set_value(
+        [(name, data, "application/octet-stream") for name, data, _ in BATCH]).run()
+    at.button(key="upload_run").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    for _name, _data, words in BATCH:
+        if words:
+            assert any(words in e for e in errors), (words, errors)
+    assert len(errors) == sum(1 for *_, w in BATCH if w)
+    assert [h.value for h in at.subheader][-1] == "shelf.png"  # cleaned, by its content
+    assert any(m.label == "Compliance" for m in at.metric)  # the good photo was judged
+    home = get_settings().home_dir
+    assert not (home.parent / "etc").exists()
+    assert_no_markup(at)
+    at.run()  # still serving
+    assert not at.exception
