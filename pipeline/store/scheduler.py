@@ -64,7 +64,15 @@ def scheduled_inspection(store_id: str) -> None:
     from pipeline.store.jobs import RunOptions, run_once
     from pipeline.store.sites import load_sites
 
-    sites = load_sites()
+    try:
+        sites = load_sites()
+    except Exception as exc:  # noqa: BLE001 - recorded; the next scheduled run tries again
+        from pipeline.store import tables
+        from pipeline.store.jobs import finish_job_run, start_job_run
+
+        run_id = start_job_run("inspect", store_id, "scheduled")
+        finish_job_run(run_id, tables.ERROR, message=f"cannot read stores.yaml: {exc}")
+        return
     if store_id not in {s.id for s in sites.stores}:
         log.warning("store %s is no longer in stores.yaml; skipping", store_id)
         return

@@ -122,3 +122,16 @@ def test_a_scheduled_inspection_runs_the_store_and_leaves_a_job_run(store_db, mo
         run = s.scalars(select(tables.JobRun)).one()
         assert (run.store_id, run.trigger, run.status) == ("s002", "scheduled", tables.OK)
         assert run.counts["inspected"] == 2 and run.finished_at is not None
+
+
+def test_a_scheduled_run_with_an_unreadable_stores_yaml_records_the_error(store_db, tmp_path,
+                                                                         monkeypatch):
+    from pipeline.settings import get_settings
+
+    (tmp_path / "stores.yaml").write_text("stores: [ {id: s1\n")
+    monkeypatch.setenv("SHELFAUDIT_RULES", str(tmp_path))
+    get_settings.cache_clear()
+    sched.scheduled_inspection("s1")
+    with db.session_scope() as s:
+        run = s.scalars(select(tables.JobRun)).one()
+    assert run.status == tables.ERROR and "stores.yaml" in run.message
