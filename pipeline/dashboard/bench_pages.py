@@ -68,13 +68,17 @@ def _session_token() -> str | None:
     return sessions.start_session(user)
 
 
-def _render(page: str, token: str | None, timeout: float) -> float:
+def _render(page: str, token: str | None, timeout: float, cold: bool = False) -> float:
+    """Seconds for one run of the app on ``page`` (after an untimed first run of the app)."""
+    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP), default_timeout=timeout)
     if token:
         at.session_state["auth_token"] = token
     at.run()
+    if cold:
+        st.cache_data.clear()
     start = time.perf_counter()
     at.switch_page(page).run()
     elapsed = time.perf_counter() - start
@@ -86,8 +90,6 @@ def _render(page: str, token: str | None, timeout: float) -> float:
 def bench_pages(pages: Sequence[str] = PAGES, repeat: int = 3, timeout: float = 120
                 ) -> dict[str, dict[str, Any]]:
     """Seconds per page: ``{page: {"cold": s, "warm": s}}`` on the database in force."""
-    import streamlit as st
-
     from pipeline.store.db import upgrade
 
     upgrade()
@@ -97,8 +99,7 @@ def bench_pages(pages: Sequence[str] = PAGES, repeat: int = 3, timeout: float = 
         for page in pages:  # untimed: imports and model-free resources
             _render(page, token, timeout)
         for page in pages:
-            st.cache_data.clear()
-            cold = _render(page, token, timeout)
+            cold = _render(page, token, timeout, cold=True)
             warm = [_render(page, token, timeout) for _ in range(repeat)]
             out[Path(page).stem] = {"cold": round(cold, 3),
                                     "warm": round(statistics.median(warm), 3)}
@@ -107,9 +108,10 @@ def bench_pages(pages: Sequence[str] = PAGES, repeat: int = 3, timeout: float = 
 
 def main() -> None:  # pragma: no cover - ``python -m pipeline.dashboard.bench_pages``
     import json
-    import logging
 
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    from streamlit.logger import set_log_level
+
+    set_log_level("error")
     print(json.dumps(bench_pages(), indent=2))
 
 

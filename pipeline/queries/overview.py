@@ -59,9 +59,12 @@ def latest_per_camera(scope: Scope, week: str):
 
 def _open_high(engine: Engine, scope: Scope, week: str) -> int:
     """High-severity violations still on the shelf: those of each camera's last photo."""
-    stmt = (select(func.count(Violation.id))
-            .where(Violation.inspection_id.in_(latest_per_camera(scope, week)),
-                   Violation.severity == "high"))
+    latest = latest_per_camera(scope, week).subquery()
+    # Counted with CASE, not WHERE severity = 'high': a filter on severity tempts the planner to
+    # walk every high violation ever recorded instead of the few photos in hand.
+    high = func.sum(case((Violation.severity == "high", 1), else_=0))
+    stmt = (select(high).select_from(latest)
+            .join(Violation, Violation.inspection_id == latest.c.id))
     return int(rows(engine, stmt)[0][0] or 0)
 
 

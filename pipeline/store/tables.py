@@ -156,6 +156,9 @@ class Inspection(Base):
         Index(None, "store_id", "captured_on"),
         Index(None, "captured_at"),
         Index(None, "compliance"),
+        # dashboard (migration 0201): one week across stores, answered from the index alone
+        Index("ix_inspections_week_kpis", "iso_week", "store_id", "camera_id", "captured_at",
+              "compliance", "osa", "price_compliance", "promo_compliance", "violation_count"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -220,6 +223,9 @@ class Violation(Base):
         Index(None, "rule_id"),
         Index(None, "severity"),
         Index(None, "rule_type"),
+        # dashboard (migration 0201)
+        Index("ix_violations_week_camera", "iso_week", "store_id", "camera_id", "severity"),
+        Index("ix_violations_week_rule", "iso_week", "rule_id", "rule_type", "severity"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
