@@ -5,7 +5,7 @@ read the shared choices with :func:`scope`, :func:`store` and :func:`week`.
 
 Shared session keys (no page prefix): ``store`` (a store id or ``"*"`` for all of the user's
 stores) and ``week`` (``2026-W46``). The access layer sets ``auth_scope`` (a
-:class:`~pipeline.queries.scope.Scope`); without it every store is visible.
+:class:`~pipeline.queries.scope.Scope`); without it no store is visible.
 """
 
 from __future__ import annotations

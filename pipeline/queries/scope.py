@@ -2,8 +2,9 @@
 
 Every query and service function in :mod:`pipeline.queries` takes a :class:`Scope` and filters
 by it in SQL (:meth:`Scope.where`), so a page that forgets to filter still cannot show another
-store's data. The dashboard uses :data:`ALL_STORES` until logins exist; the access layer builds
-a scope from the logged-in user (``Scope(stores=frozenset({"s001"}), role="viewer")``).
+store's data. The dashboard's scope comes from the signed-in user
+(:func:`pipeline.access.roles.scope_for`, e.g. ``Scope(stores=frozenset({"s001"}),
+role="viewer")``); :data:`ALL_STORES` is for the command line and scheduled jobs.
 """
 
 from __future__ import annotations
