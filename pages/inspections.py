@@ -98,9 +98,9 @@ def _photo(detail) -> None:
         detail.violations[detail.violations["id"].astype(str) == focus]
     evidence = tuple(tuple(b) for ev in chosen["evidence"] for b in
                      inspections.evidence_boxes(ev))
-    png, real = pictures.annotated_png(detail.photo_path, detail.detections, evidence,
+    jpeg, real = pictures.annotated_jpeg(detail.photo_path, detail.detections, evidence,
                                        tuple(layers), detail.width, detail.height)
-    st.image(png, width="stretch",
+    st.image(jpeg, width="stretch",
              caption=None if real else "Photo file not available — boxes drawn on a blank "
                                        "canvas of the photo's size.")
 

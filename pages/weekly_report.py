@@ -65,9 +65,10 @@ def _worst_photos(report: weekly.WeeklyReport, scope) -> None:
             continue
         boxes = tuple(tuple(b) for ev in detail.violations["evidence"]
                       for b in inspections.evidence_boxes(ev))
-        png, _ = pictures.annotated_png(detail.photo_path, detail.detections, boxes,
-                                        tuple(pictures.LAYERS), detail.width, detail.height)
-        col.image(png, caption=f"#{row.id} · {row.camera} · {row.captured_at:%a %H:%M} · "
+        jpeg, _ = pictures.annotated_jpeg(detail.photo_path, detail.detections, boxes,
+                                        tuple(pictures.LAYERS), detail.width, detail.height,
+                                        max_side=640)
+        col.image(jpeg, caption=f"#{row.id} · {row.camera} · {row.captured_at:%a %H:%M} · "
                                f"{pct(row.compliance)} · {row.violations} violations")
 
 

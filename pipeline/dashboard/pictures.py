@@ -122,21 +122,34 @@ def annotate(image: Image.Image, photo: PhotoDetections, evidence: Sequence[Sequ
         return draw(image, photo, evidence, layers)
 
 
-def _scaled(image: Image.Image) -> Image.Image:
-    if max(image.size) <= MAX_SIDE:
-        return image
-    image = image.copy()
-    image.thumbnail((MAX_SIDE, MAX_SIDE))
-    return image
+def _shrunk(image: Image.Image, photo: PhotoDetections, evidence: Sequence[Sequence[float]],
+            max_side: int) -> tuple[Image.Image, PhotoDetections, list[list[float]]]:
+    """The photo scaled to ``max_side`` with its boxes scaled alike (drawing small is cheap)."""
+    scale = max_side / max(image.size)
+    if scale >= 1:
+        return image, photo, [list(b) for b in evidence]
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    det = photo.detections
+    if len(det):
+        det = sv.Detections(xyxy=det.xyxy * scale, confidence=det.confidence,
+                            class_id=det.class_id, data=dict(det.data))
+    small = PhotoDetections(path=photo.path, width=size[0], height=size[1], detections=det,
+                            store=photo.store, camera=photo.camera,
+                            captured_at=photo.captured_at)
+    return (image.resize(size, Image.Resampling.BILINEAR), small,
+            [[v * scale for v in b] for b in evidence])
 
 
 @st.cache_data(ttl=600, max_entries=64, show_spinner=False)
-def annotated_png(path: str | None, payload: dict[str, Any], evidence: tuple,
-                  layers: tuple[str, ...], width: int = 0, height: int = 0) -> tuple[bytes, bool]:
-    """PNG bytes of the annotated photo (cached by its inputs) and whether the photo is real."""
+def annotated_jpeg(path: str | None, payload: dict[str, Any], evidence: tuple,
+                  layers: tuple[str, ...], width: int = 0, height: int = 0,
+                  max_side: int = MAX_SIDE) -> tuple[bytes, bool]:
+    """JPEG bytes of the annotated photo, at most ``max_side`` pixels (cached by its inputs),
+    and whether the photo file is real."""
     photo = PhotoDetections.from_dict(payload or {"detections": []})
     image, real = load_image(path, width or photo.width, height or photo.height)
-    out = _scaled(annotate(image, photo, evidence, layers))
+    image, photo, boxes = _shrunk(image, photo, evidence, max_side)
+    out = annotate(image, photo, boxes, layers)
     buf = io.BytesIO()
-    out.save(buf, "PNG", optimize=False, compress_level=3)
+    out.convert("RGB").save(buf, "JPEG", quality=88)
     return buf.getvalue(), real
