@@ -3,17 +3,18 @@
 import streamlit as st
 
 from pipeline.dashboard import frame, loaders
-from pipeline.dashboard.formatting import KPI_COLUMN_CONFIG, pct, points, when
+from pipeline.dashboard.formatting import KPI_COLUMN_CONFIG, pct, points, relative, when
 from pipeline.queries import operations, overview
 
 st.title("Overview")
 week = frame.need_week()
 scope = frame.store_scope()
 
-if week:
+
+def _kpis(week: str) -> None:
     now, before = loaders.load(overview.kpi_changes, scope, week)
-    st.caption(f"Week {week} · {now.inspections} inspections"
-               + (" · all your stores" if frame.store() is None else f" · store {frame.store()}"))
+    st.caption(f"Week {week} · {now.inspections} inspections · "
+               + ("all your stores" if frame.store() is None else f"store {frame.store()}"))
     cols = st.columns(5)
     for col, name in zip(cols, overview.KPI_COLUMNS, strict=False):
         col.metric(overview.KPI_LABELS[name], pct(now.value(name)),
@@ -21,30 +22,38 @@ if week:
     cols[4].metric(overview.KPI_LABELS["open_high"], now.open_high,
                    now.open_high - before.open_high if before.inspections else None,
                    delta_color="inverse", border=True,
-                   help="High-severity violations in each camera's last photo of the week.")
+                   help="High-severity violations on each camera's last photo of the week: "
+                        "what is still wrong on the shelf.")
 
+
+def _scheduler() -> None:
+    st.subheader("Scheduler")
+    health = loaders.load(operations.scheduler_health, scope)
+    cols = st.columns(2)
+    cols[0].metric("Last run", relative(health.last_started),
+                   f"{health.last_job} · {health.last_status}" if health.last_job else None,
+                   delta_color="off", border=True, help=f"{when(health.last_started)} UTC")
+    cols[1].metric("Next run", relative(health.next_run), border=True,
+                   help=f"{when(health.next_run)} UTC")
+    cols[0].metric("Runs, last 7 days", health.runs_7d, border=True)
+    cols[1].metric("Failures, last 7 days", health.failures_7d, border=True,
+                   delta="see System → runs" if health.failures_7d else None,
+                   delta_color="inverse")
+    if health.running:
+        st.info(f"{health.running} job(s) running now.")
+
+
+if week:
+    _kpis(week)
+    st.subheader("Store ranking")
+    st.dataframe(loaders.load(overview.store_ranking, scope, week), hide_index=True,
+                 column_config=KPI_COLUMN_CONFIG, height="auto")
     left, right = st.columns([3, 2])
     with left:
-        st.subheader("Store ranking")
-        ranking = loaders.load(overview.store_ranking, scope, week)
-        st.dataframe(ranking, hide_index=True, key="overview_ranking",
+        st.subheader("Worst cameras")
+        st.dataframe(loaders.load(overview.worst_cameras, scope, week), hide_index=True,
                      column_config=KPI_COLUMN_CONFIG)
     with right:
-        st.subheader("Worst cameras")
-        worst = loaders.load(overview.worst_cameras, scope, week)
-        st.dataframe(worst, hide_index=True, key="overview_worst",
-                     column_config=KPI_COLUMN_CONFIG)
-
-st.subheader("Scheduler")
-health = loaders.load(operations.scheduler_health, scope)
-cols = st.columns(4)
-cols[0].metric("Last run", when(health.last_started),
-               f"{health.last_job} · {health.last_status}" if health.last_job else None,
-               delta_color="off", border=True)
-cols[1].metric("Next run (UTC)", when(health.next_run), border=True)
-cols[2].metric("Runs, last 7 days", health.runs_7d, border=True)
-cols[3].metric("Failures, last 7 days", health.failures_7d, border=True,
-               delta="check the System page" if health.failures_7d else None,
-               delta_color="inverse")
-if health.running:
-    st.info(f"{health.running} job(s) running now.")
+        _scheduler()
+else:
+    _scheduler()

@@ -38,4 +38,28 @@ KPI_COLUMN_CONFIG = {
     "price_compliance": percent_column("Price"),
     "promo_compliance": percent_column("Promo"),
     "change": change_column(),
+    "trend": st.column_config.LineChartColumn("Last 8 weeks", y_min=0, y_max=100),
 }
+
+
+def relative(value: datetime | None, now: datetime | None = None) -> str:
+    """``12 min ago`` / ``in 9 h`` for a naive UTC time (``—`` when unknown)."""
+    if value is None:
+        return "—"
+    from datetime import UTC
+
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    seconds = (value - now).total_seconds()
+    span = abs(seconds)
+    if span < 60:
+        text = "now" if span < 5 else f"{span:.0f} s"
+    elif span < 3600:
+        text = f"{span / 60:.0f} min"
+    elif span < 86400 * 2:
+        text = f"{span / 3600:.0f} h"
+    else:
+        text = f"{span / 86400:.0f} days"
+    if text == "now":
+        return text
+    return f"in {text}" if seconds > 0 else f"{text} ago"
+

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pandas as pd
 from sqlalchemy import Engine, and_, case, func, select
 
 from pipeline.queries.db import engine_for, frame, rows
 from pipeline.queries.scope import Scope
-from pipeline.store.calendar import previous_week
-from pipeline.store.tables import Inspection, Violation
+from pipeline.store.calendar import previous_week, week_start
+from pipeline.store.tables import Inspection, Store, Violation
 
 KPI_COLUMNS: tuple[str, ...] = ("compliance", "osa", "price_compliance", "promo_compliance")
 KPI_LABELS: dict[str, str] = {
@@ -18,7 +19,7 @@ KPI_LABELS: dict[str, str] = {
     "osa": "On-shelf availability",
     "price_compliance": "Price compliance",
     "promo_compliance": "Promo compliance",
-    "open_high": "Open high-severity violations",
+    "open_high": "High severity, open",
 }
 
 
@@ -84,32 +85,42 @@ def kpi_changes(scope: Scope, week: str, engine: Engine | None = None
     return week_kpis(scope, week, eng), week_kpis(scope, previous_week(week), eng)
 
 
-def _store_week(scope: Scope, week: str):
-    return (select(Inspection.store_id.label("store"),
+RANKING_COLUMNS = ["rank", "store", "name", "compliance", "change", "trend", "osa",
+                   "price_compliance", "promo_compliance", "violations", "inspections"]
+TREND_WEEKS = 8
+
+
+def _store_weeks(scope: Scope, first: str, last: str):
+    return (select(Inspection.store_id.label("store"), Inspection.iso_week.label("week"),
                    func.count(Inspection.id).label("inspections"),
                    *[func.avg(getattr(Inspection, c)).label(c) for c in KPI_COLUMNS],
                    func.sum(Inspection.violation_count).label("violations"))
-            .where(scope.where(Inspection.store_id), Inspection.iso_week == week)
-            .group_by(Inspection.store_id))
+            .where(scope.where(Inspection.store_id), Inspection.iso_week >= first,
+                   Inspection.iso_week <= last)
+            .group_by(Inspection.store_id, Inspection.iso_week))
 
 
 def store_ranking(scope: Scope, week: str, engine: Engine | None = None) -> pd.DataFrame:
-    """Stores by compliance score (best first) with the change from last week (points)."""
+    """Stores by compliance score (best first): the change from last week (points) and the
+    weekly compliance of the last :data:`TREND_WEEKS` weeks (``trend``, oldest first)."""
     eng = engine_for(engine)
-    now = frame(eng, _store_week(scope, week))
-    before = frame(eng, _store_week(scope, previous_week(week)))
+    first = (week_start(week) - timedelta(weeks=TREND_WEEKS - 1)).isocalendar()
+    df = frame(eng, _store_weeks(scope, f"{first[0]}-W{first[1]:02d}", week))
+    now = df[df["week"] == week].copy() if not df.empty else df
     if now.empty:
-        return pd.DataFrame(columns=["rank", "store", "compliance", "change", "osa",
-                                     "price_compliance", "promo_compliance", "violations",
-                                     "inspections"])
-    prev = before.set_index("store")["compliance"] if not before.empty else pd.Series(dtype=float)
-    now["change"] = now["compliance"] - now["store"].map(prev)
+        return pd.DataFrame(columns=RANKING_COLUMNS)
+    before = df[df["week"] == previous_week(week)].set_index("store")["compliance"]
+    now["change"] = now["compliance"] - now["store"].map(before)
+    trend = df.sort_values("week").groupby("store")["compliance"].apply(
+        lambda v: [round(float(x), 1) for x in v if x is not None])
+    now["trend"] = now["store"].map(trend)
+    names = dict(rows(eng, select(Store.id, Store.name).where(scope.where(Store.id))))
+    now["name"] = now["store"].map(lambda s: names.get(s) or s)
     now = now.sort_values(["compliance", "store"], ascending=[False, True]).reset_index(drop=True)
     now.insert(0, "rank", range(1, len(now) + 1))
     for col in (*KPI_COLUMNS, "change"):
         now[col] = pd.to_numeric(now[col], errors="coerce").round(1)
-    return now[["rank", "store", "compliance", "change", "osa", "price_compliance",
-                "promo_compliance", "violations", "inspections"]]
+    return now[RANKING_COLUMNS]
 
 
 def worst_cameras(scope: Scope, week: str, limit: int = 10, engine: Engine | None = None

@@ -26,3 +26,24 @@ def test_store_picker_narrows_the_ranking(small_db, app):
     at.sidebar.selectbox(key="store").set_value("s002").run()
     assert not at.exception
     assert list(table_with(at, "rank")["store"]) == ["s002"]
+
+
+def test_ranking_carries_each_stores_weekly_trend(small_db):
+    from pipeline.queries.overview import store_ranking
+    from pipeline.queries.scope import ALL_STORES
+
+    ranking = store_ranking(ALL_STORES, "2026-W46").set_index("store")
+    assert len(ranking.loc["s001", "trend"]) == 2  # W45 and W46
+    assert ranking.loc["s001", "trend"][-1] == ranking.loc["s001", "compliance"]
+    assert ranking.loc["s002", "name"] == "Old Town"
+
+
+def test_relative_times_read_like_speech():
+    from datetime import datetime, timedelta
+
+    from pipeline.dashboard.formatting import relative
+
+    now = datetime(2026, 11, 23, 12, 0)
+    assert relative(now - timedelta(minutes=12), now) == "12 min ago"
+    assert relative(now + timedelta(hours=9), now) == "in 9 h"
+    assert relative(None, now) == "—"
