@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from pipeline.dashboard import frame, loaders, pictures
-from pipeline.dashboard.formatting import KPI_COLUMN_CONFIG, SEVERITY_ICON, pct, when
+from pipeline.dashboard.formatting import KPI_COLUMN_CONFIG, pct, when
 from pipeline.queries import inspections, pickers
 from pipeline.store.calendar import week_start
 
@@ -79,9 +79,8 @@ def _violation_rows(detail) -> None:
     if detail.violations.empty:
         st.success("No violations on this photo.")
         return
-    shown = detail.violations.assign(
-        severity=detail.violations["severity"].map(lambda s: f"{SEVERITY_ICON.get(s, '')} {s}"))
-    st.dataframe(shown[["severity", "rule", "type", "message"]], hide_index=True)
+    st.dataframe(detail.violations[["severity", "rule", "message", "type"]], hide_index=True,
+                 column_config={"message": st.column_config.TextColumn(width="large")})
 
 
 def _photo(detail) -> None:
@@ -89,7 +88,7 @@ def _photo(detail) -> None:
                       default=list(pictures.LAYERS), format_func=pictures.LAYERS.get,
                       key="inspections_layers") or []
     options = ["all", "none", *[str(i) for i in detail.violations["id"]]]
-    names = {str(r.id): f"{SEVERITY_ICON.get(r.severity, '')} {r.rule}: {r.message}"
+    names = {str(r.id): f"[{r.severity}] {r.rule}: {r.message}"
              for r in detail.violations.itertuples()}
     focus = st.selectbox("Highlight", options, key="inspections_focus",
                          format_func=lambda o: {"all": "All violations", "none": "None"}

@@ -29,18 +29,18 @@ def _kpis(week: str) -> None:
 def _scheduler() -> None:
     st.subheader("Scheduler")
     health = loaders.load(operations.scheduler_health, scope)
-    cols = st.columns(2)
-    cols[0].metric("Last run", relative(health.last_started),
-                   f"{health.last_job} · {health.last_status}" if health.last_job else None,
-                   delta_color="off", border=True, help=f"{when(health.last_started)} UTC")
-    cols[1].metric("Next run", relative(health.next_run), border=True,
-                   help=f"{when(health.next_run)} UTC")
-    cols[0].metric("Runs, last 7 days", health.runs_7d, border=True)
-    cols[1].metric("Failures, last 7 days", health.failures_7d, border=True,
-                   delta="see System → runs" if health.failures_7d else None,
-                   delta_color="inverse")
-    if health.running:
-        st.info(f"{health.running} job(s) running now.")
+    ok = ":green-badge[ok]" if health.healthy else ":red-badge[failures]"
+    with st.container(border=True):
+        st.markdown(
+            f"{ok} **Last run** {relative(health.last_started)}"
+            + (f" — {health.last_job} · {health.last_status}" if health.last_job else "")
+            + f"  \n:material/schedule: **Next run** {relative(health.next_run)}"
+            + f"  \n:material/history: **Runs, last 7 days** {health.runs_7d}"
+            + f"  \n:material/error: **Failures, last 7 days** {health.failures_7d}",
+            help=f"Last run {when(health.last_started)} UTC, next run "
+                 f"{when(health.next_run)} UTC. Details on the System page.")
+        if health.running:
+            st.info(f"{health.running} job(s) running now.")
 
 
 if week:

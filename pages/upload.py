@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pipeline.dashboard import frame, loaders, models, pictures
-from pipeline.dashboard.formatting import SEVERITY_ICON, pct
+from pipeline.dashboard.formatting import SEVERITY_BADGE, pct
 from pipeline.errors import ShelfAuditError
 from pipeline.queries import uploads
 
@@ -81,7 +81,7 @@ def _show(i: int, item, store: str | None, camera: str | None, rules) -> None:
         m[1].metric("OSA", pct(kpis.get("osa")), border=True)
         st.markdown(f"**Violations ({len(item.violations)})**")
         for v in item.violations:
-            st.markdown(f"{SEVERITY_ICON.get(v.get('severity'), '')} **{v.get('rule')}** — "
+            st.markdown(f"{SEVERITY_BADGE.get(v.get('severity'), '')} **{v.get('rule')}** — "
                         f"{v.get('message')}")
         if not item.violations:
             st.success("No violations.")

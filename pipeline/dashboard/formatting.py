@@ -6,7 +6,9 @@ from datetime import datetime
 
 import streamlit as st
 
-SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
+# Markdown badges (Streamlit colours, no emoji: not every browser has an emoji font).
+SEVERITY_BADGE = {"high": ":red-badge[high]", "medium": ":orange-badge[medium]",
+                  "low": ":blue-badge[low]"}
 
 
 def pct(value: float | None) -> str:

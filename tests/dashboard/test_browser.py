@@ -183,7 +183,7 @@ def edit_rules(page) -> None:
     page.get_by_label("Comment").press("Enter")
     settle(page)
     page.get_by_role("button", name="Save as new version").click()
-    page.get_by_text("as version #").first.wait_for()
+    page.get_by_text(re.compile(r"version #\d+\.")).first.wait_for()
     settle(page)
     no_exception(page)
     shot(page, "rules-saved")
@@ -198,6 +198,9 @@ def test_every_page_in_a_real_browser(server, browser_page, tmp_path):
         shot(page, title.lower().replace(" ", "-"))
     open_page(page, "Inspections")
     page.locator('[data-testid="stImage"]').first.wait_for()
+    page.get_by_role("button", name="◀ Previous").evaluate(
+        "b => b.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(500)
     shot(page, "inspection")
     upload_photo(page, shelf_photo(tmp_path / "shelf-upload.jpg", 800, 600))
     edit_rules(page)
