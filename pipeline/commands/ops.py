@@ -163,6 +163,9 @@ def serve(
     port: int = typer.Option(8501, "--port", help="Dashboard port."),
     no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Dashboard only."),
     no_demo: bool = typer.Option(False, "--no-demo", help="Never seed demo history."),
+    demo_inspector: str = typer.Option(
+        "models", "--demo-inspector", envvar="SHELFAUDIT_DEMO_INSPECTOR",
+        help="Who inspects the demo photos: models (real pipeline) or truth (fast)."),
 ) -> None:
     """What `make run` starts: upgrade the database, seed the demo history if there are no
     inspections yet, start the scheduler in a child process, then the Streamlit dashboard.
@@ -182,7 +185,7 @@ def serve(
 
         typer.echo("the database has no inspections yet: building the demo history first")
         try:
-            demo(weeks=8, force=False, inspector="models", width=1024, as_json=False)
+            demo(weeks=8, force=False, inspector=demo_inspector, width=1024, as_json=False)
         except ModelNotFoundError as exc:
             typer.echo(f"warning: {exc}\nbuilding the demo from synthetic ground truth "
                        f"instead (inspections labelled inspector=truth)", err=True)
