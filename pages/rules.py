@@ -1,8 +1,11 @@
 """Rules: browse rule files, edit with live validation, diff, what-if preview, save, history."""
 
+import re
+
 import streamlit as st
 
 from pipeline.dashboard import frame, loaders
+from pipeline.dashboard.auth import as_text
 from pipeline.errors import ShelfAuditError
 from pipeline.queries import rule_edits, rule_files, what_if
 
@@ -28,17 +31,30 @@ def _opened() -> None:
     _load(st.session_state[FILE])
 
 
+def _problem_md(problem, text: str) -> str:
+    """``**line 6, col 11:** message`` (as plain text) and the offending line in a code block."""
+    where = f"line {problem.line}" + (f", col {problem.column}" if problem.column else "") \
+        if problem.line else "file"
+    out = f"**{where}:** {as_text(problem.message)}"
+    lines = text.splitlines()
+    if 0 < problem.line <= len(lines):
+        shown = lines[problem.line - 1]
+        fence = "`" * max(3, 1 + max((len(r) for r in re.findall("`+", shown)), default=0))
+        out += f"\n{fence}\n{problem.line:>4} | {shown}\n{fence}"
+    return out
+
+
 def _problems(name: str, text: str) -> list:
     problems = rule_files.validate_text(name, text)
     errors = rule_files.errors(problems)
     if errors:
-        st.error(f"**{len(errors)} error(s)** — this text cannot be saved:\n\n" + "\n\n".join(
-            f"```\n{rule_files.with_context(p, text)}\n```" for p in errors))
+        st.error(f"**{len(errors)} error(s)** — this text cannot be saved:\n\n"
+                 + "\n\n".join(_problem_md(p, text) for p in errors))
     else:
         st.success("Valid ✓")
     for p in problems:
         if p.severity != "error":
-            st.warning(rule_files.with_context(p, text))
+            st.warning(_problem_md(p, text))
     return errors
 
 

@@ -165,15 +165,6 @@ def errors(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.severity == "error"]
 
 
-def with_context(problem: Problem, text: str) -> str:
-    """``line 14, col 7: message`` followed by the offending line."""
-    lines = text.splitlines()
-    where = f"line {problem.line}" + (f", col {problem.column}" if problem.column else "") \
-        if problem.line else "file"
-    shown = lines[problem.line - 1] if 0 < problem.line <= len(lines) else ""
-    return f"{where}: {problem.message}" + (f"\n    {problem.line:>4} | {shown}" if shown else "")
-
-
 def diff(saved: str, edited: str, name: str) -> str:
     """A unified diff of the saved text and the edited one (empty when equal)."""
     return "".join(difflib.unified_diff(
