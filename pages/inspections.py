@@ -18,11 +18,23 @@ week = frame.need_week()
 
 
 def _open(inspection_id: int | None) -> None:
+    """Show ``inspection_id`` (a callback: the picker follows when the list has it)."""
     st.session_state[CURRENT] = inspection_id
+    if inspection_id in st.session_state.get("inspections_listed", []):
+        st.session_state["inspections_pick"] = inspection_id
+    else:
+        st.session_state.pop("inspections_pick", None)
 
 
 def _picked() -> None:
     _open(st.session_state.get("inspections_pick"))
+
+
+def _row_clicked() -> None:
+    rows = st.session_state["inspections_table"]["selection"]["rows"]
+    ids = st.session_state.get("inspections_listed", [])
+    if rows and rows[0] < len(ids):
+        _open(ids[rows[0]])
 
 
 def _dates_for_week() -> tuple:
@@ -63,7 +75,9 @@ def _list(flt: inspections.InspectionFilter):
     if st.session_state.get(CURRENT) not in ids and ids:
         st.session_state.setdefault(CURRENT, ids[0])
     st.dataframe(table, hide_index=True, height=260, column_config=KPI_COLUMN_CONFIG,
-                 key="inspections_table")
+                 key="inspections_table", on_select=_row_clicked,
+                 selection_mode="single-row")
+    st.session_state["inspections_listed"] = ids
     labels = {int(r.id): f"#{r.id} · {r.store}/{r.camera} · {r.captured_at:%Y-%m-%d %H:%M}"
               f" · {pct(r.compliance)}" for r in table.itertuples()}
     if ids:

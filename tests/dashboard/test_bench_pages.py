@@ -9,4 +9,4 @@ def test_bench_pages_times_every_page(small_db, rules_copy):
     result = bench_pages(pages=("pages/overview.py", "pages/trends.py"), repeat=1)
     assert set(result) == {"overview", "trends"}
     for times in result.values():
-        assert 0 < times["warm"] and 0 < times["cold"]
+        assert times["warm"] > 0 and times["cold"] > 0

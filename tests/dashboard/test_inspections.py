@@ -50,3 +50,13 @@ def test_leaving_and_coming_back_keeps_the_week_range(small_db, app):
     at.switch_page("pages/inspections.py").run()
     assert not at.exception
     assert len(table_with(at, "captured_at")) == 28
+
+
+def test_picking_from_the_list_opens_that_inspection(small_db, app):
+    at = app("pages/inspections.py")
+    listed = [int(i) for i in table_with(at, "captured_at")["id"]]
+    at.selectbox(key="inspections_pick").set_value(listed[3]).run()
+    assert at.session_state["inspections_current"] == listed[3]
+    at.button(key="inspections_prev").click().run()
+    assert not at.exception
+    assert at.selectbox(key="inspections_pick").value == at.session_state["inspections_current"]
