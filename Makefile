@@ -5,6 +5,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8501
 PYTEST_ARGS ?=
+# Who inspects the demo history seeded on first start: truth (about 2 min, ground truth stands in
+# for the detections, labelled 'truth') or models (the real pipeline; about 50 min on 2 CPU cores).
+DEMO_INSPECTOR ?= truth
+BENCH_HOME ?= .work/bench-home
 
 .PHONY: install run test bench lint demo clean
 
@@ -18,15 +22,17 @@ install: $(STAMP)
 
 ## run: seed the demo when the database is empty, start the scheduler and the dashboard (:8501)
 run: install
-	$(VENV)/bin/shelfaudit serve --port $(PORT)
+	$(VENV)/bin/shelfaudit serve --port $(PORT) --demo-inspector $(DEMO_INSPECTOR)
 
 ## test: the whole pytest suite (CI runs exactly this)
 test: install
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-## bench: speed benchmark (prints ratios measured in one run)
+## bench: recognition speed ratios, then page render times on a demo database (one run)
 bench: install
 	$(VENV)/bin/shelfaudit bench
+	SHELFAUDIT_HOME=$(BENCH_HOME) $(VENV)/bin/shelfaudit demo --inspector truth --weeks 8 --force --json > /dev/null
+	SHELFAUDIT_HOME=$(BENCH_HOME) $(PY) -m pipeline.dashboard.bench_pages
 
 lint: install
 	$(VENV)/bin/ruff check .
