@@ -7,7 +7,7 @@ The file is optional; without it the starter models under ``models/`` are used. 
     gallery: [/srv/shelfaudit/gallery]   # folders of reference photos <dir>/<sku>/*.jpg
     device: auto                         # auto (cuda -> mps -> cpu), cpu, cuda:0, mps
     conf: 0.25
-    slice_above_px: 2500                 # tile photos whose long side is above this
+    slice_above_px: 4096                 # tile photos whose long side is above this
 
 Relative paths are resolved against the file's folder (against the repo for the defaults).
 """
@@ -50,10 +50,13 @@ class ModelsConfig(BaseModel):
     max_det: int = Field(default=1000, ge=1, description="most boxes per photo")
     imgsz: int = Field(default=640, ge=32, description="detector input size (pixels)")
     batch: int = Field(default=16, ge=1, description="photos per detector forward pass")
+    # The starter detector learned whole-bay views (synthetic photos are 640-4000 px wide):
+    # tiles would show it products 2-3x larger than it knows, so it tiles only beyond 4K.
+    # With a checkpoint trained on close-ups or tiles (SKU-110K style), lower this.
     slice_above_px: int = Field(
-        default=2500, ge=64, description="tile a photo whose long side is above this"
+        default=4096, ge=64, description="tile a photo whose long side is above this"
     )
-    slice_px: int = Field(default=1280, ge=64, description="tile size when tiling")
+    slice_px: int = Field(default=2048, ge=64, description="tile size when tiling")
     unknown_threshold: float = Field(
         default=0.5, ge=0.0, le=1.0, description="below this SKU score a product is unknown"
     )

@@ -165,7 +165,9 @@ def train_detector(job: DetectorTraining) -> TrainedDetector:
     shutil.copyfile(best, out)
     seconds = time.time() - started
     record = {
-        "architecture": "yolo11n.yaml (random init, no pretrained weights)",
+        "architecture": "yolo11n.yaml",
+        "init": (f"fine-tuned from {args['pretrained']}" if args.get("pretrained")
+                 else "random (no pretrained weights)"),
         "source": source,
         "train_args": {k: v for k, v in args.items() if k not in ("project", "exist_ok")},
         "job": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(job).items()},
