@@ -9,8 +9,6 @@ new text up on their next run. Rolling back saves an earlier version's text the 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -26,6 +24,7 @@ from pipeline.queries.db import engine_for, frame
 from pipeline.queries.scope import Scope, ScopeError
 from pipeline.store.compliance import content_hash, record_version
 from pipeline.store.tables import RuleSetVersion
+from pipeline.uploads import write_atomic
 from pipeline.yamldoc import Problem, YamlFileError
 
 MAX_COMMENT = 500
@@ -87,17 +86,8 @@ def check_may_edit(scope: Scope, name: str, texts: list[str], folder: Path | Non
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder + ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` (UTF-8) to ``path`` atomically (see :func:`pipeline.uploads.write_atomic`)."""
+    write_atomic(path, text.encode("utf-8"))
 
 
 def save_text(name: str, text: str, scope: Scope, author: str, comment: str = "",
