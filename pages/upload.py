@@ -3,6 +3,7 @@
 import streamlit as st
 
 from pipeline.dashboard import frame, loaders, models, pictures
+from pipeline.dashboard.auth import as_text
 from pipeline.dashboard.formatting import SEVERITY_BADGE, pct
 from pipeline.errors import ShelfAuditError
 from pipeline.queries import uploads
@@ -65,7 +66,7 @@ def _save(i: int, item, store: str, camera: str, rules) -> None:
 
 
 def _show(i: int, item, store: str | None, camera: str | None, rules) -> None:
-    st.subheader(item.name)
+    st.subheader(as_text(item.name))
     if item.error:
         st.error(item.error)
         return
@@ -81,8 +82,8 @@ def _show(i: int, item, store: str | None, camera: str | None, rules) -> None:
         m[1].metric("OSA", pct(kpis.get("osa")), border=True)
         st.markdown(f"**Violations ({len(item.violations)})**")
         for v in item.violations:
-            st.markdown(f"{SEVERITY_BADGE.get(v.get('severity'), '')} **{v.get('rule')}** — "
-                        f"{v.get('message')}")
+            st.markdown(f"{SEVERITY_BADGE.get(v.get('severity'), '')} "
+                        f"**{as_text(v.get('rule'))}** — {as_text(v.get('message'))}")
         if not item.violations:
             st.success("No violations.")
         saved = st.session_state.get(f"upload_saved_{i}")
