@@ -38,6 +38,13 @@ def _load_inspector(models: Path | None, detector: str | None, recognize: bool, 
         return Inspector.load(config, recognize=False)
 
 
+def _console() -> Any:
+    """A rich console; piped output gets 120 columns so tables are not cut."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=120)
+
+
 def _summary_table(results: list[Any]) -> Any:
     from rich.table import Table
 
@@ -45,9 +52,10 @@ def _summary_table(results: list[Any]) -> Any:
     from pipeline.detections import field_values
 
     table = Table(title="ShelfAudit inspection")
-    for name in ("photo", "size", "products", "unknown", "lying", "tags", "prices", "promos",
-                 "s"):
-        table.add_column(name, justify="left" if name == "photo" else "right")
+    names = [Path(photo.path).name for photo in results]
+    table.add_column("photo", min_width=min(40, max(len(n) for n in names)), overflow="fold")
+    for name in ("size", "products", "unknown", "lying", "tags", "priced", "promos", "s"):
+        table.add_column(name, justify="right")
     for photo in results:
         det = photo.detections
         kinds = field_values(det, keys.KIND)
@@ -113,9 +121,7 @@ def inspect(
     if as_json:
         typer.echo(contract.dumps(found.photos, indent=1))
     else:
-        from rich.console import Console
-
-        console = Console()
+        console = _console()
         console.print(_summary_table(found.photos))
         if boxes:
             for photo in found.photos:
@@ -160,7 +166,6 @@ def evaluate(
 
 
 def _print_report(report: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     def pct(value: float | None) -> str:
@@ -175,7 +180,7 @@ def _print_report(report: dict[str, Any]) -> None:
         table.add_row(kind, pct(row["map50"]), pct(row["map50_95"]), str(row["true_boxes"]),
                       str(row["predicted_boxes"]))
     table.add_row("all", pct(det["map50"]), pct(det["map50_95"]), "", "")
-    console = Console()
+    console = _console()
     console.print(table)
     attrs = report["attributes"]
     console.print(f"SKU top-1: {pct(attrs['sku_top1'])} on {attrs['matched_products']} matched "
