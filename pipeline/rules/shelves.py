@@ -64,7 +64,10 @@ def infer_rows(detections: sv.Detections) -> list[ShelfRow]:
     points = [(float(y), 0) for y in xyxy[product, 3]] + [(float(y), 1) for y in xyxy[tag, 1]]
     if not points:
         return []
-    lines = [_line(group) for group in _clusters(points, 0.5 * product_h)]
+    bottoms = {float(y): float(h) for y, h in zip(xyxy[product, 3], xyxy[product, 3] - xyxy[product, 1],
+                                                     strict=True)}
+    groups = [g for g in _clusters(points, 0.5 * product_h) if _is_row(g, bottoms, product_h)]
+    lines = [_line(group) for group in groups]
     rows: list[ShelfRow] = []
     for number, line in enumerate(lines, start=1):
         in_row = _members(xyxy, kinds, line, product_h)
@@ -87,6 +90,17 @@ def infer_rows(detections: sv.Detections) -> list[ShelfRow]:
             rail=_median(tag_bottoms, 0.2 * product_h),
         ))
     return rows
+
+
+def _is_row(group: list[tuple[float, int]], heights: dict[float, float], product_h: float) -> bool:
+    """Whether a cluster is a real shelf row, not a stray detection (e.g. on the header board).
+
+    A row has a price tag under it or products of about normal height; a handful of
+    short boxes with no tag under them are noise (header-board text) and start no row.
+    """
+    if any(src == 1 for _, src in group):
+        return True
+    return _median([heights.get(v, 0.0) for v, _ in group], 0.0) >= 0.6 * product_h
 
 
 def _line(group: list[tuple[float, int]]) -> float:

@@ -98,3 +98,18 @@ def test_narrow_product_in_a_wide_slot_is_not_a_gap():
     rows = infer_rows(det)
     assert len(infer_gaps(det, rows)) == 1  # without a plan: 33 px > 0.8 x the 30 px can
     assert len(infer_gaps(det, rows, planned={1: [(0, 328, 82)]})) == 0
+
+
+def test_stray_short_box_on_the_header_board_starts_no_row():
+    """A detector's false 'product' on the header board (short, no tag under it) is noise."""
+    from pipeline.detections import make_detections
+    from pipeline.rules.shelves import infer_rows
+
+    shelf = [[x, 100, x + 40, 220] for x in range(0, 400, 45)]  # products standing on y=220
+    tags = [[10, 225, 60, 245], [200, 225, 250, 245]]
+    stray = [[300, 5, 330, 35]]  # 30 px tall, far above, no tag
+    det = make_detections(shelf + tags + stray,
+                          kind=["product"] * len(shelf) + ["price_tag"] * 2 + ["product"])
+    rows = infer_rows(det)
+    assert [r.index for r in rows] == [1]
+    assert abs(rows[0].line - 220) < 1
