@@ -48,7 +48,10 @@ class ModelsConfig(BaseModel):
     conf: float = Field(default=0.25, ge=0.0, le=1.0, description="detector confidence floor")
     iou: float = Field(default=0.6, gt=0.0, le=1.0, description="detector NMS IoU")
     max_det: int = Field(default=1000, ge=1, description="most boxes per photo")
-    imgsz: int = Field(default=640, ge=32, description="detector input size (pixels)")
+    imgsz: int | None = Field(
+        default=None, ge=32,
+        description="detector input size in pixels (default: the size the checkpoint was trained at)",
+    )
     batch: int = Field(default=16, ge=1, description="photos per detector forward pass")
     # The starter detector learned whole-bay views (synthetic photos are 640-4000 px wide):
     # tiles would show it products 2-3x larger than it knows, so it tiles only beyond 4K.

@@ -121,6 +121,8 @@ class ShelfDetector:
         self.config = config
         self.weights = weights
         self.kinds = kind_map(dict(model.names))
+        trained_at = (getattr(model, "overrides", None) or {}).get("imgsz")
+        self.imgsz = config.imgsz or (trained_at if isinstance(trained_at, int) else 640)
 
     @classmethod
     def load(
@@ -179,7 +181,7 @@ class ShelfDetector:
         bgr = [np.ascontiguousarray(img[..., ::-1]) for img in images]
         outputs = self.model.predict(
             bgr,
-            imgsz=self.config.imgsz,
+            imgsz=self.imgsz,
             conf=self.config.conf,
             iou=self.config.iou,
             max_det=self.config.max_det,

@@ -9,6 +9,7 @@ import pytest
 
 from pipeline import keys
 from pipeline.errors import ModelNotFoundError
+from pipeline.settings import STARTER_MODELS_DIR
 from pipeline.vision.config import ModelsConfig
 from pipeline.vision.detector import COCO_PRODUCT_LIKE, ShelfDetector, kind_map
 
@@ -138,3 +139,11 @@ def test_loading_a_detector_keeps_corrupt_photos_a_photo_error(tiny_weights):
         decode_photo(b"\xff\xd8\xff not a jpeg", "corrupt.jpg")
     with pytest.raises(PhotoError):
         decode_photo(b"plain text", "notes.txt")
+
+
+def test_input_size_follows_the_checkpoint_unless_set(tiny_weights):
+    assert _loaded(tiny_weights).imgsz == 640  # untrained checkpoints record no size
+    assert _loaded(tiny_weights, imgsz=320).imgsz == 320
+    starter = STARTER_MODELS_DIR / "detector.pt"
+    trained = ShelfDetector.load(starter, device="cpu")
+    assert trained.imgsz == trained.model.overrides["imgsz"]
