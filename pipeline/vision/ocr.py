@@ -2,8 +2,8 @@
 
 :class:`TagReader` crops each ``price_tag`` and ``promo`` box in memory (numpy slicing), finds
 the text lines inside each crop, then recognises the lines of *all* crops of *all* photos in one
-batched recognition call. Price tags get ``text``, ``price`` and ``currency``; promo signs get
-``text``. :func:`parse_price` turns noisy OCR text (``¥3.5O``, ``3.50元``, ``$ 2.99``,
+batched recognition call. Price tags get ``text`` (their largest text line: the price),
+``price`` and ``currency``; promo signs get ``text`` (all lines). :func:`parse_price` turns noisy OCR text (``¥3.5O``, ``3.50元``, ``$ 2.99``,
 ``1,299.00``, ``2,49 €``) into a number and an ISO currency.
 """
 
@@ -136,12 +136,23 @@ class TagReader:
         except Exception:  # noqa: BLE001 - provenance only
             return "rapidocr-onnxruntime"
 
-    def read_texts(self, crops: Sequence[np.ndarray]) -> list[str]:
-        """The text of each RGB crop (lines top to bottom, joined by spaces)."""
+    def read_texts(
+        self, crops: Sequence[np.ndarray], largest_only: Sequence[bool] | None = None
+    ) -> list[str]:
+        """The text of each RGB crop (lines top to bottom, joined by spaces).
+
+        Where ``largest_only[i]`` is true only the crop's largest text is recognised — on a
+        price tag that is the price, and the small product-name line costs recognition time
+        (most of the OCR time on a shelf photo) for nothing.
+        """
         lines: list[np.ndarray] = []
         owner: list[int] = []
         for i, rgb in enumerate(crops):
-            for line in self._lines(rgb):
+            found = self._lines(rgb)
+            if largest_only is not None and largest_only[i] and len(found) > 1:
+                tallest = max(line.shape[0] for line in found)
+                found = [line for line in found if line.shape[0] >= 0.6 * tallest]
+            for line in found:
                 lines.append(line)
                 owner.append(i)
         texts: list[list[str]] = [[] for _ in crops]
@@ -181,7 +192,8 @@ class TagReader:
             for b in np.flatnonzero((kinds == keys.PRICE_TAG) | (kinds == keys.PROMO)):
                 wanted.append((p, int(b)))
                 crops.append(crop(image, det.xyxy[b]))
-        texts = self.read_texts(crops)
+        texts = self.read_texts(crops, [
+            detections[p].data[keys.KIND][b] == keys.PRICE_TAG for p, b in wanted])
         out = []
         for det in detections:
             det = det[np.arange(len(det))]  # a copy: the input is never changed
