@@ -22,6 +22,8 @@ shelf between products), which needs no labels and works with any checkpoint.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -148,12 +150,13 @@ class ShelfDetector:
         device = pick_device(config.device if device is None else str(device))
         return cls(model, device, config, str(path))
 
-    @property
+    @functools.cached_property
     def version(self) -> str:
-        """A short id of the weights (file name and size) for provenance."""
+        """The weights' file name and content hash (recorded with every inspection)."""
         path = Path(self.weights)
-        size = path.stat().st_size if path.is_file() else 0
-        return f"{path.name}:{size}"
+        if not path.is_file():
+            return path.name
+        return f"{path.name}:{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
 
     def detect(self, images: Sequence[np.ndarray]) -> list[sv.Detections]:
         """Detections per photo, in input order (``images`` are RGB uint8 arrays)."""
