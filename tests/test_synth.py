@@ -173,3 +173,26 @@ def test_planogram_with_an_unknown_sku_is_a_clear_error(catalog):
 def test_width_out_of_range_is_refused(catalog):
     with pytest.raises(ValueError, match="width"):
         render_scene(catalog, 1, width=100)
+
+
+def test_a_fixed_view_changes_only_the_stock(catalog):
+    """Two days of one shelf camera: same back panel, light, tag and sign styles, same tags
+    where the price did not change; another view (or none) looks different."""
+    plan = make_planogram(catalog, np.random.default_rng(3))
+    none = FaultRates().scaled(0)
+    day1 = render_scene(catalog, 10, width=900, planogram=plan, fault_rates=none, view_seed=4)
+    day2 = render_scene(catalog, 11, width=900, planogram=plan, fault_rates=none, view_seed=4)
+    other = render_scene(catalog, 11, width=900, planogram=plan, fault_rates=none, view_seed=5)
+    assert day1.jpeg_quality == day2.jpeg_quality
+    a, b, c = (np.asarray(s.image, dtype=np.float32) for s in (day1, day2, other))
+    header = slice(0, 20)  # above the shelves: only the back panel and the camera's look
+    assert np.abs(a[header] - b[header]).mean() < 6.0  # sensor noise only
+    assert np.abs(a[header] - b[header]).mean() < np.abs(a[header] - c[header]).mean()
+    tags = [s.truth.detections[s.truth.detections.data[keys.KIND] == keys.PRICE_TAG]
+            for s in (day1, day2)]
+    np.testing.assert_allclose(tags[0].xyxy, tags[1].xyxy)  # tags stay on the rail
+    assert list(tags[0].data[keys.TEXT]) == list(tags[1].data[keys.TEXT])
+    products = [s.truth.detections[s.truth.detections.data[keys.KIND] == keys.PRODUCT]
+                for s in (day1, day2)]
+    assert not np.allclose(products[0].xyxy, products[1].xyxy)  # shoppers nudge products
+

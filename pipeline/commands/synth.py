@@ -27,6 +27,9 @@ def synth(
         0.2, "--split", min=0.0, max=0.95, help="Validation fraction for the YOLO export."),
     categories: str | None = typer.Option(
         None, "--categories", help="Comma-separated categories to stock (default: random)."),
+    promo_rate: float | None = typer.Option(
+        None, "--promo-rate", min=0.0, max=1.0,
+        help="Chance that a planned block carries a promo sign (default 0.22)."),
     catalog_path: Path | None = typer.Option(
         None, "--catalog", help="Catalog YAML (default: $SHELFAUDIT_RULES/catalog.yaml)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
@@ -65,7 +68,7 @@ def synth(
     paths = write_dataset(catalog, out, scenes=scenes, seed=seed, width=width,
                           fault_rates=FaultRates().scaled(fault_rate),
                           progress=not (quiet or as_json), val_fraction=split, on_scene=count,
-                          categories=wanted)
+                          categories=wanted, promo_rate=promo_rate)
     seconds = time.perf_counter() - start
     summary = {"out": str(out), "scenes": len(paths), "seed": seed,
                "faults": dict(sorted(counts.items())), "objects": dict(sorted(kinds.items())),

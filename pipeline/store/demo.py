@@ -1,7 +1,8 @@
 """``shelfaudit demo``: weeks of believable history through the real pipeline.
 
 For every store and camera in ``stores.yaml`` the demo renders one synthetic photo per day at
-02:00 store time (the camera's own planogram, so the same shelf every day), drops it into the
+02:00 store time (the camera's own planogram and a fixed view: the same shelf, light and
+angle every day, only the stock and sensor noise change), drops it into the
 inbox with the capture time in its file name, and runs the normal inspection job over the inbox
 (real inspector and real rules by default), then builds each store's weekly reports.
 
@@ -122,6 +123,9 @@ def render_history(options: DemoOptions, stores: Sequence[StoreSpec], truth: Any
     inbox = get_settings().subdir("inbox")
     jobs = [(s_i, store, cam, day) for s_i, store in enumerate(stores)
             for cam in store.cameras.values() for day in days]
+    # a shelf camera is fixed: the same view every day, only the stock (and noise) changes
+    views = {(store.id, cam.id): options.seed * 7_919 + 101 * s_i + c_i
+             for s_i, store in enumerate(stores) for c_i, cam in enumerate(store.cameras.values())}
     bar = _bar(len(jobs), "render", options.progress)
     for n, (s_i, store, cam, day) in enumerate(jobs):
         seed = options.seed * 1_000_003 + n
@@ -129,7 +133,8 @@ def render_history(options: DemoOptions, stores: Sequence[StoreSpec], truth: Any
         week_index = (day - days[0]).days // 7
         rates = FaultRates().scaled(drift_factor(s_i, len(stores), day, rng, week_index))
         scene = render_scene(catalog, seed, width=options.width,
-                             planogram=plans[(store.id, cam.id)], fault_rates=rates)
+                             planogram=plans[(store.id, cam.id)], fault_rates=rates,
+                             view_seed=views[(store.id, cam.id)])
         stamp = datetime(day.year, day.month, day.day, DEMO_HOUR)  # store-local time
         buffer = io.BytesIO()
         scene.image.save(buffer, "JPEG", quality=scene.jpeg_quality)

@@ -145,10 +145,12 @@ def write_dataset(
     val_fraction: float = 0.2,
     on_scene: Callable[[int, Scene], None] | None = None,
     categories: list[str] | None = None,
+    promo_rate: float | None = None,
 ) -> list[Path]:
     """Render ``scenes`` photos into ``out_dir`` with truth and YOLO/COCO exports.
 
-    Every scene gets its own random planogram (from ``categories`` when given). Returns the
+    Every scene gets its own random planogram (from ``categories`` when given; ``promo_rate``
+    is the chance that a planned block carries a promo sign, default 0.22). Returns the
     written photo paths. ``progress`` shows a rich progress bar on stderr.
     """
     if scenes < 1:
@@ -163,9 +165,10 @@ def write_dataset(
     with _progress_bar(progress, scenes) as advance:
         for index in range(scenes):
             planogram = None
-            if categories:
+            if categories or promo_rate is not None:
+                extra = {} if promo_rate is None else {"promo_rate": promo_rate}
                 planogram = make_planogram(catalog, np.random.default_rng(
-                    [scene_seed(seed, index), 1]), categories=categories)
+                    [scene_seed(seed, index), 1]), categories=categories, **extra)
             scene = render_scene(catalog, scene_seed(seed, index), width=width,
                                  planogram=planogram, fault_rates=fault_rates)
             name = scene_name(seed, index)

@@ -209,7 +209,8 @@ class _BlockStocker:
 
 
 def _tag_and_promo(plan: BlockPlan, catalog: Catalog, rng: np.random.Generator,
-                   rates: FaultRates, stock: Stock, yellow: bool) -> None:
+                   rates: FaultRates, stock: Stock, yellow: bool,
+                   promo_style: int | None = None) -> None:
     sku, shelf = plan.sku, plan.row.shelf
     currency = catalog.currency
     if rng.random() < rates.missing_tag:
@@ -236,15 +237,22 @@ def _tag_and_promo(plan: BlockPlan, catalog: Catalog, rng: np.random.Generator,
         else:
             stock.things.append(Thing(keys.PROMO, plan.promo_box, shelf,
                                       {keys.TEXT: plan.block.promo, keys.SKU: sku.id},
-                                      style=int(rng.integers(4))))
+                                      style=int(rng.integers(4)) if promo_style is None
+                                      else promo_style))
 
 
 def stock_shelves(layout: Layout, catalog: Catalog, rng: np.random.Generator,
-                  rates: FaultRates) -> Stock:
-    """Products, tags and promos for every block of ``layout``, with faults at ``rates``."""
+                  rates: FaultRates, styles: np.random.Generator | None = None) -> Stock:
+    """Products, tags and promos for every block of ``layout``, with faults at ``rates``.
+
+    ``styles`` (a fixed camera view's generator) picks the tag colour and each block's promo
+    card style, so they stay the same from day to day; by default ``rng`` picks them.
+    """
     stock = Stock()
-    yellow = rng.random() < 0.35
-    for plan in layout.plans:
+    yellow = (styles or rng).random() < 0.35
+    promo_styles = (styles.integers(4, size=len(layout.plans)).tolist() if styles is not None
+                    else [None] * len(layout.plans))
+    for plan, promo_style in zip(layout.plans, promo_styles, strict=True):
         _BlockStocker(plan, layout, catalog, rng, rates, stock).run()
-        _tag_and_promo(plan, catalog, rng, rates, stock, yellow)
+        _tag_and_promo(plan, catalog, rng, rates, stock, yellow, promo_style)
     return stock

@@ -190,7 +190,8 @@ def truth_of(stock: Stock, w: int, h: int, path: str = "") -> PhotoDetections:
 
 def render_scene(catalog: Catalog, seed: int, width: int | None = None,
                  planogram: Planogram | None = None,
-                 fault_rates: FaultRates | None = None) -> Scene:
+                 fault_rates: FaultRates | None = None,
+                 view_seed: int | None = None) -> Scene:
     """Render one synthetic shelf photo (deterministic in ``seed``).
 
     Args:
@@ -199,6 +200,10 @@ def render_scene(catalog: Catalog, seed: int, width: int | None = None,
         width: photo width in pixels (default: random 640-4000).
         planogram: the planned shelf (default: a random one from the seed).
         fault_rates: fault chances (default :class:`FaultRates()`; ``scaled(0)`` = perfect).
+        view_seed: a fixed shelf camera: the back panel, rail, tag and promo card styles and
+            the camera's look come from this seed instead of ``seed``, so the same view on
+            another day differs only in what is on the shelf and in sensor noise (default:
+            everything from ``seed``).
     """
     rng = np.random.default_rng(int(seed))
     if width is None:
@@ -208,9 +213,10 @@ def render_scene(catalog: Catalog, seed: int, width: int | None = None,
     if planogram is None:
         planogram = make_planogram(catalog, rng)
     layout = plan_layout(catalog, planogram, int(width))
-    stock = stock_shelves(layout, catalog, rng, fault_rates or FaultRates())
-    clean = compose(layout, stock, rng)
-    cam = random_camera(rng)
+    view = None if view_seed is None else np.random.default_rng([int(view_seed), 7])
+    stock = stock_shelves(layout, catalog, rng, fault_rates or FaultRates(), styles=view)
+    clean = compose(layout, stock, view or rng)
+    cam = random_camera(view or rng)
     image = shoot(clean, cam, rng)
     truth = truth_of(stock, layout.width, layout.height)
     return Scene(image=image, truth=truth, planogram=planogram, faults=stock.faults,

@@ -163,15 +163,17 @@ def cut_crops(
 
 
 def thumbnails(images: Sequence[np.ndarray | torch.Tensor], boxes: Sequence[np.ndarray],
-               size: int = 8) -> torch.Tensor:
-    """Only the ``size`` x ``size`` RGB thumbnails (0-255) of every box, flattened, on the CPU.
+               size: int | tuple[int, int] = 8) -> torch.Tensor:
+    """Only the ``size`` x ``size`` (or ``(height, width)``) RGB thumbnails (0-255) of every
+    box, flattened, on the CPU.
 
     Each thumbnail pixel averages 2 x 2 bilinear samples (16 photo pixels): enough to smooth
     sensor noise, a fraction of the cost of a full area average.
     """
+    shape = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
     out = []
     for image, photo_boxes in zip(images, boxes, strict=True):
         photo_boxes = np.asarray(photo_boxes, dtype=np.float32).reshape(-1, 4)
         if len(photo_boxes):
-            out.append(_cut(as_photo(image), photo_boxes, (size, size), 2).flatten(1).cpu())
-    return torch.cat(out) if out else torch.zeros(0, 3 * size * size)
+            out.append(_cut(as_photo(image), photo_boxes, shape, 2).flatten(1).cpu())
+    return torch.cat(out) if out else torch.zeros(0, 3 * shape[0] * shape[1])

@@ -127,10 +127,12 @@ class Inspector:
         started = time.perf_counter()
         detections = self.detector.detect(images)
         timings["detect_s"] = time.perf_counter() - started
+        cameras = [_camera_key(m) for m in meta] if meta is not None else None
+        if cameras is not None and not any(cameras):
+            cameras = None
         if self.recognizer is not None:
             mark = time.perf_counter()
-            cameras = [_camera_key(m) for m in meta] if meta is not None else None
-            if cameras is not None and any(cameras):
+            if cameras is not None:
                 # crops unchanged since a camera's last inspection reuse their labels
                 detections = self.recognizer.recognize(images, detections, cameras=cameras)
             else:
@@ -138,7 +140,11 @@ class Inspector:
             timings["recognize_s"] = time.perf_counter() - mark
         if self.reader is not None:
             mark = time.perf_counter()
-            detections = self.reader.read(images, detections)
+            if cameras is not None:
+                # tags and signs unchanged since a camera's last inspection keep their text
+                detections = self.reader.read(images, detections, cameras=cameras)
+            else:
+                detections = self.reader.read(images, detections)
             timings["read_text_s"] = time.perf_counter() - mark
         timings["total_s"] = time.perf_counter() - started
         timings = {k: round(v, 4) for k, v in timings.items()}

@@ -3,8 +3,13 @@
 :class:`TagReader` crops each ``price_tag`` and ``promo`` box in memory (numpy slicing), finds
 the text lines inside each crop, then recognises the lines of *all* crops of *all* photos in one
 batched recognition call. Price tags get ``text`` (their largest text line: the price),
-``price`` and ``currency``; promo signs get ``text`` (all lines). :func:`parse_price` turns noisy OCR text (``¥3.5O``, ``3.50元``, ``$ 2.99``,
-``1,299.00``, ``2,49 €``) into a number and an ISO currency.
+``price`` and ``currency``; promo signs get ``text`` (all lines). :func:`parse_price` turns
+noisy OCR text (``¥3.5O``, ``3.50元``, ``$ 2.99``, ``1,299.00``, ``2,49 €``) into a number and
+an ISO currency.
+
+Fixed shelf cameras see the same tags every day: given camera ids, a tag or sign whose box and
+pixels did not change since that camera's last photo keeps the text read then (compared at the
+remembered box, so detector jitter does not count; one changed digit does — see ``TAG_PEAK``).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import supervision as sv
@@ -30,6 +36,13 @@ _TOKEN = re.compile(r"[0-9OoDQlI|iSsBZ]*[0-9][0-9OoDQlI|iSsBZ.,:]*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SIGN_GAP = re.compile(r"[\s¥$€:：]*(?:RMB|CNY|USD|EUR)?[\s:：]*")
 _MIN_LINE_PX = 48  # crops are upscaled so text lines reach the recogniser's input height
+# Unchanged-tag signature: a 12 x 32 RGB thumbnail per tag or sign (each value averages a few
+# photo pixels: sensor noise fades, another digit does not). Reused when the mean difference is
+# at most TAG_TOLERANCE and no value differs by more than TAG_PEAK (0-255 scale).
+TAG_THUMB = (12, 32)
+TAG_TOLERANCE = 4.0
+TAG_PEAK = 40.0
+TAG_MIN_IOU = 0.7  # small boxes: 1 px of detector jitter costs a 20 px tag ~10 % IoU
 
 
 def _normalise(text: str) -> str:
@@ -118,7 +131,8 @@ def crop(image: np.ndarray, box: Sequence[float], pad: float = 0.06) -> np.ndarr
 class TagReader:
     """Reads the text of price tags and promo signs (one verb: :meth:`read`)."""
 
-    def __init__(self, engine: object | None = None, min_score: float = 0.3):
+    def __init__(self, engine: object | None = None, min_score: float = 0.3,
+                 reuse: bool = True):
         if engine is None:
             from rapidocr_onnxruntime import RapidOCR
 
@@ -126,6 +140,12 @@ class TagReader:
             engine.text_det.limit_type = "max"  # tags are small: never blow them up to 736 px
         self.engine = engine
         self.min_score = min_score
+        from pipeline.vision.reuse import CameraMemory
+
+        # per fixed camera: the tags and signs of its last photo, and what they said
+        self.memory = CameraMemory(tolerance=TAG_TOLERANCE, peak=TAG_PEAK,
+                                   min_iou=TAG_MIN_IOU) if reuse else None
+        self.stats: dict[str, int] = {}
 
     @property
     def version(self) -> str:
@@ -182,18 +202,49 @@ class TagReader:
         return self.engine.get_crop_img_list(padded, boxes)
 
     def read(
-        self, images: Sequence[np.ndarray], detections: Sequence[sv.Detections]
+        self, images: Sequence[np.ndarray], detections: Sequence[sv.Detections],
+        cameras: Sequence[str | None] | None = None,
     ) -> list[sv.Detections]:
-        """New detections with text/price/currency filled on price_tag and promo boxes."""
+        """New detections with text/price/currency filled on price_tag and promo boxes.
+
+        ``cameras`` (one id per photo, or ``None``) turns on reuse: a tag or sign of a fixed
+        camera whose box and pixels did not change since that camera's last photo keeps the
+        text read then, without running OCR again.
+        """
         wanted: list[tuple[int, int]] = []
-        crops: list[np.ndarray] = []
-        for p, (image, det) in enumerate(zip(images, detections, strict=True)):
+        per_photo: list[np.ndarray] = []
+        for p, det in enumerate(detections):
             kinds = field_values(det, keys.KIND)
-            for b in np.flatnonzero((kinds == keys.PRICE_TAG) | (kinds == keys.PROMO)):
-                wanted.append((p, int(b)))
-                crops.append(crop(image, det.xyxy[b]))
-        texts = self.read_texts(crops, [
-            detections[p].data[keys.KIND][b] == keys.PRICE_TAG for p, b in wanted])
+            rows = np.flatnonzero((kinds == keys.PRICE_TAG) | (kinds == keys.PROMO))
+            per_photo.append(rows)
+            wanted += [(p, int(b)) for b in rows]
+        texts: list[str | None] = [None] * len(wanted)
+        cams = list(cameras) if cameras is not None and self.memory is not None else \
+            [None] * len(images)
+        signatures = self._signatures(images, detections, per_photo, cams)
+        starts = np.cumsum([0, *(len(r) for r in per_photo)])
+        for p, camera in enumerate(cams):
+            if camera is None or not len(per_photo[p]):
+                continue
+            match, seen = self.memory.recall_in_place(
+                camera, detections[p].xyxy[per_photo[p]],
+                lambda at, image=images[p]: _thumbs(image, at))
+            for j in np.flatnonzero(match >= 0):
+                texts[starts[p] + j] = seen[match[j]]
+        todo = [i for i, t in enumerate(texts) if t is None]
+        read = self.read_texts(
+            [crop(images[wanted[i][0]], detections[wanted[i][0]].xyxy[wanted[i][1]])
+             for i in todo],
+            [detections[wanted[i][0]].data[keys.KIND][wanted[i][1]] == keys.PRICE_TAG
+             for i in todo])
+        for i, text in zip(todo, read, strict=True):
+            texts[i] = text
+        self.stats = {"regions": len(wanted), "reused": len(wanted) - len(todo),
+                      "read": len(todo)}
+        for p, camera in enumerate(cams):
+            if camera is not None:
+                self.memory.remember(camera, detections[p].xyxy[per_photo[p]], signatures[p],
+                                     np.array(texts[starts[p]:starts[p + 1]], dtype=object))
         out = []
         for det in detections:
             det = det[np.arange(len(det))]  # a copy: the input is never changed
@@ -208,3 +259,17 @@ class TagReader:
                 det.data[keys.PRICE][b] = price
                 det.data[keys.CURRENCY][b] = currency
         return out
+
+    @staticmethod
+    def _signatures(images: Sequence[np.ndarray], detections: Sequence[sv.Detections],
+                    rows: Sequence[np.ndarray], cameras: Sequence[str | None]) -> list[Any]:
+        """Tag thumbnails per photo (only for photos of a known camera)."""
+        return [_thumbs(images[p], detections[p].xyxy[rows[p]])
+                if cameras[p] is not None and len(rows[p]) else None
+                for p in range(len(images))]
+
+
+def _thumbs(image: np.ndarray, boxes: np.ndarray) -> Any:
+    from pipeline.vision.crops import thumbnails
+
+    return thumbnails([image], [np.asarray(boxes, np.float32)], TAG_THUMB)

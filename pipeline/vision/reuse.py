@@ -18,7 +18,9 @@ another label) does not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -101,15 +103,23 @@ def group_facings(thumbs: torch.Tensor, boxes: np.ndarray, tolerance: float
 class _Seen:
     boxes: np.ndarray
     thumbs: torch.Tensor
-    labels: Labels
+    labels: Any
     generation: int
 
 
 class CameraMemory:
-    """Labels of each camera's last inspection, reused where the pixels did not change."""
+    """Labels of each camera's last inspection, reused where the pixels did not change.
 
-    def __init__(self, tolerance: float = 3.0, min_iou: float = 0.9, max_cameras: int = 10000):
+    ``labels`` may be anything with ``take(index)`` (:class:`Labels`, or the OCR's texts). A
+    crop is unchanged when its thumbnail's mean absolute difference is at most ``tolerance``
+    and, when ``peak`` is set, no single value differs by more than ``peak`` (a small but
+    strong change, such as another digit on a price tag, must not be averaged away).
+    """
+
+    def __init__(self, tolerance: float = 3.0, min_iou: float = 0.9, max_cameras: int = 10000,
+                 peak: float | None = None):
         self.tolerance = tolerance
+        self.peak = peak
         self.min_iou = min_iou
         self.max_cameras = max_cameras
         self._seen: dict[str, _Seen] = {}
@@ -117,9 +127,25 @@ class CameraMemory:
     def __len__(self) -> int:
         return len(self._seen)
 
-    def recall(self, camera: str, boxes: np.ndarray, thumbs: torch.Tensor, generation: int
-               ) -> tuple[np.ndarray, Labels | None]:
+    def recall(self, camera: str, boxes: np.ndarray, thumbs: torch.Tensor, generation: int = 0
+               ) -> tuple[np.ndarray, Any]:
         """For each box, the index of the unchanged crop seen last time (``-1``: none)."""
+        return self._match(camera, boxes, generation,
+                           lambda near, _seen_boxes: thumbs[torch.from_numpy(near)])
+
+    def recall_in_place(self, camera: str, boxes: np.ndarray,
+                        thumbs_at: Callable[[np.ndarray], torch.Tensor], generation: int = 0
+                        ) -> tuple[np.ndarray, Any]:
+        """Like :meth:`recall`, but this photo's thumbnails are cut at the *remembered* boxes
+        (``thumbs_at(boxes)``): for things that do not move (price tags on a fixed camera) the
+        same pixels are compared, and the detector's box jitter between photos does not count.
+        """
+        return self._match(camera, boxes, generation,
+                           lambda _near, seen_boxes: thumbs_at(seen_boxes))
+
+    def _match(self, camera: str, boxes: np.ndarray, generation: int,
+               current: Callable[[np.ndarray, np.ndarray], torch.Tensor]
+               ) -> tuple[np.ndarray, Any]:
         seen = self._seen.get(camera)
         match = np.full(len(boxes), -1)
         if seen is None or seen.generation != generation or len(boxes) == 0 or \
@@ -128,15 +154,18 @@ class CameraMemory:
         iou = box_iou(torch.from_numpy(np.asarray(boxes, np.float32)),
                       torch.from_numpy(seen.boxes)).numpy()
         best = iou.argmax(1)
-        near = iou[np.arange(len(boxes)), best] >= self.min_iou
-        if near.any():
-            diff = (thumbs[near].float() - seen.thumbs[best[near]].float()).abs().mean(1)
-            same = diff.numpy() <= self.tolerance
-            match[np.flatnonzero(near)[same]] = best[near][same]
+        near = np.flatnonzero(iou[np.arange(len(boxes)), best] >= self.min_iou)
+        if len(near):
+            diff = (current(near, seen.boxes[best[near]]).float()
+                    - seen.thumbs[torch.from_numpy(best[near])].float()).abs()
+            same = diff.mean(1).numpy() <= self.tolerance
+            if self.peak is not None:
+                same &= diff.amax(1).numpy() <= self.peak
+            match[near[same]] = best[near][same]
         return match, seen.labels
 
-    def remember(self, camera: str, boxes: np.ndarray, thumbs: torch.Tensor, labels: Labels,
-                 generation: int) -> None:
+    def remember(self, camera: str, boxes: np.ndarray, thumbs: torch.Tensor, labels: Any,
+                 generation: int = 0) -> None:
         if camera not in self._seen and len(self._seen) >= self.max_cameras:
             self._seen.pop(next(iter(self._seen)))
         self._seen[camera] = _Seen(np.asarray(boxes, np.float32).copy(), thumbs.clone(),

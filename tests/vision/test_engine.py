@@ -50,7 +50,11 @@ class NamesEverythingUnknown:
 class ReadsNinetyNine:
     version = "reads-99"
 
-    def read(self, images, detections):
+    def __init__(self):
+        self.cameras = []
+
+    def read(self, images, detections, cameras=None):
+        self.cameras.append(cameras)
         out = []
         for det in detections:
             det = det[np.arange(len(det))]
@@ -98,11 +102,14 @@ def test_results_record_timings_models_and_photo_facts():
     assert result.to_dict()["timings"] == timings  # travels in the detections JSON
 
 
-def test_cameras_are_told_to_the_recognizer_per_store():
+def test_cameras_are_told_to_the_recognizer_and_reader_per_store():
     inspector = _inspector()
     inspector.inspect([_photo(1), _photo(2)], meta=[{"store": "s1", "camera": "c01"},
                                                     {"store": "s2", "camera": "c01"}])
     assert inspector.recognizer.calls[-1][1] == ["s1/c01", "s2/c01"]
+    assert inspector.reader.cameras[-1] == ["s1/c01", "s2/c01"]
+    inspector.inspect([_photo(3)], meta=[{"path": "upload.jpg"}])
+    assert inspector.reader.cameras[-1] is None  # an ad-hoc photo: no camera, no reuse
 
 
 def test_stages_can_be_left_out():

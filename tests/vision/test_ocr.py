@@ -102,3 +102,66 @@ def test_no_tags_no_work(reader):
     det = make_detections([[0, 0, 10, 10]], kind=keys.PRODUCT)
     (out,) = reader.read([np.zeros((20, 20, 3), np.uint8)], [det])
     assert len(out) == 1 and field_values(out, keys.TEXT)[0] is None
+
+
+def _day(catalog, seed: int, rates, plan):
+    from pipeline.synth import render_scene
+
+    scene = render_scene(catalog, seed, width=1024, planogram=plan, fault_rates=rates,
+                         view_seed=77)
+    truth = scene.truth.detections
+    rng = np.random.default_rng(seed)
+    jittered = truth[np.arange(len(truth))]
+    jittered.xyxy = truth.xyxy + rng.uniform(-1.0, 1.0, truth.xyxy.shape)  # detector jitter
+    return _jpeg_roundtrip(scene.image, scene.jpeg_quality), jittered, scene
+
+
+class _Counting:
+    """The real OCR engine, counting how many text lines it was asked to recognise."""
+
+    def __init__(self, engine):
+        self.engine, self.lines = engine, 0
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+    def text_rec(self, lines):
+        self.lines += len(lines)
+        return self.engine.text_rec(lines)
+
+
+def test_a_fixed_camera_reuses_unchanged_tags_and_rereads_changed_ones(catalog, reader):
+    """Day 2 of the same view with the same prices: nothing is read again and the texts are
+    day 1's; day 3 with every price changed: every tag is read again and the new prices come
+    out; another camera or no camera never reuses."""
+    from pipeline.synth import FaultRates, make_planogram
+
+    plan = make_planogram(catalog, np.random.default_rng(8), promo_rate=0.5)
+    clean = FaultRates().scaled(0)
+    repriced = FaultRates(**{**{f: 0.0 for f in clean.__dataclass_fields__}, "wrong_price": 1.0})
+    counting = _Counting(reader.engine)
+    fresh = TagReader(engine=counting)
+    image1, det1, _ = _day(catalog, 1, clean, plan)
+    image2, det2, _ = _day(catalog, 2, clean, plan)
+    image3, det3, scene3 = _day(catalog, 3, repriced, plan)
+    (read1,) = fresh.read([image1], [det1], cameras=["s1/c1"])
+    regions = fresh.stats["regions"]
+    assert regions >= 10 and fresh.stats["read"] == regions and counting.lines > 0
+
+    counting.lines = 0
+    (read2,) = fresh.read([image2], [det2], cameras=["s1/c1"])
+    assert fresh.stats["reused"] == regions and counting.lines == 0
+    assert list(field_values(read2, keys.TEXT)) == list(field_values(read1, keys.TEXT))
+
+    (read3,) = fresh.read([image3], [det3], cameras=["s1/c1"])
+    tags = field_values(det3, keys.KIND) == keys.PRICE_TAG
+    assert fresh.stats["read"] >= tags.sum()  # every repriced tag is read again
+    shown = np.array(field_values(scene3.truth.detections, keys.PRICE), dtype=object)[tags]
+    got = np.array(field_values(read3, keys.PRICE), dtype=object)[tags]
+    right = sum(g is not None and abs(g - s) < 0.005 for g, s in zip(got, shown, strict=True))
+    assert right / len(shown) >= 0.9
+
+    fresh.read([image2], [det2], cameras=["s2/c1"])
+    assert fresh.stats["reused"] == 0  # another camera's memory is its own
+    fresh.read([image2], [det2])
+    assert fresh.stats["reused"] == 0  # no camera, no reuse
