@@ -298,3 +298,29 @@ def test_starter_recognizer_names_a_fresh_synthetic_shelf(catalog):
     assert result["products"] > 100
     assert result["sku_top1"] >= 0.95
     assert result["orientation_accuracy"] >= 0.95
+
+
+def test_camera_memory_refuses_a_small_strong_change_and_compares_in_place():
+    """Mean difference within tolerance but one value far off (another digit, a sticker):
+    not the same crop. recall_in_place compares pixels at the remembered box."""
+    import torch
+
+    from pipeline.vision.reuse import CameraMemory
+
+    memory = CameraMemory(tolerance=8.0, peak=64.0)
+    boxes = np.array([[10, 10, 50, 90], [60, 10, 100, 90]], np.float32)
+    thumbs = torch.full((2, 432), 100.0)
+    memory.remember("c", boxes, thumbs, np.array(["a", "b"], dtype=object))
+    now = thumbs.clone()
+    now[1, 7] = 200.0  # mean difference 0.23, peak 100
+    match, seen = memory.recall("c", boxes + 1.0, now)
+    assert list(match) == [0, -1] and seen[match[0]] == "a"
+    asked = []
+
+    def at(where):
+        asked.append(where.copy())
+        return thumbs[: len(where)]
+
+    match, _ = memory.recall_in_place("c", boxes + 1.0, at)
+    assert list(match) == [0, 1]
+    np.testing.assert_array_equal(asked[0], boxes)  # cut where the tags were last time
