@@ -272,9 +272,9 @@ def random_clip(catalog: Catalog, size: str) -> tuple[Any, Any, Any]:
     encoder = DualEncoder(copy.deepcopy(model), tokenizer, CropSpec.from_processor(
         processor, image), f"clip-{size}-random", "", torch.device("cpu"),
         max_text_tokens=config.text_config.max_position_embeddings)
-    if _image_params(encoder) >= INT8_MIN_PARAMS:
-        quantize_image_tower(encoder)
+    twin = quantize_image_tower(encoder) if _image_params(encoder) >= INT8_MIN_PARAMS else None
     recognizer = Recognizer(encoder, catalog)
+    recognizer.recheck = twin
     recognizer.rule.min_score = 0.0  # random weights: name every crop (argmax), no open set
     return recognizer, model, processor
 

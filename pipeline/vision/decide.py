@@ -99,6 +99,8 @@ def decide(rule: Rule, x: torch.Tensor, box_aspects: np.ndarray, bank: TextBank,
         z = z[:, :n_sku]
     p = torch.softmax(z, dim=1)
     score, best = p[:, :n_sku].max(1)
+    top2 = z[:, :n_sku].topk(min(2, n_sku), dim=1).values
+    margin = (top2[:, 0] - top2[:, -1]) if n_sku > 1 else torch.full_like(score, np.inf)
     unknown = (score < rule.min_score) | open_set
     if rule.unknown_class:
         unknown |= p[:, n_sku] > score
@@ -112,4 +114,5 @@ def decide(rule: Rule, x: torch.Tensor, box_aspects: np.ndarray, bank: TextBank,
         np.where(unknown.cpu().numpy(), -1, best.cpu().numpy()),
         score.cpu().numpy().astype(np.float32),
         lying.cpu().numpy(),
+        margin=margin.cpu().numpy().astype(np.float32),
     )

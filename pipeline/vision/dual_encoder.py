@@ -19,7 +19,7 @@ import inspect
 import json
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -194,12 +194,17 @@ def load_dual_encoder(source: str | Path, device: torch.device, half: bool = Fal
     )
 
 
-def quantize_image_tower(encoder: DualEncoder) -> None:
+def quantize_image_tower(encoder: DualEncoder) -> DualEncoder | None:
     """Dynamic int8 weights for the image tower's Linear layers (CPU only; in place).
 
     The CPU is FLOP-bound on ViT matrix products; int8 kernels roughly double the rate. The
-    text tower stays fp32 (text is encoded once per catalog and cached).
+    text tower stays fp32 (text is encoded once per catalog and cached). Returns an fp32 twin
+    of the encoder (the original image tower, everything else shared) for re-checking close
+    calls, or ``None`` when the model has no separate image tower to quantize.
     """
+    import copy
+    from collections import OrderedDict
+
     from torch.ao.quantization import quantize_dynamic
 
     with warnings.catch_warnings():
@@ -207,9 +212,12 @@ def quantize_image_tower(encoder: DualEncoder) -> None:
         model = encoder.model
         vision = getattr(model, "vision_model", None)
         if vision is None:
-            return
+            return None
+        twin_model = copy.copy(model)  # a new module object sharing every submodule ...
+        twin_model._modules = OrderedDict(model._modules)  # ... in its own table
         model.vision_model = quantize_dynamic(vision, {torch.nn.Linear}, dtype=torch.qint8)
         if isinstance(getattr(model, "visual_projection", None), torch.nn.Linear):
             model.visual_projection = quantize_dynamic(
                 torch.nn.Sequential(model.visual_projection), {torch.nn.Linear},
                 dtype=torch.qint8)[0]
+    return replace(encoder, model=twin_model)

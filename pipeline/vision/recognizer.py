@@ -74,6 +74,9 @@ class Recognizer:
         self._aspects: torch.Tensor | None = None
         self._lock = threading.RLock()  # one recognize at a time (shared by app sessions)
         self.stats: dict[str, int] = {}
+        # int8 image tower: its fp32 twin re-checks close calls (see _recheck)
+        self.recheck: DualEncoder | None = None
+        self.recheck_margin: float | None = None  # calibrated on the first crops
 
     @property
     def version(self) -> str:
@@ -108,8 +111,11 @@ class Recognizer:
         encoder = load_dual_encoder(source, device, half=half and device.type == "cuda")
         if device.type == "cpu" and (precision == "int8" or (
                 precision == "auto" and _image_params(encoder) >= INT8_MIN_PARAMS)):
-            quantize_image_tower(encoder)
+            twin = quantize_image_tower(encoder)
+        else:
+            twin = None
         recognizer = cls(encoder, catalog)
+        recognizer.recheck = twin
         if config is not None and "unknown_threshold" in config.model_fields_set:
             recognizer.rule.min_score = config.unknown_threshold
         dirs = list(gallery) or (list(config.gallery) if config is not None else [])
@@ -156,7 +162,8 @@ class Recognizer:
         """Labels per photo for the given product boxes (see the module docstring)."""
         counts = [len(b) for b in boxes]
         total = sum(counts)
-        stats = {"crops": total, "reused": 0, "grouped": 0, "classified": 0}
+        stats = {"crops": total, "reused": 0, "grouped": 0, "classified": 0, "rechecked": 0}
+        self.stats = stats  # _recheck counts into it
         if total == 0:
             self.stats = stats
             return [Labels.empty(0) for _ in boxes]
@@ -237,9 +244,33 @@ class Recognizer:
         picked = np.concatenate([b for b in per_photo if len(b)])
         aspects = (picked[:, 2] - picked[:, 0]) / np.maximum(picked[:, 3] - picked[:, 1], 1e-3)
         labels = self.decide(embeddings, aspects)
+        if self.recheck is not None:
+            self._recheck(batch.pixels, embeddings, aspects, labels)
         back = np.empty_like(order)
         back[order] = np.arange(len(order))
         return labels.take(back)
+
+    def _recheck(self, pixels: torch.Tensor, embeddings: torch.Tensor, aspects: np.ndarray,
+                 labels: Labels) -> None:
+        """Close calls of the int8 tower, named again with its fp32 twin (in place).
+
+        int8 weights move each embedding a little (``|e8 - e32|``); a SKU's logit moves by at
+        most ``scale * |e8 - e32|`` (unit-norm text and gallery vectors), so the gap between the
+        two best SKUs by at most twice that. The largest move seen on the first crops, times
+        1.5, is the margin under which a decision could differ from fp32's: only those crops
+        are embedded again in fp32 — the labels then agree with an fp32 model's.
+        """
+        if self.recheck_margin is None:
+            sample = slice(0, min(64, len(pixels)))
+            moved = (self.recheck.image_features(pixels[sample]) - embeddings[sample]).norm(dim=1)
+            scale = self.rule.text_scale + (self.rule.gallery_scale if len(self.gallery) else 0)
+            self.recheck_margin = float(2.0 * scale * moved.max()) * 1.5
+        close = np.flatnonzero(labels.margin < self.recheck_margin) \
+            if labels.margin is not None else np.arange(len(pixels))
+        self.stats["rechecked"] = self.stats.get("rechecked", 0) + len(close)
+        if len(close):
+            fp32 = self.recheck.image_features(pixels[torch.from_numpy(close)])
+            labels.put(close, self.decide(fp32, aspects[close]))
 
     def decide(self, embeddings: torch.Tensor, box_aspects: np.ndarray) -> Labels:
         """Apply the naming rule to crop embeddings (see :mod:`pipeline.vision.decide`)."""

@@ -45,6 +45,7 @@ class Labels:
     sku_index: np.ndarray
     score: np.ndarray
     lying: np.ndarray
+    margin: np.ndarray | None = None  # logit gap between the two best SKUs (decide's output)
 
     @classmethod
     def empty(cls, n: int) -> Labels:
@@ -52,7 +53,8 @@ class Labels:
                    np.zeros(n, dtype=bool))
 
     def take(self, index: np.ndarray) -> Labels:
-        return Labels(self.sku_index[index], self.score[index], self.lying[index])
+        return Labels(self.sku_index[index], self.score[index], self.lying[index],
+                      None if self.margin is None else self.margin[index])
 
     def put(self, where: np.ndarray, other: Labels) -> None:
         self.sku_index[where] = other.sku_index

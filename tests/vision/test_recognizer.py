@@ -324,3 +324,24 @@ def test_camera_memory_refuses_a_small_strong_change_and_compares_in_place():
     match, _ = memory.recall_in_place("c", boxes + 1.0, at)
     assert list(match) == [0, 1]
     np.testing.assert_array_equal(asked[0], boxes)  # cut where the tags were last time
+
+
+def test_int8_close_calls_are_rechecked_in_fp32(tiny_clip, catalog, scene):
+    """The int8 tower names crops; those whose two best SKUs are closer than int8 could move
+    them are named again by the fp32 twin, so the labels equal an fp32 model's."""
+    from pipeline.vision.recognizer import Recognizer
+
+    fp32 = Recognizer.load(tiny_clip, catalog, device="cpu", precision="fp32")
+    int8 = Recognizer.load(tiny_clip, catalog, device="cpu", precision="int8")
+    assert fp32.recheck is None and int8.recheck is not None
+    assert not any("quantized" in type(m).__module__
+                   for m in int8.recheck.model.vision_model.modules())  # the twin is fp32
+    for rec in (fp32, int8):
+        rec.rule.min_score = 0.0  # random weights: argmax only (as the benchmark does)
+        rec.facing_tolerance = 0.0
+    image, truth = _photo(scene)
+    want = field_values(fp32.recognize([image], [truth])[0], keys.SKU)
+    got = field_values(int8.recognize([image], [truth])[0], keys.SKU)
+    assert list(got) == list(want)
+    assert 0 < int8.stats["rechecked"] <= int8.stats["classified"]
+    assert int8.recheck_margin is not None and int8.recheck_margin > 0
