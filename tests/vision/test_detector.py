@@ -15,7 +15,31 @@ from pipeline.vision.detector import COCO_PRODUCT_LIKE, ShelfDetector, kind_map
 
 
 def _loaded(weights, **config):
+    config = {"kind_conf": {}, **config}  # random weights: keep every box above conf
     return ShelfDetector.load(weights, device="cpu", config=ModelsConfig(conf=0.001, **config))
+
+
+def test_per_kind_floors_drop_low_confidence_boxes_of_that_kind(tiny_weights, noise_images):
+    every = _loaded(tiny_weights).detect(noise_images)
+    kinds = np.concatenate([d.data[keys.KIND] for d in every])
+    conf = np.concatenate([d.confidence for d in every])
+    floor = float(np.median(conf))
+    kind = kinds[0]
+    floored = _loaded(tiny_weights, kind_conf={kind: floor}).detect(noise_images)
+    got_kinds = np.concatenate([d.data[keys.KIND] for d in floored])
+    got_conf = np.concatenate([d.confidence for d in floored])
+    assert np.all(got_conf[got_kinds == kind] >= floor)
+    assert (got_kinds == kind).sum() == ((kinds == kind) & (conf >= floor)).sum()
+    assert (got_kinds != kind).sum() == (kinds != kind).sum()  # other kinds untouched
+
+
+def test_the_starter_detector_runs_at_its_chosen_size():
+    from pipeline.settings import STARTER_MODELS_DIR
+    from pipeline.vision.detector import STARTER_IMGSZ
+
+    weights = STARTER_MODELS_DIR / "detector.pt"
+    assert ShelfDetector.load(weights, device="cpu").imgsz == STARTER_IMGSZ
+    assert ShelfDetector.load(weights, device="cpu", config=ModelsConfig(imgsz=512)).imgsz == 512
 
 
 @pytest.mark.parametrize(
@@ -141,9 +165,12 @@ def test_loading_a_detector_keeps_corrupt_photos_a_photo_error(tiny_weights):
         decode_photo(b"plain text", "notes.txt")
 
 
-def test_input_size_follows_the_checkpoint_unless_set(tiny_weights):
+def test_input_size_follows_the_checkpoint_unless_set(tiny_weights, tmp_path):
+    import shutil
+
     assert _loaded(tiny_weights).imgsz == 640  # untrained checkpoints record no size
     assert _loaded(tiny_weights, imgsz=320).imgsz == 320
-    starter = STARTER_MODELS_DIR / "detector.pt"
-    trained = ShelfDetector.load(starter, device="cpu")
+    copy = tmp_path / "mine.pt"  # a trained checkpoint that is not the starter
+    shutil.copy(STARTER_MODELS_DIR / "detector.pt", copy)
+    trained = ShelfDetector.load(copy, device="cpu")
     assert trained.imgsz == trained.model.overrides["imgsz"]
