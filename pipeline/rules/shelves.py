@@ -66,7 +66,9 @@ def infer_rows(detections: sv.Detections) -> list[ShelfRow]:
         return []
     bottoms = {float(y): float(h) for y, h in zip(xyxy[product, 3], xyxy[product, 3] - xyxy[product, 1],
                                                      strict=True)}
-    groups = [g for g in _clusters(points, 0.5 * product_h) if _is_row(g, bottoms, product_h)]
+    first_tag = float(xyxy[tag, 1].min()) if tag.any() else None
+    groups = [g for g in _clusters(points, 0.5 * product_h)
+              if _is_row(g, bottoms, product_h, first_tag)]
     lines = [_line(group) for group in groups]
     rows: list[ShelfRow] = []
     for number, line in enumerate(lines, start=1):
@@ -92,14 +94,24 @@ def infer_rows(detections: sv.Detections) -> list[ShelfRow]:
     return rows
 
 
-def _is_row(group: list[tuple[float, int]], heights: dict[float, float], product_h: float) -> bool:
+MIN_UNTAGGED_ROW = 3  # products a shelf row needs when no price tag hangs under it
+
+
+def _is_row(group: list[tuple[float, int]], heights: dict[float, float], product_h: float,
+            first_tag: float | None = None) -> bool:
     """Whether a cluster is a real shelf row, not a stray detection (e.g. on the header board).
 
-    A row has a price tag under it or products of about normal height; a handful of
-    short boxes with no tag under them are noise (header-board text) and start no row.
+    A row has a price tag under it or products of about normal height; short boxes with no tag
+    under them (header-board text) are noise and start no row. Above the highest price tag
+    (``first_tag``, the top of the shelving), one or two boxes with no tag under them are noise
+    too (a stray detection at the photo's top edge). Lower down a tagless row stays a row: the
+    bottom shelf's tags are often out of the frame.
     """
     if any(src == 1 for _, src in group):
         return True
+    above = first_tag is not None and max(v for v, _ in group) < first_tag
+    if above and sum(src == 0 for _, src in group) < MIN_UNTAGGED_ROW:
+        return False
     return _median([heights.get(v, 0.0) for v, _ in group], 0.0) >= 0.6 * product_h
 
 

@@ -229,8 +229,13 @@ class TagReader:
             match, seen = self.memory.recall_in_place(
                 camera, detections[p].xyxy[per_photo[p]],
                 lambda at, image=images[p]: _thumbs(image, at))
+            kinds = field_values(detections[p], keys.KIND)[per_photo[p]]
             for j in np.flatnonzero(match >= 0):
-                texts[starts[p] + j] = seen[match[j]]
+                text = seen[match[j]]
+                if kinds[j] == keys.PRICE_TAG and parse_price(text)[0] is None:
+                    continue  # last time's reading found no price: read it again
+                if text:
+                    texts[starts[p] + j] = text
         todo = [i for i, t in enumerate(texts) if t is None]
         read = self.read_texts(
             [crop(images[wanted[i][0]], detections[wanted[i][0]].xyxy[wanted[i][1]])

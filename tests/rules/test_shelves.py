@@ -113,3 +113,18 @@ def test_stray_short_box_on_the_header_board_starts_no_row():
     rows = infer_rows(det)
     assert [r.index for r in rows] == [1]
     assert abs(rows[0].line - 220) < 1
+
+
+def test_one_or_two_stray_boxes_above_the_tagged_shelves_start_no_row():
+    """Two product-sized boxes at the photo's top edge, no tag under them, while the shelves
+    below carry tags: a stray detection, not a shelf (it would shift every shelf number)."""
+    stray = [[430, 0, 466, 100], [458, 1, 486, 99]]
+    shelf = [[x, 100, x + 40, 250] for x in range(0, 400, 45)]
+    tags = [[10, 254, 60, 270], [200, 254, 250, 270]]
+    kinds = [keys.PRODUCT] * (len(stray) + len(shelf)) + [keys.PRICE_TAG] * len(tags)
+    det = make_detections(stray + shelf + tags, kind=kinds)
+    rows = infer_rows(det)
+    assert len(rows) == 1 and rows[0].line == 250
+    three = make_detections([*stray, [480, 0, 510, 100], *shelf, *tags],
+                            kind=[keys.PRODUCT] * (3 + len(shelf)) + [keys.PRICE_TAG] * 2)
+    assert len(infer_rows(three)) == 2  # three of them: a (partly visible) shelf after all
