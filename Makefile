@@ -5,9 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8501
 PYTEST_ARGS ?=
-# Who inspects the demo history seeded on first start: truth (about 2 min, ground truth stands in
-# for the detections, labelled 'truth') or models (the real pipeline; about 50 min on 2 CPU cores).
-DEMO_INSPECTOR ?= truth
+# Who inspects the demo history seeded on first start: models (the real pipeline with the starter
+# models, about 5 min on 2 cores) or truth (under 1 min; ground truth stands in, labelled truth).
+DEMO_INSPECTOR ?= models
 BENCH_HOME ?= .work/bench-home
 
 .PHONY: install run test bench lint demo clean

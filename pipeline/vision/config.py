@@ -7,6 +7,8 @@ The file is optional; without it the starter models under ``models/`` are used. 
     gallery: [/srv/shelfaudit/gallery]   # folders of reference photos <dir>/<sku>/*.jpg
     device: auto                         # auto (cuda -> mps -> cpu), cpu, cuda:0, mps
     conf: 0.25
+    kind_conf: {product: 0.35, price_tag: 0.5}  # per-kind floors (the starter's defaults)
+    imgsz: 800                           # detector input size (default: the checkpoint's)
     slice_above_px: 4096                 # tile photos whose long side is above this
 
 Relative paths are resolved against the file's folder (against the repo for the defaults).
