@@ -119,3 +119,25 @@ def test_rerun_into_the_same_folder_leaves_no_stale_photos(tmp_path, catalog):
     yolo = [*(tmp_path / "yolo" / "labels").rglob("*.txt")]
     assert len(yolo) == 2
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_cli_sets_single_fault_rates_and_promo_rate(tmp_path):
+    """--fault TYPE=RATE and --promo-rate steer what is rendered (training data for the hard
+    cases); bad values are clear errors."""
+    runner = CliRunner()
+
+    def run(*extra):
+        result = runner.invoke(app, ["synth", "--out", str(tmp_path / "d"), "--scenes", "4",
+                                     "--seed", "2", "--width", "640", "--json", *extra])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    none = run("--fault-rate", "0")
+    assert none["faults"] == {}
+    lying = run("--fault-rate", "0", "--fault", "lying=1", "--promo-rate", "1")
+    assert set(lying["faults"]) == {"lying"} and lying["faults"]["lying"] >= 4
+    assert lying["objects"]["promo"] > run("--fault-rate", "0", "--promo-rate", "0.05")[
+        "objects"].get("promo", 0)
+    for bad, words in (("lyin=0.2", "unknown fault type"), ("lying=2", "from 0 to 1")):
+        result = runner.invoke(app, ["synth", "--out", str(tmp_path / "e"), "--fault", bad])
+        assert result.exit_code != 0 and words in str(result.exception)

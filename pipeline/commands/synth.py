@@ -23,6 +23,9 @@ def synth(
     fault_rate: float = typer.Option(
         1.0, "--fault-rate", min=0.0,
         help="Multiplier on the default fault rates (0 = perfect shelves)."),
+    fault: list[str] = typer.Option(
+        [], "--fault", help="Set one fault's rate after --fault-rate, as TYPE=RATE (repeatable), "
+        "e.g. --fault lying=0.25."),
     split: float = typer.Option(
         0.2, "--split", min=0.0, max=0.95, help="Validation fraction for the YOLO export."),
     categories: str | None = typer.Option(
@@ -44,10 +47,12 @@ def synth(
     """
     import time
     from collections import Counter
+    from dataclasses import replace
 
     from pipeline.catalog import load_catalog
     from pipeline.errors import ShelfAuditError
     from pipeline.synth import FaultRates, write_dataset
+    from pipeline.synth.faults import FAULT_TYPES
 
     catalog = load_catalog(catalog_path)
     if out.exists() and not out.is_dir():
@@ -57,6 +62,19 @@ def synth(
     bad = [c for c in wanted or [] if c not in known]
     if bad:
         raise ShelfAuditError(f"--categories: unknown {', '.join(bad)} (known: {', '.join(known)})")
+    rates = FaultRates().scaled(fault_rate)
+    for item in fault:
+        name, _, value = item.partition("=")
+        if name.strip() not in FAULT_TYPES:
+            raise ShelfAuditError(f"--fault {item}: unknown fault type (known: "
+                                  f"{', '.join(FAULT_TYPES)})")
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = -1.0
+        if not 0.0 <= rate <= 1.0:
+            raise ShelfAuditError(f"--fault {item}: the rate must be a number from 0 to 1")
+        rates = replace(rates, **{name.strip(): rate})
     counts: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
 
@@ -66,7 +84,7 @@ def synth(
 
     start = time.perf_counter()
     paths = write_dataset(catalog, out, scenes=scenes, seed=seed, width=width,
-                          fault_rates=FaultRates().scaled(fault_rate),
+                          fault_rates=rates,
                           progress=not (quiet or as_json), val_fraction=split, on_scene=count,
                           categories=wanted, promo_rate=promo_rate)
     seconds = time.perf_counter() - start
