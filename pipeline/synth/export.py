@@ -27,7 +27,7 @@ from pipeline import keys
 from pipeline.catalog import Catalog
 from pipeline.detections import PhotoDetections, field_values
 from pipeline.synth.faults import FaultRates
-from pipeline.synth.planograms import make_planogram
+from pipeline.synth.planograms import PROMO_RATE, make_planogram
 from pipeline.synth.scene import Scene, render_scene
 
 SCENE_SEED_STRIDE = 100_003
@@ -166,9 +166,10 @@ def write_dataset(
         for index in range(scenes):
             planogram = None
             if categories or promo_rate is not None:
-                extra = {} if promo_rate is None else {"promo_rate": promo_rate}
-                planogram = make_planogram(catalog, np.random.default_rng(
-                    [scene_seed(seed, index), 1]), categories=categories, **extra)
+                planogram = make_planogram(
+                    catalog, np.random.default_rng([scene_seed(seed, index), 1]),
+                    categories=categories,
+                    promo_rate=PROMO_RATE if promo_rate is None else promo_rate)
             scene = render_scene(catalog, scene_seed(seed, index), width=width,
                                  planogram=planogram, fault_rates=fault_rates)
             name = scene_name(seed, index)

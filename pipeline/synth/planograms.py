@@ -25,6 +25,7 @@ LIP_CM = 7.0
 FRAME_CM = 21.0  # header board above the top shelf plus the floor below the bottom one
 # Part of the photo width a shelf spans at the bottom row (the rest is uprights and margin).
 CONTENT_FRACTION = 0.94
+PROMO_RATE = 0.22  # chance that a planned block carries a promo sign
 PROMO_TEXTS: tuple[str, ...] = (
     "特价", "SALE 2 for 1", "买一送一", "限时折扣", "NEW", "第二件半价", "SALE -20%", "新品",
 )
@@ -210,7 +211,7 @@ def make_planogram(
     n_shelves: int | None = None,
     planogram_id: str = "synthetic",
     aspect: float | None = None,
-    promo_rate: float = 0.22,
+    promo_rate: float = PROMO_RATE,
 ) -> Planogram:
     """A random but plausible planogram: shelves 1..N top to bottom, brand zones per shelf.
 

@@ -36,10 +36,6 @@ from pipeline.errors import ModelNotFoundError
 from pipeline.settings import REPO_ROOT, STARTER_MODELS_DIR
 from pipeline.vision.config import ModelsConfig
 
-# The starter detector runs at 800 px (chosen on the tuning set, synthetic seed 98: promo mAP50
-# 0.94 -> 0.98 for the stage trained at 640; its last stage is trained at 800).
-STARTER_IMGSZ = 800
-
 _ALIASES: dict[str, str] = {
     "product": keys.PRODUCT, "products": keys.PRODUCT, "object": keys.PRODUCT,
     "item": keys.PRODUCT, "sku": keys.PRODUCT, "goods": keys.PRODUCT,
@@ -128,11 +124,7 @@ class ShelfDetector:
         self.weights = weights
         self.kinds = kind_map(dict(model.names))
         trained_at = (getattr(model, "overrides", None) or {}).get("imgsz")
-        if not isinstance(trained_at, int):
-            trained_at = 640
-        if _is_starter(weights):
-            trained_at = STARTER_IMGSZ  # chosen on a tuning set, see models/MODEL_CARD.md
-        self.imgsz = config.imgsz or trained_at
+        self.imgsz = config.imgsz or (trained_at if isinstance(trained_at, int) else 640)
 
     @classmethod
     def load(
@@ -231,13 +223,6 @@ class ShelfDetector:
         det.class_id = np.array([_KIND_IDS[k] for k in kinds], dtype=int)
         det.data[keys.KIND] = kinds
         return det
-
-
-def _is_starter(weights: str) -> bool:
-    try:
-        return Path(weights).resolve() == (STARTER_MODELS_DIR / "detector.pt").resolve()
-    except OSError:
-        return False
 
 
 def _empty() -> sv.Detections:

@@ -31,7 +31,8 @@ class Stage(Protocol):
     """A recognition stage: takes photos and their detections, returns new detections."""
 
     def recognize(
-        self, images: Sequence[np.ndarray], detections: Sequence[sv.Detections]
+        self, images: Sequence[np.ndarray], detections: Sequence[sv.Detections],
+        cameras: Sequence[str | None] | None = None,
     ) -> list[sv.Detections]: ...
 
 
@@ -132,19 +133,13 @@ class Inspector:
             cameras = None
         if self.recognizer is not None:
             mark = time.perf_counter()
-            if cameras is not None:
-                # crops unchanged since a camera's last inspection reuse their labels
-                detections = self.recognizer.recognize(images, detections, cameras=cameras)
-            else:
-                detections = self.recognizer.recognize(images, detections)
+            # crops unchanged since a camera's last inspection reuse their labels
+            detections = self.recognizer.recognize(images, detections, cameras=cameras)
             timings["recognize_s"] = time.perf_counter() - mark
         if self.reader is not None:
             mark = time.perf_counter()
-            if cameras is not None:
-                # tags and signs unchanged since a camera's last inspection keep their text
-                detections = self.reader.read(images, detections, cameras=cameras)
-            else:
-                detections = self.reader.read(images, detections)
+            # tags and signs unchanged since a camera's last inspection keep their text
+            detections = self.reader.read(images, detections, cameras=cameras)
             timings["read_text_s"] = time.perf_counter() - mark
         timings["total_s"] = time.perf_counter() - started
         timings = {k: round(v, 4) for k, v in timings.items()}

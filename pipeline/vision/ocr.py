@@ -221,7 +221,9 @@ class TagReader:
         texts: list[str | None] = [None] * len(wanted)
         cams = list(cameras) if cameras is not None and self.memory is not None else \
             [None] * len(images)
-        signatures = self._signatures(images, detections, per_photo, cams)
+        signatures = [_thumbs(images[p], detections[p].xyxy[per_photo[p]])
+                      if cams[p] is not None and len(per_photo[p]) else None
+                      for p in range(len(images))]
         starts = np.cumsum([0, *(len(r) for r in per_photo)])
         for p, camera in enumerate(cams):
             if camera is None or not len(per_photo[p]):
@@ -264,15 +266,6 @@ class TagReader:
                 det.data[keys.PRICE][b] = price
                 det.data[keys.CURRENCY][b] = currency
         return out
-
-    @staticmethod
-    def _signatures(images: Sequence[np.ndarray], detections: Sequence[sv.Detections],
-                    rows: Sequence[np.ndarray], cameras: Sequence[str | None]) -> list[Any]:
-        """Tag thumbnails per photo (only for photos of a known camera)."""
-        return [_thumbs(images[p], detections[p].xyxy[rows[p]])
-                if cameras[p] is not None and len(rows[p]) else None
-                for p in range(len(images))]
-
 
 def _thumbs(image: np.ndarray, boxes: np.ndarray) -> Any:
     from pipeline.vision.crops import thumbnails

@@ -109,13 +109,10 @@ class Recognizer:
             raise ShelfAuditError(f"recognizer precision {precision!r}: use one of {PRECISIONS}")
         half = precision == "fp16" or (precision == "auto" and use_half(device))
         encoder = load_dual_encoder(source, device, half=half and device.type == "cuda")
-        if device.type == "cpu" and (precision == "int8" or (
-                precision == "auto" and _image_params(encoder) >= INT8_MIN_PARAMS)):
-            twin = quantize_image_tower(encoder)
-        else:
-            twin = None
+        int8 = device.type == "cpu" and (precision == "int8" or (
+            precision == "auto" and _image_params(encoder) >= INT8_MIN_PARAMS))
         recognizer = cls(encoder, catalog)
-        recognizer.recheck = twin
+        recognizer.recheck = quantize_image_tower(encoder) if int8 else None
         if config is not None and "unknown_threshold" in config.model_fields_set:
             recognizer.rule.min_score = config.unknown_threshold
         dirs = list(gallery) or (list(config.gallery) if config is not None else [])
@@ -165,7 +162,6 @@ class Recognizer:
         stats = {"crops": total, "reused": 0, "grouped": 0, "classified": 0, "rechecked": 0}
         self.stats = stats  # _recheck counts into it
         if total == 0:
-            self.stats = stats
             return [Labels.empty(0) for _ in boxes]
         photos = [as_photo(img, self.encoder.device) for img in images]
         thumbs = thumbnails(photos, boxes, THUMB)
@@ -265,9 +261,8 @@ class Recognizer:
             moved = (self.recheck.image_features(pixels[sample]) - embeddings[sample]).norm(dim=1)
             scale = self.rule.text_scale + (self.rule.gallery_scale if len(self.gallery) else 0)
             self.recheck_margin = float(2.0 * scale * moved.max()) * 1.5
-        close = np.flatnonzero(labels.margin < self.recheck_margin) \
-            if labels.margin is not None else np.arange(len(pixels))
-        self.stats["rechecked"] = self.stats.get("rechecked", 0) + len(close)
+        close = np.flatnonzero(labels.margin < self.recheck_margin)
+        self.stats["rechecked"] += len(close)
         if len(close):
             fp32 = self.recheck.image_features(pixels[torch.from_numpy(close)])
             labels.put(close, self.decide(fp32, aspects[close]))

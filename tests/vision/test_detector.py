@@ -35,10 +35,9 @@ def test_per_kind_floors_drop_low_confidence_boxes_of_that_kind(tiny_weights, no
 
 def test_the_starter_detector_runs_at_its_chosen_size():
     from pipeline.settings import STARTER_MODELS_DIR
-    from pipeline.vision.detector import STARTER_IMGSZ
 
     weights = STARTER_MODELS_DIR / "detector.pt"
-    assert ShelfDetector.load(weights, device="cpu").imgsz == STARTER_IMGSZ
+    assert ShelfDetector.load(weights, device="cpu").imgsz == 800  # its last stage's size
     assert ShelfDetector.load(weights, device="cpu", config=ModelsConfig(imgsz=512)).imgsz == 512
 
 
