@@ -222,7 +222,7 @@ class TagReader:
         cams = list(cameras) if cameras is not None and self.memory is not None else \
             [None] * len(images)
         signatures = [_thumbs(images[p], detections[p].xyxy[per_photo[p]])
-                      if cams[p] is not None and len(per_photo[p]) else None
+                      if cams[p] is not None else None
                       for p in range(len(images))]
         starts = np.cumsum([0, *(len(r) for r in per_photo)])
         for p, camera in enumerate(cams):

@@ -165,3 +165,14 @@ def test_a_fixed_camera_reuses_unchanged_tags_and_rereads_changed_ones(catalog, 
     assert fresh.stats["reused"] == 0  # another camera's memory is its own
     fresh.read([image2], [det2])
     assert fresh.stats["reused"] == 0  # no camera, no reuse
+
+
+def test_a_camera_photo_without_tags_is_remembered_without_error(reader):
+    """A shelf camera's photo with no tag or sign detected (an empty bay) must not break the
+    next photo of that camera."""
+    fresh = TagReader(engine=reader.engine)
+    empty = make_detections([[0, 0, 10, 10]], kind=keys.PRODUCT)
+    (out,) = fresh.read([np.zeros((20, 20, 3), np.uint8)], [empty], cameras=["s1/c9"])
+    assert field_values(out, keys.TEXT)[0] is None
+    (out,) = fresh.read([np.zeros((20, 20, 3), np.uint8)], [empty], cameras=["s1/c9"])
+    assert fresh.stats == {"regions": 0, "reused": 0, "read": 0}
