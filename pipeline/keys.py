@@ -31,6 +31,7 @@ SHELF = "shelf"
 
 # --- values ---
 UNKNOWN = "unknown"
+EMPTY = "empty"  # a product box on an empty slot (recognizer); dropped before the rules
 UPRIGHT = "upright"
 LYING = "lying"
 ORIENTATIONS: tuple[str, ...] = (UPRIGHT, LYING)

@@ -30,6 +30,9 @@ def recognizer(
     no_gallery: bool = typer.Option(False, "--no-gallery", help="Do not write a gallery."),
     per_sku: int = typer.Option(5, "--per-sku", min=1, help="Reference photos per SKU."),
     threads: int = typer.Option(1, "--threads", min=1, help="CPU threads for torch."),
+    empty_per_gap: int = typer.Option(
+        2, "--empty-per-gap", min=0,
+        help="Empty-shelf crops per ground-truth gap (the 'empty shelf' class; 0: none)."),
 ) -> None:
     """Train the starter recognizer (small CLIP) on synthetic crops and tune its rule."""
     from pipeline.vision.train_recognizer import RecognizerTraining, train_recognizer
@@ -37,7 +40,7 @@ def recognizer(
     job = RecognizerTraining(
         data=data, scenes=scenes, seed=seed, val_scenes=val_scenes, steps=steps, batch=batch,
         out=out, gallery_out=None if no_gallery else gallery, gallery_per_sku=per_sku,
-        threads=threads, max_minutes=minutes, epochs=epochs,
+        threads=threads, max_minutes=minutes, epochs=epochs, empty_per_gap=empty_per_gap,
     )
     train_recognizer(job, log=lambda line: typer.echo(line, err=True))
     size = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
@@ -49,15 +52,22 @@ def bench(
     quick: bool = typer.Option(False, "--quick", help="A few seconds: tiny model, small photos."),
     photos: int | None = typer.Option(None, "--photos", min=1, help="Photos per measurement."),
     big: bool = typer.Option(True, "--big/--no-big",
-                             help="Also measure a ViT-B/32-size CLIP (random weights)."),
+                             help="Also measure a ViT-B/32-size CLIP (random transformer "
+                                  "weights)."),
     threads: int | None = typer.Option(
         None, "--threads", min=1, help="torch CPU threads (default: torch's; --quick: 1)."),
+    head: str = typer.Option(
+        "fitted", "--head",
+        help="ViT-B/32 projection head: fitted (on other synthetic crops, so labels have real "
+             "margins) or random."),
 ) -> None:
     """Recognition speed: naive loop vs batched pipeline, model-only rate, re-inspection."""
     from pipeline.vision.bench import format_report, run_bench
 
+    if head not in ("fitted", "random"):
+        raise typer.BadParameter(f"{head!r}: use fitted or random", param_hint="--head")
     report = run_bench(quick=quick, photos=photos, big=big and not quick, threads=threads,
-                       log=lambda line: typer.echo(line, err=True))
+                       log=lambda line: typer.echo(line, err=True), head=head)
     typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))
 
 

@@ -1,4 +1,5 @@
-"""The words the recognizer reads: catalog prompts, orientation captions, the unknown product.
+"""The words the recognizer reads: catalog prompts, orientation captions, the unknown product
+and the empty shelf.
 
 Shared by recognition (text embeddings of the catalog) and by the starter recognizer's training
 (captions of synthetic crops), so the words the model learned are the words it is asked.
@@ -29,6 +30,11 @@ UNKNOWN_PROMPTS: dict[str, tuple[str, ...]] = {
     "en": ("an unknown product", "a product that is not in the catalog"),
     "zh": ("未知商品", "不在目录里的商品"),
 }
+# A box the detector drew where no product stands (an empty slot, a strip of shelf edge).
+EMPTY_PROMPTS: dict[str, tuple[str, ...]] = {
+    "en": ("an empty shelf space", "an empty slot on the shelf, no product"),
+    "zh": ("空货架", "货架上的空位，没有商品"),
+}
 
 
 def sku_prompts(sku: Sku, languages: Sequence[str] = LANGUAGES) -> list[str]:
@@ -54,11 +60,14 @@ def orientation_prompts(prompts_by_lang: dict[str, Sequence[str]], orientation: 
     return out
 
 
-def prompts_by_language(sku: Sku | None, languages: Sequence[str] = LANGUAGES
+def prompts_by_language(sku: Sku | str | None, languages: Sequence[str] = LANGUAGES
                         ) -> dict[str, list[str]]:
-    """``{"en": [...], "zh": [...]}`` for a SKU, or the unknown-product prompts for ``None``."""
-    if sku is None:
+    """``{"en": [...], "zh": [...]}`` for a SKU, the unknown-product prompts for ``None`` or
+    ``keys.UNKNOWN``, the empty-shelf prompts for ``keys.EMPTY``."""
+    if sku is None or sku == keys.UNKNOWN:
         return {lang: list(UNKNOWN_PROMPTS.get(lang, ())) for lang in languages}
+    if sku == keys.EMPTY:
+        return {lang: list(EMPTY_PROMPTS.get(lang, ())) for lang in languages}
     return {lang: list(getattr(sku.prompts, lang, [])) for lang in languages}
 
 
@@ -67,6 +76,6 @@ def template_fingerprint() -> str:
     import hashlib
     import json
 
-    blob = json.dumps([ORIENTATION_TEMPLATES, UNKNOWN_PROMPTS], ensure_ascii=False,
+    blob = json.dumps([ORIENTATION_TEMPLATES, UNKNOWN_PROMPTS, EMPTY_PROMPTS], ensure_ascii=False,
                       sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:8]

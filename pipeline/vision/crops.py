@@ -1,18 +1,24 @@
 """Cut product boxes out of whole photos as model-ready tensors, all at once, in memory.
 
-Each photo becomes a (uint8) tensor once; every box of it is cut *and* resized in a single batched
-``torchvision.ops.roi_align`` call (bilinear samples averaged over each output pixel's footprint,
-i.e. an anti-aliased area resize), then normalised with the image processor's mean and std.
-No PIL call and no processor call per crop, no temp files.
+Each photo becomes a (uint8) tensor once; its boxes are cut from it as tensor slices, resized
+with torch (crops of the same size together, in one call), normalised with the image
+processor's mean and std and stacked into one batch. No PIL call and no processor call per
+crop, no temp files.
 
-The crop geometry follows the Hugging Face image processor of the model (:class:`CropSpec`):
+The crops are the ones the model's Hugging Face image processor would make from
+``PIL.Image.crop(box)`` (:class:`CropSpec`), so batched labels agree with per-crop ones:
 
-* ``size = {"shortest_edge": S}`` + ``do_center_crop`` (CLIP, Chinese-CLIP): the short side of
-  the box is scaled to ``S`` and the centre ``crop_size`` window is kept — so the sampled
-  region is the centred part of the box that the processor would keep (areas outside the photo
-  read as black, as the processor's padding does);
-* ``size = {"height": H, "width": W}`` (SigLIP, the starter recognizer): the whole box is
-  resized to ``H x W``.
+* the box is rounded to whole pixels (as ``PIL.Image.crop`` does); parts outside the photo
+  read as black, as PIL's crop pads them;
+* resized with the processor's filter — bicubic or bilinear, anti-aliased like PIL's, rounded
+  to 8-bit values like PIL's output;
+* ``size = {"shortest_edge": S}`` + ``do_center_crop`` (CLIP, Chinese-CLIP): the short side
+  becomes ``S`` (the long side ``int(S * long / short)``) and the centre ``crop_size`` window is
+  kept with the processor's integer offsets; ``size = {"height": H, "width": W}`` (SigLIP, the
+  starter recognizer): the whole box is resized to ``H x W``.
+
+``resample="area"`` instead averages each output pixel's whole footprint in one batched
+``torchvision.ops.roi_align`` call (sub-pixel boxes): the starter recognizer's training crops.
 
 :func:`thumbnails` cuts a tiny thumbnail per box the same way: the cheap signature used to
 spot near-identical facings and unchanged crops.
@@ -30,6 +36,9 @@ from torchvision.ops import roi_align
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+# PIL resampling filter codes (as stored in preprocessor_config.json) -> torch's; others:
+# bicubic. 0 (nearest), 1 (lanczos), 4 (box), 5 (hamming) have no anti-aliased torch kernel.
+PIL_FILTERS = {2: "bilinear", 3: "bicubic"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,7 @@ class CropSpec:
     mean: tuple[float, float, float] = CLIP_MEAN
     std: tuple[float, float, float] = CLIP_STD
     shortest_edge: int | None = None  # resize the short side to this, then centre-crop
+    resample: str = "bicubic"  # bicubic | bilinear (the processor's filter) | area (roi_align)
 
     @classmethod
     def from_processor(cls, processor: Any, image_size: int) -> CropSpec:
@@ -52,16 +62,26 @@ class CropSpec:
         size = _as_dict(getattr(processor, "size", None))
         crop = _as_dict(getattr(processor, "crop_size", None))
         center = bool(getattr(processor, "do_center_crop", False))
+        resample = _filter(getattr(processor, "resample", None))
         if "shortest_edge" in size and center:
             h = int(crop.get("height", size["shortest_edge"]))
             w = int(crop.get("width", size["shortest_edge"]))
-            return cls(h, w, mean, std, shortest_edge=int(size["shortest_edge"]))  # type: ignore[arg-type]
+            return cls(h, w, mean, std, shortest_edge=int(size["shortest_edge"]),  # type: ignore[arg-type]
+                       resample=resample)
         if "shortest_edge" in size:  # resize the short side without a crop: use a square
             edge = int(size["shortest_edge"])
-            return cls(edge, edge, mean, std)  # type: ignore[arg-type]
+            return cls(edge, edge, mean, std, resample=resample)  # type: ignore[arg-type]
         h = int(size.get("height", image_size))
         w = int(size.get("width", image_size))
-        return cls(h, w, mean, std)  # type: ignore[arg-type]
+        return cls(h, w, mean, std, resample=resample)  # type: ignore[arg-type]
+
+
+def _filter(value: Any) -> str:
+    try:
+        return PIL_FILTERS.get(int(value), "bicubic")
+    except (TypeError, ValueError):  # None, or a torchvision InterpolationMode
+        name = str(getattr(value, "value", value)).lower()
+        return name if name in PIL_FILTERS.values() else "bicubic"
 
 
 def _as_dict(value: Any) -> dict[str, int]:
@@ -95,7 +115,8 @@ def as_photo(image: np.ndarray | torch.Tensor, device: torch.device | str | None
 
 
 def sample_regions(boxes: np.ndarray, spec: CropSpec) -> np.ndarray:
-    """The part of each ``xyxy`` box the processor keeps (the centred window for centre-crop)."""
+    """The part of each ``xyxy`` box the processor keeps (the centred window for centre-crop),
+    in photo pixels — what ``resample="area"`` averages."""
     boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
     if spec.shortest_edge is None or len(boxes) == 0:
         return boxes
@@ -115,6 +136,65 @@ def _cut(photo: torch.Tensor, regions: np.ndarray, size: tuple[int, int], sample
     rois = torch.cat([torch.zeros(len(rois), 1, device=photo.device), rois], dim=1)
     return roi_align(photo.float(), rois, output_size=size, spatial_scale=1.0,
                      sampling_ratio=samples, aligned=True)
+
+
+def resized_size(height: int, width: int, spec: CropSpec) -> tuple[int, int]:
+    """The processor's size for a ``height`` x ``width`` crop before any centre crop."""
+    if spec.shortest_edge is None:
+        return spec.height, spec.width
+    edge = spec.shortest_edge
+    if height <= width:
+        return edge, int(edge * width / height)
+    return int(edge * height / width), edge
+
+
+def _pixel_box(photo: torch.Tensor, box: np.ndarray) -> torch.Tensor:
+    """``PIL.Image.crop(box)``: the box rounded to whole pixels (at least 1 x 1), outside the
+    photo black."""
+    x1, y1, x2, y2 = (int(round(float(v))) for v in box)
+    x2, y2 = max(x2, x1 + 1), max(y2, y1 + 1)
+    height, width = photo.shape[-2:]
+    inside = photo[..., max(y1, 0):min(y2, height), max(x1, 0):min(x2, width)]
+    if (x1, y1, x2, y2) == (max(x1, 0), max(y1, 0), min(x2, width), min(y2, height)):
+        return inside
+    out = torch.zeros((*photo.shape[:-2], y2 - y1, x2 - x1), dtype=photo.dtype,
+                      device=photo.device)
+    if inside.numel():
+        top, left = max(y1, 0) - y1, max(x1, 0) - x1
+        out[..., top:top + inside.shape[-2], left:left + inside.shape[-1]] = inside
+    return out
+
+
+def _center(pixels: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """The processor's centre crop (integer offsets; padded with black when smaller)."""
+    h, w = pixels.shape[-2:]
+    if h < height or w < width:
+        pad_h, pad_w = max(height - h, 0), max(width - w, 0)
+        pixels = torch.nn.functional.pad(pixels, ((pad_w + 1) // 2, pad_w // 2,
+                                                  (pad_h + 1) // 2, pad_h // 2))
+        h, w = pixels.shape[-2:]
+    top, left = (h - height) // 2, (w - width) // 2
+    return pixels[..., top:top + height, left:left + width]
+
+
+def _resize_boxes(photo: torch.Tensor, boxes: np.ndarray, spec: CropSpec) -> torch.Tensor:
+    """The processor's crops of ``boxes`` (0-255 floats), crops of one size resized together."""
+    cuts = [_pixel_box(photo, box) for box in boxes]
+    out = torch.empty((len(cuts), 3, spec.height, spec.width), device=photo.device)
+    by_size: dict[tuple[int, int], list[int]] = {}
+    for i, cut in enumerate(cuts):
+        by_size.setdefault(tuple(cut.shape[-2:]), []).append(i)
+    for (h, w), members in by_size.items():
+        stack = torch.cat([cuts[i] for i in members]).float()
+        size = resized_size(h, w, spec)
+        for step in ((h, size[1]), size):  # PIL: rows first, then columns, 8-bit after each
+            if tuple(stack.shape[-2:]) != step:
+                stack = torch.nn.functional.interpolate(
+                    stack, size=step, mode=spec.resample, antialias=True,
+                    align_corners=False).round_().clamp_(0, 255)
+        resized = stack
+        out[members] = _center(resized, spec.height, spec.width)
+    return out
 
 
 def normalise(pixels: torch.Tensor, spec: CropSpec) -> torch.Tensor:
@@ -154,7 +234,10 @@ def cut_crops(
         if len(photo_boxes) == 0:
             continue
         photo = as_photo(image, device)
-        crops.append(_cut(photo, sample_regions(photo_boxes, spec), (spec.height, spec.width)))
+        if spec.resample == "area":
+            crops.append(_cut(photo, sample_regions(photo_boxes, spec), (spec.height, spec.width)))
+        else:
+            crops.append(_resize_boxes(photo, photo_boxes, spec))
         owners.append(np.full(len(photo_boxes), i))
     if not crops:
         empty = torch.zeros(0, 3, spec.height, spec.width, device=device, dtype=dtype)

@@ -7,11 +7,15 @@
    references gets ``g_k = gallery_threshold`` — "as similar as a product we do not know".
 3. Log-linear fusion (a product of experts): ``z_k = text_scale * t_k + gallery_scale * g_k``
    (the gallery term only when the gallery has any photo); ``p = softmax(z)``. If the model was
-   trained with an "unknown product" caption (the starter is), that caption is one more class.
+   trained with an "unknown product" caption (the starter is), that caption is one more class;
+   likewise the "empty shelf" caption (``empty_class``).
 4. ``sku = argmax p``, ``sku_score = p[sku]``.
 5. Open set — the crop is ``unknown`` (brand and category ``None``) when ``sku_score <
    min_score``, or the unknown caption wins, or (if ``text_threshold`` is set) nothing matches in
    absolute terms: ``max t < text_threshold`` and no reference has ``g >= gallery_threshold``.
+6. Empty — with ``empty_class``, a crop whose "empty shelf" probability beats both the best
+   SKU's and the unknown caption's is no product at all (:data:`EMPTY_INDEX`): a box the detector
+   drew on an empty slot. The recognizer drops it, so the rules see the gap.
 
 **Orientation.** Two log-likelihood ratios (positive = lying), added:
 
@@ -40,6 +44,7 @@ from pipeline.vision.gallery import Gallery
 from pipeline.vision.reuse import Labels
 from pipeline.vision.textbank import TextBank
 
+EMPTY_INDEX = -2  # Labels.sku_index of a crop that shows an empty shelf (-1: unknown product)
 PACKAGE_ASPECT = {"can": 0.54, "bottle": 0.32, "carton": 0.45, "box": 0.8, "bag": 0.7}
 
 
@@ -53,6 +58,7 @@ class Rule:
     text_threshold: float | None = None
     min_score: float = 0.5
     unknown_class: bool = False
+    empty_class: bool = False
     orientation_weight: float = 1.0
     geometry_sigma: float = 0.25
     aspects: dict[str, float] = field(default_factory=dict)
@@ -77,14 +83,13 @@ def upright_aspects(rule: Rule, catalog: Catalog, gallery: Gallery) -> torch.Ten
     return torch.tensor(values)
 
 
-def decide(rule: Rule, x: torch.Tensor, box_aspects: np.ndarray, bank: TextBank,
-           gallery: Gallery, aspects: torch.Tensor) -> Labels:
-    """Name and orientation of each crop embedding ``x`` (N x D) — see the module docstring."""
+def fused_logits(rule: Rule, x: torch.Tensor, bank: TextBank, gallery: Gallery
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Steps 1-3 and the absolute open-set test of step 5: the logits ``z`` (N x (K+2): SKUs,
+    the unknown caption, the empty shelf) and whether nothing matches in absolute terms."""
     n_sku = len(bank.sku_ids)
-    if len(x) == 0:
-        return Labels.empty(0)
     x = x.float()
-    text = x @ bank.sku.T  # N x (K+1); the last column is the unknown caption
+    text = x @ bank.sku.T
     z = rule.text_scale * text
     open_set = torch.zeros(len(x), dtype=torch.bool, device=x.device)
     if rule.text_threshold is not None:
@@ -92,26 +97,45 @@ def decide(rule: Rule, x: torch.Tensor, box_aspects: np.ndarray, bank: TextBank,
     if len(gallery):
         sims, has = gallery.nearest(x, bank.sku_ids)
         g = torch.where(has, sims, torch.full_like(sims, rule.gallery_threshold))
-        neutral = torch.full((len(x), 1), rule.gallery_threshold, device=x.device)
+        neutral = torch.full((len(x), z.shape[1] - n_sku), rule.gallery_threshold,
+                             device=x.device)
         z = z + rule.gallery_scale * torch.cat([g, neutral], 1)
         open_set &= sims.max(1).values < rule.gallery_threshold
-    if not rule.unknown_class:
-        z = z[:, :n_sku]
+    return z, open_set
+
+
+def decide(rule: Rule, x: torch.Tensor, box_aspects: np.ndarray, bank: TextBank,
+           gallery: Gallery, aspects: torch.Tensor) -> Labels:
+    """Name and orientation of each crop embedding ``x`` (N x D) — see the module docstring."""
+    n_sku = len(bank.sku_ids)
+    if len(x) == 0:
+        return Labels.empty(0)
+    x = x.float()
+    z, open_set = fused_logits(rule, x, bank, gallery)
+    columns = list(range(n_sku))
+    columns += [n_sku] if rule.unknown_class else []
+    columns += [n_sku + 1] if rule.empty_class and z.shape[1] > n_sku + 1 else []
+    z = z[:, columns]
     p = torch.softmax(z, dim=1)
     score, best = p[:, :n_sku].max(1)
     top2 = z[:, :n_sku].topk(min(2, n_sku), dim=1).values
     margin = (top2[:, 0] - top2[:, -1]) if n_sku > 1 else torch.full_like(score, np.inf)
     unknown = (score < rule.min_score) | open_set
+    p_unknown = p[:, n_sku] if rule.unknown_class else torch.zeros_like(score)
     if rule.unknown_class:
-        unknown |= p[:, n_sku] > score
+        unknown |= p_unknown > score
+    empty = torch.zeros_like(unknown)
+    if columns[-1] == n_sku + 1:
+        empty = p[:, -1] > torch.maximum(score, p_unknown)
     row = torch.where(unknown, torch.full_like(best, n_sku), best)
     prompt_llr = rule.text_scale * ((x * bank.lying[row]).sum(1) - (x * bank.upright[row]).sum(1))
     log_a = torch.from_numpy(np.log(np.maximum(box_aspects, 1e-3))).float().to(x.device)
     log_r = torch.log(aspects.to(x.device)[row])
     geometry = (-2.0 * log_a * log_r / rule.geometry_sigma ** 2).clamp(-10.0, 10.0)
     lying = rule.orientation_weight * prompt_llr + geometry > 0
+    index = np.where(unknown.cpu().numpy(), -1, best.cpu().numpy())
     return Labels(
-        np.where(unknown.cpu().numpy(), -1, best.cpu().numpy()),
+        np.where(empty.cpu().numpy(), EMPTY_INDEX, index),
         score.cpu().numpy().astype(np.float32),
         lying.cpu().numpy(),
         margin=margin.cpu().numpy().astype(np.float32),

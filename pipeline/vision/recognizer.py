@@ -3,6 +3,9 @@
 ``Recognizer.recognize(images, detections)`` takes whole photos and their detections and returns
 new ``sv.Detections`` where each ``product`` box carries ``sku``, ``brand``, ``category``,
 ``sku_score`` and ``orientation`` (keys from :mod:`pipeline.keys`); other boxes are untouched.
+A product box that shows an empty shelf (models trained with the "empty shelf" class, such as
+the starter) is dropped: it is a detector's stray box on an empty slot, and the rules should see
+the gap.
 
 How the work is kept small (all in memory, no temp files):
 
@@ -39,7 +42,7 @@ from pipeline.detections import field_values
 from pipeline.errors import ShelfAuditError
 from pipeline.vision import captions
 from pipeline.vision.crops import as_photo, cut_crops, thumbnails
-from pipeline.vision.decide import Rule, decide, upright_aspects
+from pipeline.vision.decide import EMPTY_INDEX, Rule, decide, fused_logits, upright_aspects
 from pipeline.vision.dual_encoder import DualEncoder, load_dual_encoder, quantize_image_tower
 from pipeline.vision.gallery import Gallery, embed_references, load_gallery
 from pipeline.vision.reuse import THUMB, CameraMemory, Labels, group_facings
@@ -55,6 +58,10 @@ PRECISION_ENV = "SHELFAUDIT_RECOGNIZER_PRECISION"
 # 88M), fp32 below (the starter is fast enough and int8 scales activations per batch).
 PRECISIONS = ("auto", "fp32", "fp16", "int8")
 INT8_MIN_PARAMS = 30_000_000
+# The int8 tower's close calls are re-checked in fp32 (see Recognizer._recheck): calibrated on
+# the first RECHECK_SAMPLE crops, with this safety factor on the largest change seen.
+RECHECK_SAMPLE = 64
+RECHECK_SAFETY = 1.5
 
 
 class Recognizer:
@@ -77,6 +84,7 @@ class Recognizer:
         # int8 image tower: its fp32 twin re-checks close calls (see _recheck)
         self.recheck: DualEncoder | None = None
         self.recheck_margin: float | None = None  # calibrated on the first crops
+        self._calibrated = 0  # crops seen by the calibration so far
 
     @property
     def version(self) -> str:
@@ -122,13 +130,16 @@ class Recognizer:
 
     # --- the one verb ---
     def recognize(self, images: Sequence[np.ndarray], detections: Sequence[sv.Detections],
-                  cameras: Sequence[str | None] | None = None) -> list[sv.Detections]:
+                  cameras: Sequence[str | None] | None = None, keep_empty: bool = False
+                  ) -> list[sv.Detections]:
         """New detections where every product box is named (other boxes untouched).
 
         Args:
             images: ``HxWx3`` uint8 RGB photos; ``detections[i]`` belongs to ``images[i]``.
             cameras: optional camera id per photo; crops unchanged since that camera's last
                 inspection reuse their labels.
+            keep_empty: keep product boxes that show an empty shelf, with SKU ``empty``
+                (measuring the recognizer); by default they are dropped.
         """
         if len(images) != len(detections):
             raise ValueError(f"{len(images)} photos but {len(detections)} detections")
@@ -136,7 +147,9 @@ class Recognizer:
         boxes = [np.asarray(d.xyxy, np.float32)[r] for d, r in zip(detections, rows, strict=True)]
         with self._lock:
             labels = self.label_boxes(images, boxes, cameras)
-        return [self._named(d, r, lab) for d, r, lab in zip(detections, rows, labels, strict=True)]
+        self.stats["empty"] = int(sum((lab.sku_index == EMPTY_INDEX).sum() for lab in labels))
+        return [self._named(d, r, lab, keep_empty)
+                for d, r, lab in zip(detections, rows, labels, strict=True)]
 
     def add_reference(self, sku: str, image: np.ndarray | Image.Image) -> None:
         """Add one reference photo of ``sku`` (one upright product) — no retraining."""
@@ -250,22 +263,33 @@ class Recognizer:
                  labels: Labels) -> None:
         """Close calls of the int8 tower, named again with its fp32 twin (in place).
 
-        int8 weights move each embedding a little (``|e8 - e32|``); a SKU's logit moves by at
-        most ``scale * |e8 - e32|`` (unit-norm text and gallery vectors), so the gap between the
-        two best SKUs by at most twice that. The largest move seen on the first crops, times
-        1.5, is the margin under which a decision could differ from fp32's: only those crops
-        are embedded again in fp32 — the labels then agree with an fp32 model's.
+        int8 weights move each embedding a little, and with it the logit gap between the SKU
+        fp32 would choose and every other SKU. On the first :data:`RECHECK_SAMPLE` crops both
+        towers run; the largest change of such a gap, times :data:`RECHECK_SAFETY`, is the
+        margin under which an int8 decision could differ from fp32's. Only crops whose two best
+        SKUs are closer than that are embedded again in fp32, so the labels agree with an fp32
+        model's (measured, not proven: a larger change than any seen in the sample is possible).
         """
-        if self.recheck_margin is None:
-            sample = slice(0, min(64, len(pixels)))
-            moved = (self.recheck.image_features(pixels[sample]) - embeddings[sample]).norm(dim=1)
-            scale = self.rule.text_scale + (self.rule.gallery_scale if len(self.gallery) else 0)
-            self.recheck_margin = float(2.0 * scale * moved.max()) * 1.5
+        if self._calibrated < RECHECK_SAMPLE:
+            sample = torch.arange(min(RECHECK_SAMPLE - self._calibrated, len(pixels)))
+            change = self._gap_change(embeddings[sample],
+                                      self.recheck.image_features(pixels[sample]))
+            self.recheck_margin = max(self.recheck_margin or 0.0, RECHECK_SAFETY * change)
+            self._calibrated += len(sample)
         close = np.flatnonzero(labels.margin < self.recheck_margin)
         self.stats["rechecked"] += len(close)
         if len(close):
             fp32 = self.recheck.image_features(pixels[torch.from_numpy(close)])
             labels.put(close, self.decide(fp32, aspects[close]))
+
+    def _gap_change(self, int8: torch.Tensor, fp32: torch.Tensor) -> float:
+        """Largest change, int8 vs fp32, of the logit gap between fp32's best SKU and any other."""
+        n_sku = len(self.catalog.skus)
+        z8 = fused_logits(self.rule, int8, self.text, self.gallery)[0][:, :n_sku]
+        z32 = fused_logits(self.rule, fp32, self.text, self.gallery)[0][:, :n_sku]
+        best = z32.argmax(1, keepdim=True)
+        change = (z8.gather(1, best) - z8) - (z32.gather(1, best) - z32)
+        return float(change.abs().max()) if change.numel() else 0.0
 
     def decide(self, embeddings: torch.Tensor, box_aspects: np.ndarray) -> Labels:
         """Apply the naming rule to crop embeddings (see :mod:`pipeline.vision.decide`)."""
@@ -273,7 +297,8 @@ class Recognizer:
             self._aspects = upright_aspects(self.rule, self.catalog, self.gallery)
         return decide(self.rule, embeddings, box_aspects, self.text, self.gallery, self._aspects)
 
-    def _named(self, det: sv.Detections, rows: np.ndarray, labels: Labels) -> sv.Detections:
+    def _named(self, det: sv.Detections, rows: np.ndarray, labels: Labels,
+               keep_empty: bool = False) -> sv.Detections:
         out = det[np.arange(len(det))] if len(det) else det  # a copy with copied data arrays
         n = len(det)
         columns = {name: np.array(field_values(det, name), dtype=object) for name in
@@ -281,7 +306,8 @@ class Recognizer:
         for row, index, score, lying in zip(rows, labels.sku_index, labels.score, labels.lying,
                                             strict=True):
             sku = self.catalog.skus[index] if index >= 0 else None
-            columns[keys.SKU][row] = sku.id if sku else keys.UNKNOWN
+            columns[keys.SKU][row] = sku.id if sku else (
+                keys.EMPTY if index == EMPTY_INDEX else keys.UNKNOWN)
             columns[keys.BRAND][row] = sku.brand if sku else None
             columns[keys.CATEGORY][row] = sku.category if sku else None
             columns[keys.SKU_SCORE][row] = round(float(score), 4)
@@ -289,6 +315,9 @@ class Recognizer:
         if n:
             for name, values in columns.items():
                 out.data[name] = values
+        empty = rows[labels.sku_index == EMPTY_INDEX]
+        if len(empty) and not keep_empty:
+            out = out[np.setdiff1d(np.arange(n), empty)]
         return out
 
 

@@ -50,7 +50,8 @@ def evaluate_recognizer(recognizer: Any, scenes: str | Path | Iterable, batch: i
 
     def flush() -> None:
         inputs = [_boxes_only(t) for _, t in pending]
-        named = recognizer.recognize([im for im, _ in pending], [d for d, _ in inputs])
+        named = recognizer.recognize([im for im, _ in pending], [d for d, _ in inputs],
+                                     keep_empty=True)  # a product called empty is an error
         for (_, products), det in zip(inputs, named, strict=True):
             truth_sku.append(field_values(products, keys.SKU).astype(str))
             truth_lying.append(field_values(products, keys.ORIENTATION) == keys.LYING)

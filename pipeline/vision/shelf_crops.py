@@ -71,7 +71,7 @@ class CropSet:
     """Product crops (uint8, ``N x 3 x S x S``, whole box resized) with their truth."""
 
     pixels: torch.Tensor
-    sku_index: np.ndarray  # catalog index; len(catalog.skus) = unknown
+    sku_index: np.ndarray  # catalog index; K = len(catalog.skus): unknown, K + 1: empty shelf
     lying: np.ndarray
     aspect: np.ndarray  # box width / height
 
@@ -97,14 +97,41 @@ def _choose(index: np.ndarray, lying: np.ndarray, per_group: int, rng: np.random
     return np.array(sorted(keep), dtype=int)
 
 
+def empty_boxes(truth: PhotoDetections, per_gap: int, rng: np.random.Generator) -> np.ndarray:
+    """Boxes showing no product: in each ground-truth gap, ``per_gap`` windows — a slot the
+    size of the nearest product on that shelf, or a strip of shelf edge along the gap's bottom
+    (the boxes detectors draw on empty slots)."""
+    gaps = of_kind(truth.detections, keys.GAP)
+    products = of_kind(truth.detections, keys.PRODUCT)
+    if len(gaps) == 0 or len(products) == 0 or per_gap <= 0:
+        return np.zeros((0, 4), np.float32)
+    centres = (products.xyxy[:, 0] + products.xyxy[:, 2]) / 2
+    out = []
+    for x1, y1, x2, y2 in gaps.xyxy:
+        near = np.argsort(np.abs(centres - (x1 + x2) / 2) + 10 * np.abs(products.xyxy[:, 3] - y2))
+        px1, py1, px2, py2 = products.xyxy[near[0]]
+        w, h = (px2 - px1) * rng.uniform(0.85, 1.15), (py2 - py1) * rng.uniform(0.85, 1.1)
+        for k in range(per_gap):
+            if k % 2 == 1:  # a strip of shelf edge under the empty slot
+                h_k, w_k = h * rng.uniform(0.15, 0.45), min(x2 - x1, w * rng.uniform(1.0, 3.0))
+            else:
+                h_k, w_k = h, min(w, x2 - x1) if x2 - x1 >= 0.6 * w else w
+            left = x1 + rng.uniform(0, max(x2 - x1 - w_k, 0))
+            bottom = y2 + rng.uniform(-0.05, 0.05) * h
+            out.append([left, bottom - h_k, left + w_k, bottom])
+    return np.asarray(out, np.float32)
+
+
 def collect_crops(catalog: Catalog, scenes, size: int, per_group: int = 3,  # noqa: ANN001
-                  jitter: float = 0.0, seed: int = 0) -> CropSet:
+                  jitter: float = 0.0, seed: int = 0, empty_per_gap: int = 0) -> CropSet:
     """Crops of the product boxes of ``scenes`` (an iterator of ``(photo, truth)``).
 
     ``jitter``: each box edge moves by up to this fraction of the box size (detector noise).
+    ``empty_per_gap``: also that many empty-shelf crops per ground-truth gap
+    (:func:`empty_boxes`, class ``K + 1``).
     """
     rng = np.random.default_rng(seed)
-    spec = CropSpec(size, size)
+    spec = CropSpec(size, size, resample="area")  # the starter was trained on these
     pixels, indices, lyings, aspects = [], [], [], []
     for image, truth in scenes:
         products = of_kind(truth.detections, keys.PRODUCT)
@@ -113,15 +140,21 @@ def collect_crops(catalog: Catalog, scenes, size: int, per_group: int = 3,  # no
         index, lying = truth_labels(catalog, products)
         pick = _choose(index, lying, per_group, rng) if per_group else np.arange(len(index))
         boxes = products.xyxy[pick].astype(np.float32)
+        index, lying = index[pick], lying[pick]
+        empties = empty_boxes(truth, empty_per_gap, rng)
+        if len(empties):
+            boxes = np.concatenate([boxes, empties])
+            index = np.concatenate([index, np.full(len(empties), len(catalog.skus) + 1)])
+            lying = np.concatenate([lying, np.zeros(len(empties), dtype=bool)])
         if jitter:
-            wh = np.repeat(boxes[:, 2:] - boxes[:, :2], 2, axis=0).reshape(-1, 4)
+            wh = np.concatenate([boxes[:, 2:] - boxes[:, :2]] * 2, axis=1)
             boxes = boxes + rng.uniform(-jitter, jitter, boxes.shape) * wh
         crop = cut_crops([image], [boxes], spec).pixels  # normalised: undo to uint8 below
         mean = torch.tensor(spec.mean).view(1, 3, 1, 1)
         std = torch.tensor(spec.std).view(1, 3, 1, 1)
         pixels.append(((crop * std + mean) * 255).round().clamp(0, 255).to(torch.uint8))
-        indices.append(index[pick])
-        lyings.append(lying[pick])
+        indices.append(index)
+        lyings.append(lying)
         aspects.append((boxes[:, 2] - boxes[:, 0]) / np.maximum(boxes[:, 3] - boxes[:, 1], 1e-3))
     if not pixels:
         raise ShelfAuditError("no product boxes in the scenes")

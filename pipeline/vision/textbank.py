@@ -2,7 +2,8 @@
 
 Per SKU: the mean of its prompt embeddings (en + zh, re-normalised) and two orientation
 embeddings (the prompts wrapped in "standing upright" / "lying on its side" captions). Plus the
-"unknown product" caption, used as an extra class when the model was trained with it.
+"unknown product" and "empty shelf" captions, used as extra classes when the model was trained
+with them.
 
 Kept in memory and on disk under ``$SHELFAUDIT_HOME/cache/text-embeddings/``; the key holds the
 model version, the catalog fingerprint, the languages and the caption templates, so a changed
@@ -29,12 +30,13 @@ _PARTS = ("sku", "upright", "lying")
 
 @dataclass
 class TextBank:
-    """Embeddings in catalog SKU order; row ``K`` (the last) is the unknown product."""
+    """Embeddings in catalog SKU order; row ``K`` is the unknown product, ``K+1`` the empty
+    shelf."""
 
     sku_ids: list[str]
-    sku: torch.Tensor  # (K+1) x D
-    upright: torch.Tensor  # (K+1) x D
-    lying: torch.Tensor  # (K+1) x D
+    sku: torch.Tensor  # (K+2) x D
+    upright: torch.Tensor  # (K+2) x D
+    lying: torch.Tensor  # (K+2) x D
     key: str
 
 
@@ -65,7 +67,8 @@ def encode_catalog(encoder: DualEncoder, catalog: Catalog,
                    languages: Sequence[str] = captions.LANGUAGES) -> dict[str, torch.Tensor]:
     """Compute the bank's tensors (no cache)."""
     entries = [captions.prompts_by_language(s, languages) for s in catalog.skus]
-    entries.append(captions.prompts_by_language(None, languages))
+    entries += [captions.prompts_by_language(extra, languages)
+                for extra in (keys.UNKNOWN, keys.EMPTY)]
     groups = {
         "sku": [[p for ps in e.values() for p in ps] for e in entries],
         "upright": [captions.orientation_prompts(e, keys.UPRIGHT) for e in entries],
@@ -89,7 +92,8 @@ def text_bank(encoder: DualEncoder, catalog: Catalog,
             tensors = load_file(str(path))
         except Exception:  # noqa: BLE001 - a damaged cache file is recomputed
             tensors = None
-    if tensors is None or any(p not in tensors for p in _PARTS):
+    rows = len(catalog.skus) + 2
+    if tensors is None or any(p not in tensors or len(tensors[p]) != rows for p in _PARTS):
         tensors = encode_catalog(encoder, catalog, languages)
         _store(path, tensors)
     device = encoder.device

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline import keys
 from pipeline.catalog import Catalog
 from pipeline.vision import captions
 
@@ -27,7 +28,7 @@ def corpus(catalog: Catalog) -> list[str]:
     for b in catalog.brands:
         lines += [b.name, b.name_zh]
     groups = [captions.prompts_by_language(s) for s in catalog.skus]
-    groups.append(captions.prompts_by_language(None))
+    groups += [captions.prompts_by_language(extra) for extra in (keys.UNKNOWN, keys.EMPTY)]
     for sku in catalog.skus:
         lines += [sku.name.en, sku.name.zh, sku.size]
     for group in groups:

@@ -8,9 +8,11 @@ degrees; colour, noise and blur augmentation) against captions made from the cat
 (en and zh) and orientation words (:mod:`pipeline.vision.captions`), so the catalog's own text
 prompts name the synthetic products. The loss is contrastive over the caption set:
 
-* SKU: image vs the mean embedding of two sampled prompts of every SKU and of "unknown
-  product" (softmax cross-entropy over 27 classes) — the same form the recognizer uses;
-* orientation: for the crop's own SKU, image vs its "lying" and "upright" captions (logistic).
+* SKU: image vs the mean embedding of two sampled prompts of every SKU, of "unknown product"
+  and of "empty shelf" (softmax cross-entropy over 28 classes) — the same form the recognizer
+  uses; the empty-shelf crops are windows of ground-truth gaps (where detectors draw stray boxes);
+* orientation: for the crop's own SKU, image vs its "lying" and "upright" captions (logistic;
+  not for empty-shelf crops).
 
 Afterwards the recognition rule is tuned on held-out scenes (:mod:`pipeline.vision.tuning`)
 and everything is saved as a Hugging Face folder (fp16 safetensors).
@@ -51,6 +53,7 @@ class RecognizerTraining:
     out: Path = Path("models/recognizer")
     gallery_out: Path | None = Path("models/gallery")
     gallery_per_sku: int = 5
+    empty_per_gap: int = 2  # empty-shelf crops per ground-truth gap (0: no empty class)
     threads: int = 1  # one thread: on a shared CPU, two threads wait on each other
     max_minutes: float = 20.0  # the training loop's wall-clock budget
 
@@ -109,11 +112,15 @@ class Augment:
 
 
 class CaptionSampler:
-    """Token batches of sampled captions per class (catalog SKUs + the unknown product)."""
+    """Token batches of sampled captions per class (catalog SKUs, the unknown product, the
+    empty shelf)."""
 
-    def __init__(self, catalog: Catalog, tokenizer, seed: int):  # noqa: ANN001
+    def __init__(self, catalog: Catalog, tokenizer, seed: int, empty: bool = True):  # noqa: ANN001
         self.entries = [captions.prompts_by_language(s) for s in catalog.skus]
-        self.entries.append(captions.prompts_by_language(None))
+        self.entries.append(captions.prompts_by_language(keys.UNKNOWN))
+        self.products = len(self.entries)  # classes with an orientation
+        if empty:
+            self.entries.append(captions.prompts_by_language(keys.EMPTY))
         self.tokenizer = tokenizer
         self.rng = np.random.default_rng(seed)
 
@@ -126,7 +133,7 @@ class CaptionSampler:
 
     def orientation_texts(self, orientation: str) -> list[str]:
         out = []
-        for entry in self.entries:
+        for entry in self.entries[:self.products]:
             lang, prompt = self._pick(entry)
             template = self.rng.choice(captions.ORIENTATION_TEMPLATES[orientation][lang])
             out.append(str(template).format(p=prompt))
@@ -149,8 +156,9 @@ def train_steps(model, crops: CropSet, catalog: Catalog, tokenizer,  # noqa: ANN
     """The contrastive training loop (stops early at ``job.max_minutes``)."""
     torch.manual_seed(job.seed)
     augment = Augment(job.seed)
-    sampler = CaptionSampler(catalog, tokenizer, job.seed)
-    n_cls = len(catalog.skus) + 1
+    empty = bool((crops.sku_index > len(catalog.skus)).any())
+    sampler = CaptionSampler(catalog, tokenizer, job.seed, empty=empty)
+    n_cls = len(sampler.entries)
     opt = torch.optim.AdamW(model.parameters(), lr=job.lr, weight_decay=0.05)
     started = time.time()
     warm = max(1, job.steps // 20)
@@ -177,8 +185,10 @@ def train_steps(model, crops: CropSet, catalog: Catalog, tokenizer,  # noqa: ANN
         ly_t = _text(model, sampler.encode(sampler.orientation_texts(keys.LYING)))
         scale = model.logit_scale.exp().clamp(max=100.0)
         sku_loss = torch.nn.functional.cross_entropy(scale * img @ sku_t.T, y)
-        llr = scale * ((img * ly_t[y]).sum(1) - (img * up_t[y]).sum(1))
-        or_loss = torch.nn.functional.binary_cross_entropy_with_logits(llr, lying.float())
+        product = y < sampler.products  # empty-shelf crops have no orientation
+        yp = y[product]
+        llr = scale * ((img[product] * ly_t[yp]).sum(1) - (img[product] * up_t[yp]).sum(1))
+        or_loss = torch.nn.functional.binary_cross_entropy_with_logits(llr, lying[product].float())
         loss = sku_loss + 0.5 * or_loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -258,9 +268,10 @@ def train_recognizer(job: RecognizerTraining, log=print) -> dict:  # noqa: ANN00
     source = scenes_in_folder(job.data) if job.data else rendered_scenes(
         catalog, job.seed, job.scenes)
     train = collect_crops(catalog, source, job.image_size, per_group=5, jitter=0.06,
-                          seed=job.seed)
+                          seed=job.seed, empty_per_gap=job.empty_per_gap)
     val = collect_crops(catalog, rendered_scenes(catalog, job.seed + 1, job.val_scenes),
-                        job.image_size, per_group=0, jitter=0.03, seed=job.seed + 1)
+                        job.image_size, per_group=0, jitter=0.03, seed=job.seed + 1,
+                        empty_per_gap=min(job.empty_per_gap, 1))
     log(f"crops: {len(train)} for training, {len(val)} for tuning "
         f"({time.time() - started:.0f}s)")
     if job.epochs:
@@ -290,7 +301,8 @@ def train_recognizer(job: RecognizerTraining, log=print) -> dict:  # noqa: ANN00
             gallery.skus = [s for s, _ in refs]
             gallery.embeddings = embed_references(encoder, images)
             gallery.aspects = [im.shape[1] / im.shape[0] for im in images]
-    rule = Rule(text_scale=encoder.logit_scale, unknown_class=True)
+    rule = Rule(text_scale=encoder.logit_scale, unknown_class=True,
+                empty_class=job.empty_per_gap > 0)
     rule = tune_rule(rule, catalog, embeddings, val, bank, gallery, log)
     record = {"job": job_record(job), "fit": fit, "train_crops": len(train),
               "val_crops": len(val), "seconds": round(time.time() - started, 1),

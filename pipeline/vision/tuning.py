@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from pipeline.catalog import Catalog
-from pipeline.vision.decide import Rule, decide, upright_aspects
+from pipeline.vision.decide import EMPTY_INDEX, Rule, decide, upright_aspects
 from pipeline.vision.gallery import Gallery
 from pipeline.vision.reuse import Labels
 from pipeline.vision.shelf_crops import CropSet
@@ -23,9 +23,13 @@ from pipeline.vision.textbank import TextBank
 
 
 def accuracy(labels: Labels, crops: CropSet, n_sku: int) -> tuple[float, float]:
-    """(SKU accuracy with unknown as a class, orientation accuracy)."""
-    predicted = np.where(labels.sku_index < 0, n_sku, labels.sku_index)
-    return float(np.mean(predicted == crops.sku_index)), float(np.mean(labels.lying == crops.lying))
+    """(SKU accuracy with unknown and empty shelf as classes, orientation accuracy of the
+    products)."""
+    predicted = np.where(labels.sku_index == EMPTY_INDEX, n_sku + 1, labels.sku_index)
+    predicted = np.where(predicted == -1, n_sku, predicted)
+    product = crops.sku_index <= n_sku
+    return (float(np.mean(predicted == crops.sku_index)),
+            float(np.mean(labels.lying[product] == crops.lying[product])))
 
 
 def measured_aspects(catalog: Catalog, crops: CropSet) -> dict[str, float]:

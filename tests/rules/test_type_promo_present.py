@@ -63,3 +63,30 @@ def test_required_text_in_zone(catalog, rule, judge):
 def test_not_applicable_without_planned_promos(catalog, rule, judge):
     outcome = judge(layout(ROWS, catalog), rule("promo_present")).outcomes[0]
     assert not outcome.applicable
+
+
+@pytest.mark.parametrize(("reading", "found"), [
+    ("特", True),  # a misread small sign, nearer to 特价 than to the other planned text
+    ("持价", True),
+    ("10", False),  # nothing like it
+    ("SALE 2", False),  # nearer to the other planned sign's text
+])
+def test_misread_sign_counts_when_nearest_to_the_wanted_text(catalog, rule, judge, reading,
+                                                            found):
+    shelf = layout(ROWS, catalog, promos=PROMOS)
+    texts = shelf.photo.detections.data[keys.TEXT]
+    texts[list(shelf.photo.detections.data[keys.KIND]).index(keys.PROMO)] = reading
+    missing = [v.sku for v in judge(shelf, rule("promo_present")).violations]
+    assert missing == ([] if found else [COLA])
+
+
+def test_same_text_rule():
+    from pipeline.rules.types.pricing import same_text
+
+    planned = ["买一送一", "限时折扣", "特价", "SALE 2 for 1", "SALE -20%"]
+    assert same_text("买一送一", "买一送一 今天")  # contained
+    assert same_text("买一送一", "买送", planned)  # similarity 0.67
+    assert same_text("限时折扣", "随助折扣", planned)  # 0.5, and nothing else is as near
+    assert not same_text("限时折扣", "随助折扣")  # without the planogram's texts: too far
+    assert not same_text("SALE -20%", "SALE 2 for", planned)  # nearer to SALE 2 for 1
+    assert not same_text("特价", None, planned) and not same_text("特价", "", planned)

@@ -162,14 +162,46 @@ def test_tensor_crops_match_the_processor_per_crop(processor_kwargs, scene):
     processor = CLIPImageProcessor(**processor_kwargs)
     spec = CropSpec.from_processor(processor, 32)
     image, truth = _photo(scene)
-    boxes = np.round(of_kind(truth, keys.PRODUCT).xyxy[:12])
+    h, w = image.shape[:2]
+    boxes = of_kind(truth, keys.PRODUCT).xyxy[:12] + 0.3  # sub-pixel boxes, rounded like PIL
+    boxes = np.concatenate([boxes, [[-10.4, -6, 25, 40], [w - 20, h - 30, w + 12, h + 5]]])
     batch = cut_crops([image], [boxes], spec).pixels
     pil = Image.fromarray(image)
     for crop, box in zip(batch, boxes, strict=True):
-        expected = processor(images=pil.crop(tuple(int(v) for v in box)),
+        expected = processor(images=pil.crop(tuple(float(v) for v in box)),  # black outside
                              return_tensors="pt")["pixel_values"][0]
         assert crop.shape == expected.shape
-        assert float((crop - expected).abs().mean()) < 0.12  # normalised units (~0.03 of range)
+        # the same pixels up to PIL's 8-bit rounding: 1 level is ~0.015 normalised units
+        assert float((crop - expected).abs().mean()) < 0.002
+        assert float((crop - expected).abs().max()) < 0.035
+
+
+def test_boxes_that_show_an_empty_shelf_are_dropped(recognizer, scene, monkeypatch):
+    from pipeline.vision.decide import EMPTY_INDEX
+
+    image, truth = _photo(scene)
+    products = of_kind(truth, keys.PRODUCT)[:6]
+    tags = of_kind(truth, keys.PRICE_TAG)[:2]
+    boxes = make_detections(np.concatenate([products.xyxy, tags.xyxy]).tolist(),
+                            kind=[keys.PRODUCT] * len(products) + [keys.PRICE_TAG] * len(tags))
+    real = recognizer.decide
+
+    def empty_when_wide(embeddings, aspects):  # as if every wide crop showed a bare shelf
+        labels = real(embeddings, aspects)
+        labels.sku_index[aspects > 0.5] = EMPTY_INDEX
+        return labels
+
+    monkeypatch.setattr(recognizer, "decide", empty_when_wide)
+    recognizer.facing_tolerance = 0.0
+    wide = (products.xyxy[:, 2] - products.xyxy[:, 0]) / (products.xyxy[:, 3] - products.xyxy[:, 1])
+    assert 0 < (wide > 0.5).sum() < len(products)
+    [kept] = recognizer.recognize([image], [boxes], keep_empty=True)
+    assert list(field_values(kept, keys.SKU)[:len(products)] == keys.EMPTY) == list(wide > 0.5)
+    [named] = recognizer.recognize([image], [boxes])
+    assert recognizer.stats["empty"] == (wide > 0.5).sum()
+    assert len(of_kind(named, keys.PRODUCT)) == (wide <= 0.5).sum()
+    assert len(of_kind(named, keys.PRICE_TAG)) == len(tags)  # other boxes untouched
+    np.testing.assert_allclose(of_kind(named, keys.PRODUCT).xyxy, products.xyxy[wide <= 0.5])
 
 
 def test_text_embeddings_cached_per_model_and_catalog(recognizer, catalog, monkeypatch):

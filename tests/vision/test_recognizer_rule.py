@@ -1,5 +1,5 @@
 """The naming rule (pipeline.vision.decide) on hand-made embeddings: text, gallery, open set,
-orientation from prompts and box geometry."""
+empty shelf, orientation from prompts and box geometry."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.vision.decide import Rule, decide
+from pipeline.vision.decide import EMPTY_INDEX, Rule, decide
 from pipeline.vision.gallery import Gallery
 from pipeline.vision.textbank import TextBank
 
@@ -24,8 +24,9 @@ def e(*weights: tuple[int, float]) -> torch.Tensor:
 
 
 def bank() -> TextBank:
-    """SKU k (and the unknown row 3) is axis k; 'upright' adds axis 6, 'lying' axis 7."""
-    rows = range(len(SKUS) + 1)
+    """SKU k (and the unknown row 3, the empty-shelf row 4) is axis k; 'upright' adds axis 6,
+    'lying' axis 7."""
+    rows = range(len(SKUS) + 2)
     return TextBank(
         SKUS,
         sku=torch.stack([e((k, 1.0)) for k in rows]),
@@ -68,6 +69,21 @@ def test_a_reference_photo_outweighs_a_slightly_better_text_match():
 ])
 def test_open_set(x, rule, unknown):
     assert (name(x, **rule)[0] == -1) == unknown
+
+
+@pytest.mark.parametrize("x, rule, expected", [
+    (e((4, 1.0)), {"empty_class": True, "unknown_class": True}, EMPTY_INDEX),  # a bare shelf
+    (e((4, 1.0)), {"empty_class": True}, EMPTY_INDEX),
+    (e((0, 1.0), (4, 0.3)), {"empty_class": True}, 0),  # a product before a bare back wall
+    (e((3, 1.0), (4, 0.5)), {"empty_class": True, "unknown_class": True}, -1),  # unknown wins
+])
+def test_empty_shelf_class(x, rule, expected):
+    assert name(x, **rule)[0] == expected
+
+
+def test_without_the_empty_class_nothing_is_called_empty():
+    assert name(e((4, 1.0)), unknown_class=True)[0] != EMPTY_INDEX
+    assert name(e((4, 1.0)), min_score=0.0)[0] != EMPTY_INDEX
 
 
 @pytest.mark.parametrize("sku_axis, aspect, prompt_axis, lying", [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -60,13 +61,40 @@ def has_tag(scene: Scene, block: SkuBlock) -> bool:
     return any(t.shelf == block.shelf and block.covers(t.cx) for t in scene.tags)
 
 
-def same_text(wanted: str, seen: str | None) -> bool:
-    """Whether a sign's (OCR) text carries the wanted text: contained, or close (>= 0.6)."""
+CLOSE_TEXT = 0.6  # similarity (difflib ratio) at which a reading counts as the wanted text
+NEAREST_TEXT = 0.4  # ... or at least this, when no other sign text of the planogram is as near
+
+
+def _squeeze(text: str) -> str:
+    return "".join(text.lower().split())
+
+
+def same_text(wanted: str, seen: str | None, known: Iterable[str] = ()) -> bool:
+    """Whether a sign's (OCR) text carries the wanted text.
+
+    Yes when it contains it. Otherwise, with ``known`` (the planogram's promo texts: what the
+    sign could also be), when it is nearer to the wanted text than to every other known text
+    and still similar (difflib ratio >= :data:`NEAREST_TEXT`) — small signs are misread
+    (``买送`` for ``买一送一``, ``随助折扣`` for ``限时折扣``), and ``SALE 2 for`` is nearer to
+    ``SALE 2 for 1`` than to ``SALE -20%``. Without other known texts: when close
+    (>= :data:`CLOSE_TEXT`).
+    """
     if not seen:
         return False
-    want = "".join(wanted.lower().split())
-    got = "".join(seen.lower().split())
-    return want in got or difflib.SequenceMatcher(None, want, got).ratio() >= 0.6
+    want, got = _squeeze(wanted), _squeeze(seen)
+    if want in got:
+        return True
+    similarity = difflib.SequenceMatcher(None, want, got).ratio()
+    others = {_squeeze(k) for k in known} - {want}
+    if not others:
+        return similarity >= CLOSE_TEXT
+    return similarity >= NEAREST_TEXT and all(
+        difflib.SequenceMatcher(None, other, got).ratio() < similarity for other in others)
+
+
+def promo_texts(scene: Scene) -> set[str]:
+    """Every promo text the scene's planogram plans (what a sign could be mistaken for)."""
+    return {b.planned.promo for b in scene.blocks if b.planned is not None and b.planned.promo}
 
 
 def price_ok(scene: Scene, tag: Item, tolerance: float) -> bool | None:
@@ -147,8 +175,8 @@ def promo_for(scene: Scene, block: SkuBlock, text: str | None) -> Item | None:
         if sign.shelf != block.shelf or not block.covers(sign.cx):
             continue
         wanted = text or (block.planned.promo if block.planned else None)
-        if wanted is None or (sign.text is None and text is None) or same_text(wanted,
-                                                                              sign.text):
+        if wanted is None or (sign.text is None and text is None) or same_text(
+                wanted, sign.text, promo_texts(scene)):
             return sign
     return None
 
@@ -188,7 +216,7 @@ class PromoPresent(Rule):
         if self.planned and self.text is None:
             return self.outcome(0, [])
         signs = [s for s in self.scoped(scene, scene.promos)
-                 if self.text is None or same_text(self.text, s.text)]
+                 if self.text is None or same_text(self.text, s.text, promo_texts(scene))]
         if signs:
             return self.outcome(1, [])
         shelf = self.shelves[0] if self.shelves else None

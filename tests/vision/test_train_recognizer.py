@@ -1,0 +1,72 @@
+"""Starter recognizer training data and a short end-to-end training run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from pipeline import keys
+from pipeline.detections import of_kind
+
+
+@pytest.fixture(scope="module")
+def gappy_scene(catalog):
+    """A synthetic scene with empty slots (ground-truth gaps)."""
+    from pipeline.synth import render_scene
+
+    for seed in range(200, 260):
+        scene = render_scene(catalog, seed=seed, width=960)
+        if len(of_kind(scene.truth.detections, keys.GAP)) >= 2:
+            return scene
+    pytest.fail("no synthetic scene with two gaps in 60 seeds")
+
+
+def _inside(box, area, slack=0.12):
+    w, h = area[2] - area[0], area[3] - area[1]
+    return (box[0] >= area[0] - slack * w and box[2] <= area[2] + slack * w
+            and box[3] <= area[3] + slack * h and box[3] >= area[1])
+
+
+def test_empty_shelf_crops_are_cut_from_the_gaps(gappy_scene):
+    from pipeline.vision.shelf_crops import empty_boxes
+
+    truth = gappy_scene.truth
+    gaps = of_kind(truth.detections, keys.GAP)
+    boxes = empty_boxes(truth, 2, np.random.default_rng(0))
+    assert len(boxes) == 2 * len(gaps)
+    for k, box in enumerate(boxes):
+        assert box[2] > box[0] and box[3] > box[1]
+        assert _inside(box, gaps.xyxy[k // 2])
+    products = of_kind(truth.detections, keys.PRODUCT)
+    assert not any(_inside(p, b, 0.0) for p in products.xyxy for b in boxes)  # no product inside
+    assert len(empty_boxes(truth, 0, np.random.default_rng(0))) == 0
+
+
+def test_crop_set_labels_empty_crops_as_the_extra_class(catalog, gappy_scene):
+    from pipeline.vision.shelf_crops import collect_crops
+
+    scenes = [(np.asarray(gappy_scene.image), gappy_scene.truth)]
+    plain = collect_crops(catalog, iter(scenes), 32, per_group=0)
+    with_empty = collect_crops(catalog, iter(scenes), 32, per_group=0, empty_per_gap=2)
+    gaps = len(of_kind(gappy_scene.truth.detections, keys.GAP))
+    assert len(with_empty) == len(plain) + 2 * gaps
+    assert (with_empty.sku_index == len(catalog.skus) + 1).sum() == 2 * gaps
+    assert (plain.sku_index <= len(catalog.skus)).all()
+    assert with_empty.pixels.shape[1:] == (3, 32, 32)
+
+
+def test_a_short_training_run_writes_a_loadable_recognizer_with_the_empty_class(tmp_path, catalog):
+    from pipeline.vision.recognizer import Recognizer
+    from pipeline.vision.train_recognizer import RecognizerTraining, train_recognizer
+
+    job = RecognizerTraining(scenes=3, val_scenes=2, steps=6, batch=16, width=32, layers=1,
+                             image_size=32, out=tmp_path / "rec", gallery_out=tmp_path / "gal",
+                             gallery_per_sku=1, max_minutes=2)
+    record = train_recognizer(job, log=lambda line: None)
+    assert record["fit"]["steps"] == 6
+    tuning = json.loads((tmp_path / "rec" / "shelfaudit_recognizer.json").read_text())
+    assert tuning["empty_class"] is True and tuning["unknown_class"] is True
+    rec = Recognizer.load(tmp_path / "rec", catalog, device="cpu", gallery=[tmp_path / "gal"])
+    assert rec.rule.empty_class and len(rec.text.sku) == len(catalog.skus) + 2
