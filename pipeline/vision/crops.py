@@ -17,8 +17,9 @@ The crops are the ones the model's Hugging Face image processor would make from
   kept with the processor's integer offsets; ``size = {"height": H, "width": W}`` (SigLIP, the
   starter recognizer): the whole box is resized to ``H x W``.
 
-``resample="area"`` instead averages each output pixel's whole footprint in one batched
-``torchvision.ops.roi_align`` call (sub-pixel boxes): the starter recognizer's training crops.
+``resample="area"`` (PIL's box filter, ``resample: 4``) instead averages each output pixel's
+whole footprint in one batched ``torchvision.ops.roi_align`` call (sub-pixel boxes): how the
+starter recognizer's training crops are cut.
 
 :func:`thumbnails` cuts a tiny thumbnail per box the same way: the cheap signature used to
 spot near-identical facings and unchanged crops.
@@ -36,9 +37,10 @@ from torchvision.ops import roi_align
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
-# PIL resampling filter codes (as stored in preprocessor_config.json) -> torch's; others:
-# bicubic. 0 (nearest), 1 (lanczos), 4 (box), 5 (hamming) have no anti-aliased torch kernel.
-PIL_FILTERS = {2: "bilinear", 3: "bicubic"}
+# PIL resampling filter codes (as stored in preprocessor_config.json) -> ours: 2 bilinear and
+# 3 bicubic (torch's anti-aliased kernels), 4 box = an area average (roi_align). Others
+# (0 nearest, 1 lanczos, 5 hamming) have no batched torch kernel: bicubic.
+PIL_FILTERS = {2: "bilinear", 3: "bicubic", 4: "area"}
 
 
 @dataclass(frozen=True)

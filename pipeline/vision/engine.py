@@ -1,5 +1,8 @@
 """The inspection engine: photos -> typed detections (detect -> recognize -> read text).
 
+Between recognition and reading, the fragments of a lying product that the detector cut into
+two boxes are joined (:func:`pipeline.vision.fragments.merge_lying_fragments`).
+
 :class:`Inspector` holds the models, loaded once, and maps a batch of photos to
 :class:`~pipeline.detections.PhotoDetections`. It is a function of (photos, models) -> results
 with no I/O besides reading the photos handed to :meth:`Inspector.inspect_paths`, so a
@@ -25,6 +28,7 @@ from pipeline.detections import PhotoDetections
 from pipeline.errors import PhotoError
 from pipeline.imaging import Photo, load_photo
 from pipeline.vision.config import ModelsConfig, load_models_config
+from pipeline.vision.fragments import merge_lying_fragments
 
 
 class Stage(Protocol):
@@ -135,6 +139,9 @@ class Inspector:
             mark = time.perf_counter()
             # crops unchanged since a camera's last inspection reuse their labels
             detections = self.recognizer.recognize(images, detections, cameras=cameras)
+            aspect = getattr(self.recognizer, "upright_aspect", None)
+            if aspect is not None:  # a lying product cut into two boxes becomes one box again
+                detections = [merge_lying_fragments(d, aspect) for d in detections]
             timings["recognize_s"] = time.perf_counter() - mark
         if self.reader is not None:
             mark = time.perf_counter()

@@ -291,6 +291,16 @@ class Recognizer:
         change = (z8.gather(1, best) - z8) - (z32.gather(1, best) - z32)
         return float(change.abs().max()) if change.numel() else 0.0
 
+    def upright_aspect(self, sku: str) -> float | None:
+        """The SKU's upright width / height as the naming rule assumes it (``None``: not a
+        catalog SKU)."""
+        index = self.catalog.sku_ids.index(sku) if sku in self.catalog.by_id else None
+        if index is None:
+            return None
+        if self._aspects is None:
+            self._aspects = upright_aspects(self.rule, self.catalog, self.gallery)
+        return float(self._aspects[index])
+
     def decide(self, embeddings: torch.Tensor, box_aspects: np.ndarray) -> Labels:
         """Apply the naming rule to crop embeddings (see :mod:`pipeline.vision.decide`)."""
         if self._aspects is None:

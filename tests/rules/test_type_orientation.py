@@ -41,3 +41,12 @@ def test_unknown_orientation_passes(catalog, rule, judge):
     shelf = layout(ROWS, catalog)
     shelf.photo.detections.data[keys.ORIENTATION][:] = None
     assert judge(shelf, rule("orientation")).passed
+
+
+@pytest.mark.parametrize(("params", "violations"), [({}, 1), ({"include_unknown": True}, 2)])
+def test_unrecognised_products_are_judged_only_when_asked(catalog, rule, judge, params,
+                                                          violations):
+    shelf = layout(ROWS, catalog, actual={(1, 2): keys.UNKNOWN}, lying=[(1, 2), (2, 1)])
+    result = judge(shelf, rule("orientation", **params))
+    assert len(result.violations) == violations
+    assert result.outcomes[0].checks == (13 if params else 12)  # 13 products, one unknown

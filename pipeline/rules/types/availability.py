@@ -48,12 +48,16 @@ class MaxGaps(Rule):
 class Orientation(TargetRule):
     type: Literal["orientation"] = "orientation"
     must_be: Literal["upright"] = Field(default="upright", description="how products must stand")
+    include_unknown: bool = Field(
+        default=False, description="also judge unrecognised products (their upright shape is "
+        "not known, so lying or not is a guess; unknown_product reports them anyway)")
 
     needs_target: ClassVar[bool] = False
     summary: ClassVar[str] = (
         "Products (all, or one SKU / brand / category) must stand upright (bottled water, say). "
         "One check per product; one violation per product lying down. Products whose "
-        "orientation is not known pass.")
+        "orientation is not known pass; unrecognised products are not judged unless "
+        "`include_unknown` is set.")
     default_message: ClassVar[str] = "{name} is lying down on shelf {shelf} — stand it upright"
     placeholders: ClassVar[tuple[str, ...]] = ("sku", "brand", "category", "name")
     example: ClassVar[dict[str, Any]] = {
@@ -61,7 +65,8 @@ class Orientation(TargetRule):
         "severity": "high"}
 
     def check(self, scene: Scene) -> RuleOutcome:
-        products = [p for p in self.scoped(scene, scene.products) if self.matches(p)]
+        products = [p for p in self.scoped(scene, scene.products) if self.matches(p)
+                    and (self.include_unknown or p.sku not in (None, keys.UNKNOWN))]
         violations = [
             self.violation([p.box], shelf=p.shelf, sku=p.sku, brand=p.brand,
                            category=p.category, name=sku_name(scene.catalog, p.sku))
