@@ -33,6 +33,9 @@ def recognizer(
     empty_per_gap: int = typer.Option(
         2, "--empty-per-gap", min=0,
         help="Empty-shelf crops per ground-truth gap (the 'empty shelf' class; 0: none)."),
+    sign_windows: int = typer.Option(
+        0, "--sign-windows", min=0,
+        help="'No product' crops over promo signs and price tags, per photo."),
 ) -> None:
     """Train the starter recognizer (small CLIP) on synthetic crops and tune its rule."""
     from pipeline.vision.train_recognizer import RecognizerTraining, train_recognizer
@@ -41,6 +44,7 @@ def recognizer(
         data=data, scenes=scenes, seed=seed, val_scenes=val_scenes, steps=steps, batch=batch,
         out=out, gallery_out=None if no_gallery else gallery, gallery_per_sku=per_sku,
         threads=threads, max_minutes=minutes, epochs=epochs, empty_per_gap=empty_per_gap,
+        sign_windows=sign_windows,
     )
     train_recognizer(job, log=lambda line: typer.echo(line, err=True))
     size = sum(f.stat().st_size for f in out.iterdir() if f.is_file())

@@ -10,6 +10,7 @@ The file is optional; without it the starter models under ``models/`` are used. 
     kind_conf: {product: 0.35, price_tag: 0.5}  # per-kind floors (the starter's defaults)
     imgsz: 800                           # detector input size (default: the checkpoint's)
     slice_above_px: 4096                 # tile photos whose long side is above this
+    empty_class: true                    # drop boxes that show an empty shelf (starter: on)
 
 Relative paths are resolved against the file's folder (against the repo for the defaults).
 """
@@ -72,6 +73,10 @@ class ModelsConfig(BaseModel):
     unknown_threshold: float = Field(
         default=0.5, ge=0.0, le=1.0, description="below this SKU score a product is unknown"
     )
+    empty_class: bool | None = Field(
+        default=None, description="drop product boxes the recognizer finds nearer to the "
+        "'empty shelf' prompts (空货架) than to any SKU and to 'unknown product' (default: "
+        "the model's own tuning; the starter has it on)")
     ocr: bool = Field(default=True, description="read price tags and promo signs")
 
     def resolved(self, base: Path) -> ModelsConfig:

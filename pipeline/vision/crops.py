@@ -179,9 +179,29 @@ def _center(pixels: torch.Tensor, height: int, width: int) -> torch.Tensor:
     return pixels[..., top:top + height, left:left + width]
 
 
+MAX_ASPECT = 8.0  # a sliver box is cut to its centre first: the centre crop keeps no more
+
+
+def _centre_part(box: np.ndarray, spec: CropSpec) -> np.ndarray:
+    """For centre-crop models, a box longer than ``MAX_ASPECT`` times its short side is
+    shortened around its centre first (its ends fall outside the centre crop anyway), so a
+    sliver never becomes a huge resized image."""
+    if spec.shortest_edge is None:
+        return box
+    x1, y1, x2, y2 = (float(v) for v in box)
+    w, h = x2 - x1, y2 - y1
+    if w > MAX_ASPECT * max(h, 1.0):
+        cx, w = (x1 + x2) / 2, MAX_ASPECT * max(h, 1.0)
+        return np.array([cx - w / 2, y1, cx + w / 2, y2])
+    if h > MAX_ASPECT * max(w, 1.0):
+        cy, h = (y1 + y2) / 2, MAX_ASPECT * max(w, 1.0)
+        return np.array([x1, cy - h / 2, x2, cy + h / 2])
+    return box
+
+
 def _resize_boxes(photo: torch.Tensor, boxes: np.ndarray, spec: CropSpec) -> torch.Tensor:
     """The processor's crops of ``boxes`` (0-255 floats), crops of one size resized together."""
-    cuts = [_pixel_box(photo, box) for box in boxes]
+    cuts = [_pixel_box(photo, _centre_part(box, spec)) for box in boxes]
     out = torch.empty((len(cuts), 3, spec.height, spec.width), device=photo.device)
     by_size: dict[tuple[int, int], list[int]] = {}
     for i, cut in enumerate(cuts):
@@ -189,13 +209,12 @@ def _resize_boxes(photo: torch.Tensor, boxes: np.ndarray, spec: CropSpec) -> tor
     for (h, w), members in by_size.items():
         stack = torch.cat([cuts[i] for i in members]).float()
         size = resized_size(h, w, spec)
-        for step in ((h, size[1]), size):  # PIL: rows first, then columns, 8-bit after each
+        for step in ((h, size[1]), size):  # as PIL: horizontal pass, then vertical, 8-bit each
             if tuple(stack.shape[-2:]) != step:
                 stack = torch.nn.functional.interpolate(
                     stack, size=step, mode=spec.resample, antialias=True,
                     align_corners=False).round_().clamp_(0, 255)
-        resized = stack
-        out[members] = _center(resized, spec.height, spec.width)
+        out[members] = _center(stack, spec.height, spec.width)
     return out
 
 

@@ -123,6 +123,8 @@ class Recognizer:
         recognizer.recheck = quantize_image_tower(encoder) if int8 else None
         if config is not None and "unknown_threshold" in config.model_fields_set:
             recognizer.rule.min_score = config.unknown_threshold
+        if config is not None and config.empty_class is not None:
+            recognizer.rule.empty_class = config.empty_class
         dirs = list(gallery) or (list(config.gallery) if config is not None else [])
         if dirs:
             recognizer.gallery = load_gallery(encoder, dirs, catalog.sku_ids)

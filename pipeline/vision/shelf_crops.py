@@ -97,17 +97,20 @@ def _choose(index: np.ndarray, lying: np.ndarray, per_group: int, rng: np.random
     return np.array(sorted(keep), dtype=int)
 
 
-def empty_boxes(truth: PhotoDetections, per_gap: int, rng: np.random.Generator) -> np.ndarray:
-    """Boxes showing no product: in each ground-truth gap, ``per_gap`` windows — a slot the
-    size of the nearest product on that shelf, or a strip of shelf edge along the gap's bottom
-    (the boxes detectors draw on empty slots)."""
+def empty_boxes(truth: PhotoDetections, per_gap: int, rng: np.random.Generator,
+                signs: int = 0) -> np.ndarray:
+    """Boxes showing no product (the boxes detectors draw where nothing stands): in each
+    ground-truth gap, ``per_gap`` windows — a slot the size of the nearest product on that
+    shelf, or a strip of shelf edge along the gap's bottom; and on ``signs`` promo signs or
+    price tags of the photo, a product-sized window over part of the sign (none that covers
+    a product)."""
     gaps = of_kind(truth.detections, keys.GAP)
     products = of_kind(truth.detections, keys.PRODUCT)
-    if len(gaps) == 0 or len(products) == 0 or per_gap <= 0:
+    if len(products) == 0 or per_gap <= 0:
         return np.zeros((0, 4), np.float32)
     centres = (products.xyxy[:, 0] + products.xyxy[:, 2]) / 2
-    out = []
-    for x1, y1, x2, y2 in gaps.xyxy:
+    out = _sign_windows(truth, products, signs, rng) if signs else []
+    for x1, _y1, x2, y2 in gaps.xyxy:
         near = np.argsort(np.abs(centres - (x1 + x2) / 2) + 10 * np.abs(products.xyxy[:, 3] - y2))
         px1, py1, px2, py2 = products.xyxy[near[0]]
         w, h = (px2 - px1) * rng.uniform(0.85, 1.15), (py2 - py1) * rng.uniform(0.85, 1.1)
@@ -119,16 +122,39 @@ def empty_boxes(truth: PhotoDetections, per_gap: int, rng: np.random.Generator) 
             left = x1 + rng.uniform(0, max(x2 - x1 - w_k, 0))
             bottom = y2 + rng.uniform(-0.05, 0.05) * h
             out.append([left, bottom - h_k, left + w_k, bottom])
-    return np.asarray(out, np.float32)
+    return np.asarray(out, np.float32).reshape(-1, 4)
+
+
+def _sign_windows(truth: PhotoDetections, products, count: int,  # noqa: ANN001
+                  rng: np.random.Generator) -> list[list[float]]:
+    kinds = field_values(truth.detections, keys.KIND)
+    signs = truth.detections.xyxy[(kinds == keys.PROMO) | (kinds == keys.PRICE_TAG)]
+    out: list[list[float]] = []
+    sizes = products.xyxy[:, 2:] - products.xyxy[:, :2]
+    for i in rng.permutation(len(signs))[:count]:
+        x1, y1, x2, y2 = signs[i]
+        for _ in range(5):  # a few tries to miss every product
+            w, h = sizes[rng.integers(len(sizes))] * rng.uniform(0.6, 1.1)
+            cx, cy = rng.uniform(x1, x2), rng.uniform(y1, y2)
+            box = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+            inter_w = np.clip(np.minimum(box[2], products.xyxy[:, 2])
+                              - np.maximum(box[0], products.xyxy[:, 0]), 0, None)
+            inter_h = np.clip(np.minimum(box[3], products.xyxy[:, 3])
+                              - np.maximum(box[1], products.xyxy[:, 1]), 0, None)
+            if (inter_w * inter_h).sum() <= 0.1 * w * h:
+                out.append(box.tolist())
+                break
+    return out
 
 
 def collect_crops(catalog: Catalog, scenes, size: int, per_group: int = 3,  # noqa: ANN001
-                  jitter: float = 0.0, seed: int = 0, empty_per_gap: int = 0) -> CropSet:
+                  jitter: float = 0.0, seed: int = 0, empty_per_gap: int = 0,
+                  sign_windows: int = 0) -> CropSet:
     """Crops of the product boxes of ``scenes`` (an iterator of ``(photo, truth)``).
 
     ``jitter``: each box edge moves by up to this fraction of the box size (detector noise).
-    ``empty_per_gap``: also that many empty-shelf crops per ground-truth gap
-    (:func:`empty_boxes`, class ``K + 1``).
+    ``empty_per_gap``: also that many empty-shelf crops per ground-truth gap, and
+    ``sign_windows`` per photo over signs and tags (:func:`empty_boxes`, class ``K + 1``).
     """
     rng = np.random.default_rng(seed)
     spec = CropSpec(size, size, resample="area")  # the starter was trained on these
@@ -141,7 +167,7 @@ def collect_crops(catalog: Catalog, scenes, size: int, per_group: int = 3,  # no
         pick = _choose(index, lying, per_group, rng) if per_group else np.arange(len(index))
         boxes = products.xyxy[pick].astype(np.float32)
         index, lying = index[pick], lying[pick]
-        empties = empty_boxes(truth, empty_per_gap, rng)
+        empties = empty_boxes(truth, empty_per_gap, rng, sign_windows)
         if len(empties):
             boxes = np.concatenate([boxes, empties])
             index = np.concatenate([index, np.full(len(empties), len(catalog.skus) + 1)])

@@ -10,7 +10,8 @@ prompts name the synthetic products. The loss is contrastive over the caption se
 
 * SKU: image vs the mean embedding of two sampled prompts of every SKU, of "unknown product"
   and of "empty shelf" (softmax cross-entropy over 28 classes) — the same form the recognizer
-  uses; the empty-shelf crops are windows of ground-truth gaps (where detectors draw stray boxes);
+  uses; the empty-shelf ("no product") crops are windows of ground-truth gaps and windows over
+  signs and tags (where detectors draw stray boxes);
 * orientation: for the crop's own SKU, image vs its "lying" and "upright" captions (logistic;
   not for empty-shelf crops).
 
@@ -54,6 +55,7 @@ class RecognizerTraining:
     gallery_out: Path | None = Path("models/gallery")
     gallery_per_sku: int = 5
     empty_per_gap: int = 2  # empty-shelf crops per ground-truth gap (0: no empty class)
+    sign_windows: int = 0  # "no product" windows over signs and tags, per photo
     threads: int = 1  # one thread: on a shared CPU, two threads wait on each other
     max_minutes: float = 20.0  # the training loop's wall-clock budget
 
@@ -268,10 +270,12 @@ def train_recognizer(job: RecognizerTraining, log=print) -> dict:  # noqa: ANN00
     source = scenes_in_folder(job.data) if job.data else rendered_scenes(
         catalog, job.seed, job.scenes)
     train = collect_crops(catalog, source, job.image_size, per_group=5, jitter=0.06,
-                          seed=job.seed, empty_per_gap=job.empty_per_gap)
+                          seed=job.seed, empty_per_gap=job.empty_per_gap,
+                          sign_windows=job.sign_windows)
     val = collect_crops(catalog, rendered_scenes(catalog, job.seed + 1, job.val_scenes),
                         job.image_size, per_group=0, jitter=0.03, seed=job.seed + 1,
-                        empty_per_gap=min(job.empty_per_gap, 1))
+                        empty_per_gap=min(job.empty_per_gap, 1),
+                        sign_windows=min(job.sign_windows, 1))
     log(f"crops: {len(train)} for training, {len(val)} for tuning "
         f"({time.time() - started:.0f}s)")
     if job.epochs:

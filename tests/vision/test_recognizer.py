@@ -377,3 +377,25 @@ def test_int8_close_calls_are_rechecked_in_fp32(tiny_clip, catalog, scene):
     assert list(got) == list(want)
     assert 0 < int8.stats["rechecked"] <= int8.stats["classified"]
     assert int8.recheck_margin is not None and int8.recheck_margin > 0
+
+
+def test_a_sliver_box_does_not_blow_up_the_resize(scene):
+    from transformers import CLIPImageProcessor
+
+    from pipeline.vision.crops import CropSpec, cut_crops
+
+    spec = CropSpec.from_processor(CLIPImageProcessor(size={"shortest_edge": 224},
+                                                      crop_size=224), 224)
+    image, _ = _photo(scene)
+    slivers = np.array([[10, 100, 790, 102], [400, 0, 401, 599]], np.float32)  # 390:1, 1:600
+    batch = cut_crops([image], [slivers], spec).pixels
+    assert batch.shape == (2, 3, 224, 224) and torch.isfinite(batch).all()
+
+
+def test_models_settings_turn_the_empty_shelf_class_on(tiny_clip, catalog):
+    from pipeline.vision.config import ModelsConfig
+    from pipeline.vision.recognizer import Recognizer
+
+    assert not Recognizer.load(tiny_clip, catalog, device="cpu").rule.empty_class
+    config = ModelsConfig(empty_class=True, gallery=[])
+    assert Recognizer.load(tiny_clip, catalog, device="cpu", config=config).rule.empty_class

@@ -70,3 +70,22 @@ def test_a_short_training_run_writes_a_loadable_recognizer_with_the_empty_class(
     assert tuning["empty_class"] is True and tuning["unknown_class"] is True
     rec = Recognizer.load(tmp_path / "rec", catalog, device="cpu", gallery=[tmp_path / "gal"])
     assert rec.rule.empty_class and len(rec.text.sku) == len(catalog.skus) + 2
+
+
+def test_no_product_windows_over_signs_and_tags_cover_no_product(gappy_scene):
+    from pipeline.vision.shelf_crops import empty_boxes
+
+    truth = gappy_scene.truth
+    gaps = len(of_kind(truth.detections, keys.GAP))
+    boxes = empty_boxes(truth, 1, np.random.default_rng(1), signs=4)
+    windows = boxes[:len(boxes) - gaps]  # the sign windows come first
+    assert 1 <= len(windows) <= 4
+    kinds = truth.detections.data[keys.KIND]
+    signs = truth.detections.xyxy[(kinds == keys.PROMO) | (kinds == keys.PRICE_TAG)]
+    products = of_kind(truth.detections, keys.PRODUCT).xyxy
+    for w in windows:
+        cx, cy = (w[0] + w[2]) / 2, (w[1] + w[3]) / 2
+        assert any(s[0] <= cx <= s[2] and s[1] <= cy <= s[3] for s in signs)
+        iw = np.clip(np.minimum(w[2], products[:, 2]) - np.maximum(w[0], products[:, 0]), 0, None)
+        ih = np.clip(np.minimum(w[3], products[:, 3]) - np.maximum(w[1], products[:, 1]), 0, None)
+        assert (iw * ih).sum() <= 0.1 * (w[2] - w[0]) * (w[3] - w[1]) + 1e-6
