@@ -7,7 +7,8 @@ measured), in one run and with the same weights:
     re-encoded for every photo, each box cropped with PIL, the Hugging Face image processor
     called per crop, a batch-1 fp32 forward per crop (then the same naming rule);
 (b) **optimized** — ``Recognizer.recognize`` on all photos at once: one tensor per photo, all
-    crops cut and resized in batched ``roi_align`` calls, near-identical facings classified once
+    crops cut as tensor slices and preprocessed by one image-processor call per photo,
+    near-identical facings classified once
     (verified), text embeddings cached, int8 image tower on CPU for ViT-B-size models (fp16 on
     CUDA);
 (c) **model-only** — the same (optimized) image tower on pre-made input tensors, the ceiling
@@ -269,6 +270,7 @@ def random_clip(catalog: Catalog, size: str, head: str = "random",
     from pipeline.vision.crops import CropSpec
     from pipeline.vision.dual_encoder import DualEncoder, quantize_image_tower
     from pipeline.vision.recognizer import INT8_MIN_PARAMS, Recognizer, _image_params
+    from pipeline.vision.textbank import text_bank
     from pipeline.vision.tokenizer import build_tokenizer
 
     torch.manual_seed(0)
@@ -293,7 +295,7 @@ def random_clip(catalog: Catalog, size: str, head: str = "random",
                           max_text_tokens=config.text_config.max_position_embeddings)
     accuracy = None
     if head == "fitted":
-        accuracy = fit_head(model, Recognizer(encoder, catalog).text, catalog, spec, log=log)
+        accuracy = fit_head(model, text_bank(encoder, catalog), catalog, spec, log=log)
     encoder = DualEncoder(copy.deepcopy(model), tokenizer, spec, f"clip-{size}-{head}-head", "",
                           torch.device("cpu"),
                           max_text_tokens=config.text_config.max_position_embeddings)

@@ -1,25 +1,19 @@
 """Cut product boxes out of whole photos as model-ready tensors, all at once, in memory.
 
-Each photo becomes a (uint8) tensor once; its boxes are cut from it as tensor slices, resized
-with torch (crops of the same size together, in one call), normalised with the image
-processor's mean and std and stacked into one batch. No PIL call and no processor call per
-crop, no temp files.
+Each photo becomes a (uint8) tensor once; its boxes are cut from it as tensor slices and all
+crops of the photo go through the model's own Hugging Face image processor in **one call** on
+tensors (its torchvision backend resizes crops of one size together, centre-crops and
+normalises). No PIL call and no processor call per crop, no temp files.
 
-The crops are the ones the model's Hugging Face image processor would make from
-``PIL.Image.crop(box)`` (:class:`CropSpec`), so batched labels agree with per-crop ones:
+The crops are the ones the processor makes from ``PIL.Image.crop(box)`` — the same library on
+the same pixels — so batched labels agree with per-crop ones (:class:`CropSpec`): the box is
+rounded to whole pixels as ``PIL.Image.crop`` does, and parts outside the photo read as black,
+as PIL's crop pads them. A box far longer than wide is first cut to its centre
+(:func:`_centre_part`) so a sliver never becomes a huge resized image.
 
-* the box is rounded to whole pixels (as ``PIL.Image.crop`` does); parts outside the photo
-  read as black, as PIL's crop pads them;
-* resized with the processor's filter — bicubic or bilinear, anti-aliased like PIL's, rounded
-  to 8-bit values like PIL's output;
-* ``size = {"shortest_edge": S}`` + ``do_center_crop`` (CLIP, Chinese-CLIP): the short side
-  becomes ``S`` (the long side ``int(S * long / short)``) and the centre ``crop_size`` window is
-  kept with the processor's integer offsets; ``size = {"height": H, "width": W}`` (SigLIP, the
-  starter recognizer): the whole box is resized to ``H x W``.
-
-``resample="area"`` (PIL's box filter, ``resample: 4``) instead averages each output pixel's
-whole footprint in one batched ``torchvision.ops.roi_align`` call (sub-pixel boxes): how the
-starter recognizer's training crops are cut.
+``resample="area"`` instead averages each output pixel's whole footprint in one batched
+``torchvision.ops.roi_align`` call (sub-pixel boxes): how the starter recognizer's training
+crops are cut.
 
 :func:`thumbnails` cuts a tiny thumbnail per box the same way: the cheap signature used to
 spot near-identical facings and unchanged crops.
@@ -28,7 +22,8 @@ spot near-identical facings and unchanged crops.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -37,22 +32,20 @@ from torchvision.ops import roi_align
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
-# PIL resampling filter codes (as stored in preprocessor_config.json) -> ours: 2 bilinear and
-# 3 bicubic (torch's anti-aliased kernels), 4 box = an area average (roi_align). Others
-# (0 nearest, 1 lanczos, 5 hamming) have no batched torch kernel: bicubic.
-PIL_FILTERS = {2: "bilinear", 3: "bicubic", 4: "area"}
 
 
 @dataclass(frozen=True)
 class CropSpec:
-    """How a crop becomes the model's input: output size, resize rule, mean and std."""
+    """How a crop becomes the model's input: output size, mean and std, and the image
+    processor that makes it (``resample="area"``: a roi_align area average instead)."""
 
     height: int
     width: int
     mean: tuple[float, float, float] = CLIP_MEAN
     std: tuple[float, float, float] = CLIP_STD
     shortest_edge: int | None = None  # resize the short side to this, then centre-crop
-    resample: str = "bicubic"  # bicubic | bilinear (the processor's filter) | area (roi_align)
+    resample: str = "processor"  # processor (the model's own) | area (roi_align)
+    processor: Any = field(default=None, compare=False, repr=False)  # None: CLIP's, per spec
 
     @classmethod
     def from_processor(cls, processor: Any, image_size: int) -> CropSpec:
@@ -64,26 +57,28 @@ class CropSpec:
         size = _as_dict(getattr(processor, "size", None))
         crop = _as_dict(getattr(processor, "crop_size", None))
         center = bool(getattr(processor, "do_center_crop", False))
-        resample = _filter(getattr(processor, "resample", None))
         if "shortest_edge" in size and center:
             h = int(crop.get("height", size["shortest_edge"]))
             w = int(crop.get("width", size["shortest_edge"]))
             return cls(h, w, mean, std, shortest_edge=int(size["shortest_edge"]),  # type: ignore[arg-type]
-                       resample=resample)
-        if "shortest_edge" in size:  # resize the short side without a crop: use a square
+                       processor=processor)
+        if "shortest_edge" in size:  # short side resized, no crop: sizes vary, use a square
             edge = int(size["shortest_edge"])
-            return cls(edge, edge, mean, std, resample=resample)  # type: ignore[arg-type]
+            return cls(edge, edge, mean, std)  # type: ignore[arg-type]
         h = int(size.get("height", image_size))
         w = int(size.get("width", image_size))
-        return cls(h, w, mean, std, resample=resample)  # type: ignore[arg-type]
+        return cls(h, w, mean, std, processor=processor)  # type: ignore[arg-type]
 
 
-def _filter(value: Any) -> str:
-    try:
-        return PIL_FILTERS.get(int(value), "bicubic")
-    except (TypeError, ValueError):  # None, or a torchvision InterpolationMode
-        name = str(getattr(value, "value", value)).lower()
-        return name if name in PIL_FILTERS.values() else "bicubic"
+@lru_cache(maxsize=32)
+def _clip_processor(spec: CropSpec) -> Any:
+    """A CLIP image processor with the spec's geometry, mean and std (specs without one)."""
+    from transformers import CLIPImageProcessor
+
+    crop = {"height": spec.height, "width": spec.width}
+    size = {"shortest_edge": spec.shortest_edge} if spec.shortest_edge else crop
+    return CLIPImageProcessor(size=size, crop_size=crop, do_center_crop=bool(spec.shortest_edge),
+                              image_mean=list(spec.mean), image_std=list(spec.std))
 
 
 def _as_dict(value: Any) -> dict[str, int]:
@@ -100,7 +95,8 @@ def _as_dict(value: Any) -> dict[str, int]:
 def photo_tensor(image: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
     """An ``HxWx3`` uint8 RGB array as a ``1x3xHxW`` uint8 tensor on ``device``.
 
-    Kept as uint8 (a quarter of the memory); each cut converts it to float for the moment.
+    Kept as uint8 (a quarter of the memory): the processor gets uint8 crops; an area cut
+    converts its part to float for the moment.
     """
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"expected an HxWx3 RGB array, got shape {image.shape}")
@@ -140,16 +136,6 @@ def _cut(photo: torch.Tensor, regions: np.ndarray, size: tuple[int, int], sample
                      sampling_ratio=samples, aligned=True)
 
 
-def resized_size(height: int, width: int, spec: CropSpec) -> tuple[int, int]:
-    """The processor's size for a ``height`` x ``width`` crop before any centre crop."""
-    if spec.shortest_edge is None:
-        return spec.height, spec.width
-    edge = spec.shortest_edge
-    if height <= width:
-        return edge, int(edge * width / height)
-    return int(edge * height / width), edge
-
-
 def _pixel_box(photo: torch.Tensor, box: np.ndarray) -> torch.Tensor:
     """``PIL.Image.crop(box)``: the box rounded to whole pixels (at least 1 x 1), outside the
     photo black."""
@@ -165,18 +151,6 @@ def _pixel_box(photo: torch.Tensor, box: np.ndarray) -> torch.Tensor:
         top, left = max(y1, 0) - y1, max(x1, 0) - x1
         out[..., top:top + inside.shape[-2], left:left + inside.shape[-1]] = inside
     return out
-
-
-def _center(pixels: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """The processor's centre crop (integer offsets; padded with black when smaller)."""
-    h, w = pixels.shape[-2:]
-    if h < height or w < width:
-        pad_h, pad_w = max(height - h, 0), max(width - w, 0)
-        pixels = torch.nn.functional.pad(pixels, ((pad_w + 1) // 2, pad_w // 2,
-                                                  (pad_h + 1) // 2, pad_h // 2))
-        h, w = pixels.shape[-2:]
-    top, left = (h - height) // 2, (w - width) // 2
-    return pixels[..., top:top + height, left:left + width]
 
 
 MAX_ASPECT = 8.0  # a sliver box is cut to its centre first: the centre crop keeps no more
@@ -199,23 +173,12 @@ def _centre_part(box: np.ndarray, spec: CropSpec) -> np.ndarray:
     return box
 
 
-def _resize_boxes(photo: torch.Tensor, boxes: np.ndarray, spec: CropSpec) -> torch.Tensor:
-    """The processor's crops of ``boxes`` (0-255 floats), crops of one size resized together."""
-    cuts = [_pixel_box(photo, _centre_part(box, spec)) for box in boxes]
-    out = torch.empty((len(cuts), 3, spec.height, spec.width), device=photo.device)
-    by_size: dict[tuple[int, int], list[int]] = {}
-    for i, cut in enumerate(cuts):
-        by_size.setdefault(tuple(cut.shape[-2:]), []).append(i)
-    for (h, w), members in by_size.items():
-        stack = torch.cat([cuts[i] for i in members]).float()
-        size = resized_size(h, w, spec)
-        for step in ((h, size[1]), size):  # as PIL: horizontal pass, then vertical, 8-bit each
-            if tuple(stack.shape[-2:]) != step:
-                stack = torch.nn.functional.interpolate(
-                    stack, size=step, mode=spec.resample, antialias=True,
-                    align_corners=False).round_().clamp_(0, 255)
-        out[members] = _center(stack, spec.height, spec.width)
-    return out
+def _processed(photo: torch.Tensor, boxes: np.ndarray, spec: CropSpec) -> torch.Tensor:
+    """The processor's model input for ``boxes`` of one photo: one processor call on the
+    uint8 crops (normalised, ``N x 3 x H x W``)."""
+    processor = spec.processor if spec.processor is not None else _clip_processor(spec)
+    cuts = [_pixel_box(photo, _centre_part(box, spec))[0] for box in boxes]
+    return processor(images=cuts, return_tensors="pt")["pixel_values"].to(photo.device)
 
 
 def normalise(pixels: torch.Tensor, spec: CropSpec) -> torch.Tensor:
@@ -256,14 +219,15 @@ def cut_crops(
             continue
         photo = as_photo(image, device)
         if spec.resample == "area":
-            crops.append(_cut(photo, sample_regions(photo_boxes, spec), (spec.height, spec.width)))
+            crops.append(normalise(_cut(photo, sample_regions(photo_boxes, spec),
+                                        (spec.height, spec.width)), spec))
         else:
-            crops.append(_resize_boxes(photo, photo_boxes, spec))
+            crops.append(_processed(photo, photo_boxes, spec))
         owners.append(np.full(len(photo_boxes), i))
     if not crops:
         empty = torch.zeros(0, 3, spec.height, spec.width, device=device, dtype=dtype)
         return CropBatch(empty, np.zeros(0, dtype=int))
-    return CropBatch(normalise(torch.cat(crops), spec).to(dtype), np.concatenate(owners))
+    return CropBatch(torch.cat(crops).to(dtype), np.concatenate(owners))
 
 
 def thumbnails(images: Sequence[np.ndarray | torch.Tensor], boxes: Sequence[np.ndarray],

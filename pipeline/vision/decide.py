@@ -112,21 +112,15 @@ def decide(rule: Rule, x: torch.Tensor, box_aspects: np.ndarray, bank: TextBank,
         return Labels.empty(0)
     x = x.float()
     z, open_set = fused_logits(rule, x, bank, gallery)
-    columns = list(range(n_sku))
-    columns += [n_sku] if rule.unknown_class else []
-    columns += [n_sku + 1] if rule.empty_class and z.shape[1] > n_sku + 1 else []
-    z = z[:, columns]
-    p = torch.softmax(z, dim=1)
+    use_empty = rule.empty_class and z.shape[1] > n_sku + 1
+    columns = [*range(n_sku)] + [n_sku] * rule.unknown_class + [n_sku + 1] * use_empty
+    p = torch.softmax(z[:, columns], dim=1)
     score, best = p[:, :n_sku].max(1)
     top2 = z[:, :n_sku].topk(min(2, n_sku), dim=1).values
     margin = (top2[:, 0] - top2[:, -1]) if n_sku > 1 else torch.full_like(score, np.inf)
-    unknown = (score < rule.min_score) | open_set
     p_unknown = p[:, n_sku] if rule.unknown_class else torch.zeros_like(score)
-    if rule.unknown_class:
-        unknown |= p_unknown > score
-    empty = torch.zeros_like(unknown)
-    if columns[-1] == n_sku + 1:
-        empty = p[:, -1] > torch.maximum(score, p_unknown)
+    unknown = (score < rule.min_score) | open_set | (p_unknown > score)
+    empty = p[:, -1] > torch.maximum(score, p_unknown) if use_empty else torch.zeros_like(unknown)
     row = torch.where(unknown, torch.full_like(best, n_sku), best)
     prompt_llr = rule.text_scale * ((x * bank.lying[row]).sum(1) - (x * bank.upright[row]).sum(1))
     log_a = torch.from_numpy(np.log(np.maximum(box_aspects, 1e-3))).float().to(x.device)

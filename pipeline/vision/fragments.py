@@ -57,10 +57,10 @@ def merge_lying_fragments(det: sv.Detections, upright_aspect: Callable[[str], fl
     alive = np.ones(len(det), dtype=bool)
     order = lying[np.argsort(boxes[lying, 0])]  # left to right
     for i in order:
-        if not alive[i]:
-            continue
         for j in order:
-            if j == i or not alive[j] or not alive[i]:
+            if not alive[i]:
+                break
+            if j == i or not alive[j]:
                 continue
             if skus[i] != skus[j] and keys.UNKNOWN not in (skus[i], skus[j]):
                 continue

@@ -9,8 +9,9 @@ the gap.
 
 How the work is kept small (all in memory, no temp files):
 
-1. every photo becomes a tensor once; all product boxes of all photos are cut and resized in one
-   batched ``roi_align`` per photo and normalised together (:mod:`pipeline.vision.crops`);
+1. every photo becomes a tensor once; its product boxes are cut as tensor slices and
+   preprocessed by one call of the model's image processor per photo
+   (:mod:`pipeline.vision.crops`);
 2. near-identical neighbouring facings are classified once and verified
    (:func:`pipeline.vision.reuse.group_facings`), and with ``cameras`` given, crops that did not
    change since that camera's last inspection reuse their labels
@@ -293,21 +294,23 @@ class Recognizer:
         change = (z8.gather(1, best) - z8) - (z32.gather(1, best) - z32)
         return float(change.abs().max()) if change.numel() else 0.0
 
-    def upright_aspect(self, sku: str) -> float | None:
-        """The SKU's upright width / height as the naming rule assumes it (``None``: not a
-        catalog SKU)."""
-        index = self.catalog.sku_ids.index(sku) if sku in self.catalog.by_id else None
-        if index is None:
-            return None
+    @property
+    def aspects(self) -> torch.Tensor:
+        """Upright width / height per catalog SKU (+ unknown) as the naming rule assumes them;
+        recomputed after the gallery changes."""
         if self._aspects is None:
             self._aspects = upright_aspects(self.rule, self.catalog, self.gallery)
-        return float(self._aspects[index])
+        return self._aspects
+
+    def upright_aspect(self, sku: str) -> float | None:
+        """The SKU's upright width / height (``None``: not a catalog SKU)."""
+        if sku not in self.catalog.by_id:
+            return None
+        return float(self.aspects[self.catalog.sku_ids.index(sku)])
 
     def decide(self, embeddings: torch.Tensor, box_aspects: np.ndarray) -> Labels:
         """Apply the naming rule to crop embeddings (see :mod:`pipeline.vision.decide`)."""
-        if self._aspects is None:
-            self._aspects = upright_aspects(self.rule, self.catalog, self.gallery)
-        return decide(self.rule, embeddings, box_aspects, self.text, self.gallery, self._aspects)
+        return decide(self.rule, embeddings, box_aspects, self.text, self.gallery, self.aspects)
 
     def _named(self, det: sv.Detections, rows: np.ndarray, labels: Labels,
                keep_empty: bool = False) -> sv.Detections:

@@ -92,11 +92,6 @@ def same_text(wanted: str, seen: str | None, known: Iterable[str] = ()) -> bool:
         difflib.SequenceMatcher(None, other, got).ratio() < similarity for other in others)
 
 
-def promo_texts(scene: Scene) -> set[str]:
-    """Every promo text the scene's planogram plans (what a sign could be mistaken for)."""
-    return {b.planned.promo for b in scene.blocks if b.planned is not None and b.planned.promo}
-
-
 def price_ok(scene: Scene, tag: Item, tolerance: float) -> bool | None:
     """Whether the tag shows the planned price of the SKU above it (``None``: cannot tell)."""
     block = scene.block_under(tag)
@@ -169,14 +164,20 @@ def planned_promos(scene: Scene) -> list[SkuBlock]:
     return [b for b in scene.blocks if b.planned is not None and b.planned.promo]
 
 
+def promo_texts(scene: Scene) -> set[str]:
+    """Every promo text the scene's planogram plans (what a sign could be mistaken for)."""
+    return {b.planned.promo for b in planned_promos(scene)}
+
+
 def promo_for(scene: Scene, block: SkuBlock, text: str | None) -> Item | None:
     """The promo sign of a planned promo: same shelf, over the block, with the wanted text."""
+    known = promo_texts(scene)
     for sign in scene.promos:
         if sign.shelf != block.shelf or not block.covers(sign.cx):
             continue
         wanted = text or (block.planned.promo if block.planned else None)
         if wanted is None or (sign.text is None and text is None) or same_text(
-                wanted, sign.text, promo_texts(scene)):
+                wanted, sign.text, known):
             return sign
     return None
 
@@ -215,8 +216,9 @@ class PromoPresent(Rule):
             return self.outcome(len(blocks), violations)
         if self.planned and self.text is None:
             return self.outcome(0, [])
+        known = promo_texts(scene)
         signs = [s for s in self.scoped(scene, scene.promos)
-                 if self.text is None or same_text(self.text, s.text, promo_texts(scene))]
+                 if self.text is None or same_text(self.text, s.text, known)]
         if signs:
             return self.outcome(1, [])
         shelf = self.shelves[0] if self.shelves else None
