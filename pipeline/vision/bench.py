@@ -21,8 +21,8 @@ Run with the starter recognizer and with a ViT-B/32-size CLIP whose transformer 
 near zero with random weights throughout (any rounding flips a label, so agreement would mean
 nothing), so its projection head — one 768 x 512 matrix — is first fitted on crops of other
 synthetic scenes to the catalog's text embeddings (:func:`fit_head`): the labels then have
-margins like a trained model's, and the int8 tower's close calls are re-checked in fp32 as in
-production. ``head="random"`` skips the fit.
+margins well above zero (though far below a trained CLIP's), and the int8 tower's close calls
+are re-checked in fp32 as in production. ``head="random"`` skips the fit.
 """
 
 from __future__ import annotations
@@ -445,7 +445,8 @@ def format_report(report: dict[str, Any]) -> str:
                   "pass does not depend on the weights); its projection head was fitted on crops "
                   "of other synthetic scenes (held-out accuracy "
                   f"{100 * vit['head_heldout_accuracy']:.1f}%) so that its labels have margins "
-                  "like a trained model's and the agreement means something."]
+                  "above zero and the agreement means something (they stay far less decisive "
+                  "than a trained CLIP's, which makes facing grouping's shared labels fragile)."]
     elif vit:
         lines += ["", "Note: the ViT-B/32 figures use random weights throughout — the cost of a "
                   "forward pass does not depend on the weights, but label margins are near zero, "
