@@ -36,9 +36,16 @@ def recognizer(
     sign_windows: int = typer.Option(
         0, "--sign-windows", min=0,
         help="'No product' crops over promo signs and price tags, per photo."),
+    retune: bool = typer.Option(
+        False, "--retune", help="Do not train: tune the naming rule of the model in --out "
+        "again (weights and gallery unchanged)."),
 ) -> None:
     """Train the starter recognizer (small CLIP) on synthetic crops and tune its rule."""
-    from pipeline.vision.train_recognizer import RecognizerTraining, train_recognizer
+    from pipeline.vision.train_recognizer import (
+        RecognizerTraining,
+        retune_recognizer,
+        train_recognizer,
+    )
 
     job = RecognizerTraining(
         data=data, scenes=scenes, seed=seed, val_scenes=val_scenes, steps=steps, batch=batch,
@@ -46,7 +53,8 @@ def recognizer(
         threads=threads, max_minutes=minutes, epochs=epochs, empty_per_gap=empty_per_gap,
         sign_windows=sign_windows,
     )
-    train_recognizer(job, log=lambda line: typer.echo(line, err=True))
+    (retune_recognizer if retune else train_recognizer)(
+        job, log=lambda line: typer.echo(line, err=True))
     size = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
     typer.echo(f"wrote {out} ({size / 1e6:.1f} MB)")
 

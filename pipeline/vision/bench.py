@@ -308,8 +308,9 @@ def random_clip(catalog: Catalog, size: str, head: str = "random",
     return recognizer, model, processor, accuracy
 
 
-def fit_head(model: Any, bank: Any, catalog: Catalog, spec: Any, scenes: int = 30,
-             seed: int = 9000, steps: int = 400, log: Callable[[str], None] = print) -> float:
+def fit_head(model: Any, bank: Any, catalog: Catalog, spec: Any, scenes: int = 60,
+             seed: int = 9000, steps: int = 1500, log: Callable[[str], None] = print,
+             per_group: int = 6) -> float:
     """Fit the image projection of ``model`` (in place) so crops of ``scenes`` synthetic
     photos (other seeds than the bench photos) land on their SKU's text embedding; the rest
     of the model keeps its weights. Returns the accuracy on a fifth of the crops held out."""
@@ -318,20 +319,20 @@ def fit_head(model: Any, bank: Any, catalog: Catalog, spec: Any, scenes: int = 3
     from pipeline.vision.shelf_crops import _choose, truth_labels
 
     rng = np.random.default_rng(seed)
-    pixels, labels = [], []
+    features, labels = [], []
+    log(f"  fitting the projection head on crops of {scenes} other scenes ...")
     for i in range(scenes):
         scene = render_scene(catalog, seed + i, width=1280)
         products = of_kind(scene.truth.detections, keys.PRODUCT)
         index, lying = truth_labels(catalog, products)
-        pick = _choose(index, lying, 3, rng)
+        pick = _choose(index, lying, per_group, rng)
         pick = pick[index[pick] < len(catalog.skus)]
-        pixels.append(cut_crops([np.asarray(scene.image)], [products.xyxy[pick]], spec).pixels)
+        x = cut_crops([np.asarray(scene.image)], [products.xyxy[pick]], spec).pixels
+        with torch.inference_mode():  # the frozen tower's output, once per crop
+            features += [model.vision_model(pixel_values=x[j:j + 64]).pooler_output
+                         for j in range(0, len(x), 64)]
         labels.append(index[pick])
-    x, y = torch.cat(pixels), torch.from_numpy(np.concatenate(labels))
-    log(f"  fitting the projection head on {len(x)} crops of {scenes} other scenes ...")
-    with torch.inference_mode():
-        feats = torch.cat([model.vision_model(pixel_values=x[i:i + 64]).pooler_output
-                           for i in range(0, len(x), 64)])
+    feats, y = torch.cat(features), torch.from_numpy(np.concatenate(labels))
     text = bank.sku[:len(catalog.skus)].float()
     order = torch.randperm(len(feats), generator=torch.Generator().manual_seed(seed))
     train, held = order[: len(order) * 4 // 5], order[len(order) * 4 // 5:]

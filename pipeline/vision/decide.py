@@ -104,6 +104,17 @@ def fused_logits(rule: Rule, x: torch.Tensor, bank: TextBank, gallery: Gallery
     return z, open_set
 
 
+def orientation_llr(rule: Rule, x: torch.Tensor, row: torch.Tensor, box_aspects: np.ndarray,
+                    bank: TextBank, aspects: torch.Tensor) -> torch.Tensor:
+    """Log-likelihood ratio lying : upright of each crop, named as catalog row ``row`` (the
+    unknown row for unknown crops): weighted prompts plus box geometry (module docstring)."""
+    prompt_llr = rule.text_scale * ((x * bank.lying[row]).sum(1) - (x * bank.upright[row]).sum(1))
+    log_a = torch.from_numpy(np.log(np.maximum(box_aspects, 1e-3))).float().to(x.device)
+    log_r = torch.log(aspects.to(x.device)[row])
+    geometry = (-2.0 * log_a * log_r / rule.geometry_sigma ** 2).clamp(-10.0, 10.0)
+    return rule.orientation_weight * prompt_llr + geometry
+
+
 def decide(rule: Rule, x: torch.Tensor, box_aspects: np.ndarray, bank: TextBank,
            gallery: Gallery, aspects: torch.Tensor) -> Labels:
     """Name and orientation of each crop embedding ``x`` (N x D) — see the module docstring."""
@@ -122,11 +133,7 @@ def decide(rule: Rule, x: torch.Tensor, box_aspects: np.ndarray, bank: TextBank,
     unknown = (score < rule.min_score) | open_set | (p_unknown > score)
     empty = p[:, -1] > torch.maximum(score, p_unknown) if use_empty else torch.zeros_like(unknown)
     row = torch.where(unknown, torch.full_like(best, n_sku), best)
-    prompt_llr = rule.text_scale * ((x * bank.lying[row]).sum(1) - (x * bank.upright[row]).sum(1))
-    log_a = torch.from_numpy(np.log(np.maximum(box_aspects, 1e-3))).float().to(x.device)
-    log_r = torch.log(aspects.to(x.device)[row])
-    geometry = (-2.0 * log_a * log_r / rule.geometry_sigma ** 2).clamp(-10.0, 10.0)
-    lying = rule.orientation_weight * prompt_llr + geometry > 0
+    lying = orientation_llr(rule, x, row, box_aspects, bank, aspects) > 0
     index = np.where(unknown.cpu().numpy(), -1, best.cpu().numpy())
     return Labels(
         np.where(empty.cpu().numpy(), EMPTY_INDEX, index),

@@ -16,6 +16,11 @@ Class names of the checkpoint map to kinds:
 * a **COCO** checkpoint (``yolo11n.pt``) -> the packaged-goods classes (bottle, cup, book ...)
   are products; people, cars and other classes are dropped.
 
+A product box lying (almost) wholly inside a more confident product box or promo sign is
+dropped (:func:`drop_contained`): a second box on part of a product that NMS kept because
+their IoU is low, or a product pictured on a poster; so is a less confident box around two or
+more product boxes (two cans boxed as one).
+
 Gaps are not detected: the rules engine infers them from the shelf geometry (empty runs of a
 shelf between products), which needs no labels and works with any checkpoint.
 """
@@ -173,7 +178,7 @@ class ShelfDetector:
                 chunk = indices[start:start + self.config.batch]
                 for i, det in zip(chunk, self._predict([images[i] for i in chunk]), strict=True):
                     results[i] = det
-        return [r if r is not None else _empty() for r in results]
+        return [drop_contained(r) if r is not None else _empty() for r in results]
 
     def _predict(self, images: Sequence[np.ndarray]) -> list[sv.Detections]:
         """One ultralytics call over a batch of RGB arrays."""
@@ -223,6 +228,38 @@ class ShelfDetector:
         det.class_id = np.array([_KIND_IDS[k] for k in kinds], dtype=int)
         det.data[keys.KIND] = kinds
         return det
+
+
+# Share of a product box's area inside a more confident (and larger) product or promo box above
+# which it is dropped. IoU-based NMS keeps such pairs (a box on the lower 90 % of a carton has
+# IoU ~0.55 with the whole carton's); supervision's intersection-over-smaller finds them.
+CONTAINED = 0.9
+
+
+def drop_contained(det: sv.Detections, share: float = CONTAINED) -> sv.Detections:
+    """``det`` without product boxes that lie ``share`` or more inside a larger, more confident
+    product or promo box (see the module docstring)."""
+    if len(det) < 2 or det.confidence is None:
+        return det
+    kinds = det.data[keys.KIND]
+    product = np.flatnonzero(kinds == keys.PRODUCT)
+    holder = np.flatnonzero((kinds == keys.PRODUCT) | (kinds == keys.PROMO))
+    if len(product) == 0:
+        return det
+    from supervision.detection.utils.iou_and_nms import OverlapMetric, box_iou_batch
+
+    area, conf = det.box_area, det.confidence
+    inside = box_iou_batch(det.xyxy[product], det.xyxy[holder],
+                           overlap_metric=OverlapMetric.IOS) >= share
+    inside &= area[product][:, None] <= area[holder][None, :]
+    weaker = conf[product][:, None] < conf[holder][None, :]
+    keep = np.ones(len(det), dtype=bool)
+    keep[product[(inside & weaker).any(1)]] = False
+    # the other way round: a less confident box around two or more products is not a product
+    is_product = np.isin(holder, product)
+    around = (inside & (conf[product][:, None] > conf[holder][None, :]))[:, is_product]
+    keep[holder[is_product][around.sum(0) >= 2]] = False
+    return det if keep.all() else det[keep]
 
 
 def _empty() -> sv.Detections:

@@ -2,7 +2,8 @@
 
 Grid searches, each maximising accuracy on the validation crops (unknown products count as a
 class of their own): the open-set floor ``min_score`` (text prompts only), the prompt weight of
-the orientation rule, then the gallery's ``gallery_scale`` and ``gallery_threshold``. Upright
+the orientation rule (ties broken by the orientation log-loss), then the gallery's
+``gallery_scale`` and ``gallery_threshold`` (ties keep the starting rule's values). Upright
 aspect ratios per SKU are the medians of the validation boxes. The result is written to
 ``shelfaudit_recognizer.json`` in the model folder and read back by the recognizer.
 """
@@ -15,7 +16,7 @@ import numpy as np
 import torch
 
 from pipeline.catalog import Catalog
-from pipeline.vision.decide import EMPTY_INDEX, Rule, decide, upright_aspects
+from pipeline.vision.decide import EMPTY_INDEX, Rule, decide, orientation_llr, upright_aspects
 from pipeline.vision.gallery import Gallery
 from pipeline.vision.reuse import Labels
 from pipeline.vision.shelf_crops import CropSet
@@ -30,6 +31,21 @@ def accuracy(labels: Labels, crops: CropSet, n_sku: int) -> tuple[float, float]:
     product = crops.sku_index <= n_sku
     return (float(np.mean(predicted == crops.sku_index)),
             float(np.mean(labels.lying[product] == crops.lying[product])))
+
+
+def orientation_log_loss(rule: Rule, embeddings: torch.Tensor, crops: CropSet, bank: TextBank,
+                         aspects: torch.Tensor, n_sku: int) -> float:
+    """Summed log-loss of P(lying) = sigmoid(orientation log-likelihood ratio) over the crops of
+    catalog products (their true SKU's prompts and upright aspect, as :func:`decide` uses)."""
+    product = torch.from_numpy(crops.sku_index < n_sku)
+    if not product.any():
+        return 0.0
+    row = torch.from_numpy(crops.sku_index).long()[product]
+    llr = orientation_llr(rule, embeddings.float()[product], row, crops.aspect[product.numpy()],
+                          bank, aspects)
+    target = torch.from_numpy(crops.lying).float()[product]
+    return float(torch.nn.functional.binary_cross_entropy_with_logits(llr, target,
+                                                                      reduction="sum"))
 
 
 def measured_aspects(catalog: Catalog, crops: CropSet) -> dict[str, float]:
@@ -53,21 +69,32 @@ def tune_rule(rule: Rule, catalog: Catalog, embeddings: torch.Tensor, crops: Cro
     def score(r: Rule, g: Gallery) -> tuple[float, float]:
         return accuracy(decide(r, embeddings, crops.aspect, bank, g, aspects), crops, n_sku)
 
-    best = max((score(Rule(**{**asdict(rule), "min_score": m}), empty)[0], m)
-                for m in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7))
-    rule.min_score = best[1]
+    # Ties (common: the tuning crops hold few unknown products) keep the rule's current value
+    # (the defaults, or a re-tuned model's previous tuning) rather than the grid's largest.
+    best = max((score(Rule(**{**asdict(rule), "min_score": m}), empty)[0],
+                m == rule.min_score, m)
+               for m in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7))
+    rule.min_score = best[2]
     log(f"tuning: min_score {rule.min_score} -> text-only sku acc {best[0]:.4f}")
-    best = max((score(Rule(**{**asdict(rule), "orientation_weight": w}), empty)[1], w)
-                for w in (0.0, 0.25, 0.5, 1.0, 2.0, 4.0))
-    rule.orientation_weight = best[1]
-    log(f"tuning: orientation_weight {rule.orientation_weight} -> orientation acc {best[0]:.4f}")
+    # Orientation accuracy ties across most weights (few lying crops, all easy at the best
+    # weights), and ties used to go to the largest weight: prompts outvoting the box geometry.
+    # Ties are now broken by the log-loss of the orientation decision (a proper scoring rule).
+    best = min((-score(Rule(**{**asdict(rule), "orientation_weight": w}), empty)[1],
+                orientation_log_loss(Rule(**{**asdict(rule), "orientation_weight": w}),
+                                     embeddings, crops, bank, aspects, n_sku), w)
+               for w in (0.0, 0.25, 0.5, 1.0, 2.0, 4.0))
+    rule.orientation_weight = best[2]
+    log(f"tuning: orientation_weight {rule.orientation_weight} -> orientation acc "
+        f"{-best[0]:.4f}, log-loss {best[1]:.3f}")
     if len(gallery):
         grid = [(s * rule.text_scale, t) for s in (0.25, 0.5, 1.0, 2.0, 4.0)
                 for t in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)]
+        current = (round(rule.gallery_scale / rule.text_scale, 2), rule.gallery_threshold)
         best = max(((score(Rule(**{**asdict(rule), "gallery_scale": s,
-                                   "gallery_threshold": t}), gallery)[0], s, t)
+                                   "gallery_threshold": t}), gallery)[0],
+                     (round(s / rule.text_scale, 2), t) == current, s, t)
                     for s, t in grid))
-        rule.gallery_scale, rule.gallery_threshold = round(best[1], 3), best[2]
+        rule.gallery_scale, rule.gallery_threshold = round(best[2], 3), best[3]
         log(f"tuning: gallery_scale {rule.gallery_scale} threshold {rule.gallery_threshold} "
             f"-> with-gallery sku acc {best[0]:.4f}")
     return rule

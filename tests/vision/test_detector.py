@@ -173,3 +173,24 @@ def test_input_size_follows_the_checkpoint_unless_set(tiny_weights, tmp_path):
     shutil.copy(STARTER_MODELS_DIR / "detector.pt", copy)
     trained = ShelfDetector.load(copy, device="cpu")
     assert trained.imgsz == trained.model.overrides["imgsz"]
+
+
+def test_boxes_inside_a_more_confident_product_or_sign_are_dropped():
+    from pipeline.detections import make_detections
+    from pipeline.vision.detector import drop_contained
+
+    det = make_detections(
+        [[0, 0, 40, 100],  # a carton
+         [1, 20, 39, 100],  # the lower part of it, less sure: dropped
+         [50, 0, 90, 100],  # the next carton
+         [52, 10, 88, 95],  # inside it but surer: stays (the outer box is the doubt)
+         [100, 0, 200, 40],  # a promo poster
+         [120, 5, 140, 35],  # a product pictured on it: dropped
+         [210, 0, 250, 100], [245, 0, 285, 100],  # neighbours that touch: both stay
+         [300, 0, 340, 100], [340, 0, 380, 100], [298, 0, 382, 100]],  # two cans boxed as
+        kind=[keys.PRODUCT, keys.PRODUCT, keys.PRODUCT, keys.PRODUCT, keys.PROMO,  # one: dropped
+              keys.PRODUCT, keys.PRODUCT, keys.PRODUCT, keys.PRODUCT, keys.PRODUCT, keys.PRODUCT],
+        score=[0.9, 0.4, 0.5, 0.8, 0.9, 0.6, 0.9, 0.5, 0.8, 0.8, 0.6])
+    kept = drop_contained(det)
+    assert kept.xyxy[:, 0].tolist() == [0, 50, 52, 100, 210, 245, 300, 340]
+    assert len(drop_contained(det[[0, 2]])) == 2

@@ -59,7 +59,11 @@ def test_crop_set_labels_empty_crops_as_the_extra_class(catalog, gappy_scene):
 
 def test_a_short_training_run_writes_a_loadable_recognizer_with_the_empty_class(tmp_path, catalog):
     from pipeline.vision.recognizer import Recognizer
-    from pipeline.vision.train_recognizer import RecognizerTraining, train_recognizer
+    from pipeline.vision.train_recognizer import (
+        RecognizerTraining,
+        retune_recognizer,
+        train_recognizer,
+    )
 
     job = RecognizerTraining(scenes=3, val_scenes=2, steps=6, batch=16, width=32, layers=1,
                              image_size=32, out=tmp_path / "rec", gallery_out=tmp_path / "gal",
@@ -70,6 +74,25 @@ def test_a_short_training_run_writes_a_loadable_recognizer_with_the_empty_class(
     assert tuning["empty_class"] is True and tuning["unknown_class"] is True
     rec = Recognizer.load(tmp_path / "rec", catalog, device="cpu", gallery=[tmp_path / "gal"])
     assert rec.rule.empty_class and len(rec.text.sku) == len(catalog.skus) + 2
+
+    # --retune: the rule is tuned again (from the previous tuning), the weights stay
+    weights = (tmp_path / "rec" / "model.safetensors").read_bytes()
+    tuning["min_score"] = 0.3
+    (tmp_path / "rec" / "shelfaudit_recognizer.json").write_text(json.dumps(tuning))
+    retune_recognizer(job, log=lambda line: None)
+    again = json.loads((tmp_path / "rec" / "shelfaudit_recognizer.json").read_text())
+    record = json.loads((tmp_path / "rec" / "training.json").read_text())
+    assert record["retuned"]["val_crops"] > 0 and record["fit"]["steps"] == 6
+    assert (tmp_path / "rec" / "model.safetensors").read_bytes() == weights
+    assert set(again) == set(tuning) and again["orientation_weight"] in (0, 0.25, 0.5, 1, 2, 4)
+
+
+def test_retune_needs_a_trained_model(tmp_path):
+    from pipeline.errors import ShelfAuditError
+    from pipeline.vision.train_recognizer import RecognizerTraining, retune_recognizer
+
+    with pytest.raises(ShelfAuditError, match="no trained recognizer"):
+        retune_recognizer(RecognizerTraining(out=tmp_path / "none"), log=lambda line: None)
 
 
 def test_no_product_windows_over_signs_and_tags_cover_no_product(gappy_scene):
