@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import supervision as sv
@@ -92,6 +93,13 @@ class Scene:
     promos: tuple[Item, ...]
     gaps: tuple[Item, ...]
     blocks: tuple[SkuBlock, ...] = field(default=())
+
+    @cached_property
+    def promo_texts(self) -> frozenset[str]:
+        """Every promo text the planogram plans on this photo (what a sign could be mistaken
+        for); computed once per scene."""
+        return frozenset(b.planned.promo for b in self.blocks
+                         if b.planned is not None and b.planned.promo)
 
     @property
     def width(self) -> float:

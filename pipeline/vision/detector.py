@@ -246,11 +246,9 @@ def drop_contained(det: sv.Detections, share: float = CONTAINED) -> sv.Detection
     holder = np.flatnonzero((kinds == keys.PRODUCT) | (kinds == keys.PROMO))
     if len(product) == 0:
         return det
-    from supervision.detection.utils.iou_and_nms import OverlapMetric, box_iou_batch
-
     area, conf = det.box_area, det.confidence
-    inside = box_iou_batch(det.xyxy[product], det.xyxy[holder],
-                           overlap_metric=OverlapMetric.IOS) >= share
+    inside = sv.box_iou_batch(det.xyxy[product], det.xyxy[holder],
+                              overlap_metric=sv.OverlapMetric.IOS) >= share
     inside &= area[product][:, None] <= area[holder][None, :]
     weaker = conf[product][:, None] < conf[holder][None, :]
     keep = np.ones(len(det), dtype=bool)

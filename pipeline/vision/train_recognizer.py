@@ -334,10 +334,8 @@ def tune_model(model, tokenizer, catalog: Catalog, val: CropSet,  # noqa: ANN001
             gallery.skus = [s for s, _ in refs]
             gallery.embeddings = embed_references(encoder, images)
             gallery.aspects = [im.shape[1] / im.shape[0] for im in images]
-    rule = Rule(text_scale=encoder.logit_scale, unknown_class=True,
-                empty_class=job.empty_per_gap > 0)
-    if start:
-        rule = Rule.from_tuning(start, encoder.logit_scale)
+    rule = Rule.from_tuning(start, encoder.logit_scale) if start else Rule(
+        text_scale=encoder.logit_scale, unknown_class=True, empty_class=job.empty_per_gap > 0)
     return tune_rule(rule, catalog, embeddings, val, bank, gallery, log)
 
 
@@ -354,10 +352,8 @@ def retune_recognizer(job: RecognizerTraining, log=print) -> dict:  # noqa: ANN0
     the tuning procedure changed, or to tune on other scenes (``seed``, ``val_scenes``). The
     weights and the gallery stay as they are; only ``shelfaudit_recognizer.json`` is rewritten
     and the run is added to ``training.json``."""
-    from transformers import CLIPModel
-
     from pipeline.catalog import load_catalog
-    from pipeline.vision.tokenizer import build_tokenizer
+    from pipeline.vision.dual_encoder import load_dual_encoder
 
     torch.set_num_threads(job.threads)
     started = time.time()
@@ -365,14 +361,10 @@ def retune_recognizer(job: RecognizerTraining, log=print) -> dict:  # noqa: ANN0
     if not (folder / "config.json").is_file():
         raise ShelfAuditError(f"{folder}: no trained recognizer to tune (no config.json)")
     catalog = load_catalog()
-    model = CLIPModel.from_pretrained(str(folder), local_files_only=True).float().eval()
+    saved = load_dual_encoder(folder, torch.device("cpu"))  # its own tokenizer and tuning
     val = _tuning_crops(catalog, job)
     log(f"crops: {len(val)} for tuning ({time.time() - started:.0f}s)")
-    from pipeline.vision.dual_encoder import TUNING_FILE
-
-    previous = folder / TUNING_FILE
-    start = json.loads(previous.read_text(encoding="utf-8")) if previous.is_file() else None
-    rule = tune_model(model, build_tokenizer(catalog), catalog, val, job, log, start)
+    rule = tune_model(saved.model, saved.tokenizer, catalog, val, job, log, saved.tuning or None)
     _write_tuning(rule, folder)
     record_file = folder / "training.json"
     record = json.loads(record_file.read_text(encoding="utf-8")) if record_file.is_file() else {}

@@ -10,7 +10,7 @@ aspect ratios per SKU are the medians of the validation boxes. The result is wri
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import torch
@@ -34,10 +34,10 @@ def accuracy(labels: Labels, crops: CropSet, n_sku: int) -> tuple[float, float]:
 
 
 def orientation_log_loss(rule: Rule, embeddings: torch.Tensor, crops: CropSet, bank: TextBank,
-                         aspects: torch.Tensor, n_sku: int) -> float:
+                         aspects: torch.Tensor) -> float:
     """Summed log-loss of P(lying) = sigmoid(orientation log-likelihood ratio) over the crops of
     catalog products (their true SKU's prompts and upright aspect, as :func:`decide` uses)."""
-    product = torch.from_numpy(crops.sku_index < n_sku)
+    product = torch.from_numpy(crops.sku_index < len(bank.sku_ids))
     if not product.any():
         return 0.0
     row = torch.from_numpy(crops.sku_index).long()[product]
@@ -71,18 +71,16 @@ def tune_rule(rule: Rule, catalog: Catalog, embeddings: torch.Tensor, crops: Cro
 
     # Ties (common: the tuning crops hold few unknown products) keep the rule's current value
     # (the defaults, or a re-tuned model's previous tuning) rather than the grid's largest.
-    best = max((score(Rule(**{**asdict(rule), "min_score": m}), empty)[0],
-                m == rule.min_score, m)
+    best = max((score(replace(rule, min_score=m), empty)[0], m == rule.min_score, m)
                for m in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7))
     rule.min_score = best[2]
     log(f"tuning: min_score {rule.min_score} -> text-only sku acc {best[0]:.4f}")
     # Orientation accuracy ties across most weights (few lying crops, all easy at the best
     # weights), and ties used to go to the largest weight: prompts outvoting the box geometry.
     # Ties are now broken by the log-loss of the orientation decision (a proper scoring rule).
-    best = min((-score(Rule(**{**asdict(rule), "orientation_weight": w}), empty)[1],
-                orientation_log_loss(Rule(**{**asdict(rule), "orientation_weight": w}),
-                                     embeddings, crops, bank, aspects, n_sku), w)
-               for w in (0.0, 0.25, 0.5, 1.0, 2.0, 4.0))
+    candidates = [replace(rule, orientation_weight=w) for w in (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)]
+    best = min((-score(r, empty)[1], orientation_log_loss(r, embeddings, crops, bank, aspects),
+                r.orientation_weight) for r in candidates)
     rule.orientation_weight = best[2]
     log(f"tuning: orientation_weight {rule.orientation_weight} -> orientation acc "
         f"{-best[0]:.4f}, log-loss {best[1]:.3f}")
@@ -90,8 +88,7 @@ def tune_rule(rule: Rule, catalog: Catalog, embeddings: torch.Tensor, crops: Cro
         grid = [(s * rule.text_scale, t) for s in (0.25, 0.5, 1.0, 2.0, 4.0)
                 for t in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)]
         current = (round(rule.gallery_scale / rule.text_scale, 2), rule.gallery_threshold)
-        best = max(((score(Rule(**{**asdict(rule), "gallery_scale": s,
-                                   "gallery_threshold": t}), gallery)[0],
+        best = max(((score(replace(rule, gallery_scale=s, gallery_threshold=t), gallery)[0],
                      (round(s / rule.text_scale, 2), t) == current, s, t)
                     for s, t in grid))
         rule.gallery_scale, rule.gallery_threshold = round(best[2], 3), best[3]

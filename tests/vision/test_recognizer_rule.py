@@ -137,5 +137,5 @@ def test_orientation_weight_ties_go_to_the_lowest_log_loss():
     tuned = tune_rule(rule, catalog, x, crops, bank(), Gallery(), log=lambda _: None)
     assert tuned.orientation_weight == 1.0
     loss = {w: orientation_log_loss(Rule(**{**rule.__dict__, "orientation_weight": w}), x, crops,
-                                    bank(), ASPECTS, len(SKUS)) for w in (0.25, 1.0, 2.0)}
+                                    bank(), ASPECTS) for w in (0.25, 1.0, 2.0)}
     assert loss[1.0] < min(loss[0.25], loss[2.0])

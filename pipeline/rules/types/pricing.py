@@ -164,20 +164,14 @@ def planned_promos(scene: Scene) -> list[SkuBlock]:
     return [b for b in scene.blocks if b.planned is not None and b.planned.promo]
 
 
-def promo_texts(scene: Scene) -> set[str]:
-    """Every promo text the scene's planogram plans (what a sign could be mistaken for)."""
-    return {b.planned.promo for b in planned_promos(scene)}
-
-
 def promo_for(scene: Scene, block: SkuBlock, text: str | None) -> Item | None:
     """The promo sign of a planned promo: same shelf, over the block, with the wanted text."""
-    known = promo_texts(scene)
     for sign in scene.promos:
         if sign.shelf != block.shelf or not block.covers(sign.cx):
             continue
         wanted = text or (block.planned.promo if block.planned else None)
         if wanted is None or (sign.text is None and text is None) or same_text(
-                wanted, sign.text, known):
+                wanted, sign.text, scene.promo_texts):
             return sign
     return None
 
@@ -216,9 +210,8 @@ class PromoPresent(Rule):
             return self.outcome(len(blocks), violations)
         if self.planned and self.text is None:
             return self.outcome(0, [])
-        known = promo_texts(scene)
         signs = [s for s in self.scoped(scene, scene.promos)
-                 if self.text is None or same_text(self.text, s.text, known)]
+                 if self.text is None or same_text(self.text, s.text, scene.promo_texts)]
         if signs:
             return self.outcome(1, [])
         shelf = self.shelves[0] if self.shelves else None
