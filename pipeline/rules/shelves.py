@@ -135,14 +135,18 @@ def _members(xyxy: np.ndarray, kinds: np.ndarray, line: float, product_h: float)
     return out
 
 
+STRIP_HANG = 0.5  # a sign whose top is at most this far down the tag strip (share of its depth) hangs from it
+
+
 def shelf_of_box(box: np.ndarray | list[float], kind: str, rows: list[ShelfRow]) -> int | None:
     """The shelf a box belongs to.
 
     Products and gaps: the row whose line is nearest their bottom. Price tags: the lowest row
     whose line is at or above the tag's top (a tag hangs under its shelf's edge). Promo signs:
-    the row whose product space (``top`` to ``line``) holds their centre — a sign in the
-    headroom above a block belongs to that block's shelf; one hanging in the price-tag strip
-    under a shelf edge belongs to that shelf.
+    one hanging from a shelf edge (its top in the upper half of the price-tag strip) belongs
+    to that shelf; otherwise the row whose product space (``top`` to ``line``) holds its
+    centre — a sign in the headroom above a block belongs to that block's shelf, even when
+    its top is close to the strip above (the headroom starts right under the strip).
     """
     if not rows:
         return None
@@ -153,7 +157,7 @@ def shelf_of_box(box: np.ndarray | list[float], kind: str, rows: list[ShelfRow])
     if kind == keys.PROMO:
         cy = (y1 + y2) / 2
         for row in rows:
-            if row.line - slack <= y1 <= row.line + row.rail:
+            if row.line - slack <= y1 <= row.line + STRIP_HANG * row.rail:
                 return row.index
         for row in rows:
             if row.top <= cy <= row.line:
@@ -201,7 +205,9 @@ def infer_gaps(
     is used from its first to its last block, an empty span across a block boundary is one gap
     per block (two SKUs out of stock), and a span counts when it is wider than ``k`` planned
     facings of its block. Without one, a span counts when wider than ``k`` x the narrower
-    neighbouring product (so a missing can is found even between wide bags).
+    neighbouring product (so a missing can is found even between wide bags). A lying product
+    covers as much shelf as its SKU's upright facings in the photo stand tall (see
+    :func:`_span`).
 
     Args:
         detections: boxes with a ``shelf`` index (see :func:`assign_shelves`).
@@ -211,13 +217,17 @@ def infer_gaps(
     """
     kinds = field_values(detections, keys.KIND)
     shelves = field_values(detections, keys.SHELF)
+    skus = field_values(detections, keys.SKU)
+    orientations = field_values(detections, keys.ORIENTATION)
+    lengths = _upright_heights(detections, kinds, skus, orientations)
     boxes, shelf_ids = [], []
     for row in rows:
         blocks = (planned or {}).get(row.index, [])
         x0 = min([row.x0, *(b[0] for b in blocks)])
         x1 = max([row.x1, *(b[1] for b in blocks)])
         spans = sorted(
-            (float(detections.xyxy[i, 0]), float(detections.xyxy[i, 2]))
+            _span(detections.xyxy[i], lengths.get(skus[i]) if orientations[i] == keys.LYING
+                  else None)
             for i in range(len(detections))
             if kinds[i] == keys.PRODUCT and shelves[i] == row.index
         )
@@ -233,6 +243,28 @@ def infer_gaps(
             if end > cursor:
                 cursor, left_w = end, end - start
     return make_detections(boxes, kind=keys.GAP, shelf=shelf_ids)
+
+
+def _upright_heights(detections: sv.Detections, kinds: np.ndarray, skus: np.ndarray,
+                     orientations: np.ndarray) -> dict[str, float]:
+    """Median box height of each SKU's upright facings in the photo: how long it is lying."""
+    heights: dict[str, list[float]] = {}
+    for i in range(len(detections)):
+        if kinds[i] == keys.PRODUCT and skus[i] and orientations[i] == keys.UPRIGHT:
+            x1, y1, x2, y2 = detections.xyxy[i]
+            heights.setdefault(str(skus[i]), []).append(float(y2 - y1))
+    return {sku: float(np.median(h)) for sku, h in heights.items()}
+
+
+def _span(box: np.ndarray, length: float | None) -> tuple[float, float]:
+    """The shelf span a product covers: its box, or for a lying product whose box is shorter
+    than the SKU stands tall (the detector often boxes only the label of a lying bottle, not
+    its neck and cap), that length around the box's centre."""
+    x1, x2 = float(box[0]), float(box[2])
+    if length is None or x2 - x1 >= length:
+        return x1, x2
+    centre = (x1 + x2) / 2
+    return centre - length / 2, centre + length / 2
 
 
 def _pieces(a: float, b: float, blocks: list[PlannedSpan]) -> list[tuple[float, float]]:

@@ -128,3 +128,28 @@ def test_one_or_two_stray_boxes_above_the_tagged_shelves_start_no_row():
     three = make_detections([*stray, [480, 0, 510, 100], *shelf, *tags],
                             kind=[keys.PRODUCT] * (3 + len(shelf)) + [keys.PRICE_TAG] * 2)
     assert len(infer_rows(three)) == 2  # three of them: a (partly visible) shelf after all
+
+
+def test_sign_just_under_the_tag_strip_belongs_to_the_shelf_below():
+    # shelf 1: products down to 200, tags 204-230 (strip 30 px deep); shelf 2 down to 400
+    boxes = [[0, 50, 40, 200], [50, 50, 90, 200], [10, 204, 40, 230], [60, 204, 90, 230],
+             [0, 250, 40, 400], [50, 250, 90, 400], [10, 404, 40, 430],
+             [0, 227, 60, 245],   # headroom sign of shelf 2, top 0.9 strip depths down
+             [50, 202, 90, 250]]  # wobbler hanging from shelf 1's edge, taller than the strip
+    kinds = [keys.PRODUCT] * 2 + [keys.PRICE_TAG] * 2 + [keys.PRODUCT] * 2 + [keys.PRICE_TAG] \
+        + [keys.PROMO] * 2
+    det = make_detections(boxes, kind=kinds)
+    assert _shelves(det)[-2:] == [2, 1]
+
+
+@pytest.mark.parametrize(("lying_sku", "gaps"), [("water", 0), ("other", 1)])
+def test_a_lying_product_covers_the_length_its_sku_stands_tall(lying_sku, gaps):
+    # upright water bottles are 150 px tall; the lying one is boxed on its label only (40 px)
+    det = make_detections([[0, 50, 40, 200], [70, 170, 110, 200], [150, 50, 190, 200]],
+                          sku=["water", lying_sku, "water"],
+                          orientation=[keys.UPRIGHT, keys.LYING, keys.UPRIGHT])
+    rows = infer_rows(det)
+    found = infer_gaps(assign_shelves(det, rows), rows)
+    assert len(found) == gaps  # without an upright facing of its SKU: just its box
+    if gaps:
+        assert list(found.xyxy[0]) == [110, 50, 150, 200]

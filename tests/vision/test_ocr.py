@@ -98,6 +98,37 @@ def test_promo_text_is_read_and_input_is_not_changed(catalog, reader):
     assert field_values(out, keys.PRICE)[0] is None  # promos have no price
 
 
+class _Unsure:
+    """The real OCR engine, but every reading comes back with the given confidence."""
+
+    def __init__(self, engine, score):
+        self.engine, self.score = engine, score
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+    def text_rec(self, lines):
+        found, took = self.engine.text_rec(lines)
+        return [(text, self.score) for text, _ in found], took
+
+
+@pytest.mark.parametrize(("score", "sign_read", "tag_read"), [(0.95, True, True),
+                                                              (0.5, False, True)])
+def test_unsure_sign_readings_are_dropped_but_tags_kept(catalog, reader, score, sign_read,
+                                                        tag_read):
+    from pipeline.synth.draw import price_tag, promo_sign
+
+    image = np.full((200, 400, 3), 200, dtype=np.uint8)
+    image[20:110, 70:330] = np.asarray(promo_sign(260, 90, "SALE 50%", style=0).convert("RGB"))
+    image[130:190, 100:260] = np.asarray(price_tag(160, 60, "¥3.50", "Cola 330ml", True))
+    det = make_detections([[70, 20, 330, 110], [100, 130, 260, 190]],
+                          kind=[keys.PROMO, keys.PRICE_TAG])
+    (out,) = TagReader(engine=_Unsure(reader.engine, score), reuse=False).read([image], [det])
+    sign, tag = field_values(out, keys.TEXT)
+    assert (sign is not None) == sign_read
+    assert (field_values(out, keys.PRICE)[1] == 3.5) == tag_read
+
+
 def test_no_tags_no_work(reader):
     det = make_detections([[0, 0, 10, 10]], kind=keys.PRODUCT)
     (out,) = reader.read([np.zeros((20, 20, 3), np.uint8)], [det])
