@@ -106,3 +106,16 @@ def test_score_with_predictions_matched_by_file_name(synthetic_dir, catalog):
     assert all(r.precision == r.recall == 1.0 for r in table.rows.values())
     nothing = score_dataset(synthetic_dir, rules, catalog, predictions=[])
     assert nothing.rows["lying"].recall == 0.0 and nothing.rows["wrong_price"].recall == 0.0
+
+
+def test_score_table_gives_wilson_intervals():
+    from pipeline.rules.score import TypeScore, wilson
+
+    assert wilson(0, 0) is None
+    low, high = wilson(7, 8)  # one false violation among eight
+    assert 0.52 < low < 0.54 and 0.97 < high < 0.98
+    row = TypeScore("planogram_position", "misplaced", tp=7, fp=1, fn=0)
+    assert row.to_dict()["precision_95"] == [0.529, 0.978]
+    assert row.to_dict()["recall_95"][1] == 1.0
+    table = ScoreTable(rows={"misplaced": row})
+    assert "| 0.875 | 1.000 | 0.53–0.98 | 0.65–1.00 |" in table.render()
