@@ -16,6 +16,8 @@
 6. Empty — with ``empty_class``, a crop whose "empty shelf" probability beats both the best
    SKU's and the unknown caption's is no product at all (:data:`EMPTY_INDEX`): a box the detector
    drew on an empty slot. The recognizer drops it, so the rules see the gap.
+7. Facing context — an unknown crop whose best SKU still scores ``context_min_score`` or more
+   and names a facing right beside it is that SKU (:func:`facing_context`).
 
 **Orientation.** Two log-likelihood ratios (positive = lying), added:
 
@@ -60,6 +62,7 @@ class Rule:
     unknown_class: bool = False
     empty_class: bool = False
     orientation_weight: float = 1.0
+    context_min_score: float | None = 0.25  # step 7 (None: off)
     geometry_sigma: float = 0.25
     aspects: dict[str, float] = field(default_factory=dict)
 
@@ -140,4 +143,36 @@ def decide(rule: Rule, x: torch.Tensor, box_aspects: np.ndarray, bank: TextBank,
         score.cpu().numpy().astype(np.float32),
         lying.cpu().numpy(),
         margin=margin.cpu().numpy().astype(np.float32),
+        best=best.cpu().numpy().astype(int),
     )
+
+
+def facing_context(rule: Rule, labels: Labels, boxes: np.ndarray) -> Labels:
+    """Step 7: an unknown crop of one photo whose best SKU scores at least
+    ``rule.context_min_score`` and is the name of a facing right beside it (same shelf: bottoms
+    within a quarter of its height; at most half its width apart) is that SKU.
+
+    Products stand in blocks of facings. A facing of SKU *k* that the crop alone leaves in doubt
+    between *k* and the unknown-product caption (odd light, a label seen at an angle) is far
+    more likely *k* than a stranger that happens to look like *k*; a real stranger in a block of
+    *k* rarely scores that high for *k* (its look differs), and stays unknown. Returns
+    ``labels`` (changed in place).
+    """
+    if rule.context_min_score is None or len(boxes) < 2:
+        return labels
+    doubtful = np.flatnonzero((labels.sku_index == -1) & (labels.best >= 0)
+                              & (labels.score >= rule.context_min_score))
+    if len(doubtful) == 0:
+        return labels
+    boxes = np.asarray(boxes, dtype=np.float32)
+    w = np.maximum(boxes[:, 2] - boxes[:, 0], 1e-3)
+    h = np.maximum(boxes[:, 3] - boxes[:, 1], 1e-3)
+    named = labels.sku_index.copy()  # decide from the crops' own names, not from relabels
+    for i in doubtful:
+        same_shelf = np.abs(boxes[:, 3] - boxes[i, 3]) <= 0.25 * h[i]
+        apart = np.maximum(boxes[:, 0] - boxes[i, 2], boxes[i, 0] - boxes[:, 2])
+        beside = same_shelf & (apart <= 0.5 * w[i]) & (named == labels.best[i])
+        beside[i] = False
+        if beside.any():
+            labels.sku_index[i] = labels.best[i]
+    return labels

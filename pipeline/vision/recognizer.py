@@ -43,7 +43,14 @@ from pipeline.detections import field_values
 from pipeline.errors import ShelfAuditError
 from pipeline.vision import captions
 from pipeline.vision.crops import as_photo, cut_crops, thumbnails
-from pipeline.vision.decide import EMPTY_INDEX, Rule, decide, fused_logits, upright_aspects
+from pipeline.vision.decide import (
+    EMPTY_INDEX,
+    Rule,
+    decide,
+    facing_context,
+    fused_logits,
+    upright_aspects,
+)
 from pipeline.vision.dual_encoder import DualEncoder, load_dual_encoder, quantize_image_tower
 from pipeline.vision.gallery import Gallery, embed_references, load_gallery
 from pipeline.vision.reuse import THUMB, CameraMemory, Labels, group_facings
@@ -196,6 +203,9 @@ class Recognizer:
                 done[starts[i] + hit] = True
         stats["reused"] = int(done.sum())
         self._classify_rest(photos, boxes, thumbs, starts, done, out, stats)
+        for i in range(len(boxes)):
+            span = np.arange(starts[i], starts[i + 1])
+            out.put(span, facing_context(self.rule, out.take(span), boxes[i]))
         for i, camera in enumerate(cams):
             if camera is not None:
                 span = slice(starts[i], starts[i + 1])

@@ -46,6 +46,11 @@ class Labels:
     score: np.ndarray
     lying: np.ndarray
     margin: np.ndarray | None = None  # logit gap between the two best SKUs (decide's output)
+    best: np.ndarray | None = None  # the best catalog SKU, also for unknown crops (-1: none)
+
+    def __post_init__(self) -> None:
+        if self.best is None:
+            self.best = np.where(self.sku_index >= 0, self.sku_index, -1)
 
     @classmethod
     def empty(cls, n: int) -> Labels:
@@ -54,12 +59,13 @@ class Labels:
 
     def take(self, index: np.ndarray) -> Labels:
         return Labels(self.sku_index[index], self.score[index], self.lying[index],
-                      None if self.margin is None else self.margin[index])
+                      None if self.margin is None else self.margin[index], self.best[index])
 
     def put(self, where: np.ndarray, other: Labels) -> None:
         self.sku_index[where] = other.sku_index
         self.score[where] = other.score
         self.lying[where] = other.lying
+        self.best[where] = other.best
 
 
 def _same_size(boxes: np.ndarray, tolerance: float = 0.1) -> np.ndarray:

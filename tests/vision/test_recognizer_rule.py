@@ -139,3 +139,44 @@ def test_orientation_weight_ties_go_to_the_lowest_log_loss():
     loss = {w: orientation_log_loss(Rule(**{**rule.__dict__, "orientation_weight": w}), x, crops,
                                     bank(), ASPECTS) for w in (0.25, 1.0, 2.0)}
     assert loss[1.0] < min(loss[0.25], loss[2.0])
+
+
+def _labels(index, score, best):
+    from pipeline.vision.reuse import Labels
+
+    return Labels(np.array(index), np.array(score, np.float32), np.zeros(len(index), bool),
+                  best=np.array(best))
+
+
+# three cans side by side on one shelf, a fourth far right, one on the shelf below
+SHELF = np.array([[0, 50, 20, 100], [22, 50, 42, 100], [44, 50, 64, 100], [200, 50, 220, 100],
+                  [22, 150, 42, 200]], np.float32)
+
+
+@pytest.mark.parametrize(("who", "score", "named"), [
+    (1, 0.4, 1),    # doubtful between "can" and unknown, between two cans: a can
+    (1, 0.1, -1),   # hardly like a can at all: a stranger in the block stays unknown
+    (3, 0.4, -1),   # no can right beside it (the nearest is 136 px away)
+    (4, 0.4, -1),   # the cans above it are on another shelf
+])
+def test_an_unknown_crop_beside_facings_of_its_best_sku_takes_that_name(who, score, named):
+    from pipeline.vision.decide import facing_context
+
+    index, scores, best = [1, 1, 1, 1, 0], [0.99] * 5, [1, 1, 1, 1, 0]
+    index[who], scores[who], best[who] = -1, score, 1
+    labels = facing_context(Rule(context_min_score=0.25), _labels(index, scores, best), SHELF)
+    assert labels.sku_index[who] == named
+    others = [i for i in range(5) if i != who]
+    assert labels.sku_index[others].tolist() == [index[i] for i in others]
+
+
+def test_facing_context_can_be_turned_off_and_needs_a_named_neighbour():
+    from pipeline.vision.decide import facing_context
+
+    labels = facing_context(Rule(context_min_score=None),
+                            _labels([1, -1, 1], [0.9, 0.4, 0.9], [1, 1, 1]), SHELF[:3])
+    assert labels.sku_index.tolist() == [1, -1, 1]
+    # two doubtful crops side by side do not vouch for each other
+    labels = facing_context(Rule(), _labels([-1, -1, 0], [0.4, 0.4, 0.9], [1, 1, 0]),
+                            SHELF[:3])
+    assert labels.sku_index.tolist() == [-1, -1, 0]
