@@ -79,6 +79,9 @@ class SkuBlock:
         return self.x0 - slack <= x <= self.x1 + slack
 
 
+EDGE_PX = 2.0  # a box this close to the photo's border is cut by it
+
+
 @dataclass(frozen=True)
 class Scene:
     """One photo, structured for rule checks."""
@@ -108,6 +111,13 @@ class Scene:
     @property
     def height(self) -> float:
         return float(self.photo.height or 1)
+
+    def cut_by_edge(self, item: Item) -> bool:
+        """Whether ``item``'s box touches the photo's border (within :data:`EDGE_PX`): only
+        part of it is in view."""
+        x1, y1, x2, y2 = item.box
+        return (x1 <= EDGE_PX or y1 <= EDGE_PX or x2 >= self.width - EDGE_PX
+                or y2 >= self.height - EDGE_PX)
 
     def row(self, shelf: int | None) -> ShelfRow | None:
         return next((r for r in self.rows if r.index == shelf), None)

@@ -100,7 +100,7 @@ def test_odd_values_in_input_do_not_crash(catalog, rule):
     from pipeline.detections import loads
 
     (photo,) = loads(json.dumps({"path": "odd.jpg", "width": 400, "height": 300, "detections": [
-        {"box": [0, 50, 40, 200], "kind": "product", "sku": 5, "shelf": "top",
+        {"box": [4, 50, 44, 200], "kind": "product", "sku": 5, "shelf": "top",
          "sku_score": "high", "orientation": 1},
         {"box": [50, 50, 90, 200], "kind": "product", "sku": COLA, "brand": ["x"]},
         {"box": [0, 204, 40, 220], "kind": "price_tag", "price": "abc", "text": 3.5},

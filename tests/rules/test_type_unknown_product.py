@@ -32,3 +32,17 @@ def test_shelf_scope(catalog, rule, judge):
     shelf = layout([[COLA] * 3, [CHIPS] * 3], catalog, actual={(2, 0): "unknown"})
     assert judge(shelf, rule("unknown_product", shelf=1)).passed
     assert not judge(shelf, rule("unknown_product", shelf=2)).passed
+
+
+def test_a_product_cut_by_the_photo_border_is_skipped_unless_asked(catalog, rule, judge):
+    from pipeline import keys
+
+    shelf = layout([[COLA] * 3], catalog, actual={(1, 0): "unknown", (1, 1): "unknown"})
+    boxes = shelf.photo.detections.xyxy
+    first = [i for i in range(len(boxes)) if shelf.photo.detections.data[keys.KIND][i]
+             == keys.PRODUCT][0]
+    boxes[first, 0] = 0.0  # the photo starts in the middle of the first pack
+    skipped = judge(shelf, rule("unknown_product")).outcomes[0]
+    assert (skipped.checks, len(skipped.violations)) == (2, 1)
+    checked = judge(shelf, rule("unknown_product", at_photo_edge="check")).outcomes[0]
+    assert (checked.checks, len(checked.violations)) == (3, 2)

@@ -105,9 +105,13 @@ class UnknownProduct(Rule):
     min_sku_score: float = Field(
         default=0.0, ge=0.0, le=1.0, description="a product recognised with a lower SKU score "
         "than this also counts as unknown")
+    at_photo_edge: Literal["skip", "check"] = Field(
+        default="skip", description="a product cut by the photo's border (only part of the "
+        "pack in view, so its name is a guess): skip it, or check it like the others")
 
     summary: ClassVar[str] = (
         "Every product inside the zone / shelf range must be recognised as a catalog SKU. "
+        "Products cut by the photo's border are skipped by default (`at_photo_edge`). "
         "One check per product; one violation per unrecognised product.")
     default_message: ClassVar[str] = "Unrecognised product on shelf {shelf} — not in the catalog"
     placeholders: ClassVar[tuple[str, ...]] = ("sku",)
@@ -115,7 +119,8 @@ class UnknownProduct(Rule):
         "id": "no-unknown", "type": "unknown_product", "severity": "low"}
 
     def check(self, scene: Scene) -> RuleOutcome:
-        products = self.scoped(scene, scene.products)
+        products = [item for item in self.scoped(scene, scene.products)
+                    if self.at_photo_edge == "check" or not scene.cut_by_edge(item)]
         violations = []
         for item in products:
             weak = item.sku_score is not None and item.sku_score < self.min_sku_score
