@@ -63,6 +63,10 @@ class Item:
     def known(self) -> bool:
         return bool(self.sku) and self.sku != keys.UNKNOWN
 
+    @property
+    def lying(self) -> bool:
+        return self.orientation == keys.LYING
+
 
 @dataclass(frozen=True)
 class SkuBlock:

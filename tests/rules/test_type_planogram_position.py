@@ -53,3 +53,10 @@ def test_not_applicable_without_planogram(catalog, rule, judge):
     shelf = layout(ROWS, catalog, actual={(2, 1): COLA})
     outcome = judge(shelf, rule("planogram_position"), planogram=False).outcomes[0]
     assert not outcome.applicable and outcome.ok
+
+
+def test_a_lying_product_is_left_to_the_orientation_rule_unless_asked(catalog, rule, judge):
+    shelf = layout(ROWS, catalog, actual={(2, 1): COLA}, lying=[(2, 1)])  # misplaced, lying
+    assert judge(shelf, rule("planogram_position")).passed
+    (violation,) = judge(shelf, rule("planogram_position", include_lying=True)).violations
+    assert (violation.shelf, violation.sku) == (2, COLA)

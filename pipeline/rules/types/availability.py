@@ -70,6 +70,6 @@ class Orientation(TargetRule):
         violations = [
             self.violation([p.box], shelf=p.shelf, sku=p.sku, brand=p.brand,
                            category=p.category, name=sku_name(scene.catalog, p.sku))
-            for p in products if p.orientation == keys.LYING
+            for p in products if p.lying
         ]
         return self.outcome(len(products), violations)

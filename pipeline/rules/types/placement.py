@@ -104,11 +104,15 @@ class PlanogramPosition(Rule):
     skip_competitors: bool = Field(
         default=True, description="leave products of a competitor brand standing in another "
         "brand's block to forbidden_product, so one wrong product is reported once")
+    include_lying: bool = Field(
+        default=False, description="also judge products lying down (the orientation rule "
+        "reports them; their name, read from a sideways view, is less sure)")
 
     summary: ClassVar[str] = (
         "Every facing of a planned SKU stands on its planned shelf, inside its planned span. "
-        "Needs the camera's planogram (not applicable without one). One check per product; one "
-        "violation per misplaced product.")
+        "Needs the camera's planogram (not applicable without one). Products lying down are "
+        "left to the orientation rule unless `include_lying` is set. One check per product; "
+        "one violation per misplaced product.")
     default_message: ClassVar[str] = (
         "{name} is on shelf {shelf} at the wrong place; planned on shelf {planned_shelf}")
     placeholders: ClassVar[tuple[str, ...]] = ("sku", "brand", "name", "planned_shelf")
@@ -120,6 +124,8 @@ class PlanogramPosition(Rule):
             return self.outcome(0, [])
         checked, violations = 0, []
         for item in self.scoped(scene, scene.products):
+            if item.lying and not self.include_lying:
+                continue
             planned = scene.planogram.blocks_of(item.sku or "") if item.known else []
             if not planned and self.unplanned == "ignore":
                 continue
