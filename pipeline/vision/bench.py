@@ -115,12 +115,12 @@ def naive_labels(recognizer: Any, model: Any, processor: Any, photos: list
             with torch.inference_mode():
                 embeddings.append(naive.image_features(inputs["pixel_values"]))
             aspects.append((x2 - x1) / max(y2 - y1, 1e-3))
-        from pipeline.vision.decide import decide, upright_aspects
+        from pipeline.vision.decide import decide, facing_context, upright_aspects
 
         labels = decide(recognizer.rule, torch.cat(embeddings), np.array(aspects), bank,
                         recognizer.gallery, upright_aspects(recognizer.rule, recognizer.catalog,
                                                             recognizer.gallery))
-        out.append(labels.sku_index)
+        out.append(facing_context(recognizer.rule, labels, det.xyxy).sku_index)  # same rule
     return out, text_s
 
 
