@@ -118,10 +118,12 @@ class Scene:
 
     def cut_by_edge(self, item: Item) -> bool:
         """Whether ``item``'s box touches the photo's border (within :data:`EDGE_PX`): only
-        part of it is in view."""
+        part of it is in view. The right and bottom borders count only when the photo's size
+        is known (detections JSON without ``width``/``height`` has none)."""
         x1, y1, x2, y2 = item.box
-        return (x1 <= EDGE_PX or y1 <= EDGE_PX or x2 >= self.width - EDGE_PX
-                or y2 >= self.height - EDGE_PX)
+        width, height = self.photo.width, self.photo.height
+        return (x1 <= EDGE_PX or y1 <= EDGE_PX or bool(width) and x2 >= width - EDGE_PX
+                or bool(height) and y2 >= height - EDGE_PX)
 
     def row(self, shelf: int | None) -> ShelfRow | None:
         return next((r for r in self.rows if r.index == shelf), None)

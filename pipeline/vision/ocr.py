@@ -162,22 +162,19 @@ class TagReader:
         except Exception:  # noqa: BLE001 - provenance only
             return "rapidocr-onnxruntime"
 
-    def read_texts(
-        self, crops: Sequence[np.ndarray], largest_only: Sequence[bool] | None = None,
-        floors: Sequence[float] | None = None,
-    ) -> list[str]:
+    def read_texts(self, crops: Sequence[np.ndarray], is_tag: Sequence[bool]) -> list[str]:
         """The text of each RGB crop (lines top to bottom, joined by spaces).
 
-        Where ``largest_only[i]`` is true only the crop's largest text is recognised — on a
-        price tag that is the price, and the small product-name line costs recognition time
-        (most of the OCR time on a shelf photo) for nothing. A line is kept when the
-        recogniser's confidence reaches ``floors[i]`` (default: ``min_score``).
+        On a price tag (``is_tag[i]``) only the crop's largest text is recognised — the price;
+        the small product-name line costs recognition time (most of the OCR time on a shelf
+        photo) for nothing — and a line is kept from ``min_score`` confidence. On a promo sign
+        every line is read and kept from ``sign_min_score``.
         """
         lines: list[np.ndarray] = []
         owner: list[int] = []
         for i, rgb in enumerate(crops):
             found = self._lines(rgb)
-            if largest_only is not None and largest_only[i] and len(found) > 1:
+            if is_tag[i] and len(found) > 1:
                 tallest = max(line.shape[0] for line in found)
                 found = [line for line in found if line.shape[0] >= 0.6 * tallest]
             for line in found:
@@ -187,7 +184,7 @@ class TagReader:
         if lines:
             recognised, _ = self.engine.text_rec(lines)
             for i, (text, score) in zip(owner, recognised, strict=True):
-                floor = self.min_score if floors is None else floors[i]
+                floor = self.min_score if is_tag[i] else self.sign_min_score
                 if text and float(score) >= floor:
                     texts[i].append(text.strip())
         return [" ".join(t for t in parts if t) for parts in texts]
@@ -248,12 +245,11 @@ class TagReader:
                 if text:
                     texts[starts[p] + j] = text
         todo = [i for i, t in enumerate(texts) if t is None]
-        is_tag = [detections[wanted[i][0]].data[keys.KIND][wanted[i][1]] == keys.PRICE_TAG
-                  for i in todo]
         read = self.read_texts(
             [crop(images[wanted[i][0]], detections[wanted[i][0]].xyxy[wanted[i][1]])
              for i in todo],
-            is_tag, [self.min_score if tag else self.sign_min_score for tag in is_tag])
+            [detections[wanted[i][0]].data[keys.KIND][wanted[i][1]] == keys.PRICE_TAG
+             for i in todo])
         for i, text in zip(todo, read, strict=True):
             texts[i] = text
         self.stats = {"regions": len(wanted), "reused": len(wanted) - len(todo),

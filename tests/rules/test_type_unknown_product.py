@@ -46,3 +46,15 @@ def test_a_product_cut_by_the_photo_border_is_skipped_unless_asked(catalog, rule
     assert (skipped.checks, len(skipped.violations)) == (2, 1)
     checked = judge(shelf, rule("unknown_product", at_photo_edge="check")).outcomes[0]
     assert (checked.checks, len(checked.violations)) == (3, 2)
+
+
+def test_without_the_photo_size_only_the_left_and_top_borders_are_known(catalog, rule, judge):
+    from dataclasses import replace
+
+    from pipeline.detections import PhotoDetections
+
+    shelf = layout([[COLA] * 3], catalog, actual={(1, 2): "unknown"})
+    sizeless = replace(shelf, photo=PhotoDetections(shelf.photo.path, 0, 0,
+                                                    shelf.photo.detections))
+    (violation,) = judge(sizeless, rule("unknown_product")).violations  # not every box "cut"
+    assert violation.sku == "unknown"

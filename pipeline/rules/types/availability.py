@@ -6,7 +6,6 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from pipeline import keys
 from pipeline.rules.registry import Rule, register
 from pipeline.rules.result import RuleOutcome
 from pipeline.rules.scene import Scene
@@ -66,7 +65,7 @@ class Orientation(TargetRule):
 
     def check(self, scene: Scene) -> RuleOutcome:
         products = [p for p in self.scoped(scene, scene.products) if self.matches(p)
-                    and (self.include_unknown or p.sku not in (None, keys.UNKNOWN))]
+                    and (self.include_unknown or p.known)]
         violations = [
             self.violation([p.box], shelf=p.shelf, sku=p.sku, brand=p.brand,
                            category=p.category, name=sku_name(scene.catalog, p.sku))
