@@ -28,6 +28,9 @@ TEXT = "text"
 PRICE = "price"
 CURRENCY = "currency"
 SHELF = "shelf"
+# internal (never in results): a product box under the detector's product floor, kept until
+# the recognizer confirms it (see pipeline.vision.detector)
+FAINT = "faint"
 
 # --- values ---
 UNKNOWN = "unknown"

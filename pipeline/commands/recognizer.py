@@ -36,6 +36,13 @@ def recognizer(
     sign_windows: int = typer.Option(
         0, "--sign-windows", min=0,
         help="'No product' crops over promo signs and price tags, per photo."),
+    init: Path | None = typer.Option(
+        None, "--init", help="Fine-tune this trained recognizer folder instead of starting "
+        "from random weights (keeps its tokenizer; its tuning is the starting point)."),
+    detector: Path | None = typer.Option(
+        None, "--detector-boxes", help="Also learn from this detector checkpoint's product "
+        "boxes on the training scenes, labelled from the truth (stray boxes: 'empty shelf')."),
+    lr: float = typer.Option(1e-3, "--lr", min=1e-7, help="Peak learning rate."),
     retune: bool = typer.Option(
         False, "--retune", help="Do not train: tune the naming rule of the model in --out "
         "again (weights and gallery unchanged)."),
@@ -51,7 +58,7 @@ def recognizer(
         data=data, scenes=scenes, seed=seed, val_scenes=val_scenes, steps=steps, batch=batch,
         out=out, gallery_out=None if no_gallery else gallery, gallery_per_sku=per_sku,
         threads=threads, max_minutes=minutes, epochs=epochs, empty_per_gap=empty_per_gap,
-        sign_windows=sign_windows,
+        sign_windows=sign_windows, init=init, detector=detector, lr=lr,
     )
     (retune_recognizer if retune else train_recognizer)(
         job, log=lambda line: typer.echo(line, err=True))

@@ -259,12 +259,17 @@ def _upright_heights(detections: sv.Detections, kinds: np.ndarray, skus: np.ndar
 def _span(box: np.ndarray, length: float | None) -> tuple[float, float]:
     """The shelf span a product covers: its box, or for a lying product whose box is shorter
     than the SKU stands tall (the detector often boxes only the label of a lying bottle, not
-    its neck and cap), that length around the box's centre."""
+    its neck and cap), that length reaching out either way from the box — which end the box
+    missed is unknown, and the empty-looking stretch by the neck is not a gap.
+
+    Measured on the starter detector's boxes (seed 95): a lying product's box covers a median
+    0.95 of its length but only 0.56-0.72 in a tenth of cases, mostly off-centre (its body, not
+    its neck). Centred on the box, the span left the neck's side as a gap; reaching either way,
+    8 of the 15 false gaps of seed 95 went and 1 of its 169 true gaps was missed."""
     x1, x2 = float(box[0]), float(box[2])
     if length is None or x2 - x1 >= length:
         return x1, x2
-    centre = (x1 + x2) / 2
-    return centre - length / 2, centre + length / 2
+    return x2 - length, x1 + length
 
 
 def _pieces(a: float, b: float, blocks: list[PlannedSpan]) -> list[tuple[float, float]]:

@@ -8,6 +8,7 @@ The file is optional; without it the starter models under ``models/`` are used. 
     device: auto                         # auto (cuda -> mps -> cpu), cpu, cuda:0, mps
     conf: 0.25
     kind_conf: {product: 0.35, price_tag: 0.5}  # per-kind floors (the starter's defaults)
+    faint_product_conf: 0.1              # fainter product boxes: kept if confirmed (see below)
     imgsz: 800                           # detector input size (default: the checkpoint's)
     slice_above_px: 4096                 # tile photos whose long side is above this
     empty_class: true                    # drop boxes that show an empty shelf (starter: on)
@@ -70,6 +71,12 @@ class ModelsConfig(BaseModel):
         default=4096, ge=64, description="tile a photo whose long side is above this"
     )
     slice_px: int = Field(default=2048, ge=64, description="tile size when tiling")
+    faint_product_conf: float | None = Field(
+        default=0.1, ge=0.0, le=1.0,
+        description="product boxes between this and the product floor are kept only where the "
+        "recognizer names them the SKU of a facing right beside them (a can the detector is "
+        "unsure of at the end of its block); null: off",
+    )
     unknown_threshold: float = Field(
         default=0.5, ge=0.0, le=1.0, description="below this SKU score a product is unknown"
     )

@@ -22,6 +22,13 @@ their IoU is low, or a product pictured on a poster; so is a less confident box 
 more product boxes (two cans boxed as one). Of two product boxes overlapping by IoU > 0.3 only
 the more confident is kept (:func:`drop_overlapping`): two boxes on one product.
 
+**Faint product boxes.** With ``config.faint_product_conf`` set, ``detect(images, faint=True)``
+also returns product boxes between that and the product floor, marked ``data["faint"]``: the
+detector is unsure of a facing at the end of its block (a small can beside tall bottles, say),
+and below the floor it would leave a gap the rules report as out of stock. The recognizer keeps
+such a box only when it names it the SKU of a confident facing right beside it
+(:func:`pipeline.vision.decide.confirm_faint`). Plain ``detect(images)`` leaves them out.
+
 Gaps are not detected: the rules engine infers them from the shelf geometry (empty runs of a
 shelf between products), which needs no labels and works with any checkpoint.
 """
@@ -164,8 +171,9 @@ class ShelfDetector:
             return path.name
         return f"{path.name}:{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
 
-    def detect(self, images: Sequence[np.ndarray]) -> list[sv.Detections]:
-        """Detections per photo, in input order (``images`` are RGB uint8 arrays)."""
+    def detect(self, images: Sequence[np.ndarray], faint: bool = False) -> list[sv.Detections]:
+        """Detections per photo, in input order (``images`` are RGB uint8 arrays); with
+        ``faint``, also the faint product boxes (module docstring)."""
         results: list[sv.Detections | None] = [None] * len(images)
         small: dict[tuple[int, ...], list[int]] = {}
         for i, image in enumerate(images):
@@ -179,8 +187,9 @@ class ShelfDetector:
                 chunk = indices[start:start + self.config.batch]
                 for i, det in zip(chunk, self._predict([images[i] for i in chunk]), strict=True):
                     results[i] = det
-        return [drop_contained(drop_overlapping(r)) if r is not None else _empty()
-                for r in results]
+        out = [drop_contained(drop_overlapping(r)) if r is not None else _empty()
+               for r in results]
+        return out if faint else [without_faint(d) for d in out]
 
     def _predict(self, images: Sequence[np.ndarray]) -> list[sv.Detections]:
         """One ultralytics call over a batch of RGB arrays."""
@@ -222,13 +231,20 @@ class ShelfDetector:
         raw = det.class_id if det.class_id is not None else np.zeros(len(det), dtype=int)
         kinds = np.array([self.kinds.get(int(c)) for c in raw], dtype=object)
         keep = kinds != None  # noqa: E711 - elementwise comparison on an object array
+        faint = np.zeros(len(det), dtype=bool)
         if self.config.kind_conf and det.confidence is not None:
             floor = np.array([self.config.kind_conf.get(k, 0.0) if k else 0.0 for k in kinds])
-            keep &= det.confidence >= floor
+            faint = (kinds == keys.PRODUCT) & (det.confidence < floor)
+            if self.config.faint_product_conf is not None:
+                faint &= det.confidence >= self.config.faint_product_conf
+            else:
+                faint[:] = False
+            keep &= (det.confidence >= floor) | faint
         det = det[keep]
         kinds = kinds[keep]
         det.class_id = np.array([_KIND_IDS[k] for k in kinds], dtype=int)
         det.data[keys.KIND] = kinds
+        det.data[keys.FAINT] = faint[keep]
         return det
 
 
@@ -282,6 +298,14 @@ def drop_contained(det: sv.Detections, share: float = CONTAINED) -> sv.Detection
     around = (inside & (conf[product][:, None] > conf[holder][None, :]))[:, is_product]
     keep[holder[is_product][around.sum(0) >= 2]] = False
     return det if keep.all() else det[keep]
+
+
+def without_faint(det: sv.Detections) -> sv.Detections:
+    """``det`` without its faint product boxes and without the ``faint`` marks."""
+    faint = det.data.pop(keys.FAINT, None)
+    if faint is None or not np.asarray(faint, dtype=bool).any():
+        return det
+    return det[~np.asarray(faint, dtype=bool)]
 
 
 def _empty() -> sv.Detections:

@@ -130,7 +130,11 @@ class Inspector:
         images = [photo.array() for photo in photos]
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        detections = self.detector.detect(images)
+        # faint product boxes only for a recognizer that confirms or drops them
+        if getattr(self.recognizer, "confirms_faint", False):
+            detections = self.detector.detect(images, faint=True)
+        else:
+            detections = self.detector.detect(images)
         timings["detect_s"] = time.perf_counter() - started
         cameras = [_camera_key(m) for m in meta] if meta is not None else None
         if cameras is not None and not any(cameras):

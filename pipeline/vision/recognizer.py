@@ -46,6 +46,7 @@ from pipeline.vision.crops import as_photo, cut_crops, thumbnails
 from pipeline.vision.decide import (
     EMPTY_INDEX,
     Rule,
+    confirm_faint,
     decide,
     facing_context,
     fused_logits,
@@ -74,6 +75,8 @@ RECHECK_SAFETY = 1.5
 
 class Recognizer:
     """A CLIP-family model, the catalog's text embeddings and a reference gallery."""
+
+    confirms_faint = True  # the detector may hand it faint product boxes (see recognize)
 
     def __init__(self, encoder: DualEncoder, catalog: Catalog, gallery: Gallery | None = None,
                  rule: Rule | None = None, facing_tolerance: float = 6.0,
@@ -150,6 +153,9 @@ class Recognizer:
                 inspection reuse their labels.
             keep_empty: keep product boxes that show an empty shelf, with SKU ``empty``
                 (measuring the recognizer); by default they are dropped.
+
+        Product boxes marked ``faint`` by the detector (under its product floor) are kept only
+        where :func:`pipeline.vision.decide.confirm_faint` confirms them; the mark is removed.
         """
         if len(images) != len(detections):
             raise ValueError(f"{len(images)} photos but {len(detections)} detections")
@@ -158,8 +164,15 @@ class Recognizer:
         with self._lock:
             labels = self.label_boxes(images, boxes, cameras)
         self.stats["empty"] = int(sum((lab.sku_index == EMPTY_INDEX).sum() for lab in labels))
-        return [self._named(d, r, lab, keep_empty)
-                for d, r, lab in zip(detections, rows, labels, strict=True)]
+        out = []
+        for d, r, lab, b in zip(detections, rows, labels, boxes, strict=True):
+            faint = np.asarray(field_values(d, keys.FAINT)[r] == True)  # noqa: E712 - None: no
+            drop = r[~confirm_faint(lab, b, faint)]
+            self.stats["faint_kept"] = self.stats.get("faint_kept", 0) + int(faint.sum()) - len(drop)
+            named = self._named(d, r, lab, keep_empty, drop)
+            named.data.pop(keys.FAINT, None)
+            out.append(named)
+        return out
 
     def add_reference(self, sku: str, image: np.ndarray | Image.Image) -> None:
         """Add one reference photo of ``sku`` (one upright product) — no retraining."""
@@ -323,7 +336,7 @@ class Recognizer:
         return decide(self.rule, embeddings, box_aspects, self.text, self.gallery, self.aspects)
 
     def _named(self, det: sv.Detections, rows: np.ndarray, labels: Labels,
-               keep_empty: bool = False) -> sv.Detections:
+               keep_empty: bool = False, drop: np.ndarray | None = None) -> sv.Detections:
         out = det[np.arange(len(det))] if len(det) else det  # a copy with copied data arrays
         n = len(det)
         columns = {name: np.array(field_values(det, name), dtype=object) for name in
@@ -340,10 +353,10 @@ class Recognizer:
         if n:
             for name, values in columns.items():
                 out.data[name] = values
-        empty = rows[labels.sku_index == EMPTY_INDEX]
-        if len(empty) and not keep_empty:
-            out = out[np.setdiff1d(np.arange(n), empty)]
-        return out
+        gone = rows[labels.sku_index == EMPTY_INDEX] if not keep_empty else rows[:0]
+        if drop is not None:
+            gone = np.union1d(gone, drop)
+        return out[np.setdiff1d(np.arange(n), gone)] if len(gone) else out
 
 
 def _agree(labels: Labels, members: np.ndarray, lead: int) -> bool:

@@ -147,14 +147,66 @@ def _sign_windows(truth: PhotoDetections, products, count: int,  # noqa: ANN001
     return out
 
 
+# Matching a detector's product box to the ground truth (:func:`label_proposals`).
+PROPOSAL_IOU = 0.4  # IoU with a truth product at which the box shows that product
+PROPOSAL_INSIDE = 0.8  # ... or this share of the box inside one product (a fragment) ...
+PROPOSAL_FRAGMENT_IOU = 0.25  # ... that covers at least this IoU of it
+PROPOSAL_EMPTY = 0.15  # at most this share of the box on any product: no product at all
+PROPOSAL_CLOSE = 0.75  # boxes this close to their truth are ordinary: few of them are kept
+
+
+def label_proposals(catalog: Catalog, boxes: np.ndarray, products, per_group: int,  # noqa: ANN001
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ground-truth labels of a detector's product ``boxes`` of one photo: ``(boxes, sku
+    index, lying)`` of the boxes kept.
+
+    A box is the truth product it overlaps by IoU >= ``PROPOSAL_IOU`` (a box over a small can
+    that reaches up to its tall neighbours' height still is that can), or a fragment lying
+    mostly inside one product; a box barely on any product is "empty shelf" (class ``K + 1``:
+    a stray box on the shelf's side board, a sliver past the last facing); boxes in between
+    are left out. Every box unlike its truth (IoU < ``PROPOSAL_CLOSE``) and every stray box is
+    kept — these are what the recognizer never sees among ground-truth crops — plus
+    ``per_group`` ordinary ones per (SKU, orientation).
+    """
+    import supervision as sv
+
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    if len(boxes) == 0 or len(products) == 0:
+        return boxes[:0], np.zeros(0, int), np.zeros(0, bool)
+    truth_index, truth_lying = truth_labels(catalog, products)
+    iou = sv.box_iou_batch(boxes, products.xyxy)
+    inside = sv.box_iou_batch(boxes, products.xyxy, overlap_metric=sv.OverlapMetric.IOS)
+    area = np.maximum((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), 1e-6)
+    truth_area = (products.xyxy[:, 2] - products.xyxy[:, 0]) * \
+        (products.xyxy[:, 3] - products.xyxy[:, 1])
+    # intersection over the proposal's own area (IOS takes the smaller of the two boxes)
+    on_product = inside * np.minimum(area[:, None], truth_area[None, :]) / area[:, None]
+    best = iou.argmax(1)
+    best_iou = iou[np.arange(len(boxes)), best]
+    fragment = (on_product[np.arange(len(boxes)), best] >= PROPOSAL_INSIDE) & \
+        (best_iou >= PROPOSAL_FRAGMENT_IOU)
+    named = (best_iou >= PROPOSAL_IOU) | fragment
+    empty = on_product.max(1) <= PROPOSAL_EMPTY
+    index = np.where(named, truth_index[best], len(catalog.skus) + 1)
+    lying = named & truth_lying[best]
+    usual = np.flatnonzero(named & (best_iou >= PROPOSAL_CLOSE))
+    chosen = usual[_choose(index[usual], lying[usual], per_group, rng)] if per_group and \
+        len(usual) else np.zeros(0, int)
+    keep = np.union1d(np.flatnonzero((named & (best_iou < PROPOSAL_CLOSE)) | empty), chosen)
+    return boxes[keep], index[keep], lying[keep]
+
+
 def collect_crops(catalog: Catalog, scenes, size: int, per_group: int = 3,  # noqa: ANN001
                   jitter: float = 0.0, seed: int = 0, empty_per_gap: int = 0,
-                  sign_windows: int = 0) -> CropSet:
+                  sign_windows: int = 0, proposals=None) -> CropSet:  # noqa: ANN001
     """Crops of the product boxes of ``scenes`` (an iterator of ``(photo, truth)``).
 
     ``jitter``: each box edge moves by up to this fraction of the box size (detector noise).
     ``empty_per_gap``: also that many empty-shelf crops per ground-truth gap, and
     ``sign_windows`` per photo over signs and tags (:func:`empty_boxes`, class ``K + 1``).
+    ``proposals``: a function photo -> a detector's product boxes (N x 4); its boxes are added,
+    labelled from the truth (:func:`label_proposals`; not jittered: they are real detector
+    boxes).
     """
     rng = np.random.default_rng(seed)
     spec = CropSpec(size, size, resample="area")  # the starter was trained on these
@@ -175,6 +227,11 @@ def collect_crops(catalog: Catalog, scenes, size: int, per_group: int = 3,  # no
         if jitter:
             wh = np.concatenate([boxes[:, 2:] - boxes[:, :2]] * 2, axis=1)
             boxes = boxes + rng.uniform(-jitter, jitter, boxes.shape) * wh
+        if proposals is not None:
+            found = label_proposals(catalog, proposals(image), products, max(per_group // 2, 1),
+                                    rng)
+            boxes = np.concatenate([boxes, found[0]])
+            index, lying = np.concatenate([index, found[1]]), np.concatenate([lying, found[2]])
         crop = cut_crops([image], [boxes], spec).pixels  # normalised: undo to uint8 below
         mean = torch.tensor(spec.mean).view(1, 3, 1, 1)
         std = torch.tensor(spec.std).view(1, 3, 1, 1)

@@ -64,6 +64,8 @@ class RecognizerTraining:
     sign_windows: int = 0  # "no product" windows over signs and tags, per photo
     threads: int = 1  # one thread: on a shared CPU, two threads wait on each other
     max_minutes: float = 20.0  # the training loop's wall-clock budget
+    init: Path | None = None  # fine-tune this trained model folder (its tokenizer and tuning)
+    detector: Path | None = None  # also learn from this detector's boxes on the training scenes
 
 
 def build_model(vocab: int, tokenizer, job: RecognizerTraining):  # noqa: ANN001
@@ -266,25 +268,35 @@ def train_recognizer(job: RecognizerTraining, log=print) -> dict:  # noqa: ANN00
     torch.set_num_threads(job.threads)
     started = time.time()
     catalog = load_catalog()
-    tokenizer = build_tokenizer(catalog)
+    start = None
+    if job.init:
+        from pipeline.vision.dual_encoder import load_dual_encoder
+
+        saved = load_dual_encoder(job.init, torch.device("cpu"))
+        model, tokenizer, start = saved.model.float(), saved.tokenizer, saved.tuning or None
+        vision = model.config.vision_config  # the model's shape, not the job's defaults
+        job.image_size, job.width = int(vision.image_size), int(vision.hidden_size)
+        job.layers = int(vision.num_hidden_layers)
+    else:
+        tokenizer = build_tokenizer(catalog)
+        model = build_model(len(tokenizer), tokenizer, job)
     source = scenes_in_folder(job.data) if job.data else rendered_scenes(
         catalog, job.seed, job.scenes)
     train = collect_crops(catalog, source, job.image_size, per_group=5, jitter=0.06,
                           seed=job.seed, empty_per_gap=job.empty_per_gap,
-                          sign_windows=job.sign_windows)
+                          sign_windows=job.sign_windows, proposals=_proposals(job))
     val = _tuning_crops(catalog, job)
     log(f"crops: {len(train)} for training, {len(val)} for tuning "
         f"({time.time() - started:.0f}s)")
     if job.epochs:
         job.steps = max(1, int(np.ceil(job.epochs * len(train) / job.batch)))
-    model = build_model(len(tokenizer), tokenizer, job)
     fit = train_steps(model, train, catalog, tokenizer, job, log)
     if job.gallery_out:
         _clear_gallery(Path(job.gallery_out), catalog)
         counts = write_gallery(catalog, rendered_scenes(catalog, job.seed + 2, 80),
                                Path(job.gallery_out), job.gallery_per_sku, job.seed + 2)
         log(f"gallery: {sum(counts.values())} photos in {job.gallery_out}")
-    rule = tune_model(model, tokenizer, catalog, val, job, log)
+    rule = tune_model(model, tokenizer, catalog, val, job, log, start)
     record = {"job": job_record(job), "fit": fit, "train_crops": len(train),
               "val_crops": len(val), "seconds": round(time.time() - started, 1),
               "catalog_fingerprint": catalog.fingerprint}
@@ -292,6 +304,17 @@ def train_recognizer(job: RecognizerTraining, log=print) -> dict:  # noqa: ANN00
     _write_tuning(rule, Path(job.out))
     log(f"wrote {job.out} in {time.time() - started:.0f}s")
     return record
+
+
+def _proposals(job: RecognizerTraining):  # noqa: ANN202
+    """photo -> the product boxes of ``job.detector`` (``None`` without one)."""
+    if not job.detector:
+        return None
+    from pipeline.detections import of_kind
+    from pipeline.vision.detector import ShelfDetector
+
+    detector = ShelfDetector.load(job.detector, device="cpu")
+    return lambda image: of_kind(detector.detect([image])[0], keys.PRODUCT).xyxy
 
 
 def _tuning_crops(catalog: Catalog, job: RecognizerTraining) -> CropSet:

@@ -153,3 +153,17 @@ def test_a_lying_product_covers_the_length_its_sku_stands_tall(lying_sku, gaps):
     assert len(found) == gaps  # without an upright facing of its SKU: just its box
     if gaps:
         assert list(found.xyxy[0]) == [110, 50, 150, 200]
+
+
+@pytest.mark.parametrize(("lying_box", "right", "gap"), [
+    ([45, 170, 105, 200], 195, None),   # boxed on its body only: the neck lies up to 195
+    ([135, 170, 195, 200], 200, None),  # boxed on its right end: the rest lies to its left
+    ([45, 170, 195, 200], 300, [195, 300]),  # boxed whole: the empty slot after it is a gap
+])
+def test_a_lying_product_boxed_off_centre_may_reach_either_way(lying_box, right, gap):
+    # upright water bottles 40 px wide, 150 px tall; the lying one is 150 px long
+    det = make_detections([[0, 50, 40, 200], lying_box, [right, 50, right + 40, 200]],
+                          sku=["water"] * 3, orientation=[keys.UPRIGHT, keys.LYING, keys.UPRIGHT])
+    rows = infer_rows(det)
+    found = infer_gaps(assign_shelves(det, rows), rows)
+    assert [[int(v) for v in b[::2]] for b in found.xyxy] == ([gap] if gap else [])

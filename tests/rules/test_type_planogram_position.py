@@ -60,3 +60,15 @@ def test_a_lying_product_is_left_to_the_orientation_rule_unless_asked(catalog, r
     assert judge(shelf, rule("planogram_position")).passed
     (violation,) = judge(shelf, rule("planogram_position", include_lying=True)).violations
     assert (violation.shelf, violation.sku) == (2, COLA)
+
+
+def test_a_product_named_without_confidence_is_not_judged(catalog, rule, judge):
+    shelf = layout(ROWS, catalog, actual={(2, 1): COLA, (2, 3): ZERO})  # two misplaced cans
+    data = shelf.photo.detections.data
+    # every product named at 0.99 but the ColaCo can at 0.7; tags have no score
+    data["sku_score"] = [None if kind != "product" else 0.7 if sku == COLA and row == 2
+                         else 0.99 for kind, sku, row in zip(data["kind"], data["sku"],
+                                                             data["shelf"], strict=True)]
+    assert [v.sku for v in judge(shelf, rule("planogram_position")).violations] == [ZERO]
+    both = judge(shelf, rule("planogram_position", min_sku_score=0.5)).violations
+    assert sorted(v.sku for v in both) == sorted([COLA, ZERO])

@@ -213,3 +213,29 @@ def test_a_second_box_on_the_same_product_is_dropped():
     kept = drop_overlapping(det)
     assert kept.xyxy[:, 0].tolist() == [355, 400, 436, 345]
     assert len(drop_overlapping(det, iou=0.6)) == 5
+
+
+def test_faint_product_boxes_come_marked_and_only_when_asked(tiny_weights, noise_images):
+    every = _loaded(tiny_weights)._predict(noise_images)
+    kinds = np.concatenate([d.data[keys.KIND] for d in every])
+    conf = np.concatenate([d.confidence for d in every])[kinds == keys.PRODUCT]
+    levels = np.unique(conf)  # random weights: a few tied confidence levels
+    assert len(levels) >= 2
+    low, floor = float(levels[0]), float(levels[-1])
+    detector = _loaded(tiny_weights, kind_conf={keys.PRODUCT: floor}, faint_product_conf=low)
+    faint = 0
+    for det in detector._predict(noise_images):
+        product = det.data[keys.KIND] == keys.PRODUCT
+        assert np.all(det.confidence[product] >= low)
+        assert det.data[keys.FAINT].tolist() == (product & (det.confidence < floor)).tolist()
+        faint += int(det.data[keys.FAINT].sum())
+    assert faint > 0
+    for det in detector.detect(noise_images, faint=True):  # marks survive the clean-up
+        product = det.data[keys.KIND] == keys.PRODUCT
+        assert det.data[keys.FAINT].tolist() == (product & (det.confidence < floor)).tolist()
+    for det in detector.detect(noise_images):  # by default: neither faint boxes nor marks
+        assert keys.FAINT not in det.data
+        assert np.all(det.confidence[det.data[keys.KIND] == keys.PRODUCT] >= floor)
+    off = _loaded(tiny_weights, kind_conf={keys.PRODUCT: floor}, faint_product_conf=None)
+    for det in off.detect(noise_images, faint=True):
+        assert not det.data[keys.FAINT].any()

@@ -399,3 +399,26 @@ def test_models_settings_turn_the_empty_shelf_class_on(tiny_clip, catalog):
     assert not Recognizer.load(tiny_clip, catalog, device="cpu").rule.empty_class
     config = ModelsConfig(empty_class=True, gallery=[])
     assert Recognizer.load(tiny_clip, catalog, device="cpu", config=config).rule.empty_class
+
+
+def test_faint_boxes_stay_only_beside_a_facing_of_the_same_sku(recognizer, scene, monkeypatch):
+    image, truth = _photo(scene)
+    products = of_kind(truth, keys.PRODUCT)
+    row = products.xyxy[np.abs(products.xyxy[:, 3] - products.xyxy[0, 3]) < 2][:4]
+    assert len(row) == 4
+    w, h = row[0, 2] - row[0, 0], row[0, 3] - row[0, 1]
+    alone = [image.shape[1] - w - 1, 1, image.shape[1] - 1, 1 + h]  # far from every product
+    boxes = make_detections([*row.tolist(), alone], kind=[keys.PRODUCT] * 5)
+    boxes.data[keys.FAINT] = np.array([False, True, False, False, True])
+    real = recognizer.decide
+
+    def all_one_sku(embeddings, aspects):  # as if every crop showed the same SKU
+        labels = real(embeddings, aspects)
+        labels.sku_index[:] = 0
+        return labels
+
+    monkeypatch.setattr(recognizer, "decide", all_one_sku)
+    [named] = recognizer.recognize([image], [boxes])
+    np.testing.assert_allclose(named.xyxy, row)  # the faint facing stays, the lone box goes
+    assert keys.FAINT not in named.data
+    assert recognizer.stats["faint_kept"] == 1

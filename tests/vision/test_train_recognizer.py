@@ -112,3 +112,51 @@ def test_no_product_windows_over_signs_and_tags_cover_no_product(gappy_scene):
         iw = np.clip(np.minimum(w[2], products[:, 2]) - np.maximum(w[0], products[:, 0]), 0, None)
         ih = np.clip(np.minimum(w[3], products[:, 3]) - np.maximum(w[1], products[:, 1]), 0, None)
         assert (iw * ih).sum() <= 0.1 * (w[2] - w[0]) * (w[3] - w[1]) + 1e-6
+
+
+def test_detector_boxes_are_labelled_from_the_truth(catalog):
+    from pipeline.detections import make_detections
+    from pipeline.vision.shelf_crops import label_proposals
+
+    can, bottle = "colaco-cola-330", "clearspring-550"
+    truth = make_detections([[0, 60, 30, 116], [40, 20, 70, 116], [80, 90, 180, 116]],
+                            sku=[can, bottle, bottle], orientation=["upright", "upright", "lying"])
+    proposals = np.array([
+        [0, 60, 30, 116],    # on the can exactly: ordinary
+        [0, 20, 30, 116],    # up to the bottles' height over the short can (IoU 0.58)
+        [72, 20, 78, 116],   # a sliver between two products, on none: empty shelf
+        [20, 60, 50, 116],   # half on the can, half on the bottle: left out
+        [100, 92, 150, 114],  # the label of the lying bottle only (a fragment)
+        [200, 20, 230, 116],  # past the last product: empty shelf
+    ], np.float32)
+    index = {s: i for i, s in enumerate(catalog.sku_ids)}
+    empty = len(catalog.skus) + 1
+    boxes, labels, lying = label_proposals(catalog, proposals, truth, 0, np.random.default_rng(0))
+    assert boxes.tolist() == proposals[[1, 2, 4, 5]].tolist()  # no ordinary box asked for
+    assert labels.tolist() == [index[can], empty, index[bottle], empty]
+    assert lying.tolist() == [False, False, True, False]
+    boxes, labels, _ = label_proposals(catalog, proposals, truth, 1, np.random.default_rng(0))
+    assert boxes.tolist() == proposals[[0, 1, 2, 4, 5]].tolist()
+
+
+def test_fine_tuning_starts_from_a_trained_recognizer_and_learns_detector_boxes(
+        tmp_path, catalog, tiny_weights):
+    from pipeline.vision.dual_encoder import load_dual_encoder
+    from pipeline.vision.train_recognizer import RecognizerTraining, train_recognizer
+
+    first = RecognizerTraining(scenes=2, val_scenes=1, steps=3, batch=16, width=32, layers=1,
+                               image_size=32, out=tmp_path / "rec", gallery_out=None,
+                               max_minutes=2)
+    train_recognizer(first, log=lambda line: None)
+    tuned = RecognizerTraining(scenes=2, val_scenes=1, steps=3, batch=16, out=tmp_path / "ft",
+                               gallery_out=None, max_minutes=2, init=tmp_path / "rec",
+                               detector=tiny_weights, lr=1e-4)
+    record = train_recognizer(tuned, log=lambda line: None)
+    before = load_dual_encoder(tmp_path / "rec", "cpu")
+    after = load_dual_encoder(tmp_path / "ft", "cpu")
+    assert after.model.config.vision_config.hidden_size == 32  # the init's shape, not the job's
+    assert after.tokenizer.get_vocab() == before.tokenizer.get_vocab()
+    assert record["train_crops"] > 0 and record["job"]["init"] == str(tmp_path / "rec")
+    moved = [not (a == b).all() for a, b in zip(before.model.parameters(),
+                                                after.model.parameters(), strict=True)]
+    assert any(moved)

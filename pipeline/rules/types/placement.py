@@ -107,12 +107,17 @@ class PlanogramPosition(Rule):
     include_lying: bool = Field(
         default=False, description="also judge products lying down (the orientation rule "
         "reports them; their name, read from a sideways view, is less sure)")
+    min_sku_score: float = Field(
+        default=0.8, ge=0.0, le=1.0, description="judge only products recognised with at "
+        "least this SKU score: a misplacement claims the product is that very SKU (products "
+        "without a score, such as hand-made detections, are always judged)")
 
     summary: ClassVar[str] = (
         "Every facing of a planned SKU stands on its planned shelf, inside its planned span. "
         "Needs the camera's planogram (not applicable without one). Products lying down are "
-        "left to the orientation rule unless `include_lying` is set. One check per product; "
-        "one violation per misplaced product.")
+        "left to the orientation rule unless `include_lying` is set, and products named with "
+        "a SKU score under `min_sku_score` are not judged. One check per product; one "
+        "violation per misplaced product.")
     default_message: ClassVar[str] = (
         "{name} is on shelf {shelf} at the wrong place; planned on shelf {planned_shelf}")
     placeholders: ClassVar[tuple[str, ...]] = ("sku", "brand", "name", "planned_shelf")
@@ -125,6 +130,8 @@ class PlanogramPosition(Rule):
         checked, violations = 0, []
         for item in self.scoped(scene, scene.products):
             if item.lying and not self.include_lying:
+                continue
+            if item.sku_score is not None and item.sku_score < self.min_sku_score:
                 continue
             planned = scene.planogram.blocks_of(item.sku or "") if item.known else []
             if not planned and self.unplanned == "ignore":
