@@ -234,11 +234,10 @@ class ShelfDetector:
         faint = np.zeros(len(det), dtype=bool)
         if self.config.kind_conf and det.confidence is not None:
             floor = np.array([self.config.kind_conf.get(k, 0.0) if k else 0.0 for k in kinds])
-            faint = (kinds == keys.PRODUCT) & (det.confidence < floor)
-            if self.config.faint_product_conf is not None:
-                faint &= det.confidence >= self.config.faint_product_conf
-            else:
-                faint[:] = False
+            lowest = self.config.faint_product_conf
+            if lowest is not None:  # product boxes under the floor but not under this: faint
+                faint = (kinds == keys.PRODUCT) & (det.confidence < floor) & \
+                    (det.confidence >= lowest)
             keep &= (det.confidence >= floor) | faint
         det = det[keep]
         kinds = kinds[keep]
