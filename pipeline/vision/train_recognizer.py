@@ -17,6 +17,12 @@ prompts name the synthetic products. The loss is contrastive over the caption se
 
 Afterwards the recognition rule is tuned on held-out scenes (:mod:`pipeline.vision.tuning`)
 and everything is saved as a Hugging Face folder (fp16 safetensors).
+
+``init`` fine-tunes a trained folder instead (its tokenizer and shape; its tuning is where the
+re-tuning starts), and ``detector`` adds that detector's own product boxes on the training
+scenes, labelled from the truth (:func:`pipeline.vision.shelf_crops.label_proposals`): the
+tall boxes over small cans and slivers past a shelf's last facing that ground-truth crops
+never show.
 """
 
 from __future__ import annotations
