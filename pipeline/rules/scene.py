@@ -67,6 +67,11 @@ class Item:
     def lying(self) -> bool:
         return self.orientation == keys.LYING
 
+    def named_below(self, score: float) -> bool:
+        """Whether the recognizer named it with a SKU score under ``score`` (an item without
+        a score, such as a hand-made detection, never is)."""
+        return self.sku_score is not None and self.sku_score < score
+
 
 @dataclass(frozen=True)
 class SkuBlock:

@@ -166,12 +166,10 @@ class Recognizer:
         self.stats["empty"] = int(sum((lab.sku_index == EMPTY_INDEX).sum() for lab in labels))
         out = []
         for d, r, lab, b in zip(detections, rows, labels, boxes, strict=True):
-            faint = np.asarray(field_values(d, keys.FAINT)[r] == True)  # noqa: E712 - None: no
-            drop = r[~confirm_faint(lab, b, faint)]
-            self.stats["faint_kept"] = self.stats.get("faint_kept", 0) + int(faint.sum()) - len(drop)
-            named = self._named(d, r, lab, keep_empty, drop)
-            named.data.pop(keys.FAINT, None)
-            out.append(named)
+            faint = np.array(field_values(d, keys.FAINT)[r], dtype=bool)  # no mark: False
+            keep = confirm_faint(lab, b, faint)
+            self.stats["faint_kept"] += int((faint & keep).sum())
+            out.append(self._named(d, r, lab, keep_empty, drop=r[~keep]))
         return out
 
     def add_reference(self, sku: str, image: np.ndarray | Image.Image) -> None:
@@ -195,7 +193,8 @@ class Recognizer:
         """Labels per photo for the given product boxes (see the module docstring)."""
         counts = [len(b) for b in boxes]
         total = sum(counts)
-        stats = {"crops": total, "reused": 0, "grouped": 0, "classified": 0, "rechecked": 0}
+        stats = {"crops": total, "reused": 0, "grouped": 0, "classified": 0, "rechecked": 0,
+                 "faint_kept": 0}
         self.stats = stats  # _recheck counts into it
         if total == 0:
             return [Labels.empty(0) for _ in boxes]
@@ -350,9 +349,10 @@ class Recognizer:
             columns[keys.CATEGORY][row] = sku.category if sku else None
             columns[keys.SKU_SCORE][row] = round(float(score), 4)
             columns[keys.ORIENTATION][row] = keys.LYING if lying else keys.UPRIGHT
-        if n:
+        if n:  # (out is a copy)
             for name, values in columns.items():
                 out.data[name] = values
+            out.data.pop(keys.FAINT, None)  # the detector's mark, settled by recognize
         gone = rows[labels.sku_index == EMPTY_INDEX] if not keep_empty else rows[:0]
         if drop is not None:
             gone = np.union1d(gone, drop)

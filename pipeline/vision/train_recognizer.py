@@ -276,13 +276,7 @@ def train_recognizer(job: RecognizerTraining, log=print) -> dict:  # noqa: ANN00
     catalog = load_catalog()
     start = None
     if job.init:
-        from pipeline.vision.dual_encoder import load_dual_encoder
-
-        saved = load_dual_encoder(job.init, torch.device("cpu"))
-        model, tokenizer, start = saved.model.float(), saved.tokenizer, saved.tuning or None
-        vision = model.config.vision_config  # the model's shape, not the job's defaults
-        job.image_size, job.width = int(vision.image_size), int(vision.hidden_size)
-        job.layers = int(vision.num_hidden_layers)
+        model, tokenizer, start = _load_trained(job.init, job)
     else:
         tokenizer = build_tokenizer(catalog)
         model = build_model(len(tokenizer), tokenizer, job)
@@ -310,6 +304,18 @@ def train_recognizer(job: RecognizerTraining, log=print) -> dict:  # noqa: ANN00
     _write_tuning(rule, Path(job.out))
     log(f"wrote {job.out} in {time.time() - started:.0f}s")
     return record
+
+
+def _load_trained(folder: Path, job: RecognizerTraining):  # noqa: ANN202
+    """``(model, tokenizer, tuning or None)`` of the trained recognizer in ``folder`` (fp32 on
+    the CPU); ``job`` takes the model's shape (image size, width, layers) over its defaults."""
+    from pipeline.vision.dual_encoder import load_dual_encoder
+
+    saved = load_dual_encoder(folder, torch.device("cpu"))
+    vision = saved.model.config.vision_config
+    job.image_size, job.width = int(vision.image_size), int(vision.hidden_size)
+    job.layers = int(vision.num_hidden_layers)
+    return saved.model.float(), saved.tokenizer, saved.tuning or None
 
 
 def _proposals(job: RecognizerTraining):  # noqa: ANN202
@@ -382,7 +388,6 @@ def retune_recognizer(job: RecognizerTraining, log=print) -> dict:  # noqa: ANN0
     weights and the gallery stay as they are; only ``shelfaudit_recognizer.json`` is rewritten
     and the run is added to ``training.json``."""
     from pipeline.catalog import load_catalog
-    from pipeline.vision.dual_encoder import load_dual_encoder
 
     torch.set_num_threads(job.threads)
     started = time.time()
@@ -390,10 +395,10 @@ def retune_recognizer(job: RecognizerTraining, log=print) -> dict:  # noqa: ANN0
     if not (folder / "config.json").is_file():
         raise ShelfAuditError(f"{folder}: no trained recognizer to tune (no config.json)")
     catalog = load_catalog()
-    saved = load_dual_encoder(folder, torch.device("cpu"))  # its own tokenizer and tuning
+    model, tokenizer, tuning = _load_trained(folder, job)  # its own tokenizer and tuning
     val = _tuning_crops(catalog, job)
     log(f"crops: {len(val)} for tuning ({time.time() - started:.0f}s)")
-    rule = tune_model(saved.model, saved.tokenizer, catalog, val, job, log, saved.tuning or None)
+    rule = tune_model(model, tokenizer, catalog, val, job, log, tuning)
     _write_tuning(rule, folder)
     record_file = folder / "training.json"
     record = json.loads(record_file.read_text(encoding="utf-8")) if record_file.is_file() else {}

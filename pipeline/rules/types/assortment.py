@@ -123,8 +123,8 @@ class UnknownProduct(Rule):
                     if self.at_photo_edge == "check" or not scene.cut_by_edge(item)]
         violations = []
         for item in products:
-            weak = item.sku_score is not None and item.sku_score < self.min_sku_score
-            if not item.known or item.sku not in scene.catalog.by_id or weak:
+            if (not item.known or item.sku not in scene.catalog.by_id
+                    or item.named_below(self.min_sku_score)):
                 violations.append(self.violation([item.box], shelf=item.shelf,
                                                  sku=item.sku or "unknown"))
         return self.outcome(len(products), violations)

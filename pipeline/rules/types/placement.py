@@ -129,9 +129,7 @@ class PlanogramPosition(Rule):
             return self.outcome(0, [])
         checked, violations = 0, []
         for item in self.scoped(scene, scene.products):
-            if item.lying and not self.include_lying:
-                continue
-            if item.sku_score is not None and item.sku_score < self.min_sku_score:
+            if (item.lying and not self.include_lying) or item.named_below(self.min_sku_score):
                 continue
             planned = scene.planogram.blocks_of(item.sku or "") if item.known else []
             if not planned and self.unplanned == "ignore":
