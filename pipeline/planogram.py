@@ -49,13 +49,17 @@ class Zone(_Model):
     )
 
     def contains(self, cx: float, cy: float, shelf: int | None) -> bool:
-        """Whether a point (normalised) on ``shelf`` lies in the zone."""
+        """Whether a point (normalised) on ``shelf`` lies in the zone.
+
+        ``x`` is half-open, ``[start, end)``, so a point on an edge two zones share is in the
+        right-hand one only; a zone ending at 1.0 (the photo's right edge) includes it.
+        """
         if self.polygon:
             return _point_in_polygon(cx, cy, self.polygon)
         if self.shelves is not None and (shelf is None or not
                                           self.shelves[0] <= shelf <= self.shelves[1]):
             return False
-        return self.x[0] <= cx <= self.x[1]
+        return self.x[0] <= cx < self.x[1] or cx == self.x[1] >= 1.0
 
 
 class Planogram(_Model):

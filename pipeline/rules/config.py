@@ -240,16 +240,22 @@ def ordered(rule_sets: Iterable[RuleSet]) -> list[RuleSet]:
     return sorted(rule_sets, key=lambda r: (r.priority, Path(r.path).name))
 
 
-def merge_rules(rule_sets: Iterable[RuleSet], store: str | None = None,
-                camera: str | None = None, use_selectors: bool = True) -> list[Rule]:
-    """The rules in force: sets in order, later ones replacing earlier rules by id."""
+def rules_in_force(rule_sets: Iterable[RuleSet]) -> list[Rule]:
+    """The enabled rules of ``rule_sets`` taken in the order given: a later set's rule
+    replaces an earlier rule of the same id, so ``enabled: false`` switches that one off."""
     merged: dict[str, Rule] = {}
-    for rule_set in ordered(rule_sets):
-        if use_selectors and not rule_set.applies_to.matches(store, camera):
-            continue
+    for rule_set in rule_sets:
         for rule in rule_set.rules:
             merged[rule.id] = rule
     return [r for r in merged.values() if r.enabled]
+
+
+def merge_rules(rule_sets: Iterable[RuleSet], store: str | None = None,
+                camera: str | None = None, use_selectors: bool = True) -> list[Rule]:
+    """The rules in force: sets by priority and file name, later ones replacing earlier
+    rules by id (see :func:`rules_in_force`)."""
+    return rules_in_force(s for s in ordered(rule_sets)
+                          if not use_selectors or s.applies_to.matches(store, camera))
 
 
 @dataclass

@@ -37,14 +37,23 @@ rules:
 
 * **Which rules apply.** For a photo from store S, camera C, every rule set whose `applies_to`
   matches S and C applies, in order of `priority`, then file name. A later set's rule with the
-  same `id` replaces the earlier one; `enabled: false` switches it off.
+  same `id` replaces the earlier one; `enabled: false` switches it off. The same holds for
+  files named with `shelfaudit check --rules A.yaml --rules B.yaml`, in the order given.
 * **Where.** `zone:` names a zone of the camera (from its planogram in `rules/planograms/`, or
   from `stores.yaml`); `shelf:` is one shelf (`2`, 1 = top) or a range (`[2, 3]`). A rule that
   names a zone the camera does not have is *not applicable* there.
+* **Zone assignment.** A product, tag, sign or gap is in a zone when its box's centre is:
+  zones given by `x: [start, end]` (shares of the photo's width) are half-open, from `start`
+  up to but not including `end`, except that a zone ending at 1.0 includes the photo's right
+  edge — so a centre exactly on an edge two zones share counts in the right-hand zone only.
+  The zone's `shelves` range includes both ends; a `polygon` zone holds the centres inside it.
 * **Shelves** are found from the photo: product bottoms and price-tag rows are clustered into
   rows, numbered 1 = top. When the detections carry no `gap` boxes, an empty span is a gap
   when it is wider than 0.8 facings: with a planogram, facings of the planned block it lies
-  in (one gap per block it crosses); without, the narrower neighbouring product.
+  in — a span across a block boundary is one gap per block where its piece alone is that
+  wide (two SKUs out), and when no piece is, one gap over the whole span if it is wider than
+  0.8 facings of the block holding most of it (one facing missing, the rest shifted);
+  without a planogram, facings of the narrower neighbouring product.
 * **Messages** are templates: `{placeholders}` are filled in. Every type knows
   @COMMON@; each type's own are listed below.
 * **Check it** with `shelfaudit rules validate` (file:line:col for every problem) and try it
@@ -59,7 +68,8 @@ rules:
   block counts at most its planned facings); without: 1 - gap width / shelf width in use.
 * **Share of shelf** — a brand's facings / all recognised facings in the photo.
 * **Price compliance** — tags whose read price equals the planned (catalog) price of the SKU
-  block above them (within the `price_match` rule's tolerance) / tags with a readable price.
+  block above them (within the `price_match` rule's tolerance) / tags with a readable price
+  and a known SKU over them (a tag under products that were not recognised does not count).
 * **Promo compliance** — planned promo signs present / planned promo signs.
 
 ## Fields every rule has

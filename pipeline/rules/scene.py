@@ -178,13 +178,27 @@ class Scene:
         return product.brand if product else None
 
     def block_under(self, tag: Item) -> SkuBlock | None:
-        """The block a price tag or promo sign belongs to (same shelf, x inside or nearest)."""
+        """The block a price tag belongs to: on its shelf, the block whose stretch holds the
+        tag's centre, else the nearest block — unless products that were not recognised
+        stand over the tag (it is theirs, and their SKU is not known): then none."""
         same = [b for b in self.blocks if b.shelf == tag.shelf]
         inside = [b for b in same if b.covers(tag.cx)]
+        if not inside and any(p.shelf == tag.shelf and not p.known
+                              and p.box[0] <= tag.cx <= p.box[2] for p in self.products):
+            return None
         pool = inside or same
         if not pool:
             return None
         return min(pool, key=lambda b: abs((b.x0 + b.x1) / 2 - tag.cx))
+
+    def block_in_scope(self, block: SkuBlock, zone: str | None,
+                       shelves: tuple[int, int] | None) -> bool:
+        """Whether a block's stretch (its centre at mid product height) lies in the zone and
+        shelf range."""
+        row = self.row(block.shelf)
+        y = row.line - row.product_height / 2 if row else 0.0
+        centre = Item(-1, "block", (block.x0, y, block.x1, y), block.shelf)
+        return self.in_scope(centre, zone, shelves)
 
 
 def _number(value: object) -> float | None:

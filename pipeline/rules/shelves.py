@@ -202,9 +202,11 @@ def infer_gaps(
     """Empty spans on each shelf, as ``gap`` detections.
 
     With a planogram (``planned``: per shelf, each block's px span and facing width) the shelf
-    is used from its first to its last block, an empty span across a block boundary is one gap
-    per block (two SKUs out of stock), and a span counts when it is wider than ``k`` planned
-    facings of its block. Without one, a span counts when wider than ``k`` x the narrower
+    is used from its first to its last block and a span counts when it is wider than ``k``
+    planned facings of its block; an empty span across a block boundary is one gap per block
+    whose piece is that wide (two SKUs out of stock), or, when no piece is, one gap if the
+    whole span is wider than ``k`` facings of the block holding most of it (see
+    :func:`_empty_gaps`). Without one, a span counts when wider than ``k`` x the narrower
     neighbouring product (so a missing can is found even between wide bags). A lying product
     covers as much shelf as its SKU's upright facings in the photo stand tall (see
     :func:`_span`).
@@ -235,11 +237,9 @@ def infer_gaps(
         for start, end in [*spans, (x1, x1)]:
             right_w = end - start if end > start else None
             neighbours = [w for w in (left_w, right_w) if w] or [row.product_width]
-            for a, b in _pieces(cursor, start, blocks):
-                facing = next((f for b0, b1, f in blocks if b0 <= (a + b) / 2 <= b1), None)
-                if b - a > k * (facing or min(neighbours)):
-                    boxes.append([a, row.line - row.product_height, b, row.line])
-                    shelf_ids.append(row.index)
+            for a, b in _empty_gaps(cursor, start, blocks, k, min(neighbours)):
+                boxes.append([a, row.line - row.product_height, b, row.line])
+                shelf_ids.append(row.index)
             if end > cursor:
                 cursor, left_w = end, end - start
     return make_detections(boxes, kind=keys.GAP, shelf=shelf_ids)
@@ -270,6 +270,25 @@ def _span(box: np.ndarray, length: float | None) -> tuple[float, float]:
     if length is None or x2 - x1 >= length:
         return x1, x2
     return x2 - length, x1 + length
+
+
+def _empty_gaps(a: float, b: float, blocks: list[PlannedSpan], k: float,
+                neighbour: float) -> list[tuple[float, float]]:
+    """The gaps of the empty span ``a``-``b``: each piece of it in one planned block that is
+    wider than ``k`` facings of that block (``neighbour`` px outside every block); when no
+    piece is, the whole span, if wider than ``k`` facings of the block holding most of it
+    (one empty facing across a block boundary, its neighbours shifted, is one gap)."""
+
+    def facing(piece: tuple[float, float]) -> float:
+        mid = (piece[0] + piece[1]) / 2
+        return next((f for b0, b1, f in blocks if b0 <= mid <= b1), None) or neighbour
+
+    pieces = _pieces(a, b, blocks)
+    gaps = [p for p in pieces if p[1] - p[0] > k * facing(p)]
+    if gaps or len(pieces) < 2:
+        return gaps
+    widest = max(pieces, key=lambda p: p[1] - p[0])
+    return [(a, b)] if b - a > k * facing(widest) else []
 
 
 def _pieces(a: float, b: float, blocks: list[PlannedSpan]) -> list[tuple[float, float]]:

@@ -21,7 +21,7 @@ from pipeline.catalog import Catalog
 from pipeline.detections import PhotoDetections, loads
 from pipeline.errors import ShelfAuditError
 from pipeline.planogram import Planogram
-from pipeline.rules.config import RulesConfig, errors_only, merge_rules
+from pipeline.rules.config import RulesConfig, errors_only, merge_rules, rules_in_force
 from pipeline.rules.engine import evaluate
 from pipeline.rules.loading import RuleSet, load_rule_set, parse_rule_set
 from pipeline.rules.registry import Rule
@@ -32,7 +32,8 @@ MAX_DETECTIONS_BYTES = 200_000_000
 
 
 def rules_from_files(paths: Sequence[str | Path]) -> list[Rule]:
-    """The rules of the given rule set files, later files replacing earlier rules by id.
+    """The rules of the given rule set files, later files replacing earlier rules by id (a
+    later ``enabled: false`` switches an earlier rule off).
 
     Selectors (``applies_to``) are ignored: the files were asked for explicitly.
 
@@ -48,11 +49,7 @@ def rules_from_files(paths: Sequence[str | Path]) -> list[Rule]:
             sets.append(loaded.value)
     if problems:
         raise YamlFileError(problems)
-    merged: dict[str, Rule] = {}
-    for rule_set in sets:
-        for rule in merge_rules([rule_set], use_selectors=False):
-            merged[rule.id] = rule
-    return list(merged.values())
+    return rules_in_force(sets)
 
 
 def rules_from_text(text: str, name: str = "rule set") -> tuple[list[Rule], list[Problem]]:

@@ -111,3 +111,17 @@ def test_check_bad_rules_file_exit_2(run, tmp_path, catalog):
     bad.write_text("rules:\n  - {id: a, type: nope}\n", encoding="utf-8")
     code, _, err = run("check", "--rules", bad, "--detections", _detections(tmp_path, catalog))
     assert code == 2 and "unknown rule type 'nope'" in err
+
+
+def test_check_later_rules_file_switches_off_an_earlier_rule(run, tmp_path, catalog):
+    det = _detections(tmp_path, catalog, actual={(1, 2): None})  # one gap
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text("rules:\n  - {id: no-gaps, type: max_gaps}\n", encoding="utf-8")
+    second.write_text("rules:\n  - {id: no-gaps, type: max_gaps, enabled: false}\n",
+                      encoding="utf-8")
+    assert run("check", "--rules", first, "--detections", det)[0] == 1
+    code, out, _ = run("check", "--rules", first, "--rules", second, "--detections", det)
+    assert code == 0 and "OK" in out
+    code, out, _ = run("check", "--rules", second, "--rules", first, "--detections", det)
+    assert code == 1 and "no-gaps" in out  # the later file wins
+

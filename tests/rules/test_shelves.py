@@ -90,6 +90,13 @@ def test_gap_split_at_planned_block_boundary():
     assert [list(g) for g in gaps.xyxy] == [[40, 50, 120, 200], [120, 50, 200, 200]]
 
 
+def test_one_empty_facing_across_a_block_boundary_is_one_gap():
+    det = make_detections([[x, 50, x + 50, 200] for x in (25, 75, 125, 225, 275, 325)])
+    det = assign_shelves(det, infer_rows(det))
+    gaps = infer_gaps(det, infer_rows(det), planned={1: [(0, 200, 50), (200, 400, 50)]})
+    assert [list(g) for g in gaps.xyxy] == [[175, 50, 225, 200]]  # 25 px in each block
+
+
 def test_narrow_product_in_a_wide_slot_is_not_a_gap():
     """A small can standing in a wide bag's slot leaves space, but no facing is missing."""
     det = make_detections([[0, 50, 80, 200], [82, 50, 162, 200], [195, 50, 225, 200],

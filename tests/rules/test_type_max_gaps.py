@@ -6,6 +6,7 @@ import pytest
 
 from pipeline import keys
 from pipeline.detections import PhotoDetections, make_detections
+from pipeline.planogram import Block, Planogram, Shelf
 
 from .shelfkit import CHIPS, COLA, KING, PRODUCT_W, layout, x_of
 
@@ -64,3 +65,28 @@ def test_given_gap_boxes_are_used_instead_of_inference(catalog, rule):
 
 def test_no_gap_between_tightly_packed_products(catalog, rule, judge):
     assert judge(layout(ROWS, catalog), rule("max_gaps")).passed
+
+
+def _two_blocks(product_xs: list[float]) -> tuple[PhotoDetections, Planogram]:
+    """One shelf planned as two 5-facing blocks of 100 px (COLA 0-500, KING 500-1000)."""
+    det = make_detections([[x, 50, x + 100, 200] for x in product_xs], kind=keys.PRODUCT,
+                          sku=[COLA if x < 450 else KING for x in product_xs])
+    plan = Planogram(id="p", shelves=[Shelf(index=1, blocks=[
+        Block(sku=COLA, x=(0.0, 0.5), facings=5), Block(sku=KING, x=(0.5, 1.0), facings=5)])])
+    return PhotoDetections("p.jpg", 1000, 300, det), plan
+
+
+@pytest.mark.parametrize(
+    ("empty", "products"),
+    [
+        ((450, 550), [50, 150, 250, 350, 550, 650, 750, 850]),  # half in each block
+        ((420, 520), [20, 120, 220, 320, 520, 620, 720, 820]),  # mostly in COLA's
+    ],
+)
+def test_one_empty_facing_across_a_block_boundary_is_one_gap(catalog, rule, empty, products):
+    from pipeline.rules.engine import evaluate
+
+    photo, plan = _two_blocks(products)
+    (violation,) = evaluate(photo, [rule("max_gaps")], catalog, plan).violations
+    x0, _, x1, _ = violation.boxes[0]
+    assert (x0, x1) == empty

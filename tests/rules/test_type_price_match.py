@@ -71,3 +71,25 @@ def test_read_price(text, price):
     from pipeline.rules.scene import Item
 
     assert read_price(Item(0, keys.PRICE_TAG, (0, 0, 1, 1), 1, text=text)) == price
+
+
+@pytest.mark.parametrize("planogram", [True, False])
+def test_tag_under_unrecognised_products_is_not_judged_by_a_neighbour(catalog, rule, judge,
+                                                                      planogram):
+    # the LEMON facings were not recognised; their tag (LEMON's price) stays under them
+    unknown = {(1, pos): keys.UNKNOWN for pos in (4, 5, 6)}
+    shelf = layout(ROWS, catalog, actual=unknown)
+    result = judge(shelf, rule("price_match", unreadable="flag"), planogram=planogram)
+    assert result.passed
+    # with a planogram the tag is judged against the planned LEMON block; without, not at all
+    assert result.outcomes[0].checks == (3 if planogram else 2)
+    assert result.kpis.price == 100.0
+
+
+def test_tag_just_past_the_end_of_a_block_belongs_to_it(catalog, rule, judge):
+    shelf = layout(ROWS, catalog, prices={(1, LEMON): 3.99})
+    det = shelf.photo.detections
+    last_tag = [i for i, k in enumerate(det.data[keys.KIND]) if k == keys.PRICE_TAG][1]
+    det.xyxy[last_tag, [0, 2]] = [450, 490]  # LEMON's products end at x 464
+    (violation,) = judge(shelf, rule("price_match"), planogram=False).violations
+    assert violation.sku == LEMON

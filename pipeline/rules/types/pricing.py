@@ -36,15 +36,8 @@ def planned_price(scene: Scene, sku: str | None) -> float | None:
     return product.price if product else None
 
 
-def _center_item(scene: Scene, block: SkuBlock) -> Item:
-    row = scene.row(block.shelf)
-    y = row.line - row.product_height / 2 if row else 0.0
-    return Item(-1, "block", (block.x0, y, block.x1, y), block.shelf)
-
-
 def blocks_in_scope(rule: Rule, scene: Scene) -> list[SkuBlock]:
-    return [b for b in scene.blocks if scene.in_scope(_center_item(scene, b), rule.zone,
-                                                         rule.shelves)]
+    return [b for b in scene.blocks if scene.block_in_scope(b, rule.zone, rule.shelves)]
 
 
 def tag_box(scene: Scene, block: SkuBlock) -> Box:
@@ -92,14 +85,24 @@ def same_text(wanted: str, seen: str | None, known: Iterable[str] = ()) -> bool:
         difflib.SequenceMatcher(None, other, got).ratio() < similarity for other in others)
 
 
+def tag_prices(scene: Scene, tag: Item) -> tuple[str | None, float | None, float | None]:
+    """The SKU of the block over a price tag, its planned price and the tag's price (each
+    ``None`` when not known: no block, as over unrecognised products, or unreadable)."""
+    block = scene.block_under(tag)
+    sku = block.sku if block else None
+    return sku, planned_price(scene, sku), read_price(tag)
+
+
+def _same_price(found: float, planned: float, tolerance: float) -> bool:
+    return abs(found - planned) <= tolerance + 1e-9
+
+
 def price_ok(scene: Scene, tag: Item, tolerance: float) -> bool | None:
     """Whether the tag shows the planned price of the SKU above it (``None``: cannot tell)."""
-    block = scene.block_under(tag)
-    planned = planned_price(scene, block.sku if block else None)
-    price = read_price(tag)
-    if planned is None or price is None:
+    _, planned, found = tag_prices(scene, tag)
+    if planned is None or found is None:
         return None
-    return abs(price - planned) <= tolerance + 1e-9
+    return _same_price(found, planned, tolerance)
 
 
 @register
@@ -135,7 +138,8 @@ class PriceMatch(Rule):
     summary: ClassVar[str] = (
         "Each price tag shows the planned (catalog) price of the SKU block above it, within "
         "`tolerance`. One check per tag; one violation per wrong (or, with `unreadable: flag`, "
-        "unreadable) tag.")
+        "unreadable) tag. A tag with no known SKU over it (under products that were not "
+        "recognised) is not checked.")
     default_message: ClassVar[str] = (
         "Price tag for {name} on shelf {shelf} shows {found}; planned price is {planned}")
     placeholders: ClassVar[tuple[str, ...]] = ("sku", "name", "found", "planned")
@@ -145,18 +149,15 @@ class PriceMatch(Rule):
     def check(self, scene: Scene) -> RuleOutcome:
         checked, violations = 0, []
         for tag in self.scoped(scene, scene.tags):
-            ok = price_ok(scene, tag, self.tolerance)
-            if ok is None and self.unreadable == "ignore":
-                continue
+            sku, planned, found = tag_prices(scene, tag)
+            if planned is None or (found is None and self.unreadable == "ignore"):
+                continue  # no known SKU over the tag: nothing to compare with
             checked += 1
-            if not ok:
-                block = scene.block_under(tag)
-                sku = block.sku if block else None
-                planned, found = planned_price(scene, sku), read_price(tag)
+            if found is None or not _same_price(found, planned, self.tolerance):
                 violations.append(self.violation(
                     [tag.box], shelf=tag.shelf, sku=sku, name=sku_name(scene.catalog, sku),
                     found=f"{found:.2f}" if found is not None else "an unreadable price",
-                    planned=f"{planned:.2f}" if planned is not None else "unknown"))
+                    planned=f"{planned:.2f}"))
         return self.outcome(checked, violations)
 
 
