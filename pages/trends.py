@@ -4,12 +4,11 @@ import pandas as pd
 import streamlit as st
 
 from pipeline.dashboard import charts, frame, loaders
+from pipeline.kpis import LABELS as KPI_LABELS
+from pipeline.kpis import SHORT_LABELS as KPIS
 from pipeline.queries import trends
-from pipeline.queries.overview import KPI_LABELS
 
 MAX_LINES = 8  # more stores than this: the group line plus the worst stores
-KPIS = {"compliance": "Compliance", "osa": "OSA", "price_compliance": "Price compliance",
-        "promo_compliance": "Promo compliance"}
 
 st.title("Trends")
 week = frame.need_week()

@@ -6,6 +6,8 @@ from datetime import datetime
 
 import streamlit as st
 
+from pipeline.kpis import SHORT_LABELS
+
 # Markdown badges (Streamlit colours, no emoji: not every browser has an emoji font).
 SEVERITY_BADGE = {"high": ":red-badge[high]", "medium": ":orange-badge[medium]",
                   "low": ":blue-badge[low]"}
@@ -35,10 +37,7 @@ def change_column(label: str = "Δ vs last week") -> st.column_config.NumberColu
 
 
 KPI_COLUMN_CONFIG = {
-    "compliance": percent_column("Compliance"),
-    "osa": percent_column("OSA"),
-    "price_compliance": percent_column("Price"),
-    "promo_compliance": percent_column("Promo"),
+    **{name: percent_column(label) for name, label in SHORT_LABELS.items()},
     "change": change_column(),
     "trend": st.column_config.LineChartColumn("Last 8 weeks", y_min=0, y_max=100),
 }

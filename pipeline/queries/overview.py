@@ -8,19 +8,14 @@ from datetime import timedelta
 import pandas as pd
 from sqlalchemy import Engine, and_, case, func, select
 
+from pipeline import kpis
 from pipeline.queries.db import engine_for, frame, rows
 from pipeline.queries.scope import Scope
 from pipeline.store.calendar import previous_week, week_start
 from pipeline.store.tables import Inspection, Store, Violation
 
-KPI_COLUMNS: tuple[str, ...] = ("compliance", "osa", "price_compliance", "promo_compliance")
-KPI_LABELS: dict[str, str] = {
-    "compliance": "Compliance score",
-    "osa": "On-shelf availability",
-    "price_compliance": "Price compliance",
-    "promo_compliance": "Promo compliance",
-    "open_high": "High severity, open",
-}
+KPI_COLUMNS: tuple[str, ...] = kpis.NAMES  # names and labels: pipeline.kpis
+KPI_LABELS: dict[str, str] = {**kpis.LABELS, "open_high": "High severity, open"}
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from pipeline.detections import PhotoDetections
+from pipeline.kpis import FROM_VERDICT
 from pipeline.store import tables
 from pipeline.store.calendar import iso_week
 
-KPI_COLUMNS = {"compliance": "compliance", "osa": "osa", "price": "price_compliance",
-               "promo": "promo_compliance"}
+KPI_COLUMNS = FROM_VERDICT  # the engine's ``price``/``promo`` -> ``*_compliance`` columns
 
 
 class _Named(Protocol):

@@ -1,0 +1,34 @@
+"""The shelf KPIs by name: one list, one label each, one mapping from the rules engine's keys.
+
+The rules engine (:class:`pipeline.rules.result.Kpis`) calls two of them ``price`` and ``promo``;
+the database columns, the weekly report, the pages and the exports call them
+``price_compliance`` and ``promo_compliance``. :data:`FROM_VERDICT` is the only place that
+translates one into the other; everything else speaks the column names of :data:`NAMES`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI: its name (database column and report key), the engine's key and its labels."""
+
+    name: str
+    verdict_key: str
+    label: str
+    short: str
+
+
+KPIS: tuple[Kpi, ...] = (
+    Kpi("compliance", "compliance", "Compliance score", "Compliance"),
+    Kpi("osa", "osa", "On-shelf availability", "OSA"),
+    Kpi("price_compliance", "price", "Price compliance", "Price"),
+    Kpi("promo_compliance", "promo", "Promo compliance", "Promo"),
+)
+NAMES: tuple[str, ...] = tuple(k.name for k in KPIS)
+LABELS: dict[str, str] = {k.name: k.label for k in KPIS}
+SHORT_LABELS: dict[str, str] = {k.name: k.short for k in KPIS}
+FROM_VERDICT: dict[str, str] = {k.verdict_key: k.name for k in KPIS}
+"""Rules-engine KPI key (``ComplianceResult.to_dict()["kpis"]``) -> column name."""
