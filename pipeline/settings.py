@@ -2,8 +2,10 @@
 
 Environment: ``SHELFAUDIT_HOME`` (data root, default ``./data``), ``DATABASE_URL`` (default
 SQLite in the home), ``SHELFAUDIT_DEVICE`` (``auto`` = cuda -> mps -> cpu), ``SHELFAUDIT_RULES``
-(rules folder, default ``./rules``), ``SHELFAUDIT_MODELS`` (models settings YAML, default
-``$SHELFAUDIT_HOME/models.yaml`` if present, else the starter models under ``models/``).
+(rules folder, default ``./rules`` when the current folder has one, else the rules shipped
+next to the package, so the CLI works from any folder), ``SHELFAUDIT_MODELS`` (models
+settings YAML, default ``$SHELFAUDIT_HOME/models.yaml`` if present, else the starter models
+under ``models/``).
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pipeline.errors import ShelfAuditError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTER_MODELS_DIR = REPO_ROOT / "models"
+SHIPPED_RULES_DIR = REPO_ROOT / "rules"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHELFAUDIT_", extra="ignore")
 
     home: Path = Path("data")
-    rules: Path = Path("rules")
+    rules: Path | None = None
     device: str = "auto"
     models: Path | None = None
     database_url: str | None = Field(
@@ -35,7 +40,18 @@ class Settings(BaseSettings):
 
     @property
     def rules_dir(self) -> Path:
-        return self.rules.expanduser().resolve()
+        """``$SHELFAUDIT_RULES``, else ``./rules`` if there is one, else the shipped rules.
+
+        Raises:
+            ShelfAuditError: none of them exists (one line naming ``SHELFAUDIT_RULES``).
+        """
+        if self.rules is not None:
+            return self.rules.expanduser().resolve()
+        for folder in (Path("rules"), SHIPPED_RULES_DIR):
+            if folder.is_dir():
+                return folder.resolve()
+        raise ShelfAuditError("no rules folder: there is no ./rules here and none shipped with "
+                              "ShelfAudit; set SHELFAUDIT_RULES to your rules folder")
 
     @property
     def db_url(self) -> str:

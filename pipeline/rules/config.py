@@ -15,12 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import yamldoc
 from pipeline.catalog import Catalog, parse_catalog
-from pipeline.detections import PhotoDetections
 from pipeline.planogram import Planogram, Zone
-from pipeline.rules.engine import evaluate
 from pipeline.rules.loading import (
     Loaded,
     RuleSet,
@@ -32,9 +31,12 @@ from pipeline.rules.loading import (
     references_in,
 )
 from pipeline.rules.registry import Rule
-from pipeline.rules.result import ComplianceResult
 from pipeline.rules.schema import Camera, StoresFile
 from pipeline.yamldoc import Problem, YamlFileError, suggest
+
+if TYPE_CHECKING:  # the engine pulls in numpy and supervision; validating rules needs neither
+    from pipeline.detections import PhotoDetections
+    from pipeline.rules.result import ComplianceResult
 
 SPECIAL_FILES = ("catalog.yaml", "stores.yaml")
 SYNTHETIC_CAMERA = "synthetic"  # camera id of photos made by ``shelfaudit synth``
@@ -287,6 +289,8 @@ class RulesConfig:
 
     def evaluate(self, photo: PhotoDetections) -> ComplianceResult:
         """Check a photo against the rules, planogram and zones of its store and camera."""
+        from pipeline.rules.engine import evaluate
+
         return evaluate(photo, self.rules_for(photo.store, photo.camera), self.catalog,
                         self.planogram_for(photo.store, photo.camera),
                         self.zones_for(photo.store, photo.camera))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 
 import pytest
@@ -125,3 +127,25 @@ def test_check_later_rules_file_switches_off_an_earlier_rule(run, tmp_path, cata
     code, out, _ = run("check", "--rules", second, "--rules", first, "--detections", det)
     assert code == 1 and "no-gaps" in out  # the later file wins
 
+
+def _cli(args: list[str], cwd, after: str = "pass") -> subprocess.CompletedProcess:
+    """The real CLI in a fresh interpreter, run in ``cwd`` with SHELFAUDIT_RULES unset;
+    ``after`` runs when it exits."""
+    env = {k: v for k, v in os.environ.items() if k != "SHELFAUDIT_RULES"}
+    script = "import sys\nfrom pipeline.cli import main\ntry:\n    main()\nfinally:\n    " + after
+    return subprocess.run([sys.executable, "-c", script, *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_validate_works_from_a_folder_without_rules(tmp_path):
+    done = _cli(["rules", "validate"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "no problems" in done.stdout
+
+
+def test_validate_imports_no_model_code(tmp_path):
+    heavy = ("supervision", "torch", "ultralytics", "transformers", "cv2")
+    done = _cli(["rules", "validate"], tmp_path,
+                f"print(sorted(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "[]"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
 from pipeline.rules.registry import Rule, fmt_pct, register
 from pipeline.rules.result import RuleOutcome
-from pipeline.rules.scene import Scene
 from pipeline.rules.types.targets import TargetRule, brand_category, brand_name
+
+if TYPE_CHECKING:  # the scene pulls in numpy and supervision; validating rules needs neither
+    from pipeline.rules.scene import Scene
 
 _TARGET = ("sku", "brand", "category", "name")
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
 from pipeline.rules.registry import Rule, register
 from pipeline.rules.result import RuleOutcome
-from pipeline.rules.scene import Scene
 from pipeline.rules.types.targets import TargetRule, sku_name
+
+if TYPE_CHECKING:  # the scene pulls in numpy and supervision; validating rules needs neither
+    from pipeline.rules.scene import Scene
 
 
 @register

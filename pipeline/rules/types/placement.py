@@ -3,14 +3,16 @@ planogram_position (each SKU on its planned shelf and span)."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from pipeline.rules.registry import Rule, register
 from pipeline.rules.result import RuleOutcome
-from pipeline.rules.scene import Item, Scene
 from pipeline.rules.types.targets import brand_category, brand_name, sku_name
+
+if TYPE_CHECKING:  # the scene pulls in numpy and supervision; validating rules needs neither
+    from pipeline.rules.scene import Item, Scene
 
 
 def owner_of(scene: Scene, item: Item, zone: str | None = None) -> str | None:

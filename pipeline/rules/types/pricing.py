@@ -5,14 +5,16 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
 from pipeline.rules.registry import Rule, register
 from pipeline.rules.result import Box, RuleOutcome
-from pipeline.rules.scene import Item, Scene, SkuBlock
 from pipeline.rules.types.targets import sku_name
+
+if TYPE_CHECKING:  # the scene pulls in numpy and supervision; validating rules needs neither
+    from pipeline.rules.scene import Item, Scene, SkuBlock
 
 _DECIMAL = re.compile(r"(\d+)[.,](\d{1,2})(?!\d)")
 _INTEGER = re.compile(r"\d+")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field, model_validator
 
 from pipeline.catalog import Catalog
 from pipeline.rules.registry import Rule
-from pipeline.rules.scene import Item
+
+if TYPE_CHECKING:  # the scene pulls in numpy and supervision; validating rules needs neither
+    from pipeline.rules.scene import Item
 
 
 class TargetRule(Rule):
