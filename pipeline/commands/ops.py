@@ -10,8 +10,6 @@ from pathlib import Path
 
 import typer
 
-FORMATS = ("csv", "xlsx", "pdf")
-
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the shelfaudit app."""
@@ -103,25 +101,20 @@ def report(
     from pipeline.store.calendar import last_complete_week
 
     _upgrade()
-    formats = list(dict.fromkeys(fmt or FORMATS))
-    unknown = [f for f in formats if f not in FORMATS]
+    formats = list(dict.fromkeys(fmt or reports.FORMATS))
+    unknown = [f for f in formats if f not in reports.FORMATS]
     if unknown:
         raise ShelfAuditError(f"unknown format {unknown[0]!r} (use csv, xlsx or pdf)")
     week = week or last_complete_week()
-    doc = reports.build_report(store, week)
-    files = {}
-    for f in formats:
-        target = out
-        if out is not None and (len(formats) > 1 or out.is_dir()):
-            target = out / f"report-{store}-{week}.{f}"
-        files[f] = str(reports.export_report(doc, f, target))
-    reports.save_report(doc, files)
+    report = reports.build_report(store, week)
+    files = reports.export_reports(report, formats, out)
+    reports.save_report(report, files)
     if as_json:
-        typer.echo(json.dumps({**doc, "files": files}, ensure_ascii=False, default=str))
+        typer.echo(json.dumps({**report.document(), "files": files}, ensure_ascii=False))
         return
-    k = doc["kpis"]
-    typer.echo(f"{store} {week}: {doc['inspections']} inspections, compliance "
-               f"{k['compliance']}, OSA {k['osa']}, {doc['violations']['total']} violations")
+    k = report.kpis
+    typer.echo(f"{store} {week}: {report.inspections} inspections, compliance "
+               f"{k['compliance']}, OSA {k['osa']}, {report.violations.total} violations")
     for f, path in files.items():
         typer.echo(f"  {f}: {path}")
 

@@ -6,7 +6,9 @@ Charts are reportlab graphics (vector, no browser or kaleido needed). Text uses 
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -31,8 +33,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from pipeline.store.report_files import FONT_PATH, _delta, _fmt
-from pipeline.store.reports import KPI_LABELS, KPI_NAMES
+from pipeline.kpis import LABELS, NAMES, SHORT_LABELS
+from pipeline.store.report_format import FONT_PATH, change, number, percent, photo_caption
+from pipeline.store.report_model import Group, WeeklyReport
 
 FONT = "ShelfSans"
 SEVERITY_COLOURS = {"high": colors.HexColor("#dc2626"), "medium": colors.HexColor("#ea8a00"),
@@ -83,14 +86,14 @@ def _share_chart(shares: dict[str, float]) -> Drawing:
     return drawing
 
 
-def _daily_chart(daily: list[dict[str, Any]]) -> Drawing:
+def _daily_chart(daily: list[Group]) -> Drawing:
     drawing = Drawing(CONTENT_W, 150)
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 40, 30, CONTENT_W - 150, 105
-    series = [[d[k] if d[k] is not None else 0 for d in daily] or [0]
+    series = [[d.kpis[k] if d.kpis[k] is not None else 0 for d in daily] or [0]
               for k in ("compliance", "osa")]
     chart.data = series
-    chart.categoryAxis.categoryNames = [d["day"][5:] for d in daily] or ["–"]
+    chart.categoryAxis.categoryNames = [d.key[5:] for d in daily] or ["–"]
     chart.categoryAxis.labels.fontName = chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, 100
     palette = (colors.HexColor("#2f6db5"), colors.HexColor("#16a34a"))
@@ -99,7 +102,8 @@ def _daily_chart(daily: list[dict[str, Any]]) -> Drawing:
     drawing.add(chart)
     legend = Legend()
     legend.x, legend.y, legend.fontName = CONTENT_W - 100, 120, FONT
-    legend.colorNamePairs = list(zip(palette, ("Compliance %", "OSA %"), strict=True))
+    legend.colorNamePairs = list(zip(palette, (f"{SHORT_LABELS['compliance']} %",
+                                               f"{SHORT_LABELS['osa']} %"), strict=True))
     drawing.add(legend)
     if not daily:
         drawing.add(String(CONTENT_W / 2, 75, "no inspections this week", fontName=FONT,
@@ -107,81 +111,85 @@ def _daily_chart(daily: list[dict[str, Any]]) -> Drawing:
     return drawing
 
 
-def _summary(doc: dict[str, Any], st: dict[str, ParagraphStyle]) -> list[Any]:
-    rows = [["KPI", doc["week"], doc["previous_week"], "Change"]]
-    rows += [[KPI_LABELS[k], _fmt(doc["kpis"][k], " %"), _fmt(doc["previous_kpis"][k], " %"),
-              _delta(doc["change"][k])] for k in KPI_NAMES]
-    sev = doc["violations"]["by_severity"]
-    text = (f"{doc['inspections']} inspections · {doc['violations']['total']} violations "
+def _summary(r: WeeklyReport, st: dict[str, ParagraphStyle]) -> list[Any]:
+    rows = [["KPI", r.week, r.previous_week, "Change"]]
+    rows += [[LABELS[k], percent(r.kpis[k]), percent(r.previous_kpis[k]), change(r.change[k])]
+             for k in NAMES]
+    sev = r.violations.by_severity
+    text = (f"{r.inspections} inspections · {r.violations.total} violations "
             f"({sev['high']} high, {sev['medium']} medium, {sev['low']} low)")
-    return [Paragraph(text, st["body"]), Spacer(1, 4), _table(rows, [60 * mm, 30 * mm,
-                                                                     30 * mm, 30 * mm])]
+    return [Paragraph(text, st["body"]), Spacer(1, 4),
+            _table(rows, [60 * mm, 30 * mm, 30 * mm, 30 * mm])]
 
 
-def _violations(doc: dict[str, Any], st: dict[str, ParagraphStyle]) -> list[Any]:
+def _share(r: WeeklyReport, st: dict[str, ParagraphStyle]) -> list[Any]:
+    out: list[Any] = [Paragraph("Share of shelf by brand (% of recognised facings)", st["h2"]),
+                      _share_chart(r.share_of_shelf)]
+    rows = [["Brand", r.week, r.previous_week]]
+    rows += [[_text(b, st), percent(s), percent(r.previous_share_of_shelf.get(b))]
+             for b, s in r.share_of_shelf.items()]
+    if len(rows) > 1:
+        out.append(_table(rows, [60 * mm, 30 * mm, 30 * mm]))
+    return out
+
+
+def _text(value: str, st: dict[str, ParagraphStyle]) -> Paragraph:
+    return Paragraph(escape(value), st["small"])
+
+
+def _violations(r: WeeklyReport, st: dict[str, ParagraphStyle]) -> list[Any]:
     out: list[Any] = [Paragraph("Top recurring problems", st["h2"])]
-    rows = [["Rule", "Camera", "Severity", "Days", "Count", "Example"]]
-    rows += [[p["rule"], p["camera"], p["severity"], p["days"], p["count"],
-              Paragraph(escape(p["example"]), st["small"])] for p in doc["top_problems"]]
+    rows: list[list[Any]] = [["Rule", "Camera", "Severity", "Days", "Count", "Example"]]
+    rows += [[_text(p.rule, st), _text(p.camera, st), p.severity, p.days, p.count,
+              _text(p.example, st)] for p in r.top_problems]
     out.append(_table(rows, [38 * mm, 16 * mm, 16 * mm, 11 * mm, 12 * mm, None]) if
                len(rows) > 1 else Paragraph("No violations this week.", st["body"]))
     out.append(Paragraph("Violations by rule", st["h2"]))
     rows = [["Rule", "Type", "Severity", "Count", "Days", "Cameras"]]
-    rows += [[r["rule"], r["type"], r["severity"], r["count"], r["days"],
-              ", ".join(r["cameras"])] for r in doc["violations"]["by_rule"][:20]]
+    rows += [[_text(v.rule, st), v.type, v.severity, v.count, v.days,
+              _text(", ".join(v.cameras), st)] for v in r.violations.by_rule[:20]]
     if len(rows) > 1:
         out.append(_table(rows))
     out.append(Paragraph("Cameras", st["h2"]))
-    rows = [["Camera", "Inspections", "Compliance", "OSA", "Price", "Promo", "Violations"]]
-    rows += [[c["camera"], c["inspections"], *[_fmt(c[k]) for k in KPI_NAMES], c["violations"]]
-             for c in doc["cameras"]]
+    rows = [["Camera", "Inspections", *[SHORT_LABELS[k] for k in NAMES], "Violations"]]
+    rows += [[_text(c.key, st), c.inspections, *[number(v) for v in c.kpis.values()],
+              c.violations] for c in r.cameras]
     out.append(_table(rows))
     return out
 
 
-def _when(w: dict[str, Any]) -> str:
-    if w.get("captured_local"):
-        return f"{w['captured_local'][:16].replace('T', ' ')} {w.get('timezone', '')}".strip()
-    return f"{w['captured_at'][:16].replace('T', ' ')} UTC"
-
-
-def _worst(doc: dict[str, Any], st: dict[str, ParagraphStyle]) -> list[Any]:
+def _worst(r: WeeklyReport, pictures: Mapping[int, bytes],
+           st: dict[str, ParagraphStyle]) -> list[Any]:
     out: list[Any] = [PageBreak(), Paragraph("Worst photos of the week", st["h2"])]
-    for w in doc["worst_photos"]:
-        caption = Paragraph(f"Inspection #{w['inspection']} · camera {w['camera']} · "
-                            f"{_when(w)} · compliance "
-                            f"{_fmt(w['compliance'], ' %')} · {w['violations']} violations",
-                            st["body"])
-        block: list[Any] = [caption]
-        path = w.get("annotated")
-        if path and Path(path).exists():
-            image = Image(path)
+    for w in r.worst_photos:
+        block: list[Any] = [Paragraph(escape(photo_caption(w)), st["body"])]
+        if w.inspection in pictures:
+            image = Image(io.BytesIO(pictures[w.inspection]))
             ratio = image.imageHeight / image.imageWidth
             width = CONTENT_W * 0.8  # two photos to a page
             image.drawWidth, image.drawHeight = width, width * ratio
             block.append(image)
         else:
             block.append(Paragraph("(photo no longer available)", st["small"]))
-        block += [Paragraph("· " + escape(p), st["small"]) for p in w.get("problems", [])]
+        block += [Paragraph("· " + escape(p), st["small"]) for p in w.problems]
         out.append(KeepTogether([*block, Spacer(1, 8)]))
     return out
 
 
-def write_pdf(doc: dict[str, Any], out: Path) -> None:
-    st = _styles()
+def pdf_bytes(report: WeeklyReport, pictures: Mapping[int, bytes]) -> bytes:
+    """The report as an A4 PDF (``pictures``: inspection id -> annotated JPEG)."""
+    r, st = report, _styles()
     story: list[Any] = [
-        Paragraph(escape(f"Weekly shelf report — {doc['store_name'] or doc['store']}"),
-                  st["title"]),
-        Paragraph(f"Store {doc['store']} · week {doc['week']} ({doc['week_start']} to "
-                  f"{doc['week_end']}) · generated {doc['generated_at']}", st["body"]),
-        Spacer(1, 6), *_summary(doc, st),
+        Paragraph(escape(f"Weekly shelf report — {r.store_name or r.store}"), st["title"]),
+        Paragraph(escape(f"Store {r.store} · week {r.week} ({r.week_start} to {r.week_end}) · "
+                         f"generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"), st["body"]),
+        Spacer(1, 6), *_summary(r, st),
         Paragraph("Compliance and on-shelf availability per day", st["h2"]),
-        _daily_chart(doc["daily"]),
-        Paragraph("Share of shelf by brand (% of recognised facings)", st["h2"]),
-        _share_chart(doc["share_of_shelf"]),
-        *_violations(doc, st), *_worst(doc, st),
+        _daily_chart(r.daily), *_share(r, st), *_violations(r, st), *_worst(r, pictures, st),
     ]
-    pdf = SimpleDocTemplate(str(out), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
+    out = io.BytesIO()
+    pdf = SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
                             topMargin=15 * mm, bottomMargin=15 * mm,
-                            title=f"ShelfAudit {doc['store']} {doc['week']}")
+                            title=f"ShelfAudit {r.store} {r.week}")
     pdf.build(story)
+    return out.getvalue()

@@ -1,223 +1,290 @@
-"""Weekly reports per store and ISO week: built from the inspections, stored, exported.
+"""Weekly reports per store and ISO week: the one builder, storage and the exports.
 
-The report document (``reports.kpis`` in the database, and the source of every export):
+:func:`build_report` is the only place a weekly report's figures are computed. It returns a
+:class:`~pipeline.store.report_model.WeeklyReport`; the Weekly report page
+(:mod:`pipeline.queries.weekly`), the CSV / Excel writers (:mod:`pipeline.store.report_files`),
+the PDF writer (:mod:`pipeline.store.report_pdf`), the ``shelfaudit report`` command and the
+Monday job all take that object and only render it. The definitions:
 
-- ``kpis``: mean compliance, OSA, price and promo compliance of the week's inspections, the
-  previous week's and the ``change`` (points);
-- ``share_of_shelf``: brand -> % of all recognised facings of the week (and last week's);
-- ``violations``: total, ``by_severity``, ``by_rule`` (count, cameras, days seen);
-- ``top_problems``: the (rule, camera) pairs seen on most days — what keeps coming back;
-- ``daily`` and ``cameras``: the same KPIs per day and per camera;
-- ``worst_photos``: the lowest-compliance inspections with annotated copies of their photos.
+- **KPIs** (compliance, OSA, price and promo compliance): the mean over the week's inspections
+  of each photo's KPI, photos where it could not be measured left out; the change against the
+  previous ISO week in points.
+- **Share of shelf**: a brand's facings / all recognised facings of the week (see
+  :func:`share_of_shelf`).
+- **Violations**: totals by severity and by rule (count, cameras, days seen); **top problems**:
+  the (rule, camera) pairs seen on most days, then most often — what keeps coming back.
+- **Daily** and **cameras**: the same KPIs per store-local day and per camera.
+- **Worst photos**: the :data:`WORST_PHOTOS` lowest-compliance inspections (ties: more
+  violations first, then the lower inspection id), with their problems and violation boxes.
 
-Exports (``csv``, ``xlsx``, ``pdf``) are written to ``reports/<store>/<week>/``.
+Exports (``csv``, ``xlsx``, ``pdf``) are written to ``reports/<store>/<week>/`` by default.
 """
 
 from __future__ import annotations
 
 import traceback
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
+from pipeline import keys
 from pipeline.errors import ShelfAuditError
+from pipeline.kpis import NAMES
 from pipeline.settings import get_settings
-from pipeline.store import tables
+from pipeline.store import report_files, tables
 from pipeline.store.calendar import iso_week, previous_week, utc_to_local, week_start
-from pipeline.store.db import session_scope
+from pipeline.store.db import get_engine, session_scope
+from pipeline.store.report_model import (
+    SEVERITIES,
+    Group,
+    KpiValues,
+    Mark,
+    Problem,
+    RuleCount,
+    ViolationSummary,
+    WeeklyReport,
+    WorstPhoto,
+)
 
-KPI_NAMES = ("compliance", "osa", "price_compliance", "promo_compliance")
-KPI_LABELS = {"compliance": "Compliance score", "osa": "On-shelf availability",
-              "price_compliance": "Price compliance", "promo_compliance": "Promo compliance"}
-SEVERITIES = ("high", "medium", "low")
 FORMATS = ("csv", "xlsx", "pdf")
-WORST_PHOTOS = 3
+WORST_PHOTOS = 4
 TOP_PROBLEMS = 8
+PROBLEMS_PER_PHOTO = 6
+INSP, V = tables.Inspection, tables.Violation
 
 
 def _mean(values: Iterable[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
+    present = [float(v) for v in values if v is not None]
     return round(fmean(present), 1) if present else None
 
 
-def _kpis(rows: list[tables.Inspection]) -> dict[str, float | None]:
-    return {k: _mean(getattr(r, k) for r in rows) for k in KPI_NAMES}
+def _kpis(rows: Sequence[Any]) -> KpiValues:
+    return {k: _mean(getattr(r, k) for r in rows) for k in NAMES}
 
 
-def _brand_of() -> dict[str, str]:
-    try:
-        from pipeline.catalog import load_catalog
+def share_of_shelf(photos: Iterable[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]]
+                   ) -> dict[str, float]:
+    """Brand -> % of all recognised facings of the photos, largest first.
 
-        catalog = load_catalog(get_settings().rules_dir / "catalog.yaml")
-        return {s.id: s.brand for s in catalog.skus}
-    except Exception:  # noqa: BLE001 - without a catalog, fall back to the stored shares
-        return {}
+    ``photos`` are (brand shares %, SKU facings) pairs as stored with each inspection. This is
+    the linear share of shelf of the trade: a brand's facings summed over the week divided by
+    all recognised facings summed over the week, so each photo weighs by the facings it shows.
+    A mean of per-photo shares would give a half-empty end bay with two packs the same weight
+    as a full bay of forty, and would not add up to what a merchandiser counts on the shelf.
 
-
-def share_of_shelf(rows: list[tables.Inspection], brand_of: dict[str, str]) -> dict[str, float]:
-    """Brand -> % of the week's recognised facings (mean of stored shares without a catalog)."""
-    facings: Counter[str] = Counter()
-    for r in rows:
-        for sku, n in (r.facings or {}).items():
-            if sku in brand_of:
-                facings[brand_of[sku]] += int(n or 0)
+    Each photo's brand facings are its share x its recognised facings (SKU facings less
+    ``unknown``): the brand the rules engine saw when it judged the photo, with no catalog
+    read at report time. Unrecognised products count for nobody.
+    """
+    facings: dict[str, float] = defaultdict(float)
+    for shares, counts in photos:
+        recognised = sum(int(n or 0) for sku, n in (counts or {}).items() if sku != keys.UNKNOWN)
+        for brand, share in (shares or {}).items():
+            facings[str(brand)] += float(share or 0.0) * recognised / 100.0
     total = sum(facings.values())
-    if total:
-        return {b: round(100.0 * n / total, 1) for b, n in facings.most_common()}
-    brands = {b for r in rows for b in (r.share_of_shelf or {})}
-    shares = {b: _mean((r.share_of_shelf or {}).get(b, 0.0) for r in rows) or 0.0 for b in brands}
-    return dict(sorted(shares.items(), key=lambda kv: -kv[1]))
+    if total <= 0:
+        return {}
+    ranked = sorted(facings.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {brand: round(100.0 * n / total, 1) for brand, n in ranked if n > 0}
 
 
-def _violation_summary(violations: list[tables.Violation]) -> dict[str, Any]:
-    by_rule: dict[str, dict[str, Any]] = {}
+def _violation_summary(violations: Sequence[Any]) -> ViolationSummary:
+    by_rule: dict[str, list[Any]] = defaultdict(list)
     for v in violations:
-        entry = by_rule.setdefault(v.rule_id, {"rule": v.rule_id, "type": v.rule_type,
-                                               "severity": v.severity, "count": 0,
-                                               "cameras": set(), "days": set()})
-        entry["count"] += 1
-        entry["cameras"].add(v.camera_id)
-        entry["days"].add(v.captured_on.isoformat())
-    rules = sorted(by_rule.values(), key=lambda e: (SEVERITIES.index(e["severity"])
-                   if e["severity"] in SEVERITIES else 9, -e["count"], e["rule"]))
-    for e in rules:
-        e["cameras"], e["days"] = sorted(e["cameras"]), len(e["days"])
+        by_rule[v.rule_id].append(v)
+    rules = [RuleCount(rule=rule, type=items[0].rule_type, severity=items[0].severity,
+                       count=len(items), cameras=sorted({v.camera_id for v in items}),
+                       days=len({v.captured_on for v in items}))
+             for rule, items in by_rule.items()]
+    rules.sort(key=lambda r: (SEVERITIES.index(r.severity) if r.severity in SEVERITIES else 9,
+                              -r.count, r.rule))
     severity = Counter(v.severity for v in violations)
-    return {"total": len(violations), "by_severity": {s: severity.get(s, 0) for s in SEVERITIES},
-            "by_rule": rules}
+    return ViolationSummary(total=len(violations), by_rule=rules,
+                            by_severity={s: severity.get(s, 0) for s in SEVERITIES})
 
 
-def _top_problems(violations: list[tables.Violation]) -> list[dict[str, Any]]:
-    groups: dict[tuple[str, str], list[tables.Violation]] = defaultdict(list)
-    for v in violations:
+def _top_problems(violations: Sequence[Any]) -> list[Problem]:
+    groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for v in violations:  # in time order: the last one is the latest message
         groups[(v.rule_id, v.camera_id)].append(v)
     ranked = sorted(groups.items(), key=lambda kv: (-len({v.captured_on for v in kv[1]}),
                                                     -len(kv[1]), kv[0]))
-    out = []
-    for (rule, camera), items in ranked[:TOP_PROBLEMS]:
-        out.append({"rule": rule, "camera": camera, "type": items[0].rule_type,
-                    "severity": items[0].severity, "days": len({v.captured_on for v in items}),
-                    "count": len(items), "example": items[-1].message})
-    return out
+    return [Problem(rule=rule, camera=camera, type=items[-1].rule_type,
+                    severity=items[-1].severity, days=len({v.captured_on for v in items}),
+                    count=len(items), example=items[-1].message)
+            for (rule, camera), items in ranked[:TOP_PROBLEMS]]
 
 
-def _grouped(rows: list[tables.Inspection], key: str, violations: list[tables.Violation]
-             ) -> list[dict[str, Any]]:
-    groups: dict[str, list[tables.Inspection]] = defaultdict(list)
+def _grouped(rows: Sequence[Any], violations: Sequence[Any], key: str) -> list[Group]:
+    groups: dict[str, list[Any]] = defaultdict(list)
     for r in rows:
         groups[str(getattr(r, key))].append(r)
     counts = Counter(str(getattr(v, key)) for v in violations)
-    return [{key: k, "inspections": len(g), **_kpis(g), "violations": counts.get(k, 0)}
+    return [Group(key=k, inspections=len(g), kpis=_kpis(g), violations=counts.get(k, 0))
             for k, g in sorted(groups.items())]
 
 
-def _load_week(session: Any, store: str, week: str) -> tuple[list, list]:
-    rows = list(session.scalars(select(tables.Inspection).where(
-        tables.Inspection.store_id == store, tables.Inspection.iso_week == week)))
-    violations = list(session.scalars(select(tables.Violation).where(
-        tables.Violation.store_id == store, tables.Violation.iso_week == week)))
-    return rows, violations
+def _worst(engine: Engine, rows: Sequence[Any], violations: Sequence[Any], tz: str
+           ) -> list[WorstPhoto]:
+    worst = sorted((r for r in rows if r.compliance is not None),
+                   key=lambda r: (r.compliance, -r.violation_count, r.id))[:WORST_PHOTOS]
+    ids = {r.id for r in worst}
+    marks: dict[int, list[Mark]] = defaultdict(list)
+    if ids:
+        with engine.connect() as conn:
+            for v in conn.execute(select(V.inspection_id, V.rule_id, V.severity, V.evidence)
+                                  .where(V.inspection_id.in_(sorted(ids))).order_by(V.id)):
+                boxes = (v.evidence or {}).get("boxes") or []
+                marks[v.inspection_id].append(Mark(rule=v.rule_id, severity=v.severity,
+                                                   boxes=[list(map(float, b)) for b in boxes]))
+    messages: dict[int, set[str]] = defaultdict(set)
+    for v in violations:
+        if v.inspection_id in ids:
+            messages[v.inspection_id].add(v.message)
+    return [WorstPhoto(inspection=r.id, camera=r.camera_id, captured_at=r.captured_at,
+                       captured_local=utc_to_local(r.captured_at, tz), timezone=tz or "UTC",
+                       compliance=r.compliance, violations=r.violation_count, photo=r.path,
+                       problems=sorted(messages[r.id])[:PROBLEMS_PER_PHOTO],
+                       marks=marks.get(r.id, []))
+            for r in worst]
 
 
-def build_report(store: str, week: str, url: str | None = None) -> dict[str, Any]:
-    """The report document of ``store`` for ISO ``week`` (see the module docstring).
+def _load_week(engine: Engine, store: str, week: str, with_violations: bool = True
+               ) -> tuple[list[Any], list[Any]]:
+    inspections = (select(INSP.id, INSP.camera_id, INSP.captured_at, INSP.captured_on,
+                          *[getattr(INSP, k) for k in NAMES], INSP.violation_count, INSP.facings,
+                          INSP.share_of_shelf, tables.Photo.path)
+                   .join(tables.Photo, tables.Photo.id == INSP.photo_id)
+                   .where(INSP.store_id == store, INSP.iso_week == week)
+                   .order_by(INSP.captured_at, INSP.id))
+    violations = (select(V.inspection_id, V.rule_id, V.rule_type, V.severity, V.camera_id,
+                         V.captured_on, V.message)
+                  .where(V.store_id == store, V.iso_week == week)
+                  .order_by(V.captured_at, V.id))
+    with engine.connect() as conn:
+        return (list(conn.execute(inspections)),
+                list(conn.execute(violations)) if with_violations else [])
+
+
+def _store_row(engine: Engine, store: str) -> Any:
+    with engine.connect() as conn:
+        row = conn.execute(select(tables.Store.name, tables.Store.timezone)
+                           .where(tables.Store.id == store)).first()
+        if row is None:
+            known = ", ".join(conn.scalars(select(tables.Store.id))) or "none"
+            raise ShelfAuditError(f"unknown store {store!r} (the database has: {known})")
+    return row
+
+
+def build_report(store: str, week: str, url: str | None = None, *,
+                 engine: Engine | None = None) -> WeeklyReport:
+    """The weekly report of ``store`` for ISO ``week`` (definitions in the module docstring).
 
     Raises:
         ShelfAuditError: unknown store or week label.
     """
-    start = week_start(week)
-    before = previous_week(week)
-    brand_of = _brand_of()
-    with session_scope(url) as session:
-        store_row = session.get(tables.Store, store)
-        if store_row is None:
-            known = ", ".join(session.scalars(select(tables.Store.id))) or "none"
-            raise ShelfAuditError(f"unknown store {store!r} (the database has: {known})")
-        rows, violations = _load_week(session, store, week)
-        prev_rows, _ = _load_week(session, store, before)
-        kpis, prev = _kpis(rows), _kpis(prev_rows)
-        worst = sorted((r for r in rows if r.compliance is not None),
-                       key=lambda r: (r.compliance, -r.violation_count, r.id))[:WORST_PHOTOS]
-        tz = store_row.timezone
-        worst_docs = [{"inspection": r.id, "camera": r.camera_id,
-                       "captured_at": r.captured_at.isoformat(),
-                       "captured_local": utc_to_local(r.captured_at, tz).isoformat(),
-                       "timezone": tz, "compliance": r.compliance,
-                       "violations": r.violation_count, "photo": r.photo.path} for r in worst]
-        doc = {
-            "store": store, "store_name": store_row.name, "week": week,
-            "week_start": start.isoformat(), "week_end": (start + timedelta(days=6)).isoformat(),
-            "generated_at": tables.utcnow().isoformat(timespec="seconds") + "Z",
-            "inspections": len(rows), "previous_week": before,
-            "kpis": kpis, "previous_kpis": prev,
-            "change": {k: None if kpis[k] is None or prev[k] is None
-                       else round(kpis[k] - prev[k], 1) for k in KPI_NAMES},
-            "share_of_shelf": share_of_shelf(rows, brand_of),
-            "previous_share_of_shelf": share_of_shelf(prev_rows, brand_of),
-            "violations": _violation_summary(violations),
-            "top_problems": _top_problems(violations),
-            "daily": [{"day": d.pop("captured_on"), **d}
-                      for d in _grouped(rows, "captured_on", violations)],
-            "cameras": [{"camera": d.pop("camera_id"), **d}
-                        for d in _grouped(rows, "camera_id", violations)],
-            "worst_photos": worst_docs,
-        }
-    return doc
+    start, before = week_start(week), previous_week(week)
+    eng = engine or get_engine(url)
+    store_row = _store_row(eng, store)
+    rows, violations = _load_week(eng, store, week)
+    prev_rows, _ = _load_week(eng, store, before, with_violations=False)
+    return WeeklyReport(
+        store=store, store_name=store_row.name or "", week=week, week_start=start,
+        week_end=start + timedelta(days=6), previous_week=before,
+        inspections=len(rows), previous_inspections=len(prev_rows),
+        kpis=_kpis(rows), previous_kpis=_kpis(prev_rows),
+        share_of_shelf=share_of_shelf((r.share_of_shelf, r.facings) for r in rows),
+        previous_share_of_shelf=share_of_shelf((r.share_of_shelf, r.facings) for r in prev_rows),
+        violations=_violation_summary(violations), top_problems=_top_problems(violations),
+        daily=_grouped(rows, violations, "captured_on"),
+        cameras=_grouped(rows, violations, "camera_id"),
+        worst_photos=_worst(eng, rows, violations, store_row.timezone),
+    )
 
 
 def report_folder(store: str, week: str) -> Path:
     return get_settings().subdir("reports") / store / week
 
 
-def save_report(doc: dict[str, Any], files: dict[str, str] | None = None,
+def save_report(report: WeeklyReport, files: dict[str, str] | None = None,
                 url: str | None = None) -> int:
     """Insert or replace the ``reports`` row of (store, week); returns its id."""
     with session_scope(url) as session:
         row = session.execute(select(tables.Report).where(
-            tables.Report.store_id == doc["store"], tables.Report.iso_week == doc["week"])
+            tables.Report.store_id == report.store, tables.Report.iso_week == report.week)
         ).scalar_one_or_none()
         if row is None:
-            row = tables.Report(store_id=doc["store"], iso_week=doc["week"])
+            row = tables.Report(store_id=report.store, iso_week=report.week)
             session.add(row)
-        row.week_start = week_start(doc["week"])
-        row.inspections = doc["inspections"]
-        for k in KPI_NAMES:
-            setattr(row, k, doc["kpis"][k])
-        row.kpis = doc
+        row.week_start = report.week_start
+        row.inspections = report.inspections
+        for k in NAMES:
+            setattr(row, k, report.kpis[k])
+        row.kpis = report.document()
         row.files = {**(row.files or {}), **(files or {})}
         row.created_at = tables.utcnow()
         session.flush()
         return row.id
 
 
-def export_report(doc: dict[str, Any], fmt: str, out: Path | None = None) -> Path:
-    """Write one export of a report document; returns the file written."""
-    from pipeline.store import report_files
-
+def render(report: WeeklyReport, fmt: str, pictures: Mapping[int, bytes] | None = None) -> bytes:
+    """One export of ``report`` as bytes (``pictures``: annotated worst photos, made if absent)."""
     if fmt not in FORMATS:
         raise ShelfAuditError(f"unknown report format {fmt!r} (use {', '.join(FORMATS)})")
-    folder = report_folder(doc["store"], doc["week"])
-    out = out or folder / f"report-{doc['store']}-{doc['week']}.{fmt}"
+    if fmt == "csv":
+        return report_files.csv_bytes(report)
+    if pictures is None:
+        pictures = report_files.annotate_worst(report)
+    if fmt == "xlsx":
+        return report_files.xlsx_bytes(report, pictures)
+    from pipeline.store import report_pdf  # reportlab (0.2 s) only when a PDF is asked for
+
+    return report_pdf.pdf_bytes(report, pictures)
+
+
+def file_name(report: WeeklyReport, fmt: str) -> str:
+    return f"report-{report.store}-{report.week}.{fmt}"
+
+
+def export_report(report: WeeklyReport, fmt: str, out: Path | None = None,
+                  pictures: Mapping[int, bytes] | None = None) -> Path:
+    """Write one export of ``report`` (default: in :func:`report_folder`); returns the file."""
+    data = render(report, fmt, pictures)
+    out = out or report_folder(report.store, report.week) / file_name(report, fmt)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt in ("xlsx", "pdf"):
-        report_files.annotate_worst(doc, folder)
-    {"csv": report_files.write_csv, "xlsx": report_files.write_xlsx,
-     "pdf": report_files.write_pdf}[fmt](doc, out)
+    out.write_bytes(data)
     return out
 
 
+def export_reports(report: WeeklyReport, formats: Iterable[str] = FORMATS,
+                   out: Path | None = None) -> dict[str, str]:
+    """Write each format; ``out`` is the file (one format) or folder. Returns format -> path.
+
+    The worst photos are annotated once for all the formats that embed them.
+    """
+    formats = list(formats)
+    pictures = report_files.annotate_worst(report) if {"xlsx", "pdf"} & set(formats) else {}
+    files = {}
+    for fmt in formats:
+        target = out
+        if out is not None and (len(formats) > 1 or out.is_dir()):
+            target = out / file_name(report, fmt)
+        files[fmt] = str(export_report(report, fmt, target, pictures))
+    return files
+
+
 def make_report(store: str, week: str, formats: Iterable[str] = FORMATS,
-                url: str | None = None) -> tuple[dict[str, Any], dict[str, str]]:
-    """Build, export and store one weekly report; returns (document, format -> path)."""
-    doc = build_report(store, week, url)
-    files = {fmt: str(export_report(doc, fmt)) for fmt in formats}
-    save_report(doc, files, url)
-    return doc, files
+                url: str | None = None) -> tuple[WeeklyReport, dict[str, str]]:
+    """Build, export and store one weekly report; returns (report, format -> path)."""
+    report = build_report(store, week, url)
+    files = export_reports(report, formats)
+    save_report(report, files, url)
+    return report, files
 
 
 def weekly_report_job(store: str, week: str, trigger: str = "manual",
@@ -227,13 +294,13 @@ def weekly_report_job(store: str, week: str, trigger: str = "manual",
 
     run_id = start_job_run("report", store, trigger, url)
     try:
-        doc, files = make_report(store, week, url=url)
+        report, files = make_report(store, week, url=url)
     except Exception as exc:  # noqa: BLE001 - recorded; the next store's report still runs
         finish_job_run(run_id, tables.ERROR, message=f"{week}: {type(exc).__name__}: {exc}",
                        error=traceback.format_exc(), url=url)
         return {}
-    finish_job_run(run_id, tables.OK, counts={"inspections": doc["inspections"]},
-                   message=f"{store} {week}: report with {doc['inspections']} inspections",
+    finish_job_run(run_id, tables.OK, counts={"inspections": report.inspections},
+                   message=f"{store} {week}: report with {report.inspections} inspections",
                    url=url)
     return files
 

@@ -30,12 +30,12 @@ def test_picking_another_store_changes_the_report(small_db, app):
     assert max(after) < min(before)  # s002 is the worse store
 
 
-def test_exports_are_the_store_reports_files(small_db, rules_copy):
-    from pipeline.dashboard.exports import _store_exporter
+def test_downloads_render_the_report_the_page_shows(small_db, rules_copy):
+    from pipeline.dashboard.exports import file_bytes
+    from pipeline.queries import weekly
+    from pipeline.queries.scope import ALL_STORES
 
-    export = _store_exporter()
-    assert export is not None
-    csv = export("s002", "2026-W46", "csv").decode("utf-8")
-    assert "s002" in csv
-    assert export("s002", "2026-W46", "pdf").startswith(b"%PDF")
-    assert export("s002", "2026-W46", "xlsx")[:2] == b"PK"
+    report = weekly.weekly_report("s002", "2026-W46", ALL_STORES)
+    assert "s002" in file_bytes(report, "csv").decode("utf-8")
+    assert file_bytes(report, "pdf").startswith(b"%PDF")
+    assert file_bytes(report, "xlsx")[:2] == b"PK"

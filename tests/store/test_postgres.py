@@ -62,8 +62,8 @@ def test_runner_leases_and_reports_work_on_postgres(on_pg):
     run_once(make_sites(), ["s1"], options)
     with db.session_scope() as s:
         assert s.scalar(select(func.count()).select_from(tables.Inspection)) == 5
-    doc, files = reports.make_report("s1", "2026-W47", formats=("csv",))
-    assert doc["inspections"] == 5 and files["csv"].endswith(".csv")
+    report, files = reports.make_report("s1", "2026-W47", formats=("csv",))
+    assert report.inspections == 5 and files["csv"].endswith(".csv")
 
 
 def test_bigdb_on_postgres_keeps_id_sequences_usable(on_pg):

@@ -14,6 +14,7 @@ from pipeline.settings import get_settings
 from pipeline.store import db, reports, tables
 from pipeline.store.inspectors import FakeInspector
 from pipeline.store.jobs import RunOptions, run_once
+from pipeline.store.report_model import WeeklyReport
 from tests.store.helpers import FakeRules, drop_photos, make_sites
 
 
@@ -50,58 +51,72 @@ def _db_mean(column, week):
 
 
 def test_report_numbers_come_from_the_weeks_inspections(week_home):
-    doc = reports.build_report("s1", "2026-W47")
-    assert doc["inspections"] == 12 and doc["previous_week"] == "2026-W46"
-    assert doc["kpis"]["compliance"] == _db_mean(tables.Inspection.compliance, "2026-W47")
-    assert doc["previous_kpis"]["compliance"] == _db_mean(tables.Inspection.compliance,
+    report = reports.build_report("s1", "2026-W47")
+    assert report.inspections == 12 and report.previous_week == "2026-W46"
+    assert report.kpis["compliance"] == _db_mean(tables.Inspection.compliance, "2026-W47")
+    assert report.previous_kpis["compliance"] == _db_mean(tables.Inspection.compliance,
                                                           "2026-W46")
-    assert doc["change"]["compliance"] == round(doc["kpis"]["compliance"]
-                                                - doc["previous_kpis"]["compliance"], 1)
+    assert report.change["compliance"] == round(report.kpis["compliance"]
+                                                - report.previous_kpis["compliance"], 1)
     with db.session_scope() as s:
         total = s.scalar(select(func.count()).select_from(tables.Violation)
                          .where(tables.Violation.iso_week == "2026-W47"))
-    assert doc["violations"]["total"] == total
-    assert sum(doc["violations"]["by_severity"].values()) == total
-    assert [d["day"] for d in doc["daily"]] == ["2026-11-16", "2026-11-17", "2026-11-18"]
-    assert sum(c["inspections"] for c in doc["cameras"]) == 12
-    days = [p["days"] for p in doc["top_problems"]]
+    assert report.violations.total == total
+    assert sum(report.violations.by_severity.values()) == total
+    assert [d.key for d in report.daily] == ["2026-11-16", "2026-11-17", "2026-11-18"]
+    assert sum(c.inspections for c in report.cameras) == 12
+    days = [p.days for p in report.top_problems]
     assert days == sorted(days, reverse=True)
-    worst = [w["compliance"] for w in doc["worst_photos"]]
-    assert worst == sorted(worst) and len(worst) == 3
-    assert set(doc["share_of_shelf"]) == {"colaco"}  # facings mapped to brands by the catalog
+    worst = [w.compliance for w in report.worst_photos]
+    assert worst == sorted(worst) and len(worst) == reports.WORST_PHOTOS
+    assert report.share_of_shelf == {"colaco": 100.0}
+
+
+@pytest.mark.parametrize(("photos", "expected"), [
+    # facings weigh: 2 colaco packs beside 38 fizzup are 5 %, not the mean of 100 % and 0 %
+    ([({"colaco": 100.0}, {"colaco-cola-330": 2}),
+      ({"fizzup": 100.0}, {"fizzup-lemon-330": 38})], {"fizzup": 95.0, "colaco": 5.0}),
+    # unrecognised products count for nobody
+    ([({"colaco": 50.0, "fizzup": 50.0}, {"colaco-cola-330": 2, "fizzup-lemon-330": 2,
+                                          "unknown": 6})], {"colaco": 50.0, "fizzup": 50.0}),
+    # a photo with nothing recognised, and no photos at all
+    ([({}, {"unknown": 4})], {}),
+    ([], {}),
+])
+def test_share_of_shelf_is_facings_of_the_week(photos, expected):
+    assert reports.share_of_shelf(photos) == expected
 
 
 def test_exports_in_all_three_formats_are_stored(week_home):
-    doc, files = reports.make_report("s1", "2026-W47")
+    report, files = reports.make_report("s1", "2026-W47")
     assert set(files) == {"csv", "xlsx", "pdf"}
     with open(files["csv"], encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     kpi = {(r["item"], r["metric"]): r["value"] for r in rows if r["section"] == "kpi"}
-    assert float(kpi[("compliance", "this_week")]) == doc["kpis"]["compliance"]
+    assert float(kpi[("compliance", "this_week")]) == report.kpis["compliance"]
 
     from openpyxl import load_workbook
 
     wb = load_workbook(files["xlsx"])
     assert {"Summary", "Share of shelf", "Daily", "Violations", "Top problems",
             "Worst photos"} <= set(wb.sheetnames)
-    assert wb["Summary"]["B2"].value == doc["kpis"]["compliance"]
-    assert len(wb["Daily"]._charts) == 1 and len(wb["Worst photos"]._images) == 3
+    assert wb["Summary"]["B2"].value == report.kpis["compliance"]
+    assert len(wb["Daily"]._charts) == 1
+    assert len(wb["Worst photos"]._images) == reports.WORST_PHOTOS
 
     pdf = Path(files["pdf"]).read_bytes()
-    assert pdf.startswith(b"%PDF") and pdf.count(b"/Subtype /Image") >= 3
-    annotated = [w["annotated"] for w in doc["worst_photos"]]
-    assert all(a and a.endswith(".jpg") for a in annotated)
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Subtype /Image") >= reports.WORST_PHOTOS
     with db.session_scope() as s:
         row = s.scalars(select(tables.Report).where(tables.Report.iso_week == "2026-W47")).one()
-        assert row.files == files and row.compliance == doc["kpis"]["compliance"]
-        assert row.kpis["worst_photos"][0]["annotated"] == annotated[0]
+        assert row.files == files and row.compliance == report.kpis["compliance"]
+        assert WeeklyReport.from_document(row.kpis) == report
 
 
 def test_empty_week_still_makes_a_report(week_home, tmp_path):
-    doc = reports.build_report("s1", "2026-W30")
-    assert doc["inspections"] == 0 and doc["kpis"]["compliance"] is None
+    report = reports.build_report("s1", "2026-W30")
+    assert report.inspections == 0 and report.kpis["compliance"] is None
     for fmt in reports.FORMATS:
-        out = reports.export_report(doc, fmt, tmp_path / f"r.{fmt}")
+        out = reports.export_report(report, fmt, tmp_path / f"r.{fmt}")
         assert out.stat().st_size > 0
 
 
