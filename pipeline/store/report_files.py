@@ -2,7 +2,8 @@
 and the annotated copies of the worst photos that Excel and the PDF embed.
 
 Every writer takes a :class:`~pipeline.store.report_model.WeeklyReport` and returns bytes; none
-computes a figure.
+computes a figure. Text that a spreadsheet would run as a formula is written inert: in CSV with
+a leading ``'`` (OWASP), in Excel as a string cell with the quote prefix set.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from PIL import ImageDraw, ImageFont
 
 from pipeline.kpis import LABELS, NAMES, SHORT_LABELS
-from pipeline.store.report_format import FONT_PATH, local_time
+from pipeline.store.report_format import FONT_PATH, is_formula_like, local_time, spreadsheet_text
 from pipeline.store.report_model import Group, Mark, WeeklyReport
 
 SEVERITY_RGB = {"high": (220, 38, 38), "medium": (234, 138, 0), "low": (202, 180, 0)}
@@ -62,12 +63,12 @@ def tidy_rows(report: WeeklyReport) -> list[dict[str, Any]]:
 
 
 def csv_bytes(report: WeeklyReport) -> bytes:
-    """The tidy table as UTF-8 CSV."""
+    """The tidy table as UTF-8 CSV; every text cell guarded by :func:`spreadsheet_text`."""
     out = io.StringIO(newline="")
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
     writer.writeheader()
     for row in tidy_rows(report):
-        writer.writerow(row)
+        writer.writerow({k: spreadsheet_text(v) for k, v in row.items()})
     return out.getvalue().encode("utf-8")
 
 
@@ -116,7 +117,12 @@ def annotate_worst(report: WeeklyReport) -> dict[int, bytes]:
 
 # -- Excel ----------------------------------------------------------------------------------
 def _append(ws: Any, values: list[Any]) -> None:
+    """One row; formula-like text is kept as text (string cell, quote prefix), never a formula."""
     ws.append(values)
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str) and is_formula_like(cell.value):
+            cell.data_type = "s"
+            cell.quotePrefix = True
 
 
 def _sheet(wb: Any, title: str, header: list[str], rows: list[list[Any]]) -> Any:
