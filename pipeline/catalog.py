@@ -39,6 +39,7 @@ class Brand(_Strict):
     name: str
     name_zh: str
     category: str | None = None
+    aliases: list[str] = Field(default_factory=list)  # other spellings printed on packs
 
 
 class Names(_Strict):
@@ -77,6 +78,7 @@ class Sku(_Strict):
     price: float = Field(gt=0, lt=100000)
     prompts: Prompts
     look: Look
+    aliases: list[str] = Field(default_factory=list)  # other names printed on the pack
 
     @property
     def all_prompts(self) -> list[str]:

@@ -28,6 +28,8 @@ TEXT = "text"
 PRICE = "price"
 CURRENCY = "currency"
 SHELF = "shelf"
+PACK_TEXT = "pack_text"  # words printed on a product, read by OCR (pipeline.vision.pack_text)
+NAMED_BY = "named_by"  # which signal named a product: NAMED_BY_* below
 # internal (never in results): a product box under the detector's product floor, kept until
 # the recognizer confirms it (see pipeline.vision.detector)
 FAINT = "faint"
@@ -38,3 +40,6 @@ EMPTY = "empty"  # a product box on an empty slot (recognizer); dropped before t
 UPRIGHT = "upright"
 LYING = "lying"
 ORIENTATIONS: tuple[str, ...] = (UPRIGHT, LYING)
+NAMED_BY_IMAGE = "image"
+NAMED_BY_BOTH = "image+pack_text"
+NAMED_BY_TEXT = "pack_text"

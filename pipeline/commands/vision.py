@@ -15,7 +15,7 @@ _MODELS_HELP = "Models settings YAML (default: $SHELFAUDIT_MODELS or the starter
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the shelfaudit app."""
     app.command("inspect")(inspect)
-    app.command("eval")(evaluate)
+    app.add_typer(eval_app, name="eval")
 
 
 def _load_inspector(models: Path | None, detector: str | None, recognize: bool, ocr: bool) -> Any:
@@ -142,8 +142,16 @@ def _write_annotated(results: list[Any], folder: Path) -> None:
         print(f"wrote {target}", file=sys.stderr)
 
 
+eval_app = typer.Typer(
+    help="Measure the models: `eval --data DIR` on a labeled shelf set, `eval recognition` on "
+    "real product photos.", invoke_without_command=True)
+
+
+@eval_app.callback()
 def evaluate(
-    data: Path = typer.Option(..., "--data", help="Labeled set: synth output, YOLO or COCO."),
+    ctx: typer.Context,
+    data: Path | None = typer.Option(None, "--data",
+                                     help="Labeled set: synth output, YOLO or COCO."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
     models: Path | None = typer.Option(None, "--models", help=_MODELS_HELP),
     detector: str | None = typer.Option(None, "--detector", help="Detector weights to use."),
@@ -153,6 +161,11 @@ def evaluate(
     batch: int = typer.Option(8, "--batch", min=1, help="Photos per batch."),
 ) -> None:
     """Measure detection mAP, SKU top-1, orientation and OCR prices on a labeled set."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if data is None:
+        raise typer.BadParameter("give --data DIR (or a subcommand such as `recognition`)",
+                                 param_hint="--data")
     from pipeline.vision.evaluate import evaluate as run_eval
     from pipeline.vision.evaluate import load_labeled_set
 

@@ -40,7 +40,11 @@ def evaluate(
     """
     scene = build_scene(photo, catalog, planogram, zones, trust_shelf=trust_shelf)
     active = [r for r in rules if r.enabled]
-    outcomes = tuple(_check(rule, scene) for rule in active)
+    unnamed = _names_untrusted(photo)
+    outcomes = tuple(
+        RuleOutcome(rule.id, rule.type, rule.severity, 0, 0, (), unnamed)
+        if unnamed and rule.type in NEEDS_PRODUCT_NAMES else _check(rule, scene)
+        for rule in active)
     tolerance = next((getattr(r, "tolerance", 0.0) for r in active if r.type == "price_match"),
                      0.0)
     return ComplianceResult(
@@ -51,6 +55,21 @@ def evaluate(
         outcomes=outcomes,
         kpis=measure(scene, outcomes, tolerance),
     )
+
+
+# Rule types whose verdict rests on which product a box is: on a photo whose products could
+# not be named (out of the models' domain) they are reported as not judged, not as violations.
+NEEDS_PRODUCT_NAMES = frozenset({
+    "forbidden_product", "min_facings", "orientation", "planogram_position", "price_match",
+    "required_product", "share_of_shelf", "unknown_product"})
+
+
+def _names_untrusted(photo: PhotoDetections) -> str | None:
+    """Why this photo's product names cannot be trusted (``None``: they can)."""
+    if not photo.extra.get("out_of_domain"):
+        return None
+    return ("not judged: the photo is unlike the photos the models were trained on, so its "
+            "products could not be named")
 
 
 def _check(rule: Rule, scene: Scene) -> RuleOutcome:

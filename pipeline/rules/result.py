@@ -59,10 +59,11 @@ class RuleOutcome:
     checks: int
     passed: int
     violations: tuple[Violation, ...] = ()
+    not_judged: str | None = None  # why the rule was not judged (e.g. an out-of-domain photo)
 
     @property
     def applicable(self) -> bool:
-        return self.checks > 0
+        return self.checks > 0 and self.not_judged is None
 
     @property
     def ok(self) -> bool:
@@ -78,6 +79,7 @@ class RuleOutcome:
             "checks": self.checks,
             "checks_passed": self.passed,
             "violations": len(self.violations),
+            **({"not_judged": self.not_judged} if self.not_judged else {}),
         }
 
 
@@ -133,6 +135,11 @@ class ComplianceResult:
     def passed(self) -> bool:
         return not self.violations
 
+    @property
+    def not_judged(self) -> list[RuleOutcome]:
+        """Rules that were not judged on this photo (each says why)."""
+        return [o for o in self.outcomes if o.not_judged]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,
@@ -143,6 +150,8 @@ class ComplianceResult:
             "kpis": self.kpis.to_dict(),
             "rules": [o.to_dict() for o in self.outcomes],
             "violations": [v.to_dict() for v in self.violations],
+            "not_judged": [{"rule": o.rule, "type": o.type, "reason": o.not_judged}
+                           for o in self.not_judged],
         }
 
 

@@ -4,6 +4,7 @@ The file is optional; without it the starter models under ``models/`` are used. 
 
     detector: models/yolo11n.pt          # any ultralytics checkpoint path
     recognizer: /opt/models/clip-vit-b32 # a Hugging Face CLIP/Chinese-CLIP/SigLIP dir or id
+    embedder: models/embedder            # image embedder for the gallery (real photos)
     gallery: [/srv/shelfaudit/gallery]   # folders of reference photos <dir>/<sku>/*.jpg
     device: auto                         # auto (cuda -> mps -> cpu), cpu, cuda:0, mps
     conf: 0.25
@@ -43,6 +44,16 @@ class ModelsConfig(BaseModel):
     recognizer: str = Field(
         default=str(STARTER_MODELS_DIR / "recognizer"),
         description="Hugging Face CLIP-family model folder or id",
+    )
+    embedder: str | None = Field(
+        default=None,
+        description="image embedder folder for reference-gallery matching (EfficientNet-Lite0 "
+        "from `shelfaudit train embedder`); null: the recognizer's own image tower",
+    )
+    domain: str | None = Field(
+        default=str(STARTER_MODELS_DIR / "domain"),
+        description="domain reference of the configured models (out-of-domain check; made by "
+        "`shelfaudit train domain`); it applies only to the weights it was made for",
     )
     gallery: list[str] = Field(
         default_factory=_default_gallery,
@@ -85,6 +96,9 @@ class ModelsConfig(BaseModel):
         "'empty shelf' prompts (空货架) than to any SKU and to 'unknown product' (default: "
         "the model's own tuning; the starter has it on)")
     ocr: bool = Field(default=True, description="read price tags and promo signs")
+    pack_text: bool | None = Field(
+        default=None, description="read the words on each product and name it by the brand "
+        "read where the image could not (default: on when an `embedder` is configured)")
 
     def resolved(self, base: Path) -> ModelsConfig:
         """A copy with relative paths made absolute against ``base`` (ids left as they are)."""
@@ -103,6 +117,8 @@ class ModelsConfig(BaseModel):
             update={
                 "detector": fix(self.detector),
                 "recognizer": fix(self.recognizer),
+                "embedder": fix(self.embedder) if self.embedder else None,
+                "domain": fix(self.domain) if self.domain else None,
                 "gallery": [fix(g) for g in self.gallery],
             }
         )

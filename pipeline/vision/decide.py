@@ -86,10 +86,13 @@ def upright_aspects(rule: Rule, catalog: Catalog, gallery: Gallery) -> torch.Ten
     return torch.tensor(values)
 
 
-def fused_logits(rule: Rule, x: torch.Tensor, bank: TextBank, gallery: Gallery
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
+def fused_logits(rule: Rule, x: torch.Tensor, bank: TextBank, gallery: Gallery,
+                 gx: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Steps 1-3 and the absolute open-set test of step 5: the logits ``z`` (N x (K+2): SKUs,
-    the unknown caption, the empty shelf) and whether nothing matches in absolute terms."""
+    the unknown caption, the empty shelf) and whether nothing matches in absolute terms.
+
+    ``gx``: the crops' embeddings in the gallery's space when the gallery was embedded by a
+    separate image embedder (:mod:`pipeline.vision.embedder`); ``x`` otherwise."""
     n_sku = len(bank.sku_ids)
     x = x.float()
     text = x @ bank.sku.T
@@ -98,7 +101,7 @@ def fused_logits(rule: Rule, x: torch.Tensor, bank: TextBank, gallery: Gallery
     if rule.text_threshold is not None:
         open_set = text[:, :n_sku].max(1).values < rule.text_threshold
     if len(gallery):
-        sims, has = gallery.nearest(x, bank.sku_ids)
+        sims, has = gallery.nearest(x if gx is None else gx.float(), bank.sku_ids)
         g = torch.where(has, sims, torch.full_like(sims, rule.gallery_threshold))
         neutral = torch.full((len(x), z.shape[1] - n_sku), rule.gallery_threshold,
                              device=x.device)
@@ -119,13 +122,14 @@ def orientation_llr(rule: Rule, x: torch.Tensor, row: torch.Tensor, box_aspects:
 
 
 def decide(rule: Rule, x: torch.Tensor, box_aspects: np.ndarray, bank: TextBank,
-           gallery: Gallery, aspects: torch.Tensor) -> Labels:
-    """Name and orientation of each crop embedding ``x`` (N x D) — see the module docstring."""
+           gallery: Gallery, aspects: torch.Tensor, gx: torch.Tensor | None = None) -> Labels:
+    """Name and orientation of each crop embedding ``x`` (N x D) — see the module docstring;
+    ``gx`` as in :func:`fused_logits`."""
     n_sku = len(bank.sku_ids)
     if len(x) == 0:
         return Labels.empty(0)
     x = x.float()
-    z, open_set = fused_logits(rule, x, bank, gallery)
+    z, open_set = fused_logits(rule, x, bank, gallery, gx)
     use_empty = rule.empty_class and z.shape[1] > n_sku + 1
     columns = [*range(n_sku)] + [n_sku] * rule.unknown_class + [n_sku + 1] * use_empty
     p = torch.softmax(z[:, columns], dim=1)

@@ -28,6 +28,7 @@ from pipeline.detections import PhotoDetections
 from pipeline.errors import PhotoError
 from pipeline.imaging import Photo, load_photo
 from pipeline.vision.config import ModelsConfig, load_models_config
+from pipeline.vision.domain import DomainCheck, DomainVerdict, unknown_verdict
 from pipeline.vision.fragments import merge_lying_fragments
 
 
@@ -68,6 +69,8 @@ class Inspector:
         self.detector = detector
         self.recognizer = recognizer
         self.reader = reader
+        self.domain: DomainCheck | None = None  # out-of-domain check (see pipeline.vision.domain)
+        self.pack_text: Any = None  # pack-text reader (see pipeline.vision.pack_text)
 
     @classmethod
     def load(
@@ -105,7 +108,14 @@ class Inspector:
             from pipeline.vision.ocr import TagReader
 
             reader = TagReader()
-        return cls(detector, recognizer, reader)
+        inspector = cls(detector, recognizer, reader)
+        inspector.domain = load_domain_check(config, device)
+        pack_text = config.pack_text if config.pack_text is not None else bool(config.embedder)
+        if pack_text and recognizer is not None:
+            from pipeline.vision.pack_text import PackTextReader
+
+            inspector.pack_text = PackTextReader(recognizer.catalog, reader)
+        return inspector
 
     @property
     def models(self) -> dict[str, str | None]:
@@ -139,14 +149,25 @@ class Inspector:
         cameras = [_camera_key(m) for m in meta] if meta is not None else None
         if cameras is not None and not any(cameras):
             cameras = None
+        mark = time.perf_counter()
+        verdicts = self.domain_verdicts(images)
+        timings["domain_s"] = time.perf_counter() - mark
         if self.recognizer is not None:
             mark = time.perf_counter()
-            # crops unchanged since a camera's last inspection reuse their labels
-            detections = self.recognizer.recognize(images, detections, cameras=cameras)
+            # crops unchanged since a camera's last inspection reuse their labels; products on
+            # a photo unlike the models' training photos are not named (unknown)
+            detections = recognize_in_domain(self.recognizer, images, detections, cameras,
+                                             verdicts)
             aspect = getattr(self.recognizer, "upright_aspect", None)
             if aspect is not None:  # a lying product cut into two boxes becomes one box again
                 detections = [merge_lying_fragments(d, aspect) for d in detections]
             timings["recognize_s"] = time.perf_counter() - mark
+        if self.pack_text is not None:
+            mark = time.perf_counter()
+            # the words on each pack: recorded, and a name where the image gave none
+            detections = self.pack_text.recognize(
+                images, detections, trusted=[not v.out_of_domain for v in verdicts])
+            timings["pack_text_s"] = time.perf_counter() - mark
         if self.reader is not None:
             mark = time.perf_counter()
             # tags and signs unchanged since a camera's last inspection keep their text
@@ -167,9 +188,23 @@ class Inspector:
                 store=info.get("store"),
                 camera=info.get("camera"),
                 captured_at=info.get("captured_at"),
-                extra={"sha256": photo.sha256, "timings": dict(timings), "models": models},
+                extra={"sha256": photo.sha256, "timings": dict(timings), "models": models,
+                       "out_of_domain": verdicts[i].out_of_domain,
+                       "domain_reason": verdicts[i].reason},
             ))
         return results
+
+    def domain_verdicts(self, images: Sequence[np.ndarray]) -> list[DomainVerdict]:
+        """Per photo: is it like the configured models' training photos?"""
+        if self.domain is None or not self.domain.applies_to(self.domain_models()):
+            return [unknown_verdict()] * len(images)
+        return self.domain.check(images)
+
+    def domain_models(self) -> dict[str, str | None]:
+        """The weights a domain reference is made for: detector and the CLIP-family model."""
+        encoder = getattr(self.recognizer, "encoder", None)
+        return {"detector": _version(self.detector),
+                "recognizer": getattr(encoder, "version", _version(self.recognizer))}
 
     def inspect_paths(self, paths: Sequence[str | Path], batch: int = 16) -> PathResults:
         """Read and inspect photo files ``batch`` at a time; unreadable ones become errors."""
@@ -186,3 +221,53 @@ class Inspector:
         if pending:
             out.photos += self.inspect(pending)
         return out
+
+
+def load_domain_check(config: ModelsConfig, device: Any) -> DomainCheck | None:
+    """The domain reference named in ``config`` (``None``: none configured or none there)."""
+    if not config.domain:
+        return None
+    from pipeline.vision.embedder import Embedder
+
+    folder = Path(config.domain)
+    meta_file = folder / "domain.json"
+    if not meta_file.is_file():
+        return None
+    import json
+
+    features = json.loads(meta_file.read_text(encoding="utf-8")).get("embedder", "../embedder")
+    return DomainCheck.load(folder, Embedder.load((folder / features).resolve(), device))
+
+
+def recognize_in_domain(recognizer: Stage, images: Sequence[np.ndarray],
+                        detections: Sequence[sv.Detections], cameras: Sequence[str | None] | None,
+                        verdicts: Sequence[DomainVerdict]) -> list[sv.Detections]:
+    """Name products on in-domain photos; on out-of-domain ones every product is unknown."""
+    inside = [i for i, v in enumerate(verdicts) if not v.out_of_domain]
+    out = [unnamed(d) for d in detections]
+    if inside:
+        named = recognizer.recognize([images[i] for i in inside],
+                                     [detections[i] for i in inside],
+                                     cameras=None if cameras is None else
+                                     [cameras[i] for i in inside])
+        for i, det in zip(inside, named, strict=True):
+            out[i] = det
+    return out
+
+
+def unnamed(det: sv.Detections) -> sv.Detections:
+    """A copy where every product is ``unknown`` with no brand, category or score."""
+    from pipeline import keys
+    from pipeline.detections import field_values
+
+    out = det[np.arange(len(det))] if len(det) else det
+    if not len(det):
+        return out
+    products = field_values(det, keys.KIND) == keys.PRODUCT
+    for name, value in ((keys.SKU, keys.UNKNOWN), (keys.BRAND, None), (keys.CATEGORY, None),
+                        (keys.SKU_SCORE, None)):
+        column = np.array(field_values(det, name), dtype=object)
+        column[products] = value
+        out.data[name] = column
+    out.data.pop(keys.FAINT, None)
+    return out[~(products & np.array(field_values(det, keys.FAINT), dtype=bool))]

@@ -19,6 +19,7 @@ import torch
 
 from pipeline.vision.crops import cut_crops
 from pipeline.vision.dual_encoder import DualEncoder
+from pipeline.vision.embedder import Embedder
 
 log = logging.getLogger(__name__)
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
@@ -85,14 +86,18 @@ def reference_files(dirs: Sequence[str | Path]) -> list[tuple[str, Path]]:
     return out
 
 
-def embed_references(encoder: DualEncoder, images: Sequence[np.ndarray]) -> torch.Tensor:
-    """Image embeddings of whole reference photos (each photo is one product)."""
+def embed_references(encoder: DualEncoder | Embedder, images: Sequence[np.ndarray]
+                     ) -> torch.Tensor:
+    """Image embeddings of whole reference photos (each photo is one product), by the image
+    embedder when the recognizer has one, else by the CLIP image tower."""
+    if isinstance(encoder, Embedder):
+        return encoder.embed(images)
     boxes = [np.array([[0, 0, im.shape[1], im.shape[0]]], dtype=np.float32) for im in images]
     batch = cut_crops(images, boxes, encoder.spec, encoder.device, encoder.dtype)
     return encoder.image_features(batch.pixels)
 
 
-def load_gallery(encoder: DualEncoder, dirs: Sequence[str | Path],
+def load_gallery(encoder: DualEncoder | Embedder, dirs: Sequence[str | Path],
                  known_skus: Sequence[str]) -> Gallery:
     """Embed every reference photo of a known SKU (cached on disk); unreadable photos and
     folders of SKUs not in the catalog are skipped with a warning."""
@@ -113,7 +118,8 @@ def load_gallery(encoder: DualEncoder, dirs: Sequence[str | Path],
     key = hashlib.sha256(f"{encoder.version}|{stamp}".encode()).hexdigest()[:20]
     cached = _load_cached(key)
     if cached is not None and len(cached[1]) == len(files):
-        gallery.skus, gallery.embeddings = [s for s, _ in files], cached[0].to(encoder.device)
+        gallery.skus = [s for s, _ in files]
+        gallery.embeddings = cached[0].to(encoder.device)
         gallery.aspects = cached[1].tolist()
         return gallery
     images, skus = [], []

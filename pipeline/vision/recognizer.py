@@ -53,6 +53,7 @@ from pipeline.vision.decide import (
     upright_aspects,
 )
 from pipeline.vision.dual_encoder import DualEncoder, load_dual_encoder, quantize_image_tower
+from pipeline.vision.embedder import Embedder
 from pipeline.vision.gallery import Gallery, embed_references, load_gallery
 from pipeline.vision.reuse import THUMB, CameraMemory, Labels, group_facings
 from pipeline.vision.textbank import TextBank, text_bank
@@ -82,6 +83,7 @@ class Recognizer:
                  rule: Rule | None = None, facing_tolerance: float = 6.0,
                  languages: Sequence[str] = captions.LANGUAGES):
         self.encoder = encoder
+        self.embedder: Embedder | None = None  # gallery matching in its space when set
         self.catalog = catalog
         self.gallery = gallery or Gallery()
         self.rule = rule or Rule.from_tuning(encoder.tuning, encoder.logit_scale)
@@ -99,8 +101,21 @@ class Recognizer:
 
     @property
     def version(self) -> str:
-        """The model's folder name + weights hash (recorded with every inspection)."""
-        return self.encoder.version
+        """The model's folder name + weights hash (recorded with every inspection), and the
+        image embedder's when one matches the gallery."""
+        if self.embedder is None:
+            return self.encoder.version
+        return f"{self.encoder.version}+{self.embedder.version}"
+
+    def use_embedder(self, embedder: Embedder) -> None:
+        """Match reference photos in ``embedder``'s space (its tuned open-set floor becomes the
+        gallery threshold, its training scale the gallery scale); call before the gallery is
+        loaded."""
+        self.embedder = embedder
+        self.rule.gallery_scale = float(embedder.meta.get("training", {}).get("job", {}).get(
+            "scale", 30.0))
+        if embedder.meta.get("unknown_threshold") is not None:
+            self.rule.gallery_threshold = float(embedder.meta["unknown_threshold"])
 
     @classmethod
     def load(cls, source: str | Path, catalog: Catalog, device: torch.device | str | None = None,
@@ -136,9 +151,12 @@ class Recognizer:
             recognizer.rule.min_score = config.unknown_threshold
         if config is not None and config.empty_class is not None:
             recognizer.rule.empty_class = config.empty_class
+        if config is not None and config.embedder:
+            recognizer.use_embedder(Embedder.load(config.embedder, device))
         dirs = list(gallery) or (list(config.gallery) if config is not None else [])
         if dirs:
-            recognizer.gallery = load_gallery(encoder, dirs, catalog.sku_ids)
+            recognizer.gallery = load_gallery(recognizer.embedder or encoder, dirs,
+                                              catalog.sku_ids)
         return recognizer
 
     # --- the one verb ---
@@ -177,7 +195,8 @@ class Recognizer:
         if sku not in self.catalog.by_id:
             raise ShelfAuditError(f"unknown SKU {sku!r}: not in the catalog")
         array = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else image
-        embedding = embed_references(self.encoder, [np.asarray(array, dtype=np.uint8)])[0]
+        embedding = embed_references(self.embedder or self.encoder,
+                                     [np.asarray(array, dtype=np.uint8)])[0]
         with self._lock:
             self.gallery.add(sku, embedding, array.shape[1] / array.shape[0])
             self._generation += 1
@@ -277,15 +296,26 @@ class Recognizer:
         embeddings = self.encoder.image_features(batch.pixels)
         picked = np.concatenate([b for b in per_photo if len(b)])
         aspects = (picked[:, 2] - picked[:, 0]) / np.maximum(picked[:, 3] - picked[:, 1], 1e-3)
-        labels = self.decide(embeddings, aspects)
+        gx = self._gallery_space(photos, per_photo)
+        labels = self.decide(embeddings, aspects, gx)
         if self.recheck is not None:
-            self._recheck(batch.pixels, embeddings, aspects, labels)
+            self._recheck(batch.pixels, embeddings, aspects, labels, gx)
         back = np.empty_like(order)
         back[order] = np.arange(len(order))
         return labels.take(back)
 
+    def _gallery_space(self, photos: list[torch.Tensor], per_photo: list[np.ndarray]
+                       ) -> torch.Tensor | None:
+        """The crops' embeddings by the image embedder (``None`` without one), in the order
+        of ``per_photo``."""
+        if self.embedder is None or not len(self.gallery):
+            return None
+        parts = [self.embedder.embed_boxes(photo[0].permute(1, 2, 0).cpu().numpy(), b)
+                 for photo, b in zip(photos, per_photo, strict=True) if len(b)]
+        return torch.cat(parts).to(self.encoder.device)
+
     def _recheck(self, pixels: torch.Tensor, embeddings: torch.Tensor, aspects: np.ndarray,
-                 labels: Labels) -> None:
+                 labels: Labels, gx: torch.Tensor | None = None) -> None:
         """Close calls of the int8 tower, named again with its fp32 twin (in place).
 
         int8 weights move each embedding a little, and with it the logit gap between the SKU
@@ -298,20 +328,24 @@ class Recognizer:
         if self._calibrated < RECHECK_SAMPLE:
             sample = torch.arange(min(RECHECK_SAMPLE - self._calibrated, len(pixels)))
             change = self._gap_change(embeddings[sample],
-                                      self.recheck.image_features(pixels[sample]))
+                                      self.recheck.image_features(pixels[sample]),
+                                      None if gx is None else gx[sample])
             self.recheck_margin = max(self.recheck_margin or 0.0, RECHECK_SAFETY * change)
             self._calibrated += len(sample)
         close = np.flatnonzero(labels.margin < self.recheck_margin)
         self.stats["rechecked"] += len(close)
         if len(close):
-            fp32 = self.recheck.image_features(pixels[torch.from_numpy(close)])
-            labels.put(close, self.decide(fp32, aspects[close]))
+            picked = torch.from_numpy(close)
+            fp32 = self.recheck.image_features(pixels[picked])
+            labels.put(close, self.decide(fp32, aspects[close],
+                                          None if gx is None else gx[picked]))
 
-    def _gap_change(self, int8: torch.Tensor, fp32: torch.Tensor) -> float:
+    def _gap_change(self, int8: torch.Tensor, fp32: torch.Tensor,
+                    gx: torch.Tensor | None = None) -> float:
         """Largest change, int8 vs fp32, of the logit gap between fp32's best SKU and any other."""
         n_sku = len(self.catalog.skus)
-        z8 = fused_logits(self.rule, int8, self.text, self.gallery)[0][:, :n_sku]
-        z32 = fused_logits(self.rule, fp32, self.text, self.gallery)[0][:, :n_sku]
+        z8 = fused_logits(self.rule, int8, self.text, self.gallery, gx)[0][:, :n_sku]
+        z32 = fused_logits(self.rule, fp32, self.text, self.gallery, gx)[0][:, :n_sku]
         best = z32.argmax(1, keepdim=True)
         change = (z8.gather(1, best) - z8) - (z32.gather(1, best) - z32)
         return float(change.abs().max()) if change.numel() else 0.0
@@ -330,9 +364,12 @@ class Recognizer:
             return None
         return float(self.aspects[self.catalog.sku_ids.index(sku)])
 
-    def decide(self, embeddings: torch.Tensor, box_aspects: np.ndarray) -> Labels:
-        """Apply the naming rule to crop embeddings (see :mod:`pipeline.vision.decide`)."""
-        return decide(self.rule, embeddings, box_aspects, self.text, self.gallery, self.aspects)
+    def decide(self, embeddings: torch.Tensor, box_aspects: np.ndarray,
+               gx: torch.Tensor | None = None) -> Labels:
+        """Apply the naming rule to crop embeddings (see :mod:`pipeline.vision.decide`);
+        ``gx``: the same crops in the image embedder's space."""
+        return decide(self.rule, embeddings, box_aspects, self.text, self.gallery, self.aspects,
+                      gx)
 
     def _named(self, det: sv.Detections, rows: np.ndarray, labels: Labels,
                keep_empty: bool = False, drop: np.ndarray | None = None) -> sv.Detections:

@@ -142,3 +142,66 @@ def test_inspect_paths_works_in_batches(tmp_path):
     found = inspector.inspect_paths(paths, batch=2)
     assert inspector.detector.calls == [2, 2, 1]
     assert [p.path for p in found.photos] == [str(p) for p in paths]
+
+
+class Named:
+    """Test double for the recognizer: names every product ``colaco-cola-330`` at 1.0."""
+
+    version = "named"
+
+    def __init__(self):
+        self.seen = 0
+
+    def recognize(self, images, detections, cameras=None):
+        self.seen += len(images)
+        out = []
+        for det in detections:
+            det = det[np.arange(len(det))]
+            products = det.data[keys.KIND] == keys.PRODUCT
+            det.data[keys.SKU] = np.where(products, "colaco-cola-330", None).astype(object)
+            det.data[keys.SKU_SCORE] = np.where(products, 1.0, None).astype(object)
+            out.append(det)
+        return out
+
+
+class FirstPhotoForeign:
+    """Test double for the domain check: the first photo of a batch is out of domain."""
+
+    def applies_to(self, models):
+        return True
+
+    def check(self, images):
+        from pipeline.vision.domain import DomainVerdict
+
+        return [DomainVerdict(i == 0, "foreign" if i == 0 else "like training", 0.0)
+                for i in range(len(images))]
+
+
+def test_out_of_domain_photo_gets_no_product_names(noise_images):
+    from pipeline.imaging import Photo
+
+    recognizer = Named()
+    inspector = Inspector(BoxesEverywhere(), recognizer)
+    inspector.domain = FirstPhotoForeign()
+    photos = [Photo(Image.fromarray(img), f"h{i}", f"p{i}.jpg", "JPEG")
+              for i, img in enumerate(noise_images[:2])]
+    foreign, known = inspector.inspect(photos)
+    assert recognizer.seen == 1  # the foreign photo is not even shown to the recognizer
+    assert foreign.extra["out_of_domain"] is True and foreign.extra["domain_reason"] == "foreign"
+    product = field_values(foreign.detections, keys.KIND) == keys.PRODUCT
+    assert list(field_values(foreign.detections, keys.SKU)[product]) == [keys.UNKNOWN]
+    assert field_values(foreign.detections, keys.SKU_SCORE)[product][0] is None
+    assert known.extra["out_of_domain"] is False
+    assert field_values(known.detections, keys.SKU)[product][0] == "colaco-cola-330"
+    doc = foreign.to_dict()
+    assert doc["out_of_domain"] is True and doc["domain_reason"] == "foreign"
+
+
+def test_without_a_reference_the_check_says_it_did_not_run(noise_images):
+    from pipeline.imaging import Photo
+
+    inspector = Inspector(BoxesEverywhere(), Named())
+    (result,) = inspector.inspect([Photo(Image.fromarray(noise_images[0]), "h", "p.jpg",
+                                         "JPEG")])
+    assert result.extra["out_of_domain"] is False
+    assert result.extra["domain_reason"].startswith("not checked")
