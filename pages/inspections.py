@@ -129,6 +129,8 @@ def _detail(inspection_id: int) -> None:
                   on_click=_open, args=(detail.previous_id,), help="Earlier photo of this camera")
     nav[1].button("Next ▶", key="inspections_next", disabled=detail.next_id is None,
                   on_click=_open, args=(detail.next_id,), help="Later photo of this camera")
+    if detail.out_of_domain:
+        st.warning(detail.domain_reason, icon="⚠️")
     left, right = st.columns([3, 2])
     with left:
         _photo(detail)

@@ -106,6 +106,8 @@ if week and store:
     if report.inspections == 0:
         st.info(f"No inspections for {store} in {week}.")
     else:
+        if report.not_judged_note:
+            st.warning(report.not_judged_note, icon="⚠️")
         _kpis(report)
         exports.download_buttons(scope, report)
         _charts(report)

@@ -90,6 +90,15 @@ class InspectionDetail:
     previous_id: int | None = None
     next_id: int | None = None
 
+    @property
+    def out_of_domain(self) -> bool:
+        """The photo was unlike the models' training photos (its products were not named)."""
+        return bool(self.detections.get("out_of_domain"))
+
+    @property
+    def domain_reason(self) -> str:
+        return str(self.detections.get("domain_reason") or "")
+
 
 def _neighbour(engine: Engine, insp: Any, later: bool) -> int | None:
     order = Inspection.captured_at.asc() if later else Inspection.captured_at.desc()
@@ -148,8 +157,8 @@ def inspection_detail(inspection_id: int, scope: Scope, engine: Engine | None = 
 
 def detections_table(payload: dict[str, Any]) -> pd.DataFrame:
     """The detections of one photo object as a table (one row per box)."""
-    cols = ["kind", "sku", "brand", "score", "sku_score", "orientation", "text", "price", "shelf",
-            "box"]
+    cols = ["kind", "sku", "brand", "score", "sku_score", "named_by", "pack_text", "orientation",
+            "text", "price", "shelf", "box"]
     rows_ = payload.get("detections") or []
     if not rows_:
         return pd.DataFrame(columns=cols)

@@ -37,7 +37,8 @@ def tidy_rows(report: WeeklyReport) -> list[dict[str, Any]]:
     r = report
     rows: list[tuple[str, str, str, Any]] = [
         ("summary", "store_name", "text", r.store_name),
-        ("summary", "inspections", "count", r.inspections)]
+        ("summary", "inspections", "count", r.inspections),
+        ("summary", "not_judged", "count", r.not_judged)]
     for k in NAMES:
         rows += [("kpi", k, "this_week", r.kpis[k]), ("kpi", k, "previous_week",
                                                       r.previous_kpis[k]),

@@ -117,6 +117,20 @@ class WeeklyReport(_Part):
     daily: list[Group]
     cameras: list[Group]
     worst_photos: list[WorstPhoto]
+    # photos whose products the models could not name (out of their domain): their
+    # product-name rules were not judged
+    not_judged: int = 0
+
+    @property
+    def not_judged_note(self) -> str | None:
+        """Plain words for the supervisor when some photos could not be judged."""
+        if not self.not_judged:
+            return None
+        return (f"{self.not_judged} of {self.inspections} photos were unlike the photos the "
+                "models were trained on: their products were not named and rules that need "
+                "product names (planogram, competitors, orientation, prices, facings) were not "
+                "judged on them. Configure real model weights (`shelfaudit models pull`) and "
+                "add reference photos of your products.")
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -184,6 +184,8 @@ def pdf_bytes(report: WeeklyReport, pictures: Mapping[int, bytes]) -> bytes:
         Paragraph(escape(f"Store {r.store} · week {r.week} ({r.week_start} to {r.week_end}) · "
                          f"generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"), st["body"]),
         Spacer(1, 6), *_summary(r, st),
+        *([Paragraph(escape(r.not_judged_note), st["body"]), Spacer(1, 4)]
+          if r.not_judged_note else []),
         Paragraph("Compliance and on-shelf availability per day", st["h2"]),
         _daily_chart(r.daily), *_share(r, st), *_violations(r, st), *_worst(r, pictures, st),
     ]

@@ -158,7 +158,7 @@ def _load_week(engine: Engine, store: str, week: str, with_violations: bool = Tr
                ) -> tuple[list[Any], list[Any]]:
     inspections = (select(INSP.id, INSP.camera_id, INSP.captured_at, INSP.captured_on,
                           *[getattr(INSP, k) for k in NAMES], INSP.violation_count, INSP.facings,
-                          INSP.share_of_shelf, tables.Photo.path)
+                          INSP.share_of_shelf, INSP.rule_results, tables.Photo.path)
                    .join(tables.Photo, tables.Photo.id == INSP.photo_id)
                    .where(INSP.store_id == store, INSP.iso_week == week)
                    .order_by(INSP.captured_at, INSP.id))
@@ -204,6 +204,7 @@ def build_report(store: str, week: str, url: str | None = None, *,
         daily=_grouped(rows, violations, "captured_on"),
         cameras=_grouped(rows, violations, "camera_id"),
         worst_photos=_worst(eng, rows, violations, store_row.timezone),
+        not_judged=sum(any(o.get("not_judged") for o in (r.rule_results or [])) for r in rows),
     )
 
 

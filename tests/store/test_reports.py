@@ -137,3 +137,23 @@ def test_weekly_job_records_a_job_run(week_home):
         run = s.scalars(select(tables.JobRun).where(tables.JobRun.job == "report")
                         .order_by(tables.JobRun.id.desc())).first()
         assert (run.status, run.store_id, run.trigger) == (tables.OK, "s1", "scheduled")
+
+
+def test_photos_out_of_the_models_domain_are_counted_and_explained(week_home):
+    """A photo whose product-name rules were not judged is counted, with what to do."""
+    with db.session_scope() as s:
+        row = s.scalars(select(tables.Inspection).where(
+            tables.Inspection.iso_week == "2026-W47").order_by(tables.Inspection.id)).first()
+        before = list(row.rule_results)
+        row.rule_results = [*before, {"rule": "x", "type": "orientation", "passed": True,
+                                      "not_judged": "not judged: unlike the training photos"}]
+    try:
+        report = reports.build_report("s1", "2026-W47")
+        assert report.not_judged == 1
+        assert report.not_judged_note.startswith("1 of 12 photos")
+        assert "models pull" in report.not_judged_note
+        assert b"not_judged" in reports.render(report, "csv")
+        assert reports.build_report("s1", "2026-W46").not_judged_note is None
+    finally:
+        with db.session_scope() as s:
+            s.get(tables.Inspection, row.id).rule_results = before
