@@ -15,14 +15,14 @@ Built-in types register exactly the way an extension would (``@register`` on a s
 
 from __future__ import annotations
 
-import string
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pipeline.rules.messages import fill as fill_message
+from pipeline.rules.messages import template_error
 from pipeline.rules.result import Box, RuleOutcome, Violation
-from pipeline.yamldoc import suggest
 
 if TYPE_CHECKING:
     from pipeline.rules.scene import Item, Scene
@@ -30,11 +30,6 @@ if TYPE_CHECKING:
 Severity = Literal["low", "medium", "high"]
 RULE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 COMMON_PLACEHOLDERS: tuple[str, ...] = ("rule", "severity", "zone", "shelf")
-
-
-class _SafeFormat(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
 
 
 class Rule(BaseModel):
@@ -73,19 +68,12 @@ class Rule(BaseModel):
     @field_validator("message")
     @classmethod
     def _message_placeholders(cls, message: str | None) -> str | None:
+        """Bare ``{name}`` placeholders of this type only (see :mod:`pipeline.rules.messages`)."""
         if message is None:
             return message
-        allowed = (*COMMON_PLACEHOLDERS, *cls.placeholders)
-        try:
-            names = [f for _, f, _, _ in string.Formatter().parse(message) if f is not None]
-        except ValueError as exc:
-            raise ValueError(f"message is not a valid template: {exc}") from None
-        for name in names:
-            if name not in allowed:
-                shown = "{" + name + "}" if name else "{}"
-                raise ValueError(
-                    f"unknown placeholder '{shown}' in message{suggest(name, allowed)} "
-                    f"(this type knows: {', '.join('{' + a + '}' for a in allowed)})")
+        problem = template_error(message, (*COMMON_PLACEHOLDERS, *cls.placeholders))
+        if problem:
+            raise ValueError(problem)
         return message
 
     @property
@@ -102,14 +90,11 @@ class Rule(BaseModel):
     def violation(self, boxes: Sequence[Box] = (), *, shelf: int | None = None,
                   sku: str | None = None, brand: str | None = None, **values: Any) -> Violation:
         """A violation with this rule's message template filled in."""
-        fill = _SafeFormat(rule=self.id, severity=self.severity, zone=self.zone or "the shelf",
-                           shelf=shelf if shelf is not None else "?")
+        fill = dict(rule=self.id, severity=self.severity, zone=self.zone or "the shelf",
+                    shelf=shelf if shelf is not None else "?")
         fill.update({k: v for k, v in dict(values, sku=sku, brand=brand).items()
                      if v is not None})
-        try:
-            text = (self.message or self.default_message).format_map(fill)
-        except (ValueError, TypeError, IndexError, AttributeError):  # e.g. {found:.2f} on text
-            text = self.default_message.format_map(fill)
+        text = fill_message(self.message or self.default_message, fill)
         return Violation(self.id, self.type, self.severity, text,
                          tuple(tuple(float(v) for v in b) for b in boxes),  # type: ignore[misc]
                          shelf, sku, brand)

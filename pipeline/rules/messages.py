@@ -1,0 +1,79 @@
+"""Rule message templates: bare ``{name}`` placeholders only, filled without ``str.format``.
+
+A message such as ``"Shelf {shelf}: refill it"`` names values the rule fills in. Python's
+format mini-language would also allow ``{shelf:>1500000000}`` (a 1.5 GB string per violation),
+``{shelf!r}`` or ``{sku.__class__}``; none of that is a shelf message, so :func:`template_error`
+refuses any conversion, format spec, attribute or index when the rule file is validated, and
+:func:`fill` replaces bare names by plain text with a regular expression — it cannot allocate
+more than :data:`MAX_VALUE` characters per placeholder and never raises, so a message can never
+fail a run (scheduler, Upload page, what-if preview).
+
+``{{`` and ``}}`` stand for literal braces, as in Python.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+MAX_MESSAGE = 500  # characters of a message template in a rule file
+MAX_VALUE = 200  # characters one filled-in value may add
+_TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def template_error(message: str, allowed: Sequence[str]) -> str | None:
+    """Why ``message`` may not be used as a rule message, or ``None`` when it is fine.
+
+    Only bare placeholders from ``allowed`` are accepted: ``{shelf}``, not ``{shelf:>9}``,
+    ``{shelf!r}``, ``{sku.name}``, ``{sku[0]}`` or ``{}``.
+    """
+    if len(message) > MAX_MESSAGE:
+        return f"message has {len(message)} characters; at most {MAX_MESSAGE} are allowed"
+    try:
+        fields = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(message)
+                  if f is not None]
+    except ValueError as exc:
+        return f"message is not a valid template: {exc} (write {{{{ and }}}} for braces)"
+    names = ", ".join("{" + a + "}" for a in allowed)
+    for name, spec, conversion in fields:
+        shown = "{" + name + (f"!{conversion}" if conversion else "") + (
+            f":{spec}" if spec else "") + "}"
+        if spec or conversion:
+            return (f"placeholder '{shown[:60]}' in message has a "
+                    f"{'format spec' if spec else 'conversion'}; only bare {{name}} "
+                    f"placeholders are allowed (this type knows: {names})")
+        if name not in allowed:
+            return (f"unknown placeholder '{shown[:60]}' in message{_suggest(name, allowed)} "
+                    f"(this type knows: {names})")
+    return None
+
+
+def fill(template: str, values: Mapping[str, Any]) -> str:
+    """``template`` with each bare ``{name}`` replaced by ``str(values[name])`` (cut at
+    :data:`MAX_VALUE` characters); unknown names and anything else stay as written. Never
+    raises."""
+    def one(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            return token[0]
+        name = match.group(1)
+        if name not in values:
+            return token
+        try:
+            text = str(values[name])
+        except Exception:  # noqa: BLE001 - a value that cannot be shown must not stop a run
+            return token
+        return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+    try:
+        return _TOKEN.sub(one, str(template))
+    except Exception:  # noqa: BLE001 - belt and braces: the template itself, unfilled
+        return str(template)
+
+
+def _suggest(name: str, allowed: Sequence[str]) -> str:
+    from pipeline.yamldoc import suggest
+
+    return suggest(name, list(allowed))
