@@ -11,7 +11,6 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session
 from pipeline.access import audit as log
 from pipeline.access import passwords
 from pipeline.access.roles import ADMIN, ROLES, VIEWER, User
-from pipeline.access.tables import Account, AccountStore, AuditEntry, LoginSession
+from pipeline.access.tables import Account, AccountStore, LoginSession
 from pipeline.errors import ShelfAuditError
 from pipeline.store.db import session_scope
 from pipeline.store.tables import Store, utcnow
@@ -30,8 +29,6 @@ STORE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_DISPLAY_NAME = 200
 FIRST_ADMIN = "admin"
 ADMIN_PASSWORD_ENV = "SHELFAUDIT_ADMIN_PASSWORD"
-FAILED_LOGIN_LIMIT = 5
-FAILED_LOGIN_WINDOW = timedelta(minutes=15)
 
 
 class AccountError(ShelfAuditError):
@@ -200,47 +197,52 @@ def set_password(username: str, password: str, actor: User | str | None = None) 
         log.audit(actor or log.cli_actor(), log.USER_PASSWORD, row.username, session=session)
 
 
-def _recent_failures(session: Session, name: str) -> int:
-    since = utcnow() - FAILED_LOGIN_WINDOW
-    return session.scalar(select(func.count(AuditEntry.id)).where(
-        AuditEntry.action == log.LOGIN_FAILED, AuditEntry.target == name,
-        AuditEntry.at >= since)) or 0
-
-
-def authenticate(username: str, password: str) -> User:
+def authenticate(username: str, password: str, address: str | None = None) -> User:
     """The active account whose password matches; every attempt is audited.
+
+    ``address`` is the client's network address (``None``: this machine). Attempts are
+    counted per name from that address, per address and per name (see
+    :mod:`pipeline.access.throttle`) *before* the password is checked: past the free attempts
+    each further check waits longer (30 s doubling up to 15 minutes) — a growing delay, not a
+    hard lock of the name.
 
     Raises:
         LoginError: wrong name or password, disabled account, or too many recent failures.
     """
+    from pipeline.access import throttle
+
     entered = str(username or "")
     typed = unicodedata.normalize("NFC", entered).strip().lower()
+    seen = {"entered": entered} if entered != typed else {}  # the name exactly as typed too
+    where = {"address": address} if address else {}
+    keys = throttle.keys_for(log.clip(typed, 200), address)
+    wait = throttle.claim(keys)
+    if wait is not None:
+        log.audit(None, log.LOGIN_FAILED, typed, ok=False, reason="too many failures",
+                  wait_seconds=round(wait.total_seconds()), **seen, **where)
+        raise LoginError(f"too many failed sign-ins; try again in {throttle.wait_text(wait)}")
     with session_scope() as session:  # failures are recorded too, so raise after commit
-        user, refusal = _check_login(session, typed, str(password or ""), entered)
+        user, refusal = _check_login(session, typed, str(password or ""), seen, where)
     if refusal:
         raise LoginError(refusal)
+    throttle.succeeded(keys)
     return user
 
 
-def _check_login(session: Session, typed: str, password: str, entered: str
-                 ) -> tuple[User | None, str]:
-    # failures keep the name exactly as typed too, when it differs from its normal form
-    seen = {"entered": entered} if entered != typed else {}
-    if _recent_failures(session, log.clip(typed)) >= FAILED_LOGIN_LIMIT:
-        log.audit(None, log.LOGIN_FAILED, typed, ok=False, session=session,
-                  reason="too many failures", **seen)
-        return None, "too many failed sign-ins for this name; wait 15 minutes"
+def _check_login(session: Session, typed: str, password: str, seen: dict[str, str],
+                 where: dict[str, str]) -> tuple[User | None, str]:
     row = session.scalar(select(Account).where(Account.username == typed))
     good = passwords.verify_password(row.password_hash if row else None, password)
     if not good or not row.active:
         log.audit(None, log.LOGIN_FAILED, typed, ok=False, session=session,
-                  reason="disabled" if good else "wrong name or password", **seen)
+                  reason="disabled" if good else "wrong name or password", **seen, **where)
         return None, ("this account is disabled; ask an admin" if good
                       else "wrong user name or password")
     if passwords.needs_rehash(row.password_hash):
         row.password_hash = passwords.hash_password(password)
     row.last_login_at = utcnow()
-    log.audit(row.username, log.LOGIN, row.username, session=session, method="password")
+    log.audit(row.username, log.LOGIN, row.username, session=session, method="password",
+              **where)
     return _to_user(row), ""
 
 

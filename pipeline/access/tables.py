@@ -76,3 +76,17 @@ class AuditEntry(Base):
     store_id: Mapped[str | None] = mapped_column(String(64))
     ok: Mapped[bool] = mapped_column(Boolean, default=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LoginThrottle(Base):
+    """Sign-in attempts counted per key — one name, one client address, or one name from one
+    address (keys are SHA-256 digests, so typed names are not stored here). An attempt is
+    counted *before* its password is checked, by a compare-and-set update, so parallel
+    attempts cannot all slip through (see :mod:`pipeline.access.throttle`)."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # unforgiven failures (+ in flight)
+    last_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # last attempt counted
+    next_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # no check before this

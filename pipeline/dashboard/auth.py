@@ -10,6 +10,13 @@ Single sign-on: when ``.streamlit/secrets.toml`` has an ``[auth]`` section (Stre
 settings; needs the ``Authlib`` package), the form also offers "Sign in with single sign-on"
 (``st.login``). The identity's e-mail must belong to an active account
 (``shelfaudit users add NAME --email ADDRESS --no-password``); nobody is created on the fly.
+Single sign-on sessions expire exactly like password ones: the login cookie of a sign-in whose
+session ended (idle, older than the session limit, signed out) is cleared, not used again —
+the person signs in again at the identity provider.
+
+Sign-in limits count the client's address (:func:`client_address`): the connection's, or —
+with ``SHELFAUDIT_TRUST_PROXY=1`` behind the documented reverse proxy — the last entry of
+``X-Forwarded-For``.
 
 Session keys (prefix ``auth_``): ``auth_token``, ``auth_user``, ``auth_scope``, ``auth_note``.
 """
@@ -24,6 +31,8 @@ import streamlit as st
 from pipeline.access.roles import ADMIN, RANK, SUPERVISOR, User, scope_for
 
 TOKEN_KEY, USER_KEY, NOTE_KEY = "auth_token", "auth_user", "auth_note"
+ENDED = "Your session has ended; please sign in again."
+TRUST_PROXY_ENV = "SHELFAUDIT_TRUST_PROXY"
 SCOPE_KEY = "auth_scope"  # read by pipeline.dashboard.frame.scope()
 # Pages (by url path) that need more than the viewer role.
 PAGE_ROLES: dict[str, str] = {"upload": SUPERVISOR, "rules": SUPERVISOR, "admin": ADMIN}
@@ -45,9 +54,11 @@ def current_user() -> User | None:
     user = sessions.resume(token) if token else None
     if token and user is None:
         _forget()
-        st.session_state[NOTE_KEY] = "Your session has ended; please sign in again."
-    if user is None and oidc_configured() and _oidc_signed_in():
-        user = _from_oidc()
+        st.session_state[NOTE_KEY] = ENDED
+    if user is None:
+        identity = _identity()
+        if identity is not None:
+            user = _from_oidc(identity)
     return user
 
 
@@ -103,8 +114,8 @@ def sign_out() -> None:
     _forget()
     for key in ("store", "week"):
         st.session_state.pop(key, None)
-    if oidc_configured() and _oidc_signed_in():
-        st.logout()
+    if _identity() is not None:
+        _sso_logout()
 
 
 def _forget() -> None:
@@ -139,7 +150,7 @@ def _try_password() -> None:
     name = st.session_state.get("auth_username", "")
     password = st.session_state.get("auth_password", "")
     try:
-        found = authenticate(name, password)
+        found = authenticate(name, password, address=client_address())
     except LoginError as exc:
         st.error(as_text(exc))
         return
@@ -155,11 +166,39 @@ def oidc_configured() -> bool:
         return False
 
 
-def _oidc_signed_in() -> bool:
+def _identity() -> dict[str, Any] | None:
+    """The single sign-on identity of this browser (the claims of Streamlit's signed login
+    cookie), or ``None`` when single sign-on is off or nobody is signed in there."""
+    if not oidc_configured():
+        return None
     try:
-        return bool(st.user.get("is_logged_in"))
-    except Exception:  # noqa: BLE001
-        return False
+        claims = st.user.to_dict()
+    except Exception:  # noqa: BLE001 - no identity (Authlib missing, no cookie)
+        return None
+    return claims if claims.get("is_logged_in") else None
+
+
+def _sso_logout() -> None:
+    """Clear the single sign-on cookie (a no-op when there is none)."""
+    try:
+        st.logout()
+    except Exception:  # noqa: BLE001 - nothing to clear
+        pass
+
+
+def client_address() -> str | None:
+    """The browser's network address, for sign-in limits (``None`` on this machine)."""
+    import os
+
+    try:
+        if os.environ.get(TRUST_PROXY_ENV, "").strip() in ("1", "true", "yes"):
+            forwarded = str(st.context.headers.get("X-Forwarded-For") or "")
+            last = forwarded.split(",")[-1].strip()
+            if last:
+                return last[:200]
+        return st.context.ip_address
+    except Exception:  # noqa: BLE001 - outside a browser session (tests, scripts)
+        return None
 
 
 def _start_oidc() -> None:
@@ -169,8 +208,31 @@ def _start_oidc() -> None:
         st.session_state[NOTE_KEY] = f"Single sign-on is not available: {exc}"
 
 
-def _from_oidc() -> User | None:
-    """The active account whose e-mail the identity provider vouched for (then a session)."""
+def _sso_sign_in(identity: dict[str, Any]) -> tuple[str, Any] | None:
+    """``(session token, sign-in time)`` of one identity-provider sign-in, or ``None`` when the
+    identity has no ``iat`` (issued-at) claim. The token is an HMAC of the provider, subject
+    and ``iat`` under the cookie secret, so one sign-in always maps to one session row."""
+    import hashlib
+    import hmac
+    from datetime import UTC, datetime
+
+    try:
+        issued = datetime.fromtimestamp(float(identity["iat"]), UTC).replace(tzinfo=None)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        return None
+    try:
+        secret = str(st.secrets["auth"].get("cookie_secret", ""))
+    except Exception:  # noqa: BLE001 - no secrets file (tests)
+        secret = ""
+    who = identity.get("sub") or identity.get("email") or ""
+    message = f"{identity.get('provider', '')}\0{who}\0{identity['iat']}".encode()
+    token = "oidc-" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return token, issued
+
+
+def _from_oidc(identity: dict[str, Any]) -> User | None:
+    """The active account whose e-mail the identity provider vouched for — through a session
+    that expires like any other. An ended one is not started again from the same cookie."""
     from sqlalchemy import select
 
     from pipeline.access import sessions
@@ -178,8 +240,24 @@ def _from_oidc() -> User | None:
     from pipeline.access.audit import LOGIN, LOGIN_FAILED, audit
     from pipeline.access.tables import Account
     from pipeline.store.db import session_scope
+    from pipeline.store.tables import utcnow
 
-    email = str(st.user.get("email") or "").strip().lower()
+    email = str(identity.get("email") or "").strip().lower()
+    sign_in = _sso_sign_in(identity)
+    if sign_in is None:
+        st.session_state[NOTE_KEY] = ("Single sign-on did not say when you signed in (no 'iat' "
+                                      "claim); ask your admin.")
+        _sso_logout()
+        return None
+    token, issued = sign_in
+    found = sessions.resume(token)
+    if found is not None:
+        st.session_state[TOKEN_KEY] = token
+        return found
+    if sessions.ended(token) or utcnow() - issued >= sessions.max_age():
+        st.session_state[NOTE_KEY] = ENDED  # idle, too old or signed out: sign in again
+        _sso_logout()
+        return None
     with session_scope() as session:
         row = session.scalar(select(Account).where(Account.email == email)) if email else None
         found = user_by_id(row.id, session) if row is not None and row.active else None
@@ -187,8 +265,9 @@ def _from_oidc() -> User | None:
         audit(None, LOGIN_FAILED, email, ok=False, method="oidc", reason="no active account")
         st.session_state[NOTE_KEY] = (f"{email or 'Your identity'} has no active ShelfAudit "
                                       "account; ask an admin.")
-        st.logout()
+        _sso_logout()
         return None
     audit(found, LOGIN, found.username, method="oidc")
-    st.session_state[TOKEN_KEY] = sessions.start_session(found, method="oidc")
+    st.session_state[TOKEN_KEY] = sessions.start_session(found, method="oidc", token=token,
+                                                         signed_in_at=issued)
     return found

@@ -81,13 +81,15 @@ def test_disabled_accounts_cannot_sign_in(db):
     assert accounts.authenticate("bob", PASSWORD).active
 
 
-def test_repeated_failures_lock_the_name_for_a_while(db):
+def test_repeated_failures_slow_the_name_down_from_that_address(db):
+    from pipeline.access import throttle
+
     accounts.add_user("alice", PASSWORD)
-    for _ in range(accounts.FAILED_LOGIN_LIMIT):
+    for _ in range(throttle.FREE[throttle.PAIR]):
         with pytest.raises(LoginError, match="wrong"):
-            accounts.authenticate("alice", "guess-guess")
-    with pytest.raises(LoginError, match="too many"):
-        accounts.authenticate("alice", PASSWORD)  # even the right password waits
+            accounts.authenticate("alice", "guess-guess", address="10.0.0.9")
+    with pytest.raises(LoginError, match="too many failed sign-ins; try again in 30 seconds"):
+        accounts.authenticate("alice", PASSWORD, address="10.0.0.9")  # even the right one waits
 
 
 def test_the_last_active_admin_cannot_be_demoted_or_disabled(db):
