@@ -154,6 +154,10 @@ def demo(
 
 def serve(
     port: int = typer.Option(8501, "--port", help="Dashboard port."),
+    address: str = typer.Option(
+        "127.0.0.1", "--address", envvar="SHELFAUDIT_SERVE_ADDRESS",
+        help="Listen address: 127.0.0.1 (this machine only; put the TLS reverse proxy of "
+             "docs/SECURITY.md in front) or 0.0.0.0 to listen on every interface."),
     no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Dashboard only."),
     no_demo: bool = typer.Option(False, "--no-demo", help="Never seed demo history."),
     demo_inspector: str = typer.Option(
@@ -162,6 +166,9 @@ def serve(
 ) -> None:
     """What `make run` starts: upgrade the database, seed the demo history if there are no
     inspections yet, start the scheduler in a child process, then the Streamlit dashboard.
+
+    The dashboard listens on this machine only unless --address (or SHELFAUDIT_SERVE_ADDRESS)
+    says otherwise; see docs/SECURITY.md for serving it to others over HTTPS.
     """
     import subprocess
 
@@ -192,7 +199,8 @@ def serve(
     try:
         code = subprocess.call([sys.executable, "-m", "streamlit", "run",
                                 str(REPO_ROOT / "streamlit_app.py"), "--server.port", str(port),
-                                "--server.headless", "true"], cwd=REPO_ROOT)
+                                "--server.address", address, "--server.headless", "true"],
+                               cwd=REPO_ROOT)
     except KeyboardInterrupt:
         code = 0
     finally:

@@ -3,6 +3,7 @@
 The URL comes from ``DATABASE_URL`` (any SQLAlchemy URL) or defaults to the SQLite file
 ``$SHELFAUDIT_HOME/shelfaudit.db``. SQLite connections get ``journal_mode=WAL`` (readers never
 block the writer), ``busy_timeout`` (writers wait instead of failing) and ``foreign_keys=ON``.
+Opening the store makes the process's new files owner-only (:mod:`pipeline.filemodes`).
 The app calls :func:`upgrade` (Alembic ``upgrade head``) on start.
 """
 
@@ -17,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.filemodes import private_by_default, tighten
 from pipeline.settings import get_settings
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -49,11 +51,14 @@ def get_engine(url: str | None = None) -> Engine:
         engine = _engines.get(url)
         if engine is not None:
             return engine
+        private_by_default()  # owner-only database, reports and photos (pipeline.filemodes)
         parsed = make_url(url)
         kwargs: dict = {"future": True}
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                for suffix in ("", "-wal", "-shm"):
+                    tighten(Path(parsed.database + suffix).expanduser())
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
             kwargs["pool_pre_ping"] = True

@@ -31,6 +31,7 @@ from PIL import Image
 
 from pipeline import imaging
 from pipeline.errors import PhotoError
+from pipeline.filemodes import tighten
 from pipeline.store.calendar import local_to_utc
 
 TEMPORARY_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".reason.txt")
@@ -229,6 +230,7 @@ def move_into(src: Path, folder: Path, sha256: str) -> Path:
             src.unlink(missing_ok=True)
         return dest
     shutil.move(str(src), str(dest))
+    tighten(dest)  # a camera's 0644 drop becomes owner-only in the archive (pipeline.filemodes)
     return dest
 
 
