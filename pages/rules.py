@@ -86,17 +86,15 @@ def _what_if(name: str, text: str) -> None:
 
 
 def _save(name: str, text: str, errors: list, saved: str) -> None:
-    c1, c2 = st.columns([1, 2])
-    author = c1.text_input("Author", value=scope.user if scope.user != "system" else "",
-                           key="rules_author", max_chars=200)
-    comment = c2.text_input("Comment", key="rules_comment", max_chars=rule_edits.MAX_COMMENT,
-                            placeholder="what changed and why")
+    comment = st.text_input("Comment", key="rules_comment", max_chars=rule_edits.MAX_COMMENT,
+                            placeholder="what changed and why",
+                            help=f"The version is recorded under your name ({scope.user}).")
     may = scope.can_edit()
     if st.button("Save as new version", key="rules_save", type="primary",
                  disabled=bool(errors) or text == saved or not may,
                  help=None if may else "your role may not change rules"):
         try:
-            result = rule_edits.save_text(name, text, scope, author or "dashboard", comment)
+            result = rule_edits.save_text(name, text, scope, comment)
         except ShelfAuditError as exc:
             st.error(str(exc))
             return
@@ -124,7 +122,7 @@ def _history(name: str) -> None:
     if c2.button("Roll back to this version", key="rules_rollback",
                  disabled=not scope.can_edit()):
         try:
-            result = rule_edits.rollback(name, pick, scope, scope.user)
+            result = rule_edits.rollback(name, pick, scope)
         except ShelfAuditError as exc:
             st.error(str(exc))
             return

@@ -4,9 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from pipeline.dashboard import frame, loaders, models
+from pipeline.dashboard.auth import as_text
 from pipeline.dashboard.formatting import when
 from pipeline.errors import ShelfAuditError
-from pipeline.queries import operations, system
+from pipeline.queries import operations, system, uploads
 
 st.title("System")
 scope = frame.scope()
@@ -36,7 +37,20 @@ def _models() -> None:
         st.json({k: v for k, v in recorded.items() if k != "captured_at"}, expanded=False)
 
 
+def _rule_files() -> None:
+    status = loaders.load(system.rule_files_status, scope)
+    st.markdown("**Rule files**")
+    for row in status[status["state"] != "ok"].itertuples():
+        st.warning(f"{as_text(row.file)} does not validate, so it is not used: "
+                   + (f"{as_text(row.in_force)} stays in force." if "last good" in row.state else
+                      "no valid version is on record, so the stores it may apply to are not "
+                      "inspected until it is fixed (their photos wait in the inbox)."),
+                   icon=":material/rule:")
+    st.dataframe(status, hide_index=True, key="system_rule_files")
+
+
 def _runs() -> None:
+    _rule_files()
     st.markdown("**Schedules**")
     st.dataframe(loaders.load(operations.schedules, scope), hide_index=True,
                  key="system_schedules")
@@ -52,12 +66,15 @@ def _runs() -> None:
 def _add_reference(skus: list[str]) -> None:
     st.markdown("**Add a reference photo** — one product, upright, cropped to its edges. "
                 "Recognition uses it at once; no retraining.")
+    if scope.role != "admin":
+        st.caption("Reference photos change recognition for every store, so only an admin "
+                   "may add them.")
+        return
     c1, c2 = st.columns([1, 2])
     sku = c1.selectbox("SKU", skus, key="system_ref_sku")
     photo = c2.file_uploader("Photo", type=["jpg", "jpeg", "png", "webp"],
-                             key="system_ref_file", max_upload_size=system.MAX_REFERENCE_MB)
-    if st.button("Add to the gallery", key="system_ref_add", disabled=photo is None
-                 or not scope.can_edit()):
+                             key="system_ref_file", max_upload_size=uploads.MAX_MB)
+    if st.button("Add to the gallery", key="system_ref_add", disabled=photo is None):
         try:
             saved = system.add_reference(sku, photo.name, photo.getvalue(), scope,
                                          models.loaded_recognizer())

@@ -13,8 +13,8 @@ RESULTS = "upload_results"
 st.title("Upload")
 scope = frame.scope()
 st.caption(f"JPEG, PNG or WebP, up to {uploads.MAX_MB} MB each. Photos are checked by their "
-           "content, turned upright by their EXIF orientation, and judged by the rules of the "
-           "store and camera you pick.")
+           "content, turned upright by their EXIF orientation, kept as a clean copy without "
+           "metadata, and judged by the rules of the store and camera you pick.")
 
 
 def _cameras(store: str) -> list[str]:
@@ -38,7 +38,12 @@ def _where() -> tuple[str | None, str | None]:
 
 def _run(files, store: str | None, camera: str | None) -> None:
     bar = st.progress(0.0, text="Reading the photos…")
-    decoded = [uploads.decode(f.name, f.getvalue()) for f in files]
+    try:  # check, decode, clean copy without metadata; refusals are audited
+        decoded = [uploads.receive(f.name, f.getvalue(), scope, store) for f in files]
+    except ShelfAuditError as exc:
+        bar.empty()
+        st.error(str(exc))
+        return
     try:
         inspector = models.inspector()
         rules = uploads.rules_for(store)

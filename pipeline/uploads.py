@@ -1,7 +1,8 @@
-"""Safe intake of uploaded shelf photos, on top of :mod:`pipeline.imaging`.
+"""Safe intake of uploaded photos, on top of :mod:`pipeline.imaging` — the one place that
+checks an upload, its size limit and its file name.
 
-What an upload goes through, in order (each refusal is a :class:`UploadError` with a plain
-reason, and nothing is written):
+What every upload goes through, in order (each refusal is an :class:`UploadError` with a plain
+one-line reason, and nothing is written):
 
 1. size: empty files and files over :data:`MAX_UPLOAD_BYTES` are refused;
 2. format by content, not by name: JPEG, PNG and WebP only (a PNG called ``.jpg`` is fine,
@@ -10,11 +11,13 @@ reason, and nothing is written):
    decoded (decompression bombs), truncated or damaged files, animated images refused;
 4. normalised: EXIF orientation applied, CMYK / 16-bit / palette converted to 8-bit RGB,
    transparency flattened on white; too-small images (under :data:`MIN_SIDE` px) refused;
-5. saved as a clean re-encoded copy (no metadata, nothing appended after the image data) under
-   ``$SHELFAUDIT_HOME/uploads/<store>/<day>/`` with a cleaned file name, written atomically
-   (temporary file + rename), never outside that folder.
+5. re-encoded (:func:`clean_copy`): a new file in the same format from the pixels alone — no
+   EXIF, GPS, ICC, XMP or text chunks, nothing appended after the image data (a JPEG+ZIP or
+   JPEG+HTML polyglot loses its tail). The clean copy is what is inspected and what is kept.
 
-:func:`save_upload` also checks the user may upload for the store and writes the audit log.
+The Upload page's service (:mod:`pipeline.queries.uploads`) runs this, inspects the clean copy,
+saves it with :func:`write_atomic` and writes the audit log; reference photos take the same
+path (:func:`pipeline.queries.system.add_reference`).
 """
 
 from __future__ import annotations
@@ -30,14 +33,12 @@ from pathlib import Path
 from PIL import Image
 
 from pipeline.errors import PhotoError
-from pipeline.imaging import MAX_PIXELS, Photo, decode_photo
+from pipeline.imaging import MAX_PIXELS, Photo, content_hash, decode_photo
 
-MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+MAX_MB = 20  # the one upload limit (the Upload page and .streamlit/config.toml say so too)
+MAX_UPLOAD_BYTES = MAX_MB * 1024 * 1024
 MIN_SIDE = 32
 MAX_NAME_CHARS = 100
-UPLOADS_DIR = "uploads"
-ADHOC = "adhoc"  # the folder of photos not tied to a store (admins only)
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 # Allowed formats by their first bytes (the file name's extension is not trusted).
 ALLOWED = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}
@@ -53,20 +54,15 @@ class UploadError(PhotoError):
 
 
 @dataclass(frozen=True)
-class Upload:
-    """An accepted upload: the clean copy on disk and what was done to it."""
+class Clean:
+    """An accepted upload: its clean re-encoded copy and what was done to it."""
 
-    path: Path
-    name: str
-    original_name: str
+    name: str  # cleaned file name with the content's own extension
     format: str  # jpg | png | webp
-    sha256: str  # of the uploaded bytes
-    width: int
-    height: int
-    store: str | None
-    camera: str | None
-    notes: tuple[str, ...] = field(default_factory=tuple)
-    photo: Photo | None = field(default=None, repr=False, compare=False)
+    data: bytes = field(repr=False)  # the clean copy's bytes (what is inspected and kept)
+    photo: Photo = field(repr=False, compare=False)  # decoded from ``data``
+    notes: tuple[str, ...] = ()  # what decoding changed (turned upright, CMYK -> RGB ...)
+    original_sha256: str = ""  # of the bytes as uploaded
 
 
 def sniff(data: bytes) -> str | None:
@@ -168,22 +164,34 @@ def _notes(data: bytes) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def _folder_id(value: str | None, what: str) -> str:
-    if value is None:
-        return ADHOC
-    if not _ID.fullmatch(value):
-        raise UploadError(f"{what} id {value[:80]!r} is not valid (letters, digits, . _ -)")
-    return value
-
-
 def encode(photo: Photo, fmt: str) -> bytes:
-    """The clean copy: upright 8-bit RGB, no metadata, in the photo's own format."""
+    """The clean copy: upright 8-bit RGB pixels only, in the photo's own format (no EXIF, ICC,
+    XMP or text chunks: the image is copied without its ``info``)."""
+    image = photo.image.convert("RGB") if photo.image.mode != "RGB" else photo.image.copy()
+    image.info = {}
     out = io.BytesIO()
     if fmt == "png":
-        photo.image.save(out, "PNG")
+        image.save(out, "PNG")
     else:
-        photo.image.save(out, ALLOWED[fmt], quality=95)
+        image.save(out, ALLOWED[fmt], quality=95)
     return out.getvalue()
+
+
+def clean_copy(data: bytes, name: str | None = None,
+               max_bytes: int = MAX_UPLOAD_BYTES) -> Clean:
+    """Check an upload (:func:`check_upload`) and re-encode it without metadata.
+
+    Raises:
+        UploadError: the file was refused (the reason in one line).
+    """
+    photo, notes = check_upload(data, name, max_bytes=max_bytes)
+    fmt = sniff(data) or "jpg"
+    clean = encode(photo, fmt)
+    try:
+        decoded = decode_photo(clean, safe_name(name, fmt))
+    except PhotoError as exc:  # pragma: no cover - our own encoder's output always decodes
+        raise UploadError(str(exc)) from None
+    return Clean(safe_name(name, fmt), fmt, clean, decoded, notes, content_hash(data))
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -200,55 +208,3 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def store_upload(data: bytes, name: str | None, store: str | None = None,
-                 camera: str | None = None, home: Path | None = None) -> Upload:
-    """Check an upload and save its clean copy under ``<home>/uploads/`` (no permission check;
-    the app calls :func:`save_upload`)."""
-    from pipeline.settings import get_settings
-    from pipeline.store.tables import utcnow
-
-    photo, notes = check_upload(data, name)
-    fmt = sniff(data) or "jpg"
-    root = ((home or get_settings().home_dir) / UPLOADS_DIR).resolve()
-    cleaned = safe_name(name, fmt)
-    folder = root / _folder_id(store, "store") / utcnow().strftime("%Y-%m-%d")
-    target = (folder / f"{photo.sha256[:12]}-{cleaned}").resolve()
-    if not target.is_relative_to(root):  # belt and braces: the name is already clean
-        raise UploadError(f"{cleaned}: refusing to write outside the uploads folder")
-    if camera is not None:
-        _folder_id(camera, "camera")
-    try:
-        if not target.exists():
-            write_atomic(target, encode(photo, fmt))
-    except OSError as exc:
-        raise UploadError(f"{cleaned}: could not save the photo ({exc.strerror})") from None
-    return Upload(path=target, name=cleaned, original_name=str(name or ""), format=fmt,
-                  sha256=photo.sha256, width=photo.width, height=photo.height, store=store,
-                  camera=camera, notes=notes, photo=photo)
-
-
-def save_upload(data: bytes, name: str | None, user, store: str | None,  # noqa: ANN001
-                camera: str | None = None) -> Upload:
-    """:func:`store_upload` for a signed-in user: checks they may upload for ``store``
-    (``None`` = ad-hoc, admins only) and records the upload, or the refusal, in the audit log.
-
-    Raises:
-        AccessDenied: the user may not upload for this store.
-        UploadError: the file was refused (nothing written).
-    """
-    from pipeline.access.audit import UPLOAD, UPLOAD_REFUSED, audit
-    from pipeline.access.roles import require
-
-    require(user, "upload", store)
-    try:
-        upload = store_upload(data, name, store, camera)
-    except UploadError as exc:
-        audit(user, UPLOAD_REFUSED, name or "", store=store, ok=False, reason=str(exc),
-              bytes=len(data or b""))
-        raise
-    audit(user, UPLOAD, upload.name, store=store, camera=camera, original=upload.original_name,
-          sha256=upload.sha256, size=f"{upload.width}x{upload.height}", notes=list(upload.notes),
-          path=str(upload.path))
-    return upload

@@ -24,6 +24,7 @@ AUDIT_COLUMNS = ["id", "at", "actor", "action", "target", "store", "ok", "detail
 # The actions the app records (free text is allowed; these are the ones it writes itself).
 LOGIN, LOGIN_FAILED, LOGOUT = "login", "login_failed", "logout"
 UPLOAD, UPLOAD_REFUSED = "upload", "upload_refused"
+REFERENCE_ADD, REFERENCE_REFUSED = "reference_add", "reference_refused"
 RULE_SAVE, RULE_SAVE_REFUSED, RULE_ROLLBACK = "rule_save", "rule_save_refused", "rule_rollback"
 USER_ADD, USER_ROLE, USER_STORES = "user_add", "user_role", "user_stores"
 USER_DISABLE, USER_ENABLE, USER_PASSWORD = "user_disable", "user_enable", "user_password"

@@ -10,7 +10,6 @@ new text up on their next run. Rolling back saves an earlier version's text the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pandas as pd
@@ -45,44 +44,56 @@ class Saved:
     new_version: bool  # False when this exact text was saved before (e.g. a rollback)
 
 
-def _all_store_ids(folder: Path) -> set[str]:
-    from pipeline.rules.loading import load_stores
-
-    loaded = load_stores(folder / "stores.yaml") if (folder / "stores.yaml").exists() else None
-    return {s.id for s in loaded.value.stores} if loaded and loaded.value else set()
+GLOB = frozenset("*?[]!")  # characters that make a store pattern reach more than one id
 
 
-def affected_stores(name: str, texts: list[str], folder: Path | None = None) -> set[str] | None:
-    """Stores a change to ``name`` can reach (``None`` = every store, now and future)."""
-    folder = folder or rf.rules_folder()
+def store_patterns(name: str, texts: list[str]) -> list[str] | None:
+    """The ``applies_to.stores`` entries of every text of rule set ``name`` (``None`` when a
+    text is not a valid rule set, or ``name`` is not a rule set: its reach is unknown)."""
     if rf.kind_of(name) != rf.RULE_SET:
         return None
-    stores = _all_store_ids(folder)
-    reach: set[str] = set()
+    found: list[str] = []
     for text in texts:
         loaded = rf._loaded(name, text)
         if loaded.value is None:
             return None
-        selector = loaded.value.applies_to
-        if any(p == "*" for p in selector.stores):
-            return None
-        reach |= {s for s in stores if any(fnmatchcase(s, p) for p in selector.stores)}
-    return reach
+        found += [p for p in loaded.value.applies_to.stores if p not in found]
+    return found
+
+
+def _reach_problem(scope: Scope, name: str, texts: list[str]) -> str | None:
+    """Why ``scope`` may not save ``name`` with these texts (before and after), or ``None``.
+
+    A supervisor's file must name their own stores, written out: a pattern (``x*``,
+    ``s00?``, ``[...]``) can match stores that are added later and are not theirs, so only an
+    admin may use one — whatever stores exist today.
+    """
+    if scope.all_stores:
+        return None
+    patterns = store_patterns(name, texts)
+    if patterns is None:
+        return f"{name} is not a rule set of known reach; only an admin may change it"
+    if "*" in patterns:
+        return f"{name} applies to every store; only an admin may change it"
+    wild = [p for p in patterns if GLOB & set(p)]
+    if wild:
+        return (f"{name}: store pattern '{wild[0][:80]}' can match stores that are not yours "
+                "(now or later); list your store ids one by one, or ask an admin")
+    outside = sorted(set(patterns) - set(scope.stores or ()))
+    if outside:
+        shown = ", ".join(s[:80] for s in outside[:5])
+        return f"{name} also applies to store(s) {shown}, which are not yours; ask an admin"
+    return None
 
 
 def check_may_edit(scope: Scope, name: str, texts: list[str], folder: Path | None = None) -> None:
-    """Raise :class:`ScopeError` unless ``scope`` may change ``name`` this way."""
+    """Raise :class:`ScopeError` unless ``scope`` may change ``name`` this way (``folder`` is
+    kept for callers; reach is decided by the texts alone)."""
     if not scope.can_edit():
         raise ScopeError("your role may read rule files but not change them")
-    if scope.all_stores:
-        return
-    reach = affected_stores(name, texts, folder)
-    if reach is None:
-        raise ScopeError(f"{name} applies to every store; only an admin may change it")
-    outside = sorted(reach - set(scope.stores or ()))
-    if outside:
-        raise ScopeError(f"{name} also applies to store(s) {', '.join(outside)}, which are not "
-                         "yours; ask an admin")
+    problem = _reach_problem(scope, name, texts)
+    if problem:
+        raise ScopeError(problem)
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -90,10 +101,11 @@ def write_atomically(path: Path, text: str) -> None:
     write_atomic(path, text.encode("utf-8"))
 
 
-def save_text(name: str, text: str, scope: Scope, author: str, comment: str = "",
+def save_text(name: str, text: str, scope: Scope, comment: str = "",
               engine: Engine | None = None, folder: Path | None = None, *,
               action: str = "rule_save") -> Saved:
-    """Validate, check rights, write atomically and record a version.
+    """Validate, check rights, write atomically and record a version whose author is the
+    signed-in user (``scope.user``; ``system`` for the command line and scheduled jobs).
 
     Raises:
         RuleEditRefused: the text has errors (listed), or nothing changed.
@@ -124,8 +136,8 @@ def save_text(name: str, text: str, scope: Scope, author: str, comment: str = ""
             RuleSetVersion.name == name,
             RuleSetVersion.content_hash == content_hash(text))).scalar_one_or_none()
         write_atomically(path, text)
-        row = record_version(session, name, text, valid=True, author=author.strip()[:200]
-                             or scope.user, comment=comment.strip()[:MAX_COMMENT])
+        row = record_version(session, name, text, valid=True, author=scope.user[:200],
+                             comment=comment.strip()[:MAX_COMMENT])
         audit(scope.user, action, name, session=session, version=row.id,
               new_version=existing is None, comment=comment.strip()[:MAX_COMMENT])
         session.commit()
@@ -161,12 +173,12 @@ def version_text(name: str, version_id: int, engine: Engine | None = None) -> st
     return text
 
 
-def rollback(name: str, version_id: int, scope: Scope, author: str,
-             engine: Engine | None = None, folder: Path | None = None) -> Saved:
+def rollback(name: str, version_id: int, scope: Scope, engine: Engine | None = None,
+             folder: Path | None = None) -> Saved:
     """Put an earlier version back in force (validated and saved like any edit)."""
     text = version_text(name, version_id, engine)
     try:
-        return save_text(name, text, scope, author, f"roll back to version #{version_id}",
+        return save_text(name, text, scope, f"roll back to version #{version_id}",
                          engine, folder, action="rule_rollback")
     except YamlFileError as exc:  # pragma: no cover - validate_text reports, never raises
         raise RuleEditRefused(str(exc), exc.problems) from None

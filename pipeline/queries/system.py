@@ -21,7 +21,6 @@ from pipeline.queries.scope import Scope, ScopeError
 from pipeline.store.tables import Inspection
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
-MAX_REFERENCE_MB = 10
 
 
 @dataclass(frozen=True)
@@ -107,29 +106,72 @@ def add_reference(sku: str, name: str, data: bytes, scope: Scope,
     """Keep one photo of ``sku`` (one upright product) in the gallery, and teach ``recognizer``
     (a loaded :class:`~pipeline.vision.recognizer.Recognizer`) right away when given.
 
+    The gallery serves every store's recognizer, so only an admin may add to it; every attempt
+    is audited (``reference_add`` / ``reference_refused``, a refused file ``upload_refused``).
+    The photo takes the upload intake path (:func:`pipeline.queries.uploads.receive`) and is
+    kept as a clean PNG without metadata.
+
     Raises:
-        ScopeError: the role may not change recognition.
+        ScopeError: not an admin.
         ShelfAuditError: unknown SKU, or not a usable photo.
     """
+    from pipeline.access.audit import REFERENCE_ADD, REFERENCE_REFUSED, audit
     from pipeline.catalog import load_catalog
-    from pipeline.queries.uploads import decode
+    from pipeline.queries.uploads import receive
     from pipeline.settings import get_settings
+    from pipeline.uploads import encode, write_atomic
 
-    if not scope.can_edit():
-        raise ScopeError("your role may not add reference photos")
+    if scope.role != "admin" or not scope.all_stores:
+        reason = ("reference photos change recognition for every store; only an admin may "
+                  "add them")
+        audit(scope.user, REFERENCE_REFUSED, name or "", ok=False, sku=sku, reason=reason)
+        raise ScopeError(reason)
     catalog = load_catalog(get_settings().rules_dir / "catalog.yaml")
     if sku not in catalog.by_id:
         raise ShelfAuditError(f"unknown SKU {sku!r}: not in the catalog")
-    if len(data) > MAX_REFERENCE_MB * 1024 * 1024:
-        raise ShelfAuditError(f"{name}: larger than {MAX_REFERENCE_MB} MB")
-    item = decode(name, data)
+    item = receive(name, data, scope, None)
     if item.photo is None:
         raise ShelfAuditError(item.error or f"{name}: not a usable photo")
-    folder = writable_gallery() / sku
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{item.photo.sha256[:12]}.png"
+    target = writable_gallery() / sku / f"{item.photo.sha256[:12]}.png"
     if not target.exists():
-        item.photo.image.save(target, "PNG")  # upright RGB, whatever the upload's format
+        write_atomic(target, encode(item.photo, "png"))  # upright RGB, no metadata
+    audit(scope.user, REFERENCE_ADD, f"{sku}/{target.name}", sku=sku, original=name,
+          original_sha256=item.original_sha256, path=str(target))
     if recognizer is not None and hasattr(recognizer, "add_reference"):
         recognizer.add_reference(sku, item.photo.image)
     return target
+
+
+RULE_STATUS_COLUMNS = ["file", "state", "in_force", "problem"]
+
+
+def rule_files_status(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
+    """Each rule-set file and what is in force for the scheduled runs and uploads.
+
+    A file that does not validate — broken YAML, a wrong field, an empty or rule-less set —
+    is not used: its last good version stays in force, or, with none on record, the stores
+    it may apply to are not inspected until it is fixed. Read-only (runs record versions).
+    The first problem is shown to those who may edit rules.
+    """
+    from sqlalchemy.orm import Session as OrmSession
+
+    from pipeline.settings import get_settings
+    from pipeline.store.compliance import last_good_version, rule_files
+    from pipeline.store.rulebook import check_text
+
+    rows_out = []
+    with OrmSession(engine_for(engine)) as session:
+        for path in rule_files(get_settings().rules_dir):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            problems = check_text(text, path.name)
+            if not problems:
+                rows_out.append([path.name, "ok", "the file as saved", ""])
+                continue
+            good = last_good_version(session, path.name)
+            state = "broken: last good version in force" if good else \
+                "broken: no valid version, its stores wait"
+            in_force = (f"version #{good.id} of {good.created_at:%Y-%m-%d %H:%M}" if good
+                        else "nothing (photos wait in the inbox)")
+            shown = problems[0] if scope.can_edit() else ""
+            rows_out.append([path.name, state, in_force, shown])
+    return pd.DataFrame(rows_out, columns=RULE_STATUS_COLUMNS)

@@ -1,15 +1,20 @@
-"""Photos a supervisor uploads: decode safely, inspect now, judge, and save as an inspection.
+"""Photos a supervisor uploads — the Upload page's one intake path, in order:
 
-Judging uses the rules of the chosen store and camera (the store's rule book: last good
-versions stand in for broken files); an *ad-hoc* photo (no store) is judged by the rule sets
-that apply everywhere. Saving writes the original bytes into the camera's archive folder and
-records the very verdict the supervisor saw (no second inference); the same photo twice is
-one inspection.
+check -> decode -> clean re-encode without metadata (:func:`receive`, on top of
+:func:`pipeline.uploads.clean_copy`) -> inspect (:func:`inspect_uploads`) -> save
+(:func:`save_upload`) -> audit.
+
+A refused file (HTML named ``.jpg``, pixel bomb, 0-byte file ...) is recorded in the audit log
+as ``upload_refused`` with its reason; a saved one as ``upload`` with the id of the inspection
+it became. Judging uses the rules of the chosen store and camera (the store's rule book: last
+good versions stand in for broken files); an *ad-hoc* photo (no store) is judged by the rule
+sets that apply everywhere and is never saved. Saving writes the clean copy — the very bytes
+that were inspected, never the uploaded ones — into the camera's archive folder and records
+the verdict the supervisor saw (no second inference); the same photo twice is one inspection.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,55 +26,64 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from pipeline import imaging
+from pipeline import uploads as intake
 from pipeline.detections import PhotoDetections
 from pipeline.errors import PhotoError, ShelfAuditError
 from pipeline.queries.db import engine_for
 from pipeline.queries.scope import Scope, ScopeError
 
-MAX_MB = 20
+MAX_MB = intake.MAX_MB  # the one size limit (pipeline.uploads), shown by the page
 ACCEPTED = ("jpg", "jpeg", "png", "webp")
 ADHOC = "ad-hoc"
 
 
 @dataclass
 class Uploaded:
-    """One uploaded file after inspection: the photo, what was found and the verdict."""
+    """One uploaded file after intake (and inspection): the clean copy, what was found and
+    the verdict, or why it was refused."""
 
-    name: str
-    data: bytes = field(repr=False)
-    photo: imaging.Photo | None = None
+    name: str  # cleaned file name, with the extension of its content
+    data: bytes = field(repr=False)  # the clean re-encoded copy (empty when refused)
+    photo: imaging.Photo | None = None  # decoded from ``data``
     detections: PhotoDetections | None = None
     verdict: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     error: str | None = None
     notes: tuple[str, ...] = ()  # what decoding changed (turned upright, CMYK -> RGB ...)
+    original_name: str = ""  # as uploaded (for the audit log)
+    original_sha256: str = ""  # of the bytes as uploaded
 
     @property
     def violations(self) -> list[dict[str, Any]]:
         return list(self.verdict.get("violations") or [])
 
 
-def safe_name(name: str) -> str:
-    """A file name without folders or odd characters (``../../x y.jpg`` -> ``x_y.jpg``)."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "photo"
-    return base[:120]
+def receive(name: str, data: bytes, scope: Scope, store: str | None) -> Uploaded:
+    """Check one uploaded file and make its clean copy (nothing is written to disk).
 
+    A refused file comes back with ``error`` set (one plain line) and is recorded in the audit
+    log as ``upload_refused``. ``store=None`` is an ad-hoc photo: inspected, never saved.
 
-def decode(name: str, data: bytes) -> Uploaded:
-    """Decode one upload by its content (never by its extension); errors are kept, not raised.
-
-    The checks are :func:`pipeline.uploads.check_upload`'s (size, content allow-list, pixel
-    limit, animation, tiny images); the name is cleaned with the content's own extension.
+    Raises:
+        ScopeError: the role may not upload, or ``store`` is not the user's.
     """
-    from pipeline import uploads as intake
+    from pipeline.access.audit import UPLOAD_REFUSED, audit
 
-    clean = intake.safe_name(name, intake.sniff(data) or "jpg")
+    if not scope.can_edit():
+        raise ScopeError("your role may not upload photos")
+    if store is not None:
+        scope.check(store)
+    data = bytes(data or b"")
     try:
-        photo, notes = intake.check_upload(data, name, max_bytes=MAX_MB * 1024 * 1024)
+        clean = intake.clean_copy(data, name)
     except PhotoError as exc:
-        return Uploaded(clean, b"", error=str(exc))
-    return Uploaded(clean, data, photo=photo, notes=notes)
+        audit(scope.user, UPLOAD_REFUSED, name or "", store=store, ok=False, reason=str(exc),
+              bytes=len(data), sha256=imaging.content_hash(data))
+        shown = intake.safe_name(name, intake.sniff(data) or "jpg")
+        return Uploaded(shown, b"", error=str(exc), original_name=str(name or ""),
+                        original_sha256=imaging.content_hash(data))
+    return Uploaded(clean.name, clean.data, photo=clean.photo, notes=clean.notes,
+                    original_name=str(name or ""), original_sha256=clean.original_sha256)
 
 
 def _sites() -> list:
@@ -143,20 +157,21 @@ def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector
                 rules: Any, engine: Engine | None = None) -> int:
     """Record an inspected upload as an inspection of ``store``/``camera``; its id.
 
+    The clean copy is written to the camera's archive folder and the audit row names the
+    inspection it became.
+
     Raises:
         ScopeError: not the user's store, or a role that may not upload.
         ShelfAuditError: nothing to save (not inspected, ad-hoc, unknown camera).
     """
-    from pipeline.access.audit import audit
+    from pipeline.access.audit import UPLOAD, audit
     from pipeline.store import ingest, tables
-    from pipeline.store.results import record_inspection
     from pipeline.store.sites import sync_sites
-    from pipeline.uploads import write_atomic
 
     if not scope.can_edit():
         raise ScopeError("your role may not save uploads")
     scope.check(store)
-    if item.photo is None or item.detections is None or item.error:
+    if item.photo is None or item.detections is None or item.error or not item.data:
         raise ShelfAuditError(f"{item.name}: nothing to save (it was not inspected)")
     spec = store_spec(store)
     if camera not in spec.cameras:
@@ -166,27 +181,39 @@ def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector
     with Session(engine_for(engine)) as session:
         found = session.execute(select(tables.Inspection.id).join(tables.Photo).where(
             tables.Photo.sha256 == item.photo.sha256)).scalar_one_or_none()
-        if found is not None:
-            return int(found)
-        sync_sites(session, _sites())
-        folder = ingest.archive_folder(_home(), store, camera, day)
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"upload-{now:%Y%m%d-%H%M%S}-{item.name}"
-        write_atomic(target, item.data)
-        photo = tables.Photo(sha256=item.photo.sha256, store_id=store, camera_id=camera,
-                             path=str(target), original_name=item.name, captured_at=now,
-                             captured_from="upload", width=item.photo.width,
-                             height=item.photo.height, attempts=1)
-        session.add(photo)
-        session.flush()
-        row = record_inspection(session, photo, item.detections, item.verdict,
-                                inspector=inspector, rules=rules, local_day=day,
-                                duration_ms=item.seconds * 1000.0, final_path=target,
-                                planogram_id=getattr(spec.cameras[camera].planogram, "id", None))
-        audit(scope.user, "upload", item.name, store=store, session=session, camera=camera,
-              inspection=row.id, sha256=item.photo.sha256, notes=list(item.notes))
+        if found is None:
+            sync_sites(session, _sites())
+            target = ingest.archive_folder(_home(), store, camera, day) / \
+                f"upload-{now:%Y%m%d-%H%M%S}-{item.name}"
+            found = _record(session, item, store, camera, target, now, day, spec, inspector,
+                            rules)
+        audit(scope.user, UPLOAD, item.name, store=store, session=session, camera=camera,
+              inspection=int(found), original=item.original_name, sha256=item.photo.sha256,
+              original_sha256=item.original_sha256, notes=list(item.notes),
+              size=f"{item.photo.width}x{item.photo.height}")
         session.commit()
-        return int(row.id)
+        return int(found)
+
+
+def _record(session: Session, item: Uploaded, store: str, camera: str, target: Path,
+            now: datetime, day: Any, spec: Any, inspector: Any, rules: Any) -> int:
+    """Write the clean copy and add its photo and inspection rows; the inspection id."""
+    from pipeline.store import tables
+    from pipeline.store.results import record_inspection
+
+    intake.write_atomic(target, item.data)
+    photo = tables.Photo(sha256=item.photo.sha256, store_id=store, camera_id=camera,
+                         path=str(target), original_name=item.name, captured_at=now,
+                         captured_from="upload", width=item.photo.width,
+                         height=item.photo.height, attempts=1)
+    session.add(photo)
+    session.flush()
+    row = record_inspection(session, photo, item.detections, item.verdict,
+                            inspector=inspector, rules=rules, local_day=day,
+                            duration_ms=item.seconds * 1000.0, final_path=target,
+                            planogram_id=getattr(spec.cameras[camera].planogram, "id", None))
+    session.flush()  # the inspection's id, for the audit row
+    return int(row.id)
 
 
 def _home() -> Path:

@@ -37,6 +37,11 @@ class RuleSet:
         return next(i for i, r in enumerate(self.rules) if r.id == rule_id)
 
 
+# Why a rule set without rules is refused (an empty file would silently drop its rules).
+NO_RULES = ("a rule set needs at least one rule under 'rules:' (to switch a rule off, keep it "
+            "with enabled: false; to retire the file, delete it)")
+
+
 def _clean(msg: str) -> str:
     return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
@@ -63,8 +68,6 @@ def read_yaml(path: str | Path) -> tuple[Any, list[Problem]]:
         return None, exc.problems
     except OSError as exc:
         return None, [Problem(name, 0, 0, f"cannot read file: {exc.strerror}")]
-
-
 
 
 def model_problems(exc: ValidationError, model: type[BaseModel], doc: Any, name: str,
@@ -115,13 +118,16 @@ def parse_rule_set(doc: Any, name: str) -> tuple[RuleSet | None, list[Problem]]:
     valid, plus the problems found; callers refuse to use a set that has problems.
     """
     if doc is None:
-        doc = {}
+        return None, [Problem(name, 1, 1, f"the rule set is empty; {NO_RULES}")]
     if not isinstance(doc, dict):
         return None, [Problem(name, 1, 1, "a rule set must be a mapping with a 'rules' list")]
     try:
         header = RuleSetHeader.model_validate(yamldoc.to_plain(doc))
     except ValidationError as exc:
         return None, model_problems(exc, RuleSetHeader, doc, name)
+    if not header.rules:
+        line, col = yamldoc.locate(doc, ("rules",)) if "rules" in doc else (1, 1)
+        return None, [Problem(name, line, col, f"the rule set has no rules; {NO_RULES}")]
     problems: list[Problem] = []
     rules: list[Rule] = []
     seen: dict[str, int] = {}

@@ -61,11 +61,13 @@ WRITERS = {  # changes data: each must refuse viewers and other stores' supervis
     "rule_edits.check_may_edit": lambda fn, ctx: _other_store_refused(
         fn, name=GENERAL, texts=[ctx["general"]]),
     "rule_edits.save_text": lambda fn, ctx: _other_store_refused(
-        fn, name=GENERAL, text=ctx["general"] + "\n# changed\n", author="x"),
+        fn, name=GENERAL, text=ctx["general"] + "\n# changed\n"),
     "rule_edits.rollback": lambda fn, ctx: _other_store_refused(
-        fn, name=GENERAL, version_id=ctx["general_version"], author="x"),
+        fn, name=GENERAL, version_id=ctx["general_version"]),
     "uploads.save_upload": lambda fn, ctx: _other_store_refused(
         fn, item=None, store=OTHER, camera="c01", inspector=None, rules=None),
+    "uploads.receive": lambda fn, ctx: _other_store_refused(
+        fn, name="x.jpg", data=b"", store=OTHER),
     # the recognition gallery serves every store; viewers may not change it
     "system.add_reference": lambda fn, ctx: _viewer_refused(
         fn, sku="x", name="x.jpg", data=b""),

@@ -42,28 +42,30 @@ def test_names_outside_the_rules_folder_are_refused(rules_copy):
 def test_save_writes_atomically_and_records_a_version(small_db, rules_copy):
     text = rule_files.read_text("snacks.yaml")
     edited = text + "\n# tightened after the reset\n"
-    saved = rule_edits.save_text("snacks.yaml", edited, ALL_STORES, "mia", "more facings")
+    mia = Scope(stores=None, role="admin", user="mia")
+    saved = rule_edits.save_text("snacks.yaml", edited, mia, "more facings")
     assert saved.new_version
     assert (rules_copy / "snacks.yaml").read_text(encoding="utf-8") == edited
     assert not list(rules_copy.glob(".snacks.yaml.*"))  # no temp file left behind
     hist = rule_edits.history("snacks.yaml", ALL_STORES)
-    assert hist.iloc[0]["author"] == "mia" and hist.iloc[0]["in_force"]
+    assert hist.iloc[0]["author"] == "mia" and hist.iloc[0]["in_force"]  # who signed in
+    assert hist.iloc[0]["comment"] == "more facings"
     assert len(hist) == 2  # the text before the edit is kept for rollback
 
 
 def test_broken_text_is_never_written(small_db, rules_copy):
     before = (rules_copy / "beverages.yaml").read_text(encoding="utf-8")
     with pytest.raises(rule_edits.RuleEditRefused) as err:
-        rule_edits.save_text("beverages.yaml", before + BROKEN_TYPE, ALL_STORES, "mia")
+        rule_edits.save_text("beverages.yaml", before + BROKEN_TYPE, ALL_STORES)
     assert err.value.problems
     assert (rules_copy / "beverages.yaml").read_text(encoding="utf-8") == before
 
 
 def test_rollback_puts_the_earlier_text_back(small_db, rules_copy):
     original = rule_files.read_text("pricing.yaml")
-    rule_edits.save_text("pricing.yaml", original + "\n# v2\n", ALL_STORES, "mia")
+    rule_edits.save_text("pricing.yaml", original + "\n# v2\n", ALL_STORES)
     first = rule_edits.history("pricing.yaml", ALL_STORES).iloc[-1]
-    rule_edits.rollback("pricing.yaml", int(first["id"]), ALL_STORES, "ops")
+    rule_edits.rollback("pricing.yaml", int(first["id"]), ALL_STORES)
     assert rule_files.read_text("pricing.yaml") == original
     assert bool(rule_edits.history("pricing.yaml", ALL_STORES).set_index("id")
                 .loc[int(first["id"]), "in_force"])
@@ -72,11 +74,10 @@ def test_rollback_puts_the_earlier_text_back(small_db, rules_copy):
 def test_viewers_and_other_stores_supervisors_cannot_save(small_db, rules_copy):
     text = rule_files.read_text("beverages.yaml") + "\n# x\n"
     with pytest.raises(ScopeError):
-        rule_edits.save_text("beverages.yaml", text, Scope(frozenset({"s001"}), "viewer"), "v")
+        rule_edits.save_text("beverages.yaml", text, Scope(frozenset({"s001"}), "viewer"))
     # beverages.yaml applies to s00*, i.e. more stores than s001
     with pytest.raises(ScopeError, match="not yours"):
-        rule_edits.save_text("beverages.yaml", text, Scope(frozenset({"s001"}), "supervisor"),
-                             "s")
+        rule_edits.save_text("beverages.yaml", text, Scope(frozenset({"s001"}), "supervisor"))
 
 
 def test_what_if_counts_violations_that_disappear(small_db, rules_copy):

@@ -121,3 +121,35 @@ def jpeg_zip_polyglot() -> bytes:
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
 SVG = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="64" height="64">'
        b'<script>alert(1)</script><rect width="64" height="64"/></svg>')
+
+
+def jpeg_with_gps() -> bytes:
+    """A JPEG whose EXIF names the camera and a GPS position (what must not be kept)."""
+    exif = Image.Exif()
+    exif[0x010F] = "SnoopCam"  # Make
+    exif[0x0131] = "<script>alert(1)</script>"  # Software
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (31.0, 13.0, 42.0)
+    return encode(halves(), "JPEG", quality=95, exif=exif.tobytes())
+
+
+def jpeg_html_polyglot() -> bytes:
+    """A valid JPEG with an HTML page and a ZIP glued after its end marker."""
+    return jpeg() + b"<html><script>alert(document.cookie)</script></html>" + zip_archive()
+
+
+def png_with_text() -> bytes:
+    """A PNG carrying tEXt chunks (a script and a comment) and an ICC profile."""
+    from PIL import ImageCms, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "<script>alert(1)</script>")
+    info.add_text("Author", "mallory")
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return encode(halves(), "PNG", pnginfo=info, icc_profile=icc)
+
+
+def webp_with_exif() -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "SnoopCam"
+    return encode(halves(), "WEBP", quality=95, exif=exif.tobytes())

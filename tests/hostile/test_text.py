@@ -136,7 +136,7 @@ def test_rule_comments_are_stored_and_shown_as_text(small_db, rules_copy, app): 
     text = (rules_copy / name).read_text(encoding="utf-8")
     for i, comment in enumerate(HOSTILE.values()):
         text += f"\n# edit {i}\n"
-        rule_edits.save_text(name, text, ALL_STORES, "ada", comment)
+        rule_edits.save_text(name, text, ALL_STORES, comment)
     stored = list(rule_edits.history(name, ALL_STORES)["comment"])[: len(HOSTILE)]
     wanted = [c[: rule_edits.MAX_COMMENT].strip() for c in HOSTILE.values()][::-1]
     assert stored == wanted  # exactly, up to the page's stated limit
@@ -147,14 +147,15 @@ def test_rule_comments_are_stored_and_shown_as_text(small_db, rules_copy, app): 
 
 
 @pytest.mark.parametrize("text", [v for _, v in CASES], ids=IDS)
-def test_file_names_are_cleaned_for_disk_but_logged_exactly(db, text):
-    from pipeline import uploads
+def test_file_names_are_cleaned_for_disk_but_logged_exactly(db, rules_copy, text):  # noqa: F811
     from tests.hostile import samples
+    from tests.hostile.test_images import save_through_the_page_path, stored_path
 
-    supervisor = make_user("sam", "supervisor", ["s001"])
-    upload = uploads.save_upload(samples.jpeg(), text + ".jpg", supervisor, "s001")
-    assert re.fullmatch(r"[\w\-]{1,96}\.jpg", upload.name), upload.name
-    assert upload.path.parent.parent.parent.name == "uploads"
+    make_user("root", "admin")
+    item, saved = save_through_the_page_path(samples.jpeg(), text + ".jpg")
+    assert re.fullmatch(r"[\w\-]{1,96}\.jpg", item.name), item.name
+    path = stored_path(saved)
+    assert path.name == path.name.strip() and path.parent.parent.parent.parent.name == "archive"
     row = audit_entries(make_user("root", "admin"), action="upload").iloc[0]
     original = text + ".jpg"
     assert f"original={original[:2000]}" in row["detail"]

@@ -46,3 +46,36 @@ def test_a_batch_of_hostile_uploads(small_db, rules_copy, fake_models, app):  # 
     assert_no_markup(at)
     at.run()  # still serving
     assert not at.exception
+
+
+def test_refused_files_are_audited_and_a_polyglot_is_kept_clean(small_db, rules_copy,  # noqa: F811
+                                                                  fake_models, app):
+    from pathlib import Path
+
+    from PIL import Image
+
+    from pipeline.access.audit import audit_entries
+    from tests.access.helpers import make_user
+    from tests.hostile.test_images import stored_path
+
+    at = app("pages/upload.py", role="supervisor", stores=("s001",))
+    at.selectbox(key="upload_store").set_value("s001").run()
+    polyglot = s.jpeg_html_polyglot()
+    at.file_uploader(key="upload_files").set_value([
+        ("page.jpg", s.HTML, "image/jpeg"), ("empty.jpg", b"", "image/jpeg"),
+        ("bomb.png", s.png_claiming(100_000, 100_000), "image/png"),
+        ("poly.jpg", polyglot, "image/jpeg")]).run()
+    at.button(key="upload_run").click().run()
+    at.button(key="upload_save_3").click().run()
+    assert not at.exception
+    admin = make_user("root", "admin")
+    refused = audit_entries(admin, action="upload_refused")
+    assert sorted(refused["target"]) == ["bomb.png", "empty.jpg", "page.jpg"]
+    assert set(refused["actor"]) == {"test-supervisor"} and not refused["ok"].any()
+    saved = at.session_state["upload_saved_3"]
+    accepted = audit_entries(admin, action="upload")
+    assert list(accepted["target"]) == ["poly.jpg"]
+    assert f"inspection={saved}" in accepted["detail"][0]
+    kept = stored_path(saved).read_bytes()
+    assert kept != polyglot and b"<script" not in kept and b"PK\x03\x04" not in kept
+    assert Image.open(Path(stored_path(saved))).size == (64, 48)

@@ -58,7 +58,7 @@ def test_rule_edit_is_refused_and_the_file_kept(db, rules_copy, make, words,  # 
         assert time.perf_counter() - started < 3  # refused before anything is built
         assert words in str(exc.value)
     with pytest.raises(rule_edits.RuleEditRefused) as refused:
-        rule_edits.save_text(NAME, text, ALL_STORES, "mallory", "hostile")
+        rule_edits.save_text(NAME, text, ALL_STORES, "hostile")
     reasons = str(refused.value) + " ".join(str(p) for p in refused.value.problems)
     assert words in reasons
     assert all(p.file == NAME for p in refused.value.problems)
@@ -96,8 +96,8 @@ def test_a_valid_edit_still_saves_atomically_after_all_that(db, rules_copy):  # 
     good = _good(rules_copy)
     for _id, make, _words, _ in CASES:
         with pytest.raises(rule_edits.RuleEditRefused):
-            rule_edits.save_text(NAME, make(good), ALL_STORES, "mallory")
+            rule_edits.save_text(NAME, make(good), ALL_STORES)
     edited = good.replace("severity: high", "severity: medium", 1)
-    saved = rule_edits.save_text(NAME, edited, ALL_STORES, "ada", "calmer")
+    saved = rule_edits.save_text(NAME, edited, ALL_STORES, "calmer")
     assert _good(rules_copy) == edited and saved.new_version
     assert not list(rules_copy.glob(".*.tmp"))  # no temporary files left behind
