@@ -87,8 +87,8 @@ def _what_if(name: str, text: str) -> None:
 
 def _save(name: str, text: str, errors: list, saved: str) -> None:
     comment = st.text_input("Comment", key="rules_comment", max_chars=rule_edits.MAX_COMMENT,
-                            placeholder="what changed and why",
-                            help=f"The version is recorded under your name ({scope.user}).")
+                            placeholder="what changed and why")
+    st.caption(f"The version is recorded under your name ({as_text(scope.user)}).")
     may = scope.can_edit()
     if st.button("Save as new version", key="rules_save", type="primary",
                  disabled=bool(errors) or text == saved or not may,
