@@ -297,7 +297,8 @@ class Recognizer:
         picked = np.concatenate([b for b in per_photo if len(b)])
         aspects = (picked[:, 2] - picked[:, 0]) / np.maximum(picked[:, 3] - picked[:, 1], 1e-3)
         gx = self._gallery_space(photos, per_photo)
-        labels = self.decide(embeddings, aspects, gx)
+        labels = self.decide(embeddings, aspects) if gx is None else \
+            self.decide(embeddings, aspects, gx)
         if self.recheck is not None:
             self._recheck(batch.pixels, embeddings, aspects, labels, gx)
         back = np.empty_like(order)
@@ -337,8 +338,8 @@ class Recognizer:
         if len(close):
             picked = torch.from_numpy(close)
             fp32 = self.recheck.image_features(pixels[picked])
-            labels.put(close, self.decide(fp32, aspects[close],
-                                          None if gx is None else gx[picked]))
+            labels.put(close, self.decide(fp32, aspects[close]) if gx is None else
+                       self.decide(fp32, aspects[close], gx[picked]))
 
     def _gap_change(self, int8: torch.Tensor, fp32: torch.Tensor,
                     gx: torch.Tensor | None = None) -> float:
