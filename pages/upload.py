@@ -75,6 +75,8 @@ def _show(i: int, item, store: str | None, camera: str | None, rules) -> None:
     if item.error:
         st.error(item.error)
         return
+    if item.detections.extra.get("out_of_domain"):
+        st.warning(item.detections.extra.get("domain_reason"), icon="⚠️")
     left, right = st.columns([3, 2])
     boxes = [b for v in item.violations for b in v.get("boxes") or []]
     with left:
@@ -89,6 +91,10 @@ def _show(i: int, item, store: str | None, camera: str | None, rules) -> None:
         for v in item.violations:
             st.markdown(f"{SEVERITY_BADGE.get(v.get('severity'), '')} "
                         f"**{as_text(v.get('rule'))}** — {as_text(v.get('message'))}")
+        not_judged = item.verdict.get("not_judged") or []
+        if not_judged:
+            st.caption(f"Not judged on this photo ({len(not_judged)}): "
+                       + ", ".join(as_text(n.get("rule")) for n in not_judged))
         if not item.violations:
             st.success("No violations.")
         saved = st.session_state.get(f"upload_saved_{i}")
