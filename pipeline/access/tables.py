@@ -90,3 +90,27 @@ class LoginThrottle(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # unforgiven failures (+ in flight)
     last_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # last attempt counted
     next_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # no check before this
+
+
+class ApiToken(Base):
+    """A token for the HTTP API (a camera, the ERP): its stores, scopes, rate and lifetime.
+
+    Only the SHA-256 of the token is kept (see :mod:`pipeline.access.tokens` for why not
+    argon2); ``prefix`` is its first characters, so an admin can tell tokens apart in a list.
+    ``stores`` ``None`` means every store. Revoked tokens stay (for the audit log's sake).
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    stores: Mapped[list[Any] | None] = mapped_column(JSON)  # store ids; None = every store
+    scopes: Mapped[list[Any]] = mapped_column(JSON, default=list)  # photos:write ...
+    rate_per_minute: Mapped[int] = mapped_column(Integer, default=120)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
