@@ -94,7 +94,7 @@ def square_pixels(images: Sequence[np.ndarray | torch.Tensor], size: int) -> tor
     std = torch.tensor(STD).view(3, 1, 1)
     out = torch.empty(len(images), 3, size, size)
     for i, image in enumerate(images):
-        t = torch.as_tensor(np.ascontiguousarray(image)).permute(2, 0, 1).float() / 255.0
+        t = torch.as_tensor(np.require(image, np.uint8, ["C", "W"])).permute(2, 0, 1).float() / 255.0
         out[i] = _square(t, size, mean)
     return (out - mean) / std
 

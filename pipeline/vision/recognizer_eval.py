@@ -111,10 +111,17 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"gallery folder (default {STARTER_MODELS_DIR / 'gallery'})")
     parser.add_argument("--no-gallery", action="store_true", help="text prompts only")
     parser.add_argument("--precision", default=None, help="auto, fp32, fp16 or int8")
+    parser.add_argument("--embedder", default=None,
+                        help="image embedder folder: match the gallery in its space")
     args = parser.parse_args(argv)
     gallery = [] if args.no_gallery else (args.gallery or [str(STARTER_MODELS_DIR / "gallery")])
+    config = None
+    if args.embedder:
+        from pipeline.vision.config import ModelsConfig
+
+        config = ModelsConfig(embedder=args.embedder, gallery=gallery)
     recognizer = Recognizer.load(args.model, load_catalog(), gallery=gallery,
-                                 precision=args.precision)
+                                 precision=args.precision, config=config)
     print(json.dumps(evaluate_recognizer(recognizer, args.data), indent=1))
     return 0
 
