@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.databases import db_url, module_db_url, pg_cluster  # noqa: F401 - fixtures
+
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -7,14 +7,16 @@
 - ``truth``: the synthetic world's ground truth stands in for the detections (the demo's quick
   mode when no models exist). Inspections are labelled ``inspector="truth"``.
 - ``fake[:SECONDS]``: a deterministic stand-in for tests; optionally sleeps per photo so a test
-  can kill a run half-way, and waits while the file named by ``SHELFAUDIT_FAKE_GATE`` exists
-  (at most two minutes) so a test can hold a run open.
+  can kill a run half-way, waits while the file named by ``SHELFAUDIT_FAKE_GATE`` exists
+  (at most two minutes) so a test can hold a run open, and kills its own process (SIGKILL)
+  on a photo whose path contains ``SHELFAUDIT_FAKE_CRASH_ON`` — a photo that crashes the run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from pipeline.planogram import Planogram
 
 ENV = "SHELFAUDIT_INSPECTOR"
 GATE_ENV = "SHELFAUDIT_FAKE_GATE"
+CRASH_ENV = "SHELFAUDIT_FAKE_CRASH_ON"
 
 
 @dataclass(frozen=True)
@@ -118,9 +121,11 @@ class FakeInspector:
 
     name = "fake"
 
-    def __init__(self, delay_s: float = 0.0, gate: str | None = None) -> None:
+    def __init__(self, delay_s: float = 0.0, gate: str | None = None,
+                 crash_on: str | None = None) -> None:
         self.delay_s = delay_s
         self.gate = gate
+        self.crash_on = crash_on
 
     def _wait_at_gate(self) -> None:
         end = time.monotonic() + 120
@@ -150,6 +155,8 @@ class FakeInspector:
         out = []
         for photo, meta in zip(photos, metas, strict=True):
             self._wait_at_gate()
+            if self.crash_on and self.crash_on in photo.source:
+                os.kill(os.getpid(), signal.SIGKILL)  # as a native crash or the OOM killer would
             if self.delay_s:
                 time.sleep(self.delay_s)
             out.append(self._one(photo, meta))
@@ -168,7 +175,8 @@ def make_inspector(spec: str) -> PhotoInspector:
         return TruthInspector()
     if name == "fake":
         try:
-            return FakeInspector(float(arg or 0), os.environ.get(GATE_ENV))
+            return FakeInspector(float(arg or 0), os.environ.get(GATE_ENV),
+                                 os.environ.get(CRASH_ENV))
         except ValueError:
             raise ShelfAuditError(f"inspector {spec!r}: expected fake:SECONDS") from None
     raise ShelfAuditError(f"unknown inspector {spec!r} (use models, truth or fake[:SECONDS])")

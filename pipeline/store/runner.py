@@ -4,17 +4,25 @@ For each store (under its lease, see :mod:`pipeline.store.locks`), photos are ta
 inbox in batches that mix the store's cameras, and each batch goes through four steps:
 
 1. **claim** — read, hash, date and decode each file; new photos get a ``received`` row,
-   unreadable ones a ``quarantined`` row; every photo about to be inspected has ``attempts``
-   raised by one. Commit.
+   unreadable ones a ``quarantined`` row; every photo about to be inspected gets ``in_flight``
+   set to the size of its batch. Commit.
 2. **inspect** — :func:`inspect_batch`, a pure function of (photos, inspector, rules); one
    photo failing never fails the others.
 3. **record** — inspections, detections and violations, and each photo's final state and final
-   path, in one transaction. Commit.
+   path, in one transaction; ``in_flight`` is cleared and ``attempts`` raised only for a photo
+   that failed. Commit.
 4. **move** — originals to ``archive/`` (or ``quarantine/``, ``failed/``), only now.
 
 A ``kill -9`` anywhere leaves the inbox file in place with either no results (it is simply
 inspected again) or committed results (the next run sees the hash is already inspected and only
 moves the file). The unique ``inspections.photo_id`` forbids a second inspection either way.
+
+**Crashes count only against the photo that caused them.** A photo still ``in_flight`` when a
+run claims it was in a batch whose run died (out of memory, a native crash, ``kill -9``). If its
+batch held other photos, nobody knows which one was to blame: it is put under suspicion
+(``in_flight = 0``) and inspected alone, without an attempt counted. If it was alone
+(``in_flight = 1``), it was the culprit: one attempt is counted against it, and after
+``max_attempts`` it goes to ``failed/``. Healthy photos of a crashed batch never gain attempts.
 """
 
 from __future__ import annotations
@@ -69,12 +77,12 @@ class Outcome:
 
 @dataclass
 class Work:
-    """A claimed photo on its way through a batch."""
+    """A claimed photo on its way through a batch (``alone``: a suspect from a crashed batch)."""
 
     intake: ingest.Intake
     photo_id: int
-    attempts: int
     camera: str
+    alone: bool = False
     outcome: Outcome | None = None
 
 
@@ -184,19 +192,38 @@ class StoreRunner:
         with session_scope(self.url) as session:
             for intake in intakes:
                 self._claim(session, intake, plan)
+            together = [w for w in plan.work if not w.alone]
+            self._mark_in_flight(session, together)
+        groups = [together] if together else []
+        groups += [[w] for w in plan.work if w.alone]
+        for i, group in enumerate(groups):
+            if i > 0 or not together:  # a suspect: sent alone, so a crash now is its own
+                with session_scope(self.url) as session:
+                    self._mark_in_flight(session, group)
+            self._inspect_group(group, plan)
         if plan.work:
-            metas = [self._meta(w) for w in plan.work]
-            photos = [w.intake.photo for w in plan.work]
-            for w, outcome in zip(plan.work, inspect_batch(photos, metas, self.inspector,
-                                                           self.rules), strict=True):
-                w.outcome = outcome
-            with session_scope(self.url) as session:
-                for w in plan.work:
-                    self._record(session, w, plan)
             self._place_copies(plan)
         self._move(plan)
         for name, value in plan.counts.as_dict().items():
             setattr(self.counts, name, getattr(self.counts, name) + value)
+
+    @staticmethod
+    def _mark_in_flight(session: Session, group: Sequence[Work]) -> None:
+        for w in group:
+            row = session.get(tables.Photo, w.photo_id)
+            assert row is not None
+            row.in_flight = len(group)
+
+    def _inspect_group(self, group: Sequence[Work], plan: BatchPlan) -> None:
+        """Inspect photos sent together, then record their results in one transaction."""
+        metas = [self._meta(w) for w in group]
+        photos = [w.intake.photo for w in group]
+        for w, outcome in zip(group, inspect_batch(photos, metas, self.inspector, self.rules),
+                              strict=True):
+            w.outcome = outcome
+        with session_scope(self.url) as session:
+            for w in group:
+                self._record(session, w, plan)
 
     def _meta(self, w: Work) -> PhotoMeta:
         camera = self.store.cameras.get(w.camera)
@@ -231,7 +258,9 @@ class StoreRunner:
             plan.moves.append(Move(f.path, folder, intake.sha256))
             plan.counts.duplicates += 1
             return
+        suspect = self._suspect(row)
         if row.attempts >= self.max_attempts:  # failed N times, or the run died N times on it
+            row.in_flight = None
             if row.state != tables.FAILED:
                 row.state = tables.FAILED
                 row.last_error = (f"gave up after {row.attempts} attempts: the run stopped "
@@ -246,14 +275,27 @@ class StoreRunner:
         if any(w.photo_id == row.id for w in plan.work):  # a second copy in this batch
             plan.copies.append((intake, row.id))
             return
-        row.attempts += 1
         row.path = str(f.path)
-        plan.work.append(Work(intake, row.id, row.attempts, row.camera_id))
+        plan.work.append(Work(intake, row.id, row.camera_id, alone=suspect))
+
+    def _suspect(self, row: tables.Photo) -> bool:
+        """Whether a run died with this photo in flight; counts the death against it only if
+        it was inspected alone (see the module docstring)."""
+        if row.in_flight is None:
+            return False
+        if row.in_flight == 1:
+            row.attempts += 1
+            row.last_error = "the run stopped while inspecting this photo alone"
+            self.notes.append(f"{row.original_name}: the last run stopped while inspecting this "
+                              f"photo alone (attempt {row.attempts} of {self.max_attempts})")
+        row.in_flight = 0
+        return True
 
     def _record(self, session: Session, w: Work, plan: BatchPlan) -> None:
         row = session.get(tables.Photo, w.photo_id)
         outcome = w.outcome
         assert row is not None and outcome is not None
+        row.in_flight = None
         if outcome.error is None:
             day = w.intake.captured_at
             local = self.store.local_day(day)
@@ -264,7 +306,8 @@ class StoreRunner:
             plan.moves.append(Move(w.intake.file.path, folder, w.intake.sha256, row.id))
             plan.counts.inspected += 1
             return
-        final = w.attempts >= self.max_attempts
+        row.attempts += 1
+        final = row.attempts >= self.max_attempts
         folder = ingest.failed_folder(self.home, row.store_id, row.camera_id)
         record_failure(row, outcome.error, final_path=folder / w.intake.file.path.name
                        if final else None)
@@ -272,7 +315,7 @@ class StoreRunner:
             plan.moves.append(Move(w.intake.file.path, folder, w.intake.sha256, row.id))
             plan.counts.failed += 1
         else:
-            self.notes.append(f"{w.intake.file.path}: attempt {w.attempts} of "
+            self.notes.append(f"{w.intake.file.path}: attempt {row.attempts} of "
                               f"{self.max_attempts} failed ({outcome.error}); retried next run")
             plan.counts.retry += 1
 

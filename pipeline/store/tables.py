@@ -115,7 +115,10 @@ class Photo(Base):
     captured_from: Mapped[str] = mapped_column(String(16), default="mtime")  # exif|name|mtime
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     state: Mapped[str] = mapped_column(String(16), default=RECEIVED)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # failures counted against it
+    # size of the batch it was sent in, until its result is committed (0: under suspicion,
+    # waiting to be inspected alone); see pipeline.store.runner
+    in_flight: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)

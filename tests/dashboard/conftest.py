@@ -46,6 +46,17 @@ def small_db(home):
 
 
 @pytest.fixture
+def query_db(db_url, home):
+    """The small database on SQLite and on PostgreSQL (for query-level tests, not pages)."""
+    from pipeline.store.db import get_engine
+    from tests.dashboard.factories import build_small_db
+
+    facts = build_small_db(home)
+    assert get_engine().dialect.name == ("postgresql" if db_url else "sqlite")
+    return facts
+
+
+@pytest.fixture
 def app():
     """Open the app on a page: ``app("pages/overview.py")`` -> a rendered AppTest (signed in).
 

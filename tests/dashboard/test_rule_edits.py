@@ -39,7 +39,7 @@ def test_names_outside_the_rules_folder_are_refused(rules_copy):
         rule_files.read_text("../pyproject.toml")
 
 
-def test_save_writes_atomically_and_records_a_version(small_db, rules_copy):
+def test_save_writes_atomically_and_records_a_version(query_db, rules_copy):
     text = rule_files.read_text("snacks.yaml")
     edited = text + "\n# tightened after the reset\n"
     mia = Scope(stores=None, role="admin", user="mia")
@@ -53,7 +53,7 @@ def test_save_writes_atomically_and_records_a_version(small_db, rules_copy):
     assert len(hist) == 2  # the text before the edit is kept for rollback
 
 
-def test_broken_text_is_never_written(small_db, rules_copy):
+def test_broken_text_is_never_written(query_db, rules_copy):
     before = (rules_copy / "beverages.yaml").read_text(encoding="utf-8")
     with pytest.raises(rule_edits.RuleEditRefused) as err:
         rule_edits.save_text("beverages.yaml", before + BROKEN_TYPE, ALL_STORES)
@@ -61,7 +61,7 @@ def test_broken_text_is_never_written(small_db, rules_copy):
     assert (rules_copy / "beverages.yaml").read_text(encoding="utf-8") == before
 
 
-def test_rollback_puts_the_earlier_text_back(small_db, rules_copy):
+def test_rollback_puts_the_earlier_text_back(query_db, rules_copy):
     original = rule_files.read_text("pricing.yaml")
     rule_edits.save_text("pricing.yaml", original + "\n# v2\n", ALL_STORES)
     first = rule_edits.history("pricing.yaml", ALL_STORES).iloc[-1]
@@ -71,7 +71,7 @@ def test_rollback_puts_the_earlier_text_back(small_db, rules_copy):
                 .loc[int(first["id"]), "in_force"])
 
 
-def test_viewers_and_other_stores_supervisors_cannot_save(small_db, rules_copy):
+def test_viewers_and_other_stores_supervisors_cannot_save(query_db, rules_copy):
     text = rule_files.read_text("beverages.yaml") + "\n# x\n"
     with pytest.raises(ScopeError):
         rule_edits.save_text("beverages.yaml", text, Scope(frozenset({"s001"}), "viewer"))
@@ -80,7 +80,7 @@ def test_viewers_and_other_stores_supervisors_cannot_save(small_db, rules_copy):
         rule_edits.save_text("beverages.yaml", text, Scope(frozenset({"s001"}), "supervisor"))
 
 
-def test_what_if_counts_violations_that_disappear(small_db, rules_copy):
+def test_what_if_counts_violations_that_disappear(query_db, rules_copy):
     text = rule_files.read_text("general.yaml")
     relaxed = _edit(text, "  - id: no-gaps\n    type: max_gaps\n    max: 0\n",
                     "  - id: no-gaps\n    type: max_gaps\n    max: 5\n")
@@ -92,7 +92,7 @@ def test_what_if_counts_violations_that_disappear(small_db, rules_copy):
     assert result.appear == 0
 
 
-def test_what_if_stays_inside_the_scope(small_db, rules_copy):
+def test_what_if_stays_inside_the_scope(query_db, rules_copy):
     text = rule_files.read_text("general.yaml")
     result = what_if.what_if("general.yaml", text + "\n", Scope(frozenset({"s002"}), "viewer"))
     assert result.cameras and all(c.startswith("s002/") for c in result.cameras)

@@ -30,7 +30,7 @@ def test_picking_another_store_changes_the_report(small_db, app):
     assert max(after) < min(before)  # s002 is the worse store
 
 
-def test_downloads_render_the_report_the_page_shows(small_db, rules_copy):
+def test_downloads_render_the_report_the_page_shows(query_db, rules_copy):
     from pipeline.dashboard.exports import file_bytes
     from pipeline.queries import weekly
     from pipeline.queries.scope import ALL_STORES

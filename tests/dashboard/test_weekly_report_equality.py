@@ -105,7 +105,7 @@ def test_page_and_exports_show_the_same_report(small_db, app, tmp_path, store):
         assert caption in text
 
 
-def test_the_page_download_is_the_cli_export(small_db, tmp_path):
+def test_the_page_download_is_the_cli_export(query_db, tmp_path):
     from pipeline.dashboard.exports import file_bytes
     from pipeline.queries import weekly
     from pipeline.queries.scope import Scope

@@ -11,7 +11,7 @@ from pipeline.store import db, tables
 from pipeline.store.bigdb import BigDbOptions, build_bigdb
 
 
-def test_bigdb_rows_read_back_through_the_orm():
+def test_bigdb_rows_read_back_through_the_orm(db_url):
     db.upgrade()
     summary = build_bigdb(BigDbOptions(stores=3, cameras=2, weeks=2, progress=False,
                                        today=date(2026, 11, 25)))
@@ -34,4 +34,7 @@ def test_bigdb_rows_read_back_through_the_orm():
     with db.session_scope() as s:
         assert s.scalar(select(func.count()).select_from(tables.Inspection)) == \
             again["inspections"]
+    with db.session_scope() as s:  # an ordinary insert after bulk rows with explicit ids
+        s.add(tables.Photo(sha256="e" * 64, store_id="b0001", camera_id="c01", path="x",
+                           original_name="x", captured_at=tables.utcnow()))
     db.dispose_engines()

@@ -12,7 +12,15 @@ from pipeline.store import db, tables
 
 
 @pytest.fixture
-def store_db():
+def store_db(db_url):
+    """An upgraded store on SQLite and on PostgreSQL (see tests/databases.py)."""
+    db.upgrade()
+    yield db_url
+    db.dispose_engines()
+
+
+@pytest.fixture
+def sqlite_db():
     db.upgrade()
     yield
     db.dispose_engines()
@@ -22,12 +30,13 @@ def test_upgrade_to_head_matches_models(store_db):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    assert db.get_engine().dialect.name == ("postgresql" if store_db else "sqlite")
     assert db.current_revision() == db.head_revision()
     with db.get_engine().connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), tables.Base.metadata) == []
 
 
-def test_sqlite_file_lives_in_home_with_wal_and_foreign_keys(store_db, tmp_path):
+def test_sqlite_file_lives_in_home_with_wal_and_foreign_keys(sqlite_db, tmp_path):
     engine = db.get_engine()
     assert engine.url.database == str(tmp_path / "home" / "shelfaudit.db")
     with engine.connect() as conn:

@@ -15,6 +15,7 @@ from pipeline.settings import get_settings
 from pipeline.store import db, tables
 from pipeline.store.demo import DemoOptions, build_demo, demo_days
 from pipeline.store.sites import load_sites
+from tests.databases import use_database
 
 COMMANDS = ("run-once", "scheduler", "report", "demo", "serve", "bigdb")
 
@@ -32,10 +33,10 @@ def test_demo_days_are_whole_iso_weeks_before_today():
 
 
 @pytest.fixture(scope="module")
-def demo_home(tmp_path_factory):
+def demo_home(tmp_path_factory, module_db_url):
     mp = pytest.MonkeyPatch()
     mp.setenv("SHELFAUDIT_HOME", str(tmp_path_factory.mktemp("demo") / "home"))
-    get_settings.cache_clear()
+    use_database(mp, module_db_url)
     db.upgrade()
     stores = load_sites().stores
     small = [s.__class__(id=s.id, name=s.name, timezone=s.timezone, schedule=s.schedule,
@@ -43,7 +44,7 @@ def demo_home(tmp_path_factory):
              for s in (stores[0], stores[-1])]
     summary = build_demo(DemoOptions(weeks=1, inspector="truth", width=640, progress=False,
                                      stores=small, today=date(2026, 11, 25)))
-    yield summary, small
+    yield summary, small, module_db_url
     db.dispose_engines()
     mp.undo()
     get_settings.cache_clear()
@@ -51,9 +52,9 @@ def demo_home(tmp_path_factory):
 
 @pytest.fixture
 def demo(demo_home, monkeypatch):
-    summary, stores = demo_home
+    summary, stores, url = demo_home
     monkeypatch.setenv("SHELFAUDIT_HOME", summary["archive"].removesuffix("/archive"))
-    get_settings.cache_clear()
+    use_database(monkeypatch, url)
     return summary, stores
 
 

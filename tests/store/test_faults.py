@@ -19,7 +19,7 @@ from tests.store.helpers import drop_photos
 
 
 @pytest.fixture
-def home():
+def home(db_url):
     db.upgrade()
     yield get_settings().home_dir
     db.dispose_engines()

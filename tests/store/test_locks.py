@@ -13,7 +13,7 @@ from pipeline.store.locks import Lease, LeaseBusy
 
 
 @pytest.fixture(autouse=True)
-def _db():
+def _db(db_url):
     db.upgrade()
     yield
     db.dispose_engines()

@@ -15,23 +15,25 @@ from pipeline.store import db, reports, tables
 from pipeline.store.inspectors import FakeInspector
 from pipeline.store.jobs import RunOptions, run_once
 from pipeline.store.report_model import WeeklyReport
+from tests.databases import use_database
 from tests.store.helpers import FakeRules, drop_photos, make_sites
 
 
 @pytest.fixture(scope="module")
-def two_weeks(tmp_path_factory):
-    """Store s1 with photos in 2026-W46 (Nov 9-15) and 2026-W47 (Nov 16-22)."""
+def two_weeks(tmp_path_factory, module_db_url):
+    """Store s1 with photos in 2026-W46 (Nov 9-15) and 2026-W47 (Nov 16-22), on SQLite and
+    on PostgreSQL."""
     home = tmp_path_factory.mktemp("reports") / "home"
     mp = pytest.MonkeyPatch()
     mp.setenv("SHELFAUDIT_HOME", str(home))
-    get_settings.cache_clear()
+    use_database(mp, module_db_url)
     db.upgrade()
     for day, seed in ((10, 1), (12, 2), (16, 3), (17, 4), (18, 5)):
         drop_photos(home, "s1", "c1", 2, seed=seed, day=day)
         drop_photos(home, "s1", "c2", 2, seed=seed + 50, day=day)
     run_once(make_sites(), ["s1"], RunOptions(inspector=FakeInspector(),
                                               rules_loader=lambda s: FakeRules()))
-    yield home
+    yield home, module_db_url
     db.dispose_engines()
     mp.undo()
     get_settings.cache_clear()
@@ -39,9 +41,10 @@ def two_weeks(tmp_path_factory):
 
 @pytest.fixture
 def week_home(two_weeks, monkeypatch):
-    monkeypatch.setenv("SHELFAUDIT_HOME", str(two_weeks))
-    get_settings.cache_clear()
-    return two_weeks
+    home, url = two_weeks
+    monkeypatch.setenv("SHELFAUDIT_HOME", str(home))
+    use_database(monkeypatch, url)
+    return home
 
 
 def _db_mean(column, week):

@@ -17,7 +17,7 @@ from tests.store.helpers import FakeRules, drop, drop_photos, jpeg_bytes, make_s
 
 
 @pytest.fixture
-def home():
+def home(db_url):
     db.upgrade()
     yield get_settings().home_dir
     db.dispose_engines()

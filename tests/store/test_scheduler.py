@@ -20,7 +20,7 @@ from tests.conftest import REPO
 
 
 @pytest.fixture
-def store_db():
+def store_db(db_url):
     db.upgrade()
     yield
     db.dispose_engines()
