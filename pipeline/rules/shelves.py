@@ -1,8 +1,9 @@
 """Shelf structure from detections alone: shelf rows, shelf index per box, empty spans (gaps).
 
 Products stand on a shelf, so their bottoms line up; price tags hang from the shelf edge, so
-their tops line up just below it. :func:`infer_rows` clusters these y values (1-D, split where
-consecutive values are further apart than half a product height) and numbers the rows
+their tops line up just below it (tags help, but product bottoms alone are enough: a
+product-only detector finds no tags). :func:`infer_rows` clusters these y values (1-D, split
+where consecutive values are further apart than half a product height) and numbers the rows
 1 = top -> N = bottom. :func:`assign_shelves` returns new detections with a ``shelf`` per box;
 :func:`infer_gaps` finds empty spans on each row wider than ``k`` x the row's median product
 width. Pure functions; inputs are never changed.
@@ -106,8 +107,15 @@ def _is_row(group: list[tuple[float, int]], heights: dict[float, float], product
     (``first_tag``, the top of the shelving), one or two boxes with no tag under them are noise
     too (a stray detection at the photo's top edge). Lower down a tagless row stays a row: the
     bottom shelf's tags are often out of the frame.
+
+    With no price tag in the photo at all (a product-only detector, before tags are found in
+    the photo's text), short boxes cannot be told from small products by a tag under them:
+    :data:`MIN_UNTAGGED_ROW` products side by side make a row whatever their height (a shelf
+    of small cans under shelves of tall bottles), fewer of normal height too.
     """
     if any(src == 1 for _, src in group):
+        return True
+    if first_tag is None and sum(src == 0 for _, src in group) >= MIN_UNTAGGED_ROW:
         return True
     above = first_tag is not None and max(v for v, _ in group) < first_tag
     if above and sum(src == 0 for _, src in group) < MIN_UNTAGGED_ROW:

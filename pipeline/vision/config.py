@@ -13,6 +13,8 @@ The file is optional; without it the starter models under ``models/`` are used. 
     imgsz: 800                           # detector input size (default: the checkpoint's)
     slice_above_px: 4096                 # tile photos whose long side is above this
     empty_class: true                    # drop boxes that show an empty shelf (starter: on)
+    detector_kinds: [product]            # use only these kinds of the detector's boxes
+    text_finder: auto                    # tags/signs from OCR text where the detector lacks them
 
 Relative paths are resolved against the file's folder (against the repo for the defaults).
 """
@@ -20,6 +22,7 @@ Relative paths are resolved against the file's folder (against the repo for the 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -96,6 +99,14 @@ class ModelsConfig(BaseModel):
         "'empty shelf' prompts (空货架) than to any SKU and to 'unknown product' (default: "
         "the model's own tuning; the starter has it on)")
     ocr: bool = Field(default=True, description="read price tags and promo signs")
+    detector_kinds: list[Literal["product", "price_tag", "promo"]] = Field(
+        default_factory=lambda: ["product", "price_tag", "promo"],
+        description="kinds taken from the detector; the others are dropped ([product] runs a "
+        "3-class checkpoint as a product-only one)")
+    text_finder: Literal["auto", "on", "off"] = Field(
+        default="auto", description="find price tags and promo signs in the photo's text "
+        "(OCR text detection): auto = the kinds the detector lacks (a single-class detector "
+        "lacks both), on = both (beside the detector's own), off = never; needs ocr")
     pack_text: bool | None = Field(
         default=None, description="read the words on each product and name it by the brand "
         "read where the image could not (default: on when an `embedder` is configured)")

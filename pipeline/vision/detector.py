@@ -16,6 +16,11 @@ Class names of the checkpoint map to kinds:
 * a **COCO** checkpoint (``yolo11n.pt``) -> the packaged-goods classes (bottle, cup, book ...)
   are products; people, cars and other classes are dropped.
 
+``config.detector_kinds`` keeps only some kinds (``[product]``: the checkpoint acts as a
+product-only one). ``kinds`` (class id -> kind) tells the engine which kinds this detector
+reports: where it has no ``price_tag`` or ``promo``, the engine finds them in the photo's text
+(:mod:`pipeline.vision.text_finder`).
+
 A product box lying (almost) wholly inside a more confident product box or promo sign is
 dropped (:func:`drop_contained`): a second box on part of a product that NMS kept because
 their IoU is low, or a product pictured on a poster; so is a less confident box around two or
@@ -135,7 +140,9 @@ class ShelfDetector:
         self.device = device
         self.config = config
         self.weights = weights
-        self.kinds = kind_map(dict(model.names))
+        # config.detector_kinds may drop kinds (a 3-class checkpoint used as a product-only one)
+        self.kinds = {class_id: kind for class_id, kind in kind_map(dict(model.names)).items()
+                      if kind in config.detector_kinds}
         trained_at = (getattr(model, "overrides", None) or {}).get("imgsz")
         self.imgsz = config.imgsz or (trained_at if isinstance(trained_at, int) else 640)
 

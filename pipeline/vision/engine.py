@@ -1,5 +1,8 @@
 """The inspection engine: photos -> typed detections (detect -> recognize -> read text).
 
+A detector without ``price_tag``/``promo`` classes (SKU-110K style) gets a last stage that finds
+tags and signs in the photo's text (:mod:`pipeline.vision.text_finder`).
+
 Between recognition and reading, the fragments of a lying product that the detector cut into
 two boxes are joined (:func:`pipeline.vision.fragments.merge_lying_fragments`).
 
@@ -63,7 +66,8 @@ def _version(stage: Any) -> str | None:
 
 
 class Inspector:
-    """Detector + recognizer + tag reader, loaded once, applied to batches of photos."""
+    """Detector + recognizer + tag reader, loaded once, applied to batches of photos (with a
+    detector that has no price_tag or promo class, a tag-and-sign finder after the reader)."""
 
     def __init__(self, detector: Any, recognizer: Stage | None = None, reader: Any = None):
         self.detector = detector
@@ -71,6 +75,8 @@ class Inspector:
         self.reader = reader
         self.domain: DomainCheck | None = None  # out-of-domain check (see pipeline.vision.domain)
         self.pack_text: Any = None  # pack-text reader (see pipeline.vision.pack_text)
+        # tags and signs found in the photo's text (see pipeline.vision.text_finder)
+        self.finder: Any = None
 
     @classmethod
     def load(
@@ -110,6 +116,7 @@ class Inspector:
             reader = TagReader()
         inspector = cls(detector, recognizer, reader)
         inspector.domain = load_domain_check(config, device)
+        inspector.finder = load_text_finder(config, detector, reader)
         pack_text = config.pack_text if config.pack_text is not None else bool(config.embedder)
         if pack_text and recognizer is not None:
             from pipeline.vision.pack_text import PackTextReader
@@ -120,11 +127,14 @@ class Inspector:
     @property
     def models(self) -> dict[str, str | None]:
         """Which weights are in use (recorded with every result)."""
-        return {
+        models = {
             "detector": _version(self.detector),
             "recognizer": _version(self.recognizer),
             "ocr": _version(self.reader),
         }
+        if self.finder is not None:
+            models["text_finder"] = _version(self.finder)
+        return models
 
     def inspect(
         self, photos: Sequence[Photo], meta: Sequence[dict[str, Any]] | None = None
@@ -173,6 +183,10 @@ class Inspector:
             # tags and signs unchanged since a camera's last inspection keep their text
             detections = self.reader.read(images, detections, cameras=cameras)
             timings["read_text_s"] = time.perf_counter() - mark
+        if self.finder is not None:  # after the reader: what it adds comes read already
+            mark = time.perf_counter()
+            detections = self.finder.find(images, detections)
+            timings["find_text_s"] = time.perf_counter() - mark
         timings["total_s"] = time.perf_counter() - started
         timings = {k: round(v, 4) for k, v in timings.items()}
         timings["batch"] = len(photos)
@@ -221,6 +235,22 @@ class Inspector:
         if pending:
             out.photos += self.inspect(pending)
         return out
+
+
+def load_text_finder(config: ModelsConfig, detector: Any, reader: Any) -> Any:
+    """The tag-and-sign finder for the kinds the detector lacks (``config.text_finder``), or
+    ``None``. It needs OCR on and shares the tag reader's models; the planograms' promo texts
+    count as promo words."""
+    from pipeline.vision.text_finder import finder_kinds
+
+    kinds = finder_kinds(config.text_finder, getattr(detector, "kinds", {}).values())
+    if not kinds or reader is None:
+        return None
+    from pipeline.settings import get_settings
+    from pipeline.vision.text_finder import TagAndSignFinder, planned_promo_texts
+
+    return TagAndSignFinder(reader.engine, kinds,
+                            planned_promo_texts(get_settings().rules_dir / "planograms"))
 
 
 def load_domain_check(config: ModelsConfig, device: Any) -> DomainCheck | None:

@@ -174,3 +174,15 @@ def test_a_lying_product_boxed_off_centre_may_reach_either_way(lying_box, right,
     rows = infer_rows(det)
     found = infer_gaps(assign_shelves(det, rows), rows)
     assert [[int(v) for v in b[::2]] for b in found.xyxy] == ([gap] if gap else [])
+
+
+def test_rows_from_product_bottoms_alone_keep_a_shelf_of_small_cans():
+    """No tag anywhere (a product-only detector): a row of small cans under rows of tall
+    bottles is still a shelf, though the cans are under 0.6 of the median product height."""
+    bottles = [[x, 100, x + 40, 250] for x in range(0, 400, 45)]
+    more = [[x, 300, x + 40, 450] for x in range(0, 400, 45)]
+    cans = [[x, 600, x + 30, 650] for x in range(0, 200, 35)]
+    det = make_detections(bottles + more + cans)
+    assert [r.line for r in infer_rows(det)] == [250, 450, 650]
+    two = make_detections(bottles + more + cans[:2])  # two short boxes: noise, no shelf
+    assert [r.line for r in infer_rows(two)] == [250, 450]
