@@ -159,13 +159,17 @@ def serve(
         help="Listen address: 127.0.0.1 (this machine only; put the TLS reverse proxy of "
              "docs/SECURITY.md in front) or 0.0.0.0 to listen on every interface."),
     no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Dashboard only."),
+    api_port: int = typer.Option(8502, "--api-port", envvar="SHELFAUDIT_API_PORT",
+                                 help="Port of the HTTP API (shelfaudit api), on --address."),
+    no_api: bool = typer.Option(False, "--no-api", help="Do not start the HTTP API."),
     no_demo: bool = typer.Option(False, "--no-demo", help="Never seed demo history."),
     demo_inspector: str = typer.Option(
         "models", "--demo-inspector", envvar="SHELFAUDIT_DEMO_INSPECTOR",
         help="Who inspects the demo photos: models (real pipeline) or truth (fast)."),
 ) -> None:
     """What `make run` starts: upgrade the database, seed the demo history if there are no
-    inspections yet, start the scheduler in a child process, then the Streamlit dashboard.
+    inspections yet, start the scheduler and the HTTP API (port 8502) in child processes, then
+    the Streamlit dashboard.
 
     The dashboard listens on this machine only unless --address (or SHELFAUDIT_SERVE_ADDRESS)
     says otherwise; see docs/SECURITY.md for serving it to others over HTTPS.
@@ -193,9 +197,12 @@ def serve(
     from pipeline.commands.users import announce_first_admin
 
     announce_first_admin()  # no account yet: create `admin`, print its password once
-    child = None
+    children = []
     if not no_scheduler:
-        child = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "scheduler"])
+        children.append(subprocess.Popen([sys.executable, "-m", "pipeline.cli", "scheduler"]))
+    if not no_api:
+        children.append(subprocess.Popen([sys.executable, "-m", "pipeline.cli", "api",
+                                          "--host", address, "--port", str(api_port)]))
     try:
         code = subprocess.call([sys.executable, "-m", "streamlit", "run",
                                 str(REPO_ROOT / "streamlit_app.py"), "--server.port", str(port),
@@ -204,8 +211,10 @@ def serve(
     except KeyboardInterrupt:
         code = 0
     finally:
-        if child is not None and child.poll() is None:
-            child.terminate()
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
             try:
                 child.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -67,6 +67,7 @@ def recognizer(
 
 
 def bench(
+    ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
     quick: bool = typer.Option(False, "--quick", help="A few seconds: tiny model, small photos."),
     photos: int | None = typer.Option(None, "--photos", min=1, help="Photos per measurement."),
@@ -80,7 +81,12 @@ def bench(
         help="ViT-B/32 projection head: fitted (on other synthetic crops, so labels have real "
              "margins) or random."),
 ) -> None:
-    """Recognition speed: naive loop vs batched pipeline, model-only rate, re-inspection."""
+    """Recognition speed: naive loop vs batched pipeline, model-only rate, re-inspection.
+
+    Sub-commands measure other parts (e.g. `shelfaudit bench api`).
+    """
+    if ctx.invoked_subcommand:
+        return
     from pipeline.vision.bench import format_report, run_bench
 
     if head not in ("fitted", "random"):
@@ -91,5 +97,8 @@ def bench(
 
 
 def register(app: typer.Typer) -> None:
-    """``train recognizer`` is added to the train group on import; ``bench`` at the top."""
-    app.command("bench")(bench)
+    """``train recognizer`` is added to the train group on import; ``bench`` at the top (a
+    group: other modules add sub-commands such as ``bench api``)."""
+    group = typer.Typer(name="bench", no_args_is_help=False)
+    group.callback(invoke_without_command=True)(bench)
+    app.add_typer(group, name="bench")

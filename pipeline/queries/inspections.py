@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, exists, select
+from sqlalchemy import Engine, exists, func, select
 
 from pipeline.queries.db import engine_for, frame, rows
 from pipeline.queries.scope import Scope
@@ -29,6 +29,7 @@ class InspectionFilter:
     rule: str | None = None
     severity: str | None = None
     limit: int = LIST_LIMIT
+    offset: int = 0  # rows to skip (paging, e.g. the HTTP API)
 
 
 def _filtered(scope: Scope, flt: InspectionFilter):
@@ -59,14 +60,21 @@ def _filtered(scope: Scope, flt: InspectionFilter):
 def list_inspections(scope: Scope, flt: InspectionFilter = InspectionFilter(),
                      engine: Engine | None = None) -> pd.DataFrame:
     """Inspections matching ``flt`` (newest first, at most ``flt.limit``)."""
-    stmt = _filtered(scope, flt).order_by(Inspection.captured_at.desc(),
-                                          Inspection.id.desc()).limit(flt.limit)
+    stmt = (_filtered(scope, flt).order_by(Inspection.captured_at.desc(), Inspection.id.desc())
+            .limit(flt.limit).offset(max(flt.offset, 0)))
     df = frame(engine_for(engine), stmt)
     if df.empty:
         return pd.DataFrame(columns=LIST_COLUMNS)
     for col in ("compliance", "osa", "price_compliance", "promo_compliance"):
         df[col] = pd.to_numeric(df[col], errors="coerce").round(1)
     return df[LIST_COLUMNS]
+
+
+def count_inspections(scope: Scope, flt: InspectionFilter = InspectionFilter(),
+                      engine: Engine | None = None) -> int:
+    """How many inspections match ``flt`` (its limit and offset aside)."""
+    stmt = select(func.count()).select_from(_filtered(scope, flt).subquery())
+    return int(rows(engine_for(engine), stmt)[0][0])
 
 
 @dataclass

@@ -154,11 +154,13 @@ def inspect_uploads(files: Sequence[Uploaded], store: str | None, camera: str | 
 
 
 def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector: Any,
-                rules: Any, engine: Engine | None = None) -> int:
+                rules: Any, engine: Engine | None = None,
+                captured_at: datetime | None = None) -> int:
     """Record an inspected upload as an inspection of ``store``/``camera``; its id.
 
     The clean copy is written to the camera's archive folder and the audit row names the
-    inspection it became.
+    inspection it became. ``captured_at`` (naive UTC, e.g. a camera's own time sent to the
+    API) defaults to now.
 
     Raises:
         ScopeError: not the user's store, or a role that may not upload.
@@ -177,7 +179,8 @@ def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector
     if camera not in spec.cameras:
         raise ShelfAuditError(f"camera {camera!r} is not a camera of store {store}")
     now = datetime.now(UTC).replace(tzinfo=None)
-    day = spec.local_day(now)
+    taken = captured_at or now
+    day = spec.local_day(taken)
     with Session(engine_for(engine)) as session:
         found = session.execute(select(tables.Inspection.id).join(tables.Photo).where(
             tables.Photo.sha256 == item.photo.sha256)).scalar_one_or_none()
@@ -185,7 +188,7 @@ def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector
             sync_sites(session, _sites())
             target = ingest.archive_folder(_home(), store, camera, day) / \
                 f"upload-{now:%Y%m%d-%H%M%S}-{item.name}"
-            found = _record(session, item, store, camera, target, now, day, spec, inspector,
+            found = _record(session, item, store, camera, target, taken, day, spec, inspector,
                             rules)
         audit(scope.user, UPLOAD, item.name, store=store, session=session, camera=camera,
               inspection=int(found), original=item.original_name, sha256=item.photo.sha256,

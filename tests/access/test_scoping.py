@@ -68,6 +68,8 @@ WRITERS = {  # changes data: each must refuse viewers and other stores' supervis
         fn, item=None, store=OTHER, camera="c01", inspector=None, rules=None),
     "uploads.receive": lambda fn, ctx: _other_store_refused(
         fn, name="x.jpg", data=b"", store=OTHER),
+    "photo_intake.queue_photo": lambda fn, ctx: _other_store_refused(
+        fn, item=None, store=OTHER, camera="c01"),
     # the recognition gallery serves every store; viewers may not change it
     "system.add_reference": lambda fn, ctx: _viewer_refused(
         fn, sku="x", name="x.jpg", data=b""),
@@ -79,6 +81,7 @@ def _arguments(fn, ctx: dict) -> dict:
     makers = {
         "week": lambda: "2026-W46", "first": lambda: None, "last": lambda: None,
         "flt": lambda: InspectionFilter(), "inspection_id": lambda: ctx["other_inspection"],
+        "sha256": lambda: ctx["other_sha256"],
         "store": lambda: OWN, "name": lambda: "beverages.yaml",
         "text": lambda: ctx["beverages"].replace("severity: high", "severity: low"),
     }
@@ -131,9 +134,11 @@ def ctx(small_db, rules_copy):  # noqa: F811 - the imported fixture
 
     with session_scope() as s:
         other = s.scalar(select(t.Inspection.id).where(t.Inspection.store_id == OTHER))
+        other_sha = s.scalar(select(t.Photo.sha256).where(t.Photo.store_id == OTHER))
         general = (rules_copy / GENERAL).read_text(encoding="utf-8")
         version = record_version(s, GENERAL, general + "\n# older\n", valid=True).id
-    return {"other_inspection": other, "general": general, "general_version": version,
+    return {"other_inspection": other, "other_sha256": other_sha, "general": general,
+            "general_version": version,
             "beverages": (rules_copy / "beverages.yaml").read_text(encoding="utf-8"),
             "engine": get_engine()}
 

@@ -1,0 +1,196 @@
+"""Photos pushed by cameras and other systems (the HTTP API's ``POST /v1/photos``), queued for
+the next inspection run.
+
+A pushed photo takes the Upload page's intake (:func:`pipeline.queries.uploads.receive`: check
+-> decode -> clean re-encode without metadata); :func:`queue_photo` then writes the clean copy
+into the camera's inbox, ``$SHELFAUDIT_HOME/inbox/<store>/<camera>/``, where the scheduled run
+(:mod:`pipeline.store.runner`) inspects it like any camera drop. The file is written to a
+hidden temporary name and renamed when complete, so a run never sees half a photo. Its name,
+``api-<store-local time>-<first 16 hex of its SHA-256>.<ext>``, carries the capture time (the
+clean copy has no EXIF, and the runner reads a time from the name) and the content hash.
+
+Idempotent by content hash: a photo already known to the store (in any state) or already
+waiting in the inbox is not written again, and the answer says so.
+"""
+
+from __future__ import annotations
+
+import glob
+import threading
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from pipeline import uploads as intake
+from pipeline.errors import ShelfAuditError
+from pipeline.queries.db import engine_for, rows
+from pipeline.queries.scope import ALL_STORES, Scope, ScopeError
+from pipeline.queries.uploads import Uploaded
+from pipeline.store.calendar import utc_to_local
+from pipeline.store.sites import StoreSpec
+from pipeline.store.tables import Inspection, Photo
+
+PHOTO_QUEUED = "photo_queued"  # audit action
+QUEUED = "queued"  # waiting in the inbox, not yet seen by a run
+NAME_PREFIX = "api-"
+HASH_CHARS = 16
+SITES_TTL_S = 30.0  # stores.yaml is read again after this, or at once when a file changed
+_writing = threading.Lock()  # one check-then-write at a time (same photo pushed twice at once)
+_sites: dict[str, Any] = {"key": None, "stores": {}}
+
+
+@dataclass(frozen=True)
+class PhotoStatus:
+    """Where a pushed photo stands: ``queued`` (in the inbox), then the store's photo states
+    (``received``, ``inspected``, ``failed``, ``quarantined``)."""
+
+    sha256: str
+    state: str
+    store: str | None = None
+    camera: str | None = None
+    inspection: int | None = None
+    captured_at: datetime | None = None  # naive UTC
+    duplicate: bool = False  # known before this push: nothing was written
+
+
+def _rules_stamp() -> tuple:
+    from pipeline.settings import get_settings
+
+    folder = get_settings().rules_dir
+    files = [folder / "stores.yaml", *sorted((folder / "planograms").glob("*.yaml"))]
+    stamp = tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists())
+    return (stamp, int(time.monotonic() // SITES_TTL_S))
+
+
+def site(store: str) -> StoreSpec:
+    """``store``'s spec from ``stores.yaml``, kept between pushes (read again when a rules
+    file changes, at the latest after :data:`SITES_TTL_S`): reading the file for every photo
+    would cost more than the photo's whole intake.
+
+    Raises:
+        ShelfAuditError: the store is not in ``stores.yaml``.
+    """
+    from pipeline.store.sites import load_sites
+
+    key = _rules_stamp()
+    if _sites["key"] != key:
+        _sites["stores"] = {s.id: s for s in load_sites().stores}
+        _sites["key"] = key
+    found = _sites["stores"].get(store)
+    if found is None:
+        raise ShelfAuditError(f"store {store!r} is not in stores.yaml")
+    return found
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _inbox() -> Path:
+    from pipeline.settings import get_settings
+
+    return get_settings().home_dir / "inbox"
+
+
+def queued_files(sha256: str, stores: frozenset[str] | None, camera: str | None = None
+                 ) -> list[Path]:
+    """Inbox files pushed through the API with this content hash (in the given stores)."""
+    pattern = f"{NAME_PREFIX}*-{glob.escape(sha256[:HASH_CHARS])}.*"
+    cameras = glob.escape(camera) if camera else "*"
+    found: list[Path] = []
+    for store in sorted(stores) if stores is not None else ["*"]:
+        folder = glob.escape(store) if store != "*" else store
+        found += sorted(p for p in _inbox().glob(f"{folder}/{cameras}/{pattern}") if p.is_file())
+    return found
+
+
+def _status_of(sha256: str, scope: Scope, engine: Engine | None) -> PhotoStatus | None:
+    stmt = (select(Photo.store_id, Photo.camera_id, Photo.state, Photo.captured_at,
+                   Inspection.id.label("inspection"))
+            .outerjoin(Inspection, Inspection.photo_id == Photo.id)
+            .where(Photo.sha256 == sha256, scope.where(Photo.store_id)))
+    found = rows(engine_for(engine), stmt)
+    if not found:
+        return None
+    row = found[0]
+    return PhotoStatus(sha256, row.state, row.store_id, row.camera_id,
+                       int(row.inspection) if row.inspection is not None else None,
+                       row.captured_at)
+
+
+def photo_status(sha256: str, scope: Scope, engine: Engine | None = None) -> PhotoStatus | None:
+    """A photo by the SHA-256 of its clean copy: known to the store, waiting in the inbox, or
+    ``None`` (unknown, or another store's)."""
+    sha256 = str(sha256 or "").lower()
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        return None
+    known = _status_of(sha256, scope, engine)
+    if known is not None:
+        return known
+    waiting = queued_files(sha256, scope.stores)
+    if not waiting:
+        return None
+    path = waiting[0]
+    return PhotoStatus(sha256, QUEUED, path.parent.parent.name, path.parent.name)
+
+
+def _target(item: Uploaded, store: str, camera: str, when: datetime, tz: str) -> Path:
+    local = utc_to_local(when, tz)
+    ext = item.name.rsplit(".", 1)[-1]
+    name = f"{NAME_PREFIX}{local:%Y%m%dT%H%M%S}-{item.photo.sha256[:HASH_CHARS]}.{ext}"
+    return _inbox() / store / camera / name
+
+
+def queue_photo(item: Uploaded, store: str, camera: str, scope: Scope,
+                captured_at: datetime | None = None, engine: Engine | None = None
+                ) -> PhotoStatus:
+    """Queue a received photo (its clean copy) for the next run of ``store``'s inspections.
+
+    Args:
+        item: from :func:`pipeline.queries.uploads.receive` (refused ones raise here).
+        captured_at: naive UTC; default now.
+
+    Raises:
+        ScopeError: the role may not push photos, or ``store`` is not in the scope.
+        ShelfAuditError: a refused photo, an unknown store or camera.
+    """
+    from pipeline.access.audit import audit
+
+    if not scope.can_edit():
+        raise ScopeError("this role may not push photos")
+    scope.check(store)
+    if item is None or item.error or item.photo is None or not item.data:
+        raise ShelfAuditError(getattr(item, "error", None) or "nothing to queue")
+    spec = site(store)
+    if camera not in spec.cameras:
+        raise ShelfAuditError(f"camera {camera!r} is not a camera of store {store}")
+    sha = item.photo.sha256
+    taken = captured_at or _now()
+    with _writing:
+        status = _status_of(sha, ALL_STORES, engine)
+        if status is not None and not scope.allows(status.store):
+            status = PhotoStatus(sha, "known")  # another store's photo: nothing to say
+        waiting = queued_files(sha, frozenset({store}), camera) if status is None else []
+        if status is None and waiting:
+            status = PhotoStatus(sha, QUEUED, store, camera)
+        if status is None:
+            target = _target(item, store, camera, taken, spec.timezone)
+            intake.write_atomic(target, item.data)
+    if status is not None:
+        return replace(status, duplicate=True)
+    audit(scope.user, PHOTO_QUEUED, item.name, store=store, camera=camera, sha256=sha,
+          original=item.original_name, original_sha256=item.original_sha256,
+          notes=list(item.notes), size=f"{item.photo.width}x{item.photo.height}",
+          file=target.name, captured_at=taken.isoformat(timespec="seconds") + "Z")
+    return PhotoStatus(sha, QUEUED, store, camera, captured_at=taken)
+
+
+def drop_queued(sha256: str, store: str, camera: str) -> None:
+    """Remove a queued inbox copy of a photo that was just inspected at once (no run will
+    need it; a run that already took it finds it inspected and files it away)."""
+    for path in queued_files(sha256, frozenset({store}), camera):
+        path.unlink(missing_ok=True)
