@@ -1,40 +1,50 @@
 """ShelfAudit dashboard — the router and the picture frame.
 
 Run with ``streamlit run streamlit_app.py`` (``make run`` does it). Pages live in ``pages/`` and
-render only; the shared store and week pickers live in the sidebar (see
-:mod:`pipeline.dashboard.frame`).
+render only; the shared store and week pickers and the language switch live in the sidebar (see
+:mod:`pipeline.dashboard.frame`). Page titles are translated here, on every run, in the reader's
+language (:mod:`pipeline.i18n`); their URLs come from the file names and never change.
 """
 
 import streamlit as st
 
 from pipeline.dashboard import auth, frame
+from pipeline.i18n import _
 
 st.set_page_config(page_title="ShelfAudit", page_icon="🛒", layout="wide")
 
-PAGES = {
-    "Shelves": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:",
-                default=True),
-        st.Page("pages/weekly_report.py", title="Weekly report", icon=":material/summarize:"),
-        st.Page("pages/inspections.py", title="Inspections", icon=":material/photo_library:"),
-        st.Page("pages/trends.py", title="Trends", icon=":material/trending_up:"),
-    ],
-    "Work": [
-        st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
-        st.Page("pages/rules.py", title="Rules", icon=":material/rule:"),
-        st.Page("pages/system.py", title="System", icon=":material/settings:"),
-    ],
-    "Admin": [
-        st.Page("pages/admin.py", title="Users & audit", icon=":material/admin_panel_settings:",
-                url_path="admin"),
-    ],
-}
+frame.prepare()  # the reader's language first: the sign-in form is translated too
 
-frame.prepare()
+
+def pages() -> dict[str, list]:
+    """The page groups, titled in the reader's language."""
+    return {
+        _("Shelves"): [
+            st.Page("pages/overview.py", title=_("Overview"), icon=":material/dashboard:",
+                    default=True),
+            st.Page("pages/weekly_report.py", title=_("Weekly report"),
+                    icon=":material/summarize:"),
+            st.Page("pages/inspections.py", title=_("Inspections"),
+                    icon=":material/photo_library:"),
+            st.Page("pages/trends.py", title=_("Trends"), icon=":material/trending_up:"),
+        ],
+        _("Work"): [
+            st.Page("pages/upload.py", title=_("Upload"), icon=":material/upload:"),
+            st.Page("pages/rules.py", title=_("Rules"), icon=":material/rule:"),
+            st.Page("pages/system.py", title=_("System"), icon=":material/settings:"),
+        ],
+        _("Admin"): [
+            st.Page("pages/admin.py", title=_("Users & audit"),
+                    icon=":material/admin_panel_settings:", url_path="admin"),
+        ],
+    }
+
+
 user = auth.gate()  # no page, no data before sign-in
-page = st.navigation(auth.allowed_pages(PAGES, user))
+page = st.navigation(auth.allowed_pages(pages(), user))
 with st.sidebar:
     st.markdown("### ShelfAudit")
+frame.language_switch()
 frame.sidebar()
 auth.sidebar(user)
 page.run()

@@ -10,14 +10,17 @@ from pipeline.access import admin as accounts_admin
 from pipeline.access.audit import audit_entries
 from pipeline.access.roles import ROLES, AccessDenied
 from pipeline.dashboard import auth
+from pipeline.dashboard.auth import ROLE_LABELS
+from pipeline.dashboard.formatting import column_config, labels_for
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _, ngettext
 from pipeline.queries import pickers
 from pipeline.queries.scope import ALL_STORES
 
-st.title("Admin")
+st.title(_("Admin"))
 me = auth.user()
 if me is None or not me.is_admin:
-    st.error("This page is for admins.")
+    st.error(_("This page is for admins."))
     st.stop()
 
 notice = st.session_state.pop("admin_notice", None)
@@ -25,23 +28,30 @@ if notice:
     st.success(notice[0])
     if notice[1]:
         st.code(notice[1], language=None)
-        st.caption("Shown once: pass it on safely and ask them to change it.")
+        st.caption(_("Shown once: pass it on safely and ask them to change it."))
 
-store_ids = [s for s, _ in pickers.stores(ALL_STORES)]
-users_tab, audit_tab = st.tabs(["Users", "Audit log"])
+
+def _role(value: str) -> str:
+    return _(ROLE_LABELS.get(value, value))
+
+
+store_ids = [s for s, _name in pickers.stores(ALL_STORES)]
+users_tab, audit_tab = st.tabs([_("Users"), _("Audit log")])
 
 with users_tab:
     table = accounts_admin.users_table(me)
-    st.dataframe(table, hide_index=True, key="admin_users")
+    st.dataframe(table, hide_index=True, key="admin_users",
+                 column_config=column_config(table.columns))
 
-    with st.expander("Add a user"), st.form("admin_add", clear_on_submit=True):
-        name = st.text_input("User name", key="admin_add_name",
-                             help="Letters, digits and . _ @ + - (no spaces).")
-        display = st.text_input("Display name", key="admin_add_display", max_chars=200)
-        role = st.selectbox("Role", ROLES, key="admin_add_role")
-        stores = st.multiselect("Stores", store_ids, key="admin_add_stores")
-        email = st.text_input("E-mail (single sign-on)", key="admin_add_email")
-        if st.form_submit_button("Add user"):
+    with st.expander(_("Add a user")), st.form("admin_add", clear_on_submit=True):
+        name = st.text_input(_("User name"), key="admin_add_name",
+                             help=_("Letters, digits and . _ @ + - (no spaces)."))
+        display = st.text_input(_("Display name"), key="admin_add_display", max_chars=200)
+        role = st.selectbox(_("Role"), ROLES, key="admin_add_role",
+                            format_func=labels_for(ROLES, _role))
+        stores = st.multiselect(_("Stores"), store_ids, key="admin_add_stores")
+        email = st.text_input(_("E-mail (single sign-on)"), key="admin_add_email")
+        if st.form_submit_button(_("Add user")):
             try:
                 made, password = accounts_admin.add_account(
                     me, name, role, stores, display_name=display, email=email or None)
@@ -49,44 +59,49 @@ with users_tab:
                 st.error(auth.as_text(exc))
             else:
                 st.session_state["admin_notice"] = (
-                    f"Added {auth.as_text(made.username)}. Their first password:", password)
+                    _("Added {user}. Their first password:").format(
+                        user=auth.as_text(made.username)), password)
                 st.rerun()
 
     names = list(table["username"])
     if names:
-        st.subheader("Change a user")
-        who = st.selectbox("User", names, key="admin_pick")
+        st.subheader(_("Change a user"))
+        who = st.selectbox(_("User"), names, key="admin_pick")
         picked = table.set_index("username").loc[who]
         current = [] if picked["stores"] in ("", "all") else picked["stores"].split(", ")
         with st.form("admin_change"):
-            new_role = st.selectbox("Role", ROLES, index=ROLES.index(picked["role"]),
-                                    key="admin_change_role")
-            new_stores = st.multiselect("Stores", sorted(set(store_ids) | set(current)),
+            new_role = st.selectbox(_("Role"), ROLES, index=ROLES.index(picked["role"]),
+                                    key="admin_change_role",
+                                    format_func=labels_for(ROLES, _role))
+            new_stores = st.multiselect(_("Stores"), sorted(set(store_ids) | set(current)),
                                         default=current, key="admin_change_stores")
-            active = st.toggle("Active", value=bool(picked["active"]), key="admin_change_active")
-            if st.form_submit_button("Save changes"):
+            active = st.toggle(_("Active"), value=bool(picked["active"]),
+                               key="admin_change_active")
+            if st.form_submit_button(_("Save changes")):
                 try:
                     accounts_admin.change_account(me, who, new_role, new_stores, active)
                 except (ShelfAuditError, AccessDenied) as exc:
                     st.error(auth.as_text(exc))
                 else:
-                    st.session_state["admin_notice"] = (f"Saved {auth.as_text(who)}.", None)
+                    st.session_state["admin_notice"] = (
+                        _("Saved {user}.").format(user=auth.as_text(who)), None)
                     st.rerun()
-        if st.button("New random password", key="admin_reset"):
+        if st.button(_("New random password"), key="admin_reset"):
             try:
                 password = accounts_admin.reset_password(me, who)
             except (ShelfAuditError, AccessDenied) as exc:
                 st.error(auth.as_text(exc))
             else:
                 st.session_state["admin_notice"] = (
-                    f"New password for {auth.as_text(who)} (their sessions ended):", password)
+                    _("New password for {user} (their sessions ended):").format(
+                        user=auth.as_text(who)), password)
                 st.rerun()
 
 with audit_tab:
     left, right = st.columns(2)
-    action = left.text_input("Action", key="admin_audit_action",
+    action = left.text_input(_("Action"), key="admin_audit_action",
                              placeholder="login_failed, upload, rule_save …")
-    actor = right.text_input("Who", key="admin_audit_actor")
+    actor = right.text_input(_("Who"), key="admin_audit_actor")
     log = audit_entries(me, action=action.strip() or None, actor=actor.strip() or None)
-    st.dataframe(log, hide_index=True, key="admin_audit")
-    st.caption(f"{len(log)} newest entries.")
+    st.dataframe(log, hide_index=True, key="admin_audit", column_config=column_config(log.columns))
+    st.caption(ngettext("{n} newest entry.", "{n} newest entries.", len(log)).format(n=len(log)))

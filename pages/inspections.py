@@ -1,18 +1,26 @@
-"""Inspections: a filterable list, and one inspection with its annotated photo."""
+"""Inspections: a filterable list, and one inspection with its annotated photo.
+
+Dates are store-local: the date range filters on each photo's capture day on its store's clock
+(the day its ISO week counts it in), and times are shown on that clock with the zone named.
+"""
 
 from datetime import date, timedelta
 
 import streamlit as st
 
+from pipeline import i18n
+from pipeline.catalog import display_name
 from pipeline.dashboard import frame, loaders, pictures
-from pipeline.dashboard.formatting import KPI_COLUMN_CONFIG, pct, when
+from pipeline.dashboard.formatting import column_config, labels_for, pct, severity, when
+from pipeline.i18n import _, ngettext
+from pipeline.kpis import SHORT_LABELS
 from pipeline.queries import inspections, pickers
 from pipeline.store.calendar import week_start
 
 CURRENT = "inspections_current"
 ALL = "(all)"
 
-st.title("Inspections")
+st.title(_("Inspections"))
 scope = frame.store_scope()
 week = frame.need_week()
 
@@ -48,65 +56,82 @@ def _dates_for_week() -> tuple:
     return st.session_state.get("inspections_dates", ())
 
 
+def _all_or(value: str) -> str:
+    return _("(all)") if value == ALL else value
+
+
 def _filters() -> inspections.InspectionFilter:
     cams = loaders.cameras(frame.scope(), frame.store())
     rules = loaders.load(pickers.rule_ids, scope)
     c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
-    camera = c1.selectbox("Camera", [ALL, *[f"{s}/{c}" for s, c in cams]],
-                          key="inspections_camera")
+    cam_options = [ALL, *[f"{s}/{c}" for s, c in cams]]
+    camera = c1.selectbox(_("Camera"), cam_options, key="inspections_camera",
+                          format_func=labels_for(cam_options, _all_or))
     _dates_for_week()
-    dates = c2.date_input("Dates", key="inspections_dates", format="YYYY-MM-DD")
-    rule = c3.selectbox("Rule broken", [ALL, *rules], key="inspections_rule")
-    severity = c4.selectbox("Severity", [ALL, *pickers.SEVERITIES], key="inspections_severity")
+    dates = c2.date_input(_("Dates (store time)"), key="inspections_dates",
+                          format="YYYY-MM-DD",
+                          help=_("Days on each store's own clock, as weeks are counted."))
+    rule = c3.selectbox(_("Rule broken"), [ALL, *rules], key="inspections_rule",
+                        format_func=labels_for([ALL, *rules], _all_or))
+    severities = [ALL, *pickers.SEVERITIES]
+    sev = c4.selectbox(_("Severity"), severities, key="inspections_severity",
+                       format_func=labels_for(severities, lambda s: _all_or(s) if s == ALL
+                                              else severity(s)))
     store, cam = camera.split("/", 1) if camera != ALL else (None, None)
     if isinstance(dates, date):  # a range half picked in the calendar
         dates = (dates,)
     start, end = (tuple(dates or ()) + (None, None))[:2]
     return inspections.InspectionFilter(
         store=store, camera=cam, start=start, end=end or start,
-        rule=None if rule == ALL else rule, severity=None if severity == ALL else severity)
+        rule=None if rule == ALL else rule, severity=None if sev == ALL else sev)
 
 
 def _list(flt: inspections.InspectionFilter):
     table = loaders.load(inspections.list_inspections, scope, flt)
-    st.caption(f"{len(table)} inspections" + (" (newest shown)" if len(table) >= flt.limit
-                                              else ""))
+    shown = ngettext("{n} inspection", "{n} inspections", len(table)).format(n=len(table))
+    st.caption(shown + (" " + _("(newest shown)") if len(table) >= flt.limit else ""))
     ids = [int(i) for i in table["id"]]
     if st.session_state.get(CURRENT) not in ids and ids:
         st.session_state.setdefault(CURRENT, ids[0])
-    st.dataframe(table, hide_index=True, height=260, column_config=KPI_COLUMN_CONFIG,
-                 key="inspections_table", on_select=_row_clicked,
-                 selection_mode="single-row")
+    visible = [c for c in inspections.LIST_COLUMNS if c != "captured_at"]
+    taken = st.column_config.DatetimeColumn(_("Taken (store time)"), format="YYYY-MM-DD HH:mm")
+    st.dataframe(table, hide_index=True, height=260, column_order=visible,
+                 column_config=column_config(visible, captured_local=taken),
+                 key="inspections_table", on_select=_row_clicked, selection_mode="single-row")
     st.session_state["inspections_listed"] = ids
-    labels = {int(r.id): f"#{r.id} · {r.store}/{r.camera} · {r.captured_at:%Y-%m-%d %H:%M}"
-              f" · {pct(r.compliance)}" for r in table.itertuples()}
+    labels = {int(r.id): f"#{r.id} · {r.store}/{r.camera} · "
+              f"{i18n.moment(r.captured_at, r.timezone, weekday=False)} · {pct(r.compliance)}"
+              for r in table.itertuples()}
     if ids:
         current = st.session_state.get(CURRENT)
-        st.selectbox("Open inspection", ids, key="inspections_pick", on_change=_picked,
+        st.selectbox(_("Open inspection"), ids, key="inspections_pick", on_change=_picked,
                      index=ids.index(current) if current in ids else 0,
                      format_func=lambda i: labels.get(i, f"#{i}"))
     return ids
 
 
 def _violation_rows(detail) -> None:
-    st.markdown(f"**Violations ({len(detail.violations)})**")
+    st.markdown("**" + _("Violations ({n})").format(n=len(detail.violations)) + "**")
     if detail.violations.empty:
-        st.success("No violations on this photo.")
+        st.success(_("No violations on this photo."))
         return
-    st.dataframe(detail.violations[["severity", "rule", "message", "type"]], hide_index=True,
-                 column_config={"message": st.column_config.TextColumn(width="large")})
+    table = detail.violations[["severity", "rule", "message", "type"]].copy()
+    table["severity"] = table["severity"].map(severity)
+    st.dataframe(table, hide_index=True, column_config=column_config(
+        table.columns, message=st.column_config.TextColumn(_("Message"), width="large")))
 
 
 def _photo(detail) -> None:
-    layers = st.pills("Layers", list(pictures.LAYERS), selection_mode="multi",
-                      default=list(pictures.LAYERS), format_func=pictures.LAYERS.get,
+    layers = st.pills(_("Layers"), list(pictures.LAYERS), selection_mode="multi",
+                      default=list(pictures.LAYERS),
+                      format_func=labels_for(pictures.LAYERS, lambda k: _(pictures.LAYERS[k])),
                       key="inspections_layers") or []
     options = ["all", "none", *[str(i) for i in detail.violations["id"]]]
-    names = {str(r.id): f"[{r.severity}] {r.rule}: {r.message}"
+    names = {str(r.id): f"[{severity(r.severity)}] {r.rule}: {r.message}"
              for r in detail.violations.itertuples()}
-    focus = st.selectbox("Highlight", options, key="inspections_focus",
-                         format_func=lambda o: {"all": "All violations", "none": "None"}
-                         .get(o, names.get(o, o)))
+    names.update({"all": _("All violations"), "none": _("None")})
+    focus = st.selectbox(_("Highlight"), options, key="inspections_focus",
+                         format_func=labels_for(options, lambda o: names.get(o, o)))
     chosen = detail.violations if focus == "all" else \
         detail.violations[detail.violations["id"].astype(str) == focus]
     evidence = tuple(tuple(b) for ev in chosen["evidence"] for b in
@@ -114,21 +139,32 @@ def _photo(detail) -> None:
     jpeg, real = pictures.annotated_jpeg(detail.photo_path, detail.detections, evidence,
                                        tuple(layers), detail.width, detail.height)
     st.image(jpeg, width="stretch",
-             caption=None if real else "Photo file not available — boxes drawn on a blank "
-                                       "canvas of the photo's size.")
+             caption=None if real else _("Photo file not available — boxes drawn on a blank "
+                                         "canvas of the photo's size."))
+
+
+def _heading(detail) -> None:
+    camera = detail.camera if detail.camera_name in ("", detail.camera) else \
+        f"{detail.camera} · {detail.camera_name}"
+    st.subheader(f"#{detail.id} · {detail.store}/{camera} · "
+                 f"{when(detail.captured_at, detail.timezone)}")
+    st.caption(_("Week {week} on the store's clock · {utc}").format(
+        week=detail.iso_week, utc=when(detail.captured_at, "UTC")))
 
 
 def _detail(inspection_id: int) -> None:
     detail = loaders.load(inspections.inspection_detail, inspection_id, scope)
     if detail is None:
-        st.warning(f"Inspection #{inspection_id} is not one of yours or no longer exists.")
+        st.warning(_("Inspection #{id} is not one of yours or no longer exists.")
+                   .format(id=inspection_id))
         return
-    st.subheader(f"#{detail.id} · {detail.store}/{detail.camera} · {when(detail.captured_at)}")
+    _heading(detail)
     nav = st.columns([1, 1, 6])
-    nav[0].button("◀ Previous", key="inspections_prev", disabled=detail.previous_id is None,
-                  on_click=_open, args=(detail.previous_id,), help="Earlier photo of this camera")
-    nav[1].button("Next ▶", key="inspections_next", disabled=detail.next_id is None,
-                  on_click=_open, args=(detail.next_id,), help="Later photo of this camera")
+    nav[0].button(_("◀ Previous"), key="inspections_prev", disabled=detail.previous_id is None,
+                  on_click=_open, args=(detail.previous_id,),
+                  help=_("Earlier photo of this camera"))
+    nav[1].button(_("Next ▶"), key="inspections_next", disabled=detail.next_id is None,
+                  on_click=_open, args=(detail.next_id,), help=_("Later photo of this camera"))
     if detail.out_of_domain:
         st.warning(detail.domain_reason, icon="⚠️")
     left, right = st.columns([3, 2])
@@ -136,17 +172,18 @@ def _detail(inspection_id: int) -> None:
         _photo(detail)
     with right:
         m = st.columns(2)
-        m[0].metric("Compliance", pct(detail.kpis["compliance"]), border=True)
-        m[1].metric("OSA", pct(detail.kpis["osa"]), border=True)
-        m[0].metric("Price", pct(detail.kpis["price_compliance"]), border=True)
-        m[1].metric("Promo", pct(detail.kpis["promo_compliance"]), border=True)
+        for i, name in enumerate(SHORT_LABELS):
+            m[i % 2].metric(_(SHORT_LABELS[name]), pct(detail.kpis[name]), border=True)
         _violation_rows(detail)
-    with st.expander(f"Detections ({len(detail.detections.get('detections') or [])})"):
-        st.dataframe(inspections.detections_table(detail.detections), hide_index=True)
+    found = detail.detections.get("detections") or []
+    with st.expander(_("Detections ({n})").format(n=len(found))):
+        table = inspections.detections_table(detail.detections)
+        table.insert(2, "name", [display_name(s) if s else "" for s in table["sku"]])
+        st.dataframe(table, hide_index=True, column_config=column_config(table.columns))
     if detail.share_of_shelf:
-        st.caption("Share of shelf: " + ", ".join(
-            f"{b} {v:.0f} %" for b, v in sorted(detail.share_of_shelf.items(),
-                                                key=lambda kv: -kv[1])))
+        shares = sorted(detail.share_of_shelf.items(), key=lambda kv: -kv[1])
+        st.caption(_("Share of shelf: {shares}").format(shares=", ".join(
+            f"{display_name(b)} {i18n.percent(v, 0)}" for b, v in shares)))
 
 
 if week:
@@ -157,4 +194,4 @@ if week:
         st.divider()
         _detail(int(current))
     elif not ids:
-        st.info("No inspections match these filters.")
+        st.info(_("No inspections match these filters."))

@@ -3,56 +3,77 @@
 import streamlit as st
 
 from pipeline.dashboard import frame, loaders
-from pipeline.dashboard.formatting import KPI_COLUMN_CONFIG, pct, points, relative, when
+from pipeline.dashboard.formatting import (
+    JOB_LABELS,
+    STATUS_LABELS,
+    column_config,
+    pct,
+    points,
+    relative,
+    when,
+    word,
+)
+from pipeline.i18n import _, ngettext
 from pipeline.queries import operations, overview
 
-st.title("Overview")
+st.title(_("Overview"))
 week = frame.need_week()
 scope = frame.store_scope()
 
 
 def _kpis(week: str) -> None:
     now, before = loaders.load(overview.kpi_changes, scope, week)
-    st.caption(f"Week {week} · {now.inspections} inspections · "
-               + ("all your stores" if frame.store() is None else f"store {frame.store()}"))
+    where = _("all your stores") if frame.store() is None else \
+        _("store {store}").format(store=frame.store())
+    st.caption(ngettext("Week {week} · {n} inspection · {where}",
+                        "Week {week} · {n} inspections · {where}", now.inspections)
+               .format(week=week, n=now.inspections, where=where))
     cols = st.columns(5)
     for col, name in zip(cols, overview.KPI_COLUMNS, strict=False):
-        col.metric(overview.KPI_LABELS[name], pct(now.value(name)),
+        col.metric(_(overview.KPI_LABELS[name]), pct(now.value(name)),
                    points(now.value(name), before.value(name)), border=True)
-    cols[4].metric(overview.KPI_LABELS["open_high"], now.open_high,
+    cols[4].metric(_(overview.KPI_LABELS["open_high"]), now.open_high,
                    now.open_high - before.open_high if before.inspections else None,
                    delta_color="inverse", border=True,
-                   help="High-severity violations on each camera's last photo of the week: "
-                        "what is still wrong on the shelf.")
+                   help=_("High-severity violations on each camera's last photo of the week: "
+                          "what is still wrong on the shelf."))
 
 
 def _scheduler() -> None:
-    st.subheader("Scheduler")
+    st.subheader(_("Scheduler"))
     health = loaders.load(operations.scheduler_health, scope)
-    ok = ":green-badge[ok]" if health.healthy else ":red-badge[failures]"
+    ok = ":green-badge[" + _("ok") + "]" if health.healthy else \
+        ":red-badge[" + _("failures") + "]"
+    last = ""
+    if health.last_job:
+        last = f" — {word(JOB_LABELS, health.last_job)} · {word(STATUS_LABELS, health.last_status)}"
+    tz = frame.clock()
+    lines = [
+        (ok, _("Last run"), relative(health.last_started) + last),
+        (":material/schedule:", _("Next run"), relative(health.next_run)),
+        (":material/history:", _("Runs, last 7 days"), health.runs_7d),
+        (":material/error:", _("Failures, last 7 days"), health.failures_7d),
+    ]
     with st.container(border=True):
         st.markdown(
-            f"{ok} **Last run** {relative(health.last_started)}"
-            + (f" — {health.last_job} · {health.last_status}" if health.last_job else "")
-            + f"  \n:material/schedule: **Next run** {relative(health.next_run)}"
-            + f"  \n:material/history: **Runs, last 7 days** {health.runs_7d}"
-            + f"  \n:material/error: **Failures, last 7 days** {health.failures_7d}",
-            help=f"Last run {when(health.last_started)} UTC, next run "
-                 f"{when(health.next_run)} UTC. Details on the System page.")
+            "  \n".join(f"{mark} **{label}** {value}" for mark, label, value in lines),
+            help=_("Last run {last}, next run {next}. Details on the System page.").format(
+                last=when(health.last_started, tz), next=when(health.next_run, tz)))
         if health.running:
-            st.info(f"{health.running} job(s) running now.")
+            st.info(ngettext("{n} job running now.", "{n} jobs running now.", health.running)
+                    .format(n=health.running))
 
 
 if week:
     _kpis(week)
-    st.subheader("Store ranking")
+    st.subheader(_("Store ranking"))
     st.dataframe(loaders.load(overview.store_ranking, scope, week), hide_index=True,
-                 column_config=KPI_COLUMN_CONFIG, height="auto")
+                 column_config=column_config(), height="auto")
     left, right = st.columns([3, 2])
     with left:
-        st.subheader("Worst cameras")
+        st.subheader(_("Worst cameras"))
         st.dataframe(loaders.load(overview.worst_cameras, scope, week), hide_index=True,
-                     column_config=KPI_COLUMN_CONFIG)
+                     column_config=column_config())
     with right:
         _scheduler()
 else:

@@ -3,32 +3,36 @@
 import pandas as pd
 import streamlit as st
 
+from pipeline.catalog import display_name
 from pipeline.dashboard import charts, frame, loaders
+from pipeline.dashboard.formatting import column_config, labels_for, rule_type
+from pipeline.i18n import _
 from pipeline.kpis import LABELS as KPI_LABELS
 from pipeline.kpis import SHORT_LABELS as KPIS
 from pipeline.queries import trends
 
 MAX_LINES = 8  # more stores than this: the group line plus the worst stores
+EVERYONE = "all stores"  # the group line's key in the store column
 
-st.title("Trends")
+st.title(_("Trends"))
 week = frame.need_week()
 
 
 def _csv(df, name: str) -> None:
-    st.download_button("CSV", df.to_csv(index=False).encode("utf-8"), f"{name}.csv",
+    st.download_button(_("CSV"), df.to_csv(index=False).encode("utf-8"), f"{name}.csv",
                        "text/csv", key=f"trends_csv_{name}", icon=":material/download:",
                        on_click="ignore")
 
 
 def _range(weeks: list[str]) -> tuple[str, str]:
     ordered = sorted(weeks)
-    c1, c2, _ = st.columns([1, 1, 3])
+    c1, c2, _rest = st.columns([1, 1, 3])
     if st.session_state.get("trends_first") not in ordered:
         st.session_state["trends_first"] = ordered[max(0, len(ordered) - 12)]
     if st.session_state.get("trends_last") not in ordered:
         st.session_state["trends_last"] = ordered[-1]
-    first = c1.selectbox("From week", ordered, key="trends_first")
-    last = c2.selectbox("To week", ordered, key="trends_last")
+    first = c1.selectbox(_("From week"), ordered, key="trends_first")
+    last = c2.selectbox(_("To week"), ordered, key="trends_last")
     return (first, last) if first <= last else (last, first)
 
 
@@ -38,55 +42,65 @@ def _store_lines(per_store, group, kpi: str):
         return per_store, stores
     means = per_store.groupby("store")[kpi].mean().sort_values()
     worst = list(means.index[: MAX_LINES - 1])
-    shown = st.multiselect("Stores on the chart", stores, default=worst, key="trends_stores",
-                           help="Many stores: the group average and the worst stores are shown")
+    shown = st.multiselect(_("Stores on the chart"), stores, default=worst, key="trends_stores",
+                           help=_("Many stores: the group average and the worst stores are "
+                                  "shown"))
     lines = per_store[per_store["store"].isin(shown)]
-    everyone = group.assign(store="all stores")[["store", "week", kpi]]
+    everyone = group.assign(store=EVERYONE)[["store", "week", kpi]]
     return pd.concat([lines, everyone], ignore_index=True), shown
+
+
+def _store_legend(name: str) -> str:
+    return _("all stores") if name == EVERYONE else name
 
 
 if week:
     weeks = loaders.weeks(frame.scope())
     first, last = _range(weeks)
     scope = frame.store_scope()
-    kpi = st.segmented_control("KPI", list(KPIS), format_func=KPIS.get, default="compliance",
-                               key="trends_kpi") or "compliance"
+    kpi = st.segmented_control(_("KPI"), list(KPIS),
+                               format_func=labels_for(KPIS, lambda k: _(KPIS[k])),
+                               default="compliance", key="trends_kpi") or "compliance"
     per_store = loaders.load(trends.store_weeks, scope, first, last)
     group = trends.group_weeks(per_store)
 
-    st.subheader(f"{KPI_LABELS[kpi]} per store")
-    lines, _ = _store_lines(per_store, group, kpi)
-    st.plotly_chart(charts.lines(lines, "week", kpi, color="store"), key="trends_store_chart")
+    st.subheader(_("{kpi} per store").format(kpi=_(KPI_LABELS[kpi])))
+    lines, _shown = _store_lines(per_store, group, kpi)
+    st.plotly_chart(charts.lines(lines, "week", kpi, color="store", legend=_store_legend),
+                    key="trends_store_chart")
     _csv(per_store, "kpis-per-store-week")
 
     left, right = st.columns(2)
     with left:
-        st.subheader("On-shelf availability")
-        st.plotly_chart(charts.lines(group, "week", ["osa", "compliance"]), key="trends_osa")
+        st.subheader(_("On-shelf availability"))
+        st.plotly_chart(charts.lines(group, "week", ["osa", "compliance"],
+                                     legend=lambda k: _(KPIS[k])), key="trends_osa")
         _csv(group, "kpis-per-week")
     rules = loaders.load(trends.rule_weeks, scope, first, last)
     with right:
-        st.subheader("Violations by type")
+        st.subheader(_("Violations by type"))
         types = trends.type_weeks(rules)
-        st.plotly_chart(charts.bars(types, "week", "violations", color="type"),
+        st.plotly_chart(charts.bars(types, "week", "violations", color="type", legend=rule_type),
                         key="trends_types")
         _csv(types, "violations-per-type-week")
 
     left, right = st.columns(2)
     with left:
-        st.subheader("Violations per rule")
+        st.subheader(_("Violations per rule"))
         st.plotly_chart(charts.lines(rules.groupby(["week", "rule"], as_index=False)
                                      ["violations"].sum(), "week", "violations",
                                      color="rule", percent=False), key="trends_rules")
         _csv(rules, "violations-per-rule-week")
     with right:
-        st.subheader("Share of shelf by brand")
+        st.subheader(_("Share of shelf by brand"))
         brands = loaders.load(trends.brand_weeks, scope, first, last)
-        st.plotly_chart(charts.lines(brands, "week", "share", color="brand"),
-                        key="trends_brands")
+        st.plotly_chart(charts.lines(brands, "week", "share", color="brand",
+                                     legend=display_name), key="trends_brands")
         _csv(brands, "share-of-shelf-per-brand-week")
 
-    st.subheader(f"{KPI_LABELS[kpi]}: store × week")
+    st.subheader(_("{kpi}: store × week").format(kpi=_(KPI_LABELS[kpi])))
     if not per_store.empty:
-        st.plotly_chart(charts.heatmap(per_store, "week", "store", kpi), key="trends_heatmap")
-    st.dataframe(per_store, hide_index=True, height=240, key="trends_table")
+        st.plotly_chart(charts.heatmap(per_store, "week", "store", kpi, label=_(KPIS[kpi])),
+                        key="trends_heatmap")
+    st.dataframe(per_store, hide_index=True, height=240, key="trends_table",
+                 column_config=column_config(per_store.columns))

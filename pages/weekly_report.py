@@ -1,20 +1,22 @@
 """Weekly report: one store and week, with charts, the worst photos and downloads.
 
 Everything drawn here comes from one :class:`~pipeline.store.report_model.WeeklyReport`, the
-object the CSV, Excel and PDF downloads are written from.
+object the CSV, Excel and PDF downloads are written from (in the reader's language).
 """
 
 import pandas as pd
 import streamlit as st
 
 from pipeline import kpis
+from pipeline.catalog import display_name
 from pipeline.dashboard import charts, exports, frame, loaders, pictures
-from pipeline.dashboard.formatting import KPI_COLUMN_CONFIG, when
+from pipeline.dashboard.formatting import column_config, severity, when
+from pipeline.i18n import _
 from pipeline.queries import inspections, weekly
 from pipeline.store import report_format as fmt
 from pipeline.store.report_model import WeeklyReport
 
-st.title("Weekly report")
+st.title(_("Weekly report"))
 week = frame.need_week()
 
 
@@ -25,7 +27,7 @@ def _store() -> str | None:
     if not stores:
         return None
     names = dict(stores)
-    return st.selectbox("Store", list(names), key="weekly_report_store",
+    return st.selectbox(_("Store"), list(names), key="weekly_report_store",
                         format_func=lambda s: f"{s} · {names[s]}" if names[s] != s else s)
 
 
@@ -33,9 +35,9 @@ def _kpis(report: WeeklyReport) -> None:
     cols = st.columns(len(kpis.NAMES) + 1)
     for col, name in zip(cols, kpis.NAMES, strict=False):
         delta = report.change[name]
-        col.metric(kpis.LABELS[name], fmt.percent(report.kpis[name]),
+        col.metric(_(kpis.LABELS[name]), fmt.percent(report.kpis[name]),
                    None if delta is None else fmt.change(delta), border=True)
-    cols[-1].metric("Inspections", report.inspections,
+    cols[-1].metric(_("Inspections"), report.inspections,
                     report.inspections - report.previous_inspections
                     if report.previous_inspections else None, delta_color="off", border=True)
 
@@ -59,29 +61,33 @@ def _charts(report: WeeklyReport) -> None:
     with left:
         if not t["daily"].empty:
             st.plotly_chart(charts.lines(t["daily"], "day", ["compliance", "osa"],
-                                         title="Day by day"), key="weekly_report_daily")
+                                         title=_("Day by day (store time)"),
+                                         legend=lambda k: _(kpis.SHORT_LABELS[k])),
+                            key="weekly_report_daily")
         if not t["share"].empty:
             st.plotly_chart(charts.bars(t["share"], "brand", "share",
-                                        title="Share of shelf by brand (% of recognised facings)",
-                                        horizontal=True, percent=True),
+                                        title=_("Share of shelf by brand (percent of recognised "
+                                                "facings)"),
+                                        horizontal=True, percent=True,
+                                        names=display_name),
                             key="weekly_report_share")
     with right:
         if not t["rules"].empty:
             st.plotly_chart(charts.bars(t["rules"], "rule", "violations", color="severity",
-                                        title="Violations by rule", horizontal=True),
+                                        title=_("Violations by rule"), horizontal=True,
+                                        legend=severity),
                             key="weekly_report_rules")
-        st.markdown("**Cameras**")
-        st.dataframe(t["cameras"], hide_index=True, column_config=KPI_COLUMN_CONFIG)
-    st.markdown("**Top recurring problems**")
+        st.markdown("**" + _("Cameras") + "**")
+        st.dataframe(t["cameras"], hide_index=True, column_config=column_config())
+    st.markdown("**" + _("Top recurring problems") + "**")
     if t["problems"].empty:
-        st.success("No violations this week.")
+        st.success(_("No violations this week."))
     else:
-        st.dataframe(t["problems"], hide_index=True,
-                     column_config={"days": st.column_config.NumberColumn("Days seen")})
+        st.dataframe(t["problems"], hide_index=True, column_config=column_config())
 
 
 def _worst_photos(report: WeeklyReport, scope) -> None:
-    st.markdown("**Worst photos**")
+    st.markdown("**" + _("Worst photos") + "**")
     cols = st.columns(max(len(report.worst_photos), 1))
     for col, photo in zip(cols, report.worst_photos, strict=False):
         detail = loaders.load(inspections.inspection_detail, photo.inspection, scope)
@@ -89,9 +95,9 @@ def _worst_photos(report: WeeklyReport, scope) -> None:
             continue
         boxes = tuple(tuple(b) for ev in detail.violations["evidence"]
                       for b in inspections.evidence_boxes(ev))
-        jpeg, _ = pictures.annotated_jpeg(detail.photo_path, detail.detections, boxes,
-                                        tuple(pictures.LAYERS), detail.width, detail.height,
-                                        max_side=640)
+        jpeg, _real = pictures.annotated_jpeg(detail.photo_path, detail.detections, boxes,
+                                              tuple(pictures.LAYERS), detail.width,
+                                              detail.height, max_side=640)
         col.image(jpeg, caption=fmt.photo_caption(photo))
 
 
@@ -100,11 +106,13 @@ if week and store:
     scope = frame.scope()
     report = loaders.load(weekly.weekly_report, store, week, scope)
     saved = loaders.load(weekly.saved_at, store, week, scope)
-    st.caption(f"Store **{store}** · week **{week}** · "
-               + (f"report saved {when(saved)}" if saved
-                  else "live figures (the weekly report job has not saved this week yet)"))
+    status = _("report saved {when}").format(when=when(saved, frame.zone_of(store))) if saved \
+        else _("live figures (the weekly report job has not saved this week yet)")
+    st.caption(_("Store **{store}** · week **{week}** ({start} – {end}, store time) · "
+                 "{status}").format(store=store, week=week, start=report.week_start,
+                                    end=report.week_end, status=status))
     if report.inspections == 0:
-        st.info(f"No inspections for {store} in {week}.")
+        st.info(_("No inspections for {store} in {week}.").format(store=store, week=week))
     else:
         if report.not_judged_note:
             st.warning(report.not_judged_note, icon="⚠️")

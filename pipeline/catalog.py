@@ -193,3 +193,50 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
         path = get_settings().rules_dir / "catalog.yaml"
     doc = yamldoc.load(path)
     return parse_catalog(doc, str(path))
+
+
+# --- names in the reader's language -----------------------------------------------------------
+def names_in(catalog: Catalog, lang: str) -> dict[str, str]:
+    """SKU, brand and category id -> its name in ``lang`` (``zh``: the Chinese names;
+    otherwise English). SKU ids win over a brand or category of the same id."""
+    zh = lang == "zh"
+    out = {c.id: c.name_zh if zh else c.name for c in catalog.categories}
+    out.update({b.id: b.name_zh if zh else b.name for b in catalog.brands})
+    out.update({s.id: s.name.zh if zh else s.name.en for s in catalog.skus})
+    return out
+
+
+_NAMES: dict[tuple[str, float, str], dict[str, str]] = {}
+
+
+def _default_names(lang: str) -> dict[str, str]:
+    """:func:`names_in` of the catalog in force, re-read when the file changes."""
+    from pipeline.settings import get_settings
+
+    path = get_settings().rules_dir / "catalog.yaml"
+    try:
+        key = (str(path), path.stat().st_mtime, lang)
+    except OSError:
+        return {}
+    if key not in _NAMES:
+        try:
+            catalog = load_catalog(path)
+        except YamlFileError:
+            return {}
+        _NAMES.clear()
+        _NAMES.update({(key[0], key[1], code): names_in(catalog, code) for code in ("en", "zh")})
+    return _NAMES.get(key, {})
+
+
+def display_name(item: str | None, lang: str | None = None,
+                 catalog: Catalog | None = None) -> str:
+    """A SKU's (or brand's, or category's) name in the reader's language: ``colaco-cola-330``
+    -> ``"ColaCo Cola 330ml can"`` / ``"可乐可 可乐 330毫升 罐装"``. Unknown ids (``unknown``, a
+    product not in the catalog) come back as they are; ``lang`` defaults to the current one."""
+    from pipeline import i18n
+
+    if not item:
+        return ""
+    code = i18n.normalize(lang) or i18n.current()
+    names = names_in(catalog, code) if catalog is not None else _default_names(code)
+    return names.get(item, item)

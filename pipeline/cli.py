@@ -42,8 +42,10 @@ def version() -> None:
 
 
 def main() -> None:
-    """Console-script entry point with user-facing error handling."""
+    """Console-script entry point with user-facing error handling (one line on stderr, in
+    the language of ``SHELFAUDIT_LANG`` / ``LANG``: see :mod:`pipeline.i18n`)."""
     from pipeline.errors import ShelfAuditError
+    from pipeline.i18n import _
     from pipeline.yamldoc import YamlFileError
 
     try:
@@ -53,13 +55,13 @@ def main() -> None:
         raise
     except YamlFileError as exc:
         for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+            print(_("error: {message}").format(message=problem), file=sys.stderr)
         sys.exit(2)
     except ShelfAuditError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("error: {message}").format(message=exc), file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(_("interrupted"), file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - last line of defence for a CLI
         import click
@@ -73,7 +75,8 @@ def main() -> None:
             sys.exit(1)
         if os.environ.get("SHELFAUDIT_DEBUG"):
             raise
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(_("error: {message}").format(message=f"{type(exc).__name__}: {exc}"),
+              file=sys.stderr)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipeline.i18n import N_
+
 
 @dataclass(frozen=True)
 class Kpi:
-    """One KPI: its name (database column and report key), the engine's key and its labels."""
+    """One KPI: its name (database column and report key), the engine's key and its labels
+    (English message ids: show them through ``pipeline.i18n._``)."""
 
     name: str
     verdict_key: str
@@ -22,10 +25,10 @@ class Kpi:
 
 
 KPIS: tuple[Kpi, ...] = (
-    Kpi("compliance", "compliance", "Compliance score", "Compliance"),
-    Kpi("osa", "osa", "On-shelf availability", "OSA"),
-    Kpi("price_compliance", "price", "Price compliance", "Price"),
-    Kpi("promo_compliance", "promo", "Promo compliance", "Promo"),
+    Kpi("compliance", "compliance", N_("Compliance score"), N_("Compliance")),
+    Kpi("osa", "osa", N_("On-shelf availability"), N_("OSA")),
+    Kpi("price_compliance", "price", N_("Price compliance"), N_("Price")),
+    Kpi("promo_compliance", "promo", N_("Promo compliance"), N_("Promo")),
 )
 NAMES: tuple[str, ...] = tuple(k.name for k in KPIS)
 LABELS: dict[str, str] = {k.name: k.label for k in KPIS}

@@ -18,6 +18,7 @@ def _isolated_home(tmp_path, monkeypatch):
 
     monkeypatch.setenv("SHELFAUDIT_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SHELFAUDIT_RULES", str(REPO / "rules"))
+    monkeypatch.setenv("SHELFAUDIT_LANG", "en")  # English unless a test picks a language
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("SHELFAUDIT_MODELS", raising=False)
     get_settings.cache_clear()

@@ -94,29 +94,41 @@ def report(
     out: Path | None = typer.Option(None, "--out", "-o",
                                     help="Output file (one format) or folder."),
     as_json: bool = typer.Option(False, "--json", help="Print the report document as JSON."),
+    lang: str | None = typer.Option(
+        None, "--lang", help="Language of the files and messages: en or zh (default: "
+                             "SHELFAUDIT_LANG, then LANG)."),
 ) -> None:
     """Build a store's weekly report, store it and export it (CSV, Excel, PDF)."""
+    from pipeline import i18n
     from pipeline.errors import ShelfAuditError
+    from pipeline.i18n import _
     from pipeline.store import reports
-    from pipeline.store.calendar import last_complete_week
 
+    if lang is not None and i18n.normalize(lang) is None:
+        raise ShelfAuditError(_("unknown language {lang!r} (use {languages})").format(
+            lang=lang, languages=", ".join(i18n.LANGUAGES)))
     _upgrade()
-    formats = list(dict.fromkeys(fmt or reports.FORMATS))
-    unknown = [f for f in formats if f not in reports.FORMATS]
-    if unknown:
-        raise ShelfAuditError(f"unknown format {unknown[0]!r} (use csv, xlsx or pdf)")
-    week = week or last_complete_week()
-    report = reports.build_report(store, week)
-    files = reports.export_reports(report, formats, out)
-    reports.save_report(report, files)
-    if as_json:
-        typer.echo(json.dumps({**report.document(), "files": files}, ensure_ascii=False))
-        return
-    k = report.kpis
-    typer.echo(f"{store} {week}: {report.inspections} inspections, compliance "
-               f"{k['compliance']}, OSA {k['osa']}, {report.violations.total} violations")
-    for f, path in files.items():
-        typer.echo(f"  {f}: {path}")
+    with i18n.using(lang):
+        formats = list(dict.fromkeys(fmt or reports.FORMATS))
+        unknown = [f for f in formats if f not in reports.FORMATS]
+        if unknown:
+            raise ShelfAuditError(_("unknown format {format!r} (use csv, xlsx or pdf)").format(
+                format=unknown[0]))
+        week = week or reports.last_week_of(store)
+        report = reports.build_report(store, week)
+        files = reports.export_reports(report, formats, out)
+        reports.save_report(report, files)
+        if as_json:
+            typer.echo(json.dumps({**report.document(), "files": files}, ensure_ascii=False))
+            return
+        k = report.kpis
+        typer.echo(_("{store} {week}: {inspections} inspections, compliance {compliance}, OSA "
+                     "{osa}, {violations} violations").format(
+            store=store, week=week, inspections=report.inspections,
+            compliance=i18n.percent(k["compliance"]), osa=i18n.percent(k["osa"]),
+            violations=report.violations.total))
+        for f, path in files.items():
+            typer.echo(f"  {f}: {path}")
 
 
 def demo(

@@ -29,13 +29,16 @@ from typing import Any
 import streamlit as st
 
 from pipeline.access.roles import ADMIN, RANK, SUPERVISOR, User, scope_for
+from pipeline.i18n import N_, _
 
 TOKEN_KEY, USER_KEY, NOTE_KEY = "auth_token", "auth_user", "auth_note"
-ENDED = "Your session has ended; please sign in again."
+ENDED = N_("Your session has ended; please sign in again.")
 TRUST_PROXY_ENV = "SHELFAUDIT_TRUST_PROXY"
 SCOPE_KEY = "auth_scope"  # read by pipeline.dashboard.frame.scope()
 # Pages (by url path) that need more than the viewer role.
 PAGE_ROLES: dict[str, str] = {"upload": SUPERVISOR, "rules": SUPERVISOR, "admin": ADMIN}
+ROLE_LABELS: dict[str, str] = {"viewer": N_("viewer"), "supervisor": N_("supervisor"),
+                               "admin": N_("admin")}
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 
 
@@ -69,7 +72,7 @@ def gate() -> User:
         _forget()
         # The sign-in form is the only page there is: every URL lands on it, and no file
         # under pages/ can be run on its own (st.navigation turns the pages/ folder off).
-        st.navigation([st.Page(sign_in_form, title="Sign in", url_path="sign-in",
+        st.navigation([st.Page(sign_in_form, title=_("Sign in"), url_path="sign-in",
                                default=True)], position="hidden").run()
         st.stop()
     st.session_state[USER_KEY] = user
@@ -97,9 +100,9 @@ def allowed_pages(pages: dict[str, list[Any]], user: User) -> dict[str, list[Any
 def sidebar(user: User) -> None:
     """Who is signed in (as plain text) and the sign-out button."""
     with st.sidebar:
-        st.caption("Signed in as")
-        st.text(f"{user.label} ({user.role})")
-        st.button("Sign out", key="auth_logout", on_click=sign_out, icon=":material/logout:")
+        st.caption(_("Signed in as"))
+        st.text(f"{user.label} ({_(ROLE_LABELS.get(user.role, user.role))})")
+        st.button(_("Sign out"), key="auth_logout", on_click=sign_out, icon=":material/logout:")
 
 
 def sign_out() -> None:
@@ -125,22 +128,25 @@ def _forget() -> None:
 
 def sign_in_form() -> None:
     """The sign-in page: title, a note (expired session ...), the form, single sign-on."""
+    from pipeline.dashboard.frame import language_switch
+
     st.title("ShelfAudit")
-    st.subheader("Sign in")
+    language_switch(in_sidebar=False)
+    st.subheader(_("Sign in"))
     note = st.session_state.pop(NOTE_KEY, None)
     if note:
-        st.info(note)
+        st.info(_(note))
     with st.form("auth_login"):
-        st.text_input("User name", key="auth_username", autocomplete="username")
-        st.text_input("Password", type="password", key="auth_password",
+        st.text_input(_("User name"), key="auth_username", autocomplete="username")
+        st.text_input(_("Password"), type="password", key="auth_password",
                       autocomplete="current-password")
-        submitted = st.form_submit_button("Sign in", type="primary")
+        submitted = st.form_submit_button(_("Sign in"), type="primary")
     if submitted:
         _try_password()
     if oidc_configured():
         st.divider()
-        st.button("Sign in with single sign-on", key="auth_sso", on_click=_start_oidc)
-    st.caption("Accounts are managed by your admin (`shelfaudit users`).")
+        st.button(_("Sign in with single sign-on"), key="auth_sso", on_click=_start_oidc)
+    st.caption(_("Accounts are managed by your admin (`shelfaudit users`)."))
 
 
 def _try_password() -> None:
@@ -205,7 +211,8 @@ def _start_oidc() -> None:
     try:
         st.login()
     except Exception as exc:  # noqa: BLE001 - Authlib missing or settings incomplete
-        st.session_state[NOTE_KEY] = f"Single sign-on is not available: {exc}"
+        st.session_state[NOTE_KEY] = _("Single sign-on is not available: {reason}").format(
+            reason=exc)
 
 
 def _sso_sign_in(identity: dict[str, Any]) -> tuple[str, Any] | None:
@@ -245,8 +252,8 @@ def _from_oidc(identity: dict[str, Any]) -> User | None:
     email = str(identity.get("email") or "").strip().lower()
     sign_in = _sso_sign_in(identity)
     if sign_in is None:
-        st.session_state[NOTE_KEY] = ("Single sign-on did not say when you signed in (no 'iat' "
-                                      "claim); ask your admin.")
+        st.session_state[NOTE_KEY] = _("Single sign-on did not say when you signed in (no "
+                                        "'iat' claim); ask your admin.")
         _sso_logout()
         return None
     token, issued = sign_in
@@ -263,8 +270,8 @@ def _from_oidc(identity: dict[str, Any]) -> User | None:
         found = user_by_id(row.id, session) if row is not None and row.active else None
     if found is None:
         audit(None, LOGIN_FAILED, email, ok=False, method="oidc", reason="no active account")
-        st.session_state[NOTE_KEY] = (f"{email or 'Your identity'} has no active ShelfAudit "
-                                      "account; ask an admin.")
+        st.session_state[NOTE_KEY] = _("{who} has no active ShelfAudit account; ask an "
+                                        "admin.").format(who=email or _("Your identity"))
         _sso_logout()
         return None
     audit(found, LOGIN, found.username, method="oidc")

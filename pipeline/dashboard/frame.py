@@ -4,15 +4,20 @@ The router (``streamlit_app.py``) calls :func:`prepare` and :func:`sidebar` on e
 read the shared choices with :func:`scope`, :func:`store` and :func:`week`.
 
 Shared session keys (no page prefix): ``store`` (a store id or ``"*"`` for all of the user's
-stores) and ``week`` (``2026-W46``). The access layer sets ``auth_scope`` (a
-:class:`~pipeline.queries.scope.Scope`); without it no store is visible.
+stores), ``week`` (``2026-W46``) and ``lang`` (``en`` / ``zh``: the reader's language, first
+from the browser's ``Accept-Language``, then the sidebar switch; kept for the session). The
+access layer sets ``auth_scope`` (a :class:`~pipeline.queries.scope.Scope`); without it no
+store is visible.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from pipeline import i18n
 from pipeline.dashboard import loaders
+from pipeline.dashboard.formatting import labels_for
+from pipeline.i18n import _
 from pipeline.queries.scope import Scope
 
 NOBODY = Scope(stores=frozenset(), role="viewer", user="nobody")  # not signed in: sees nothing
@@ -21,9 +26,11 @@ ALL = "*"
 STORE_KEY = "store"
 WEEK_KEY = "week"
 SCOPE_KEY = "auth_scope"
+LANG_KEY = i18n.SESSION_KEY
+LANG_PICK = "lang_pick"  # the switch's widget key (widget state is dropped on the sign-in form)
 
 
-@st.cache_resource(show_spinner="Preparing the database…")
+@st.cache_resource(show_spinner=False)
 def _migrated(url: str) -> bool:
     from pipeline.store.db import upgrade
 
@@ -32,8 +39,34 @@ def _migrated(url: str) -> bool:
 
 
 def prepare() -> None:
-    """Bring the database schema up to date once per process and URL."""
-    _migrated(loaders.db_url())
+    """Choose the reader's language, bring the database schema up to date once per process."""
+    choose_language()
+    with st.spinner(_("Preparing the database…"), show_time=False):
+        _migrated(loaders.db_url())
+
+
+def choose_language() -> str:
+    """The session's language: kept once chosen, else the browser's (``Accept-Language``)."""
+    found = i18n.normalize(st.session_state.get(LANG_KEY))
+    if found is None:
+        found = i18n.browser_language()
+    st.session_state[LANG_KEY] = found
+    return found
+
+
+def _switched() -> None:
+    picked = st.session_state.get(LANG_PICK)  # None when the chosen one is clicked again
+    if picked:
+        st.session_state[LANG_KEY] = picked
+
+
+def language_switch(in_sidebar: bool = True) -> None:
+    """The language switch (for this browser session), in the sidebar or where called."""
+    st.session_state[LANG_PICK] = choose_language()
+    where = st.sidebar if in_sidebar else st.container()
+    where.segmented_control(_("Language"), list(i18n.LANGUAGES), key=LANG_PICK,
+                            format_func=i18n.LANGUAGES.get, on_change=_switched,
+                            label_visibility="collapsed")
 
 
 def scope() -> Scope:
@@ -59,6 +92,18 @@ def store_scope() -> Scope:
     return scope().narrow(store())
 
 
+def zone_of(store_id: str | None) -> str:
+    """The time zone of a store in scope (``UTC`` when unknown)."""
+    return loaders.store_zones(scope()).get(store_id or "", "UTC") if store_id else "UTC"
+
+
+def clock() -> str:
+    """The clock to show times that belong to no one store on: the sidebar's store's zone,
+    else the zone all of the user's stores share, else UTC."""
+    zones = loaders.store_zones(store_scope())
+    return next(iter(set(zones.values()))) if len(set(zones.values())) == 1 else "UTC"
+
+
 def _keep_valid(key: str, options: list[str], default: str | None) -> None:
     if st.session_state.get(key) not in options:
         st.session_state[key] = default
@@ -74,15 +119,16 @@ def sidebar() -> None:
     weeks = loaders.weeks(sc)
     _keep_valid(WEEK_KEY, weeks, weeks[0] if weeks else None)
     with st.sidebar:
-        st.selectbox("Store", store_options, key=STORE_KEY,
-                     format_func=lambda s: "All my stores" if s == ALL else
-                     f"{s} · {names.get(s, s)}" if names.get(s, s) != s else s,
-                     help="Pages show this store, or every store you may see.")
+        st.selectbox(_("Store"), store_options, key=STORE_KEY,
+                     format_func=labels_for(store_options, lambda s: _("All my stores")
+                                            if s == ALL else f"{s} · {names.get(s, s)}"
+                                            if names.get(s, s) != s else s),
+                     help=_("Pages show this store, or every store you may see."))
         if weeks:
-            st.selectbox("Week", weeks, key=WEEK_KEY,
-                         help="ISO week, Monday to Sunday.")
+            st.selectbox(_("Week"), weeks, key=WEEK_KEY,
+                         help=_("ISO week, Monday to Sunday, on each store's own clock."))
         else:
-            st.caption("No inspections yet.")
+            st.caption(_("No inspections yet."))
         # who is signed in is shown, as plain text, by pipeline.dashboard.auth.sidebar
 
 
@@ -90,6 +136,6 @@ def need_week() -> str | None:
     """The picked week, or a friendly note (and ``None``) when the database is empty."""
     value = week()
     if value is None:
-        st.info("No inspections yet. Load the demo history with `shelfaudit demo`, drop photos "
-                "into the camera inbox, or try a photo on the **Upload** page.")
+        st.info(_("No inspections yet. Load the demo history with `shelfaudit demo`, drop photos "
+                  "into the camera inbox, or try a photo on the **Upload** page."))
     return value

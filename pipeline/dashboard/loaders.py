@@ -61,3 +61,7 @@ def weeks(scope: Scope) -> list[str]:
 
 def cameras(scope: Scope, store: str | None = None) -> list[tuple[str, str]]:
     return load(pickers.cameras, scope, store)
+
+
+def store_zones(scope: Scope) -> dict[str, str]:
+    return load(pickers.store_zones, scope)

@@ -20,12 +20,13 @@ from PIL import Image
 
 from pipeline import keys
 from pipeline.detections import PhotoDetections, field_values
+from pipeline.i18n import N_
 
-LAYERS: dict[str, str] = {
-    keys.PRODUCT: "Products",
-    keys.PRICE_TAG: "Price tags",
-    keys.PROMO: "Promo signs",
-    keys.GAP: "Gaps",
+LAYERS: dict[str, str] = {  # kind -> label (an English message id: show it through ``_``)
+    keys.PRODUCT: N_("Products"),
+    keys.PRICE_TAG: N_("Price tags"),
+    keys.PROMO: N_("Promo signs"),
+    keys.GAP: N_("Gaps"),
 }
 MAX_SIDE = 1600  # pixels: bigger photos are shown scaled down
 COLORS = {

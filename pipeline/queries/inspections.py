@@ -1,21 +1,28 @@
-"""The Inspections page: a filterable list and one inspection in detail."""
+"""The Inspections page: a filterable list and one inspection in detail.
+
+Days are the store's own: the list filters on each photo's store-local capture day
+(``captured_on``, the day its ISO week is counted in), so a week here lists exactly the
+inspections Overview counts for it, and each row carries its time on the store's clock
+(``captured_local``) beside the stored UTC moment (``captured_at``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, exists, func, select
+from sqlalchemy import Engine, and_, exists, func, select
 
 from pipeline.queries.db import engine_for, frame, rows
 from pipeline.queries.scope import Scope
-from pipeline.store.tables import Inspection, InspectionDetections, Photo, Violation
+from pipeline.store.calendar import utc_to_local
+from pipeline.store.tables import Camera, Inspection, InspectionDetections, Photo, Store, Violation
 
 LIST_LIMIT = 500
-LIST_COLUMNS = ["id", "store", "camera", "captured_at", "compliance", "osa",
-                "price_compliance", "promo_compliance", "violations"]
+LIST_COLUMNS = ["id", "store", "camera", "captured_local", "timezone", "compliance", "osa",
+                "price_compliance", "promo_compliance", "violations", "captured_at"]
 
 
 @dataclass(frozen=True)
@@ -24,8 +31,8 @@ class InspectionFilter:
 
     store: str | None = None
     camera: str | None = None
-    start: date | None = None
-    end: date | None = None  # inclusive
+    start: date | None = None  # store-local capture day
+    end: date | None = None  # inclusive, store-local
     rule: str | None = None
     severity: str | None = None
     limit: int = LIST_LIMIT
@@ -36,17 +43,18 @@ def _filtered(scope: Scope, flt: InspectionFilter):
     stmt = (select(Inspection.id, Inspection.store_id.label("store"),
                    Inspection.camera_id.label("camera"), Inspection.captured_at,
                    Inspection.compliance, Inspection.osa, Inspection.price_compliance,
-                   Inspection.promo_compliance, Inspection.violation_count.label("violations"))
+                   Inspection.promo_compliance, Inspection.violation_count.label("violations"),
+                   Store.timezone)
+            .outerjoin(Store, Store.id == Inspection.store_id)
             .where(scope.where(Inspection.store_id)))
     if flt.store:
         stmt = stmt.where(Inspection.store_id == flt.store)
     if flt.camera:
         stmt = stmt.where(Inspection.camera_id == flt.camera)
     if flt.start:
-        stmt = stmt.where(Inspection.captured_at >= datetime.combine(flt.start, time()))
+        stmt = stmt.where(Inspection.captured_on >= flt.start)
     if flt.end:
-        stmt = stmt.where(Inspection.captured_at
-                          < datetime.combine(flt.end + timedelta(days=1), time()))
+        stmt = stmt.where(Inspection.captured_on <= flt.end)
     if flt.rule or flt.severity:
         cond = [Violation.inspection_id == Inspection.id]
         if flt.rule:
@@ -67,6 +75,10 @@ def list_inspections(scope: Scope, flt: InspectionFilter = InspectionFilter(),
         return pd.DataFrame(columns=LIST_COLUMNS)
     for col in ("compliance", "osa", "price_compliance", "promo_compliance"):
         df[col] = pd.to_numeric(df[col], errors="coerce").round(1)
+    df["timezone"] = df["timezone"].fillna("UTC")
+    df["captured_local"] = pd.to_datetime(
+        [utc_to_local(at, tz) for at, tz in
+         zip(pd.to_datetime(df["captured_at"]), df["timezone"], strict=True)])
     return df[LIST_COLUMNS]
 
 
@@ -84,8 +96,8 @@ class InspectionDetail:
     id: int
     store: str
     camera: str
-    captured_at: datetime
-    iso_week: str
+    captured_at: datetime  # naive UTC
+    iso_week: str  # in the store's time zone
     photo_path: str | None
     width: int
     height: int
@@ -97,6 +109,13 @@ class InspectionDetail:
     facings: dict[str, Any] = field(default_factory=dict)
     previous_id: int | None = None
     next_id: int | None = None
+    timezone: str = "UTC"  # the store's
+    camera_name: str = ""
+
+    @property
+    def captured_local(self) -> datetime:
+        """When the photo was taken on the store's clock (naive)."""
+        return utc_to_local(self.captured_at, self.timezone)
 
     @property
     def out_of_domain(self) -> bool:
@@ -137,8 +156,12 @@ def inspection_detail(inspection_id: int, scope: Scope, engine: Engine | None = 
                       ) -> InspectionDetail | None:
     """One inspection in scope, or ``None`` (missing or another store's)."""
     eng = engine_for(engine)
-    stmt = (select(Inspection, Photo.path, InspectionDetections.payload)
+    stmt = (select(Inspection, Photo.path, InspectionDetections.payload, Store.timezone,
+                   Camera.name)
             .join(Photo, Photo.id == Inspection.photo_id)
+            .outerjoin(Store, Store.id == Inspection.store_id)
+            .outerjoin(Camera, and_(Camera.store_id == Inspection.store_id,
+                                    Camera.id == Inspection.camera_id))
             .outerjoin(InspectionDetections,
                        InspectionDetections.inspection_id == Inspection.id)
             .where(Inspection.id == inspection_id, scope.where(Inspection.store_id)))
@@ -149,7 +172,7 @@ def inspection_detail(inspection_id: int, scope: Scope, engine: Engine | None = 
             found = session.execute(stmt).first()
             if found is None:
                 return None
-            insp, path, payload = found
+            insp, path, payload, tz, camera_name = found
     kpis = {"compliance": insp.compliance, "osa": insp.osa,
             "price_compliance": insp.price_compliance,
             "promo_compliance": insp.promo_compliance}
@@ -160,6 +183,7 @@ def inspection_detail(inspection_id: int, scope: Scope, engine: Engine | None = 
         violations=violations_of(insp.id, scope, eng),
         share_of_shelf=dict(insp.share_of_shelf or {}), facings=dict(insp.facings or {}),
         previous_id=_neighbour(eng, insp, later=False), next_id=_neighbour(eng, insp, later=True),
+        timezone=tz or "UTC", camera_name=camera_name or insp.camera_id,
     )
 
 

@@ -10,9 +10,11 @@ from sqlalchemy import Engine, func, inspect, or_, select, text
 
 from pipeline.queries.db import engine_for, frame, rows
 from pipeline.queries.scope import Scope
+from pipeline.store.calendar import utc_to_local
 from pipeline.store.tables import JobRun, Store
 
 FAILED_STATUSES = ("error", "partial")
+SCHEDULE_COLUMNS = ["store", "name", "schedule", "timezone", "next_run", "next_run_utc"]
 APSCHEDULER_TABLE = "apscheduler_jobs"
 
 
@@ -43,29 +45,45 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def next_fire(schedule: str | None, timezone: str | None,
+              now: datetime | None = None) -> datetime | None:
+    """When a store's schedule text (a cron line in store time, or ``every 6h``) fires next
+    after ``now``, as naive UTC (``None`` for no or a broken schedule). An ``every`` schedule
+    counts from ``now`` here; the running scheduler's job store knows the real next time."""
+    from pipeline.errors import ShelfAuditError
+    from pipeline.store.scheduler import trigger_for
+
+    if not schedule:
+        return None
+    now = (now or _now()).replace(tzinfo=UTC)
+    try:
+        fire = trigger_for(schedule, timezone or "UTC").get_next_fire_time(None, now)
+    except (ShelfAuditError, ValueError, TypeError, LookupError):
+        return None
+    return fire.astimezone(UTC).replace(tzinfo=None) if fire is not None else None
+
+
+def _job_store(engine: Engine) -> dict[str, datetime]:
+    """APScheduler's persisted jobs (``inspect:<store>``, ``report:<store>``) -> next run."""
+    if not inspect(engine).has_table(APSCHEDULER_TABLE):
+        return {}
+    found = rows(engine, text(f"SELECT id, next_run_time FROM {APSCHEDULER_TABLE}"))
+    return {str(job): datetime.fromtimestamp(float(at), UTC).replace(tzinfo=None)
+            for job, at in found if at is not None}
+
+
+def _store_schedules(engine: Engine, scope: Scope) -> pd.DataFrame:
+    stmt = (select(Store.id.label("store"), Store.name, Store.schedule, Store.timezone)
+            .where(scope.where(Store.id)).order_by(Store.id))
+    return frame(engine, stmt)
+
+
 def next_run(scope: Scope, engine: Engine | None = None) -> datetime | None:
-    """The next scheduled run: APScheduler's job store, else the stores' cron schedules."""
-    eng = engine_for(engine)
-    if inspect(eng).has_table(APSCHEDULER_TABLE):
-        value = rows(eng, text(f"SELECT MIN(next_run_time) FROM {APSCHEDULER_TABLE}"))[0][0]
-        if value is not None:
-            return datetime.fromtimestamp(float(value), UTC).replace(tzinfo=None)
-    return _next_from_cron(eng, scope)
-
-
-def _next_from_cron(engine: Engine, scope: Scope) -> datetime | None:
-    from apscheduler.triggers.cron import CronTrigger
-
-    found = []
-    now = datetime.now(UTC)
-    stmt = select(Store.schedule).where(scope.where(Store.id), Store.schedule.is_not(None))
-    for (schedule,) in rows(engine, stmt):
-        try:
-            fire = CronTrigger.from_crontab(schedule, timezone=UTC).get_next_fire_time(None, now)
-        except (ValueError, TypeError):
-            continue
-        if fire is not None:
-            found.append(fire.replace(tzinfo=None))
+    """The next scheduled run of a store in scope (naive UTC): the running scheduler's job
+    store, else the stores' schedules — the same times the System page lists."""
+    table = schedules(scope, engine)
+    found = [t for t in table["next_run_utc"] if t is not None and not pd.isna(t)] \
+        if not table.empty else []
     return min(found) if found else None
 
 
@@ -105,21 +123,21 @@ def job_runs(scope: Scope, limit: int = 200, engine: Engine | None = None) -> pd
 
 
 def schedules(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
-    """Each store's inspection schedule (cron text) and its next fire time."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    stmt = (select(Store.id.label("store"), Store.name, Store.schedule, Store.timezone)
-            .where(scope.where(Store.id)).order_by(Store.id))
-    df = frame(engine_for(engine), stmt)
-    now = datetime.now(UTC)
+    """Each store's inspection schedule (cron text in store time, or ``every 6h``), its time
+    zone and its next run, on the store's clock (``next_run``, naive) and in UTC."""
+    eng = engine_for(engine)
+    df = _store_schedules(eng, scope)
+    if df.empty:
+        return pd.DataFrame(columns=SCHEDULE_COLUMNS)
+    jobs = _job_store(eng)
+    now = _now()
 
     def fire(row: pd.Series) -> datetime | None:
-        try:
-            when = CronTrigger.from_crontab(row["schedule"], timezone=row["timezone"] or "UTC")
-            found = when.get_next_fire_time(None, now)
-            return found.astimezone(UTC).replace(tzinfo=None) if found else None
-        except (ValueError, TypeError, LookupError):
-            return None
+        return jobs.get(f"inspect:{row['store']}") or next_fire(row["schedule"],
+                                                                row["timezone"], now)
 
-    df["next_run_utc"] = df.apply(fire, axis=1) if not df.empty else pd.Series(dtype=object)
-    return df
+    df["timezone"] = df["timezone"].fillna("UTC")
+    df["next_run_utc"] = df.apply(fire, axis=1).astype(object)
+    df["next_run"] = [None if t is None or pd.isna(t) else utc_to_local(t, tz)
+                      for t, tz in zip(df["next_run_utc"], df["timezone"], strict=True)]
+    return df[SCHEDULE_COLUMNS]

@@ -17,6 +17,18 @@ def stores(scope: Scope, engine: Engine | None = None) -> list[tuple[str, str]]:
     return [(r.id, r.name or r.id) for r in rows(engine_for(engine), stmt)]
 
 
+def store_zones(scope: Scope, engine: Engine | None = None) -> dict[str, str]:
+    """Store id -> its time zone (IANA name, ``UTC`` when unset), for the stores in scope."""
+    stmt = select(Store.id, Store.timezone).where(scope.where(Store.id)).order_by(Store.id)
+    return {r.id: r.timezone or "UTC" for r in rows(engine_for(engine), stmt)}
+
+
+def camera_names(scope: Scope, engine: Engine | None = None) -> dict[tuple[str, str], str]:
+    """(store id, camera id) -> the camera's name from ``stores.yaml`` (the id when unnamed)."""
+    stmt = select(Camera.store_id, Camera.id, Camera.name).where(scope.where(Camera.store_id))
+    return {(r.store_id, r.id): r.name or r.id for r in rows(engine_for(engine), stmt)}
+
+
 def cameras(scope: Scope, store: str | None = None, engine: Engine | None = None
             ) -> list[tuple[str, str]]:
     """``(store_id, camera_id)`` of the cameras in scope (of one store when given)."""

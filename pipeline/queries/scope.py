@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 
 ROLES: tuple[str, ...] = ("viewer", "supervisor", "admin")
 
@@ -64,13 +65,13 @@ class Scope:
         if store in (None, "*"):
             return self
         if not self.allows(store):
-            raise ScopeError(f"store {store!r} is not one of your stores")
+            raise ScopeError(_("store {store!r} is not one of your stores").format(store=store))
         return Scope(stores=frozenset({store}), role=self.role, user=self.user)
 
     def check(self, store: str | None) -> None:
         """Raise :class:`ScopeError` unless ``store`` is inside the scope."""
         if not self.allows(store):
-            raise ScopeError(f"store {store!r} is not one of your stores")
+            raise ScopeError(_("store {store!r} is not one of your stores").format(store=store))
 
     def can_edit(self) -> bool:
         """Whether the role may upload photos and change rules."""

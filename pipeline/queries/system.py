@@ -8,7 +8,7 @@ products against them by nearest neighbour, so a new photo changes labels withou
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ class ModelFile:
     source: str
     found: bool
     size_mb: float | None
-    modified: datetime | None
+    modified: datetime | None  # naive UTC
 
 
 def _file_info(stage: str, source: str) -> ModelFile:
@@ -39,7 +39,8 @@ def _file_info(stage: str, source: str) -> ModelFile:
     files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
     size = sum(p.stat().st_size for p in files) / 1e6
     newest = max((p.stat().st_mtime for p in files), default=path.stat().st_mtime)
-    return ModelFile(stage, source, True, round(size, 1), datetime.fromtimestamp(newest))
+    return ModelFile(stage, source, True, round(size, 1),
+                     datetime.fromtimestamp(newest, UTC).replace(tzinfo=None))
 
 
 def model_files() -> tuple[list[ModelFile], Any]:
@@ -142,7 +143,9 @@ def add_reference(sku: str, name: str, data: bytes, scope: Scope,
     return target
 
 
-RULE_STATUS_COLUMNS = ["file", "state", "in_force", "problem"]
+RULE_STATUS_COLUMNS = ["file", "state", "version", "version_at", "problem"]
+"""``state``: ``ok`` (the file as saved is in force), ``last_good`` (broken; ``version``, saved
+at ``version_at`` UTC, is in force) or ``waiting`` (broken, no valid version: its stores wait)."""
 
 
 def rule_files_status(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
@@ -165,13 +168,11 @@ def rule_files_status(scope: Scope, engine: Engine | None = None) -> pd.DataFram
             text = path.read_text(encoding="utf-8", errors="replace")
             problems = check_text(text, path.name)
             if not problems:
-                rows_out.append([path.name, "ok", "the file as saved", ""])
+                rows_out.append([path.name, "ok", None, None, ""])
                 continue
             good = last_good_version(session, path.name)
-            state = "broken: last good version in force" if good else \
-                "broken: no valid version, its stores wait"
-            in_force = (f"version #{good.id} of {good.created_at:%Y-%m-%d %H:%M}" if good
-                        else "nothing (photos wait in the inbox)")
             shown = problems[0] if scope.can_edit() else ""
-            rows_out.append([path.name, state, in_force, shown])
+            rows_out.append([path.name, "last_good" if good else "waiting",
+                             good.id if good else None, good.created_at if good else None,
+                             shown])
     return pd.DataFrame(rows_out, columns=RULE_STATUS_COLUMNS)

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -30,11 +31,11 @@ def week_start(label: str) -> date:
     """
     match = _WEEK.match(label or "")
     if not match:
-        raise ShelfAuditError(f"week {label!r} is not like 2026-W46")
+        raise ShelfAuditError(_("week {label!r} is not like 2026-W46").format(label=label))
     try:
         return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
     except ValueError:
-        raise ShelfAuditError(f"week {label!r} does not exist") from None
+        raise ShelfAuditError(_("week {label!r} does not exist").format(label=label)) from None
 
 
 def previous_week(label: str) -> str:
@@ -56,8 +57,8 @@ def zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
-        raise ShelfAuditError(f"unknown time zone {name!r} (use an IANA name such as "
-                              f"Asia/Shanghai)") from None
+        raise ShelfAuditError(_("unknown time zone {name!r} (use an IANA name such as "
+                                "Asia/Shanghai)").format(name=name)) from None
 
 
 def local_to_utc(local: datetime, tz: str | None) -> datetime:

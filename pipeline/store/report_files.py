@@ -2,7 +2,11 @@
 and the annotated copies of the worst photos that Excel and the PDF embed.
 
 Every writer takes a :class:`~pipeline.store.report_model.WeeklyReport` and returns bytes; none
-computes a figure. Text that a spreadsheet would run as a formula is written inert: in CSV with
+computes a figure. Words are in the language current when a writer runs (the caller renders
+inside ``i18n.using(lang)``, see :func:`pipeline.store.reports.render`): Excel sheet names,
+headings and labels, and product names from the catalog in that language. The CSV keeps its
+machine keys (``section``, ``item``, ``metric``) in every language and adds a ``label`` column
+in the reader's words. Text that a spreadsheet would run as a formula is written inert: in CSV with
 a leading ``'`` (OWASP), in Excel as a string cell with the quote prefix set.
 """
 
@@ -16,13 +20,18 @@ from typing import Any
 
 from PIL import ImageDraw, ImageFont
 
+from pipeline.catalog import display_name
+from pipeline.i18n import N_, _
 from pipeline.kpis import LABELS, NAMES, SHORT_LABELS
 from pipeline.store.report_format import FONT_PATH, is_formula_like, local_time, spreadsheet_text
 from pipeline.store.report_model import Group, Mark, WeeklyReport
 
 SEVERITY_RGB = {"high": (220, 38, 38), "medium": (234, 138, 0), "low": (202, 180, 0)}
 ANNOTATED_WIDTH = 1280
-CSV_COLUMNS = ["store", "week", "section", "item", "metric", "value"]
+CSV_COLUMNS = ["store", "week", "section", "item", "metric", "value", "label"]
+SEVERITY_WORDS = {"high": N_("high"), "medium": N_("medium"), "low": N_("low")}
+SUMMARY_WORDS = {"store_name": N_("Store name"), "inspections": N_("Inspections"),
+                 "not_judged": N_("Photos not judged")}
 
 
 # -- CSV ----------------------------------------------------------------------------------------
@@ -32,8 +41,23 @@ def _group_rows(section: str, groups: list[Group]) -> list[tuple[str, str, str, 
                          ("violations", g.violations))]
 
 
+def _label(section: str, item: str) -> str:
+    """The item of a tidy row in the reader's words (a KPI, a brand's name, a severity)."""
+    if section == "kpi" and item in LABELS:
+        return _(LABELS[item])
+    if section == "summary":
+        return _(SUMMARY_WORDS.get(item, item))
+    if section == "share_of_shelf":
+        return display_name(item)
+    if section == "violations_by_severity":
+        return _(SEVERITY_WORDS.get(item, item))
+    if section == "worst_photos":
+        return _("Inspection #{id}").format(id=item)
+    return item
+
+
 def tidy_rows(report: WeeklyReport) -> list[dict[str, Any]]:
-    """The whole report as ``store, week, section, item, metric, value`` rows."""
+    """The whole report as ``store, week, section, item, metric, value, label`` rows."""
     r = report
     rows: list[tuple[str, str, str, Any]] = [
         ("summary", "store_name", "text", r.store_name),
@@ -59,8 +83,8 @@ def tidy_rows(report: WeeklyReport) -> list[dict[str, Any]]:
                  ("worst_photos", str(w.inspection), "camera", w.camera),
                  ("worst_photos", str(w.inspection), "violations", w.violations)]
         rows += [("worst_photos", str(w.inspection), "problem", m) for m in w.problems]
-    return [dict(zip(CSV_COLUMNS, (r.store, r.week, s, i, m, "" if v is None else v),
-                     strict=True)) for s, i, m, v in rows]
+    return [dict(zip(CSV_COLUMNS, (r.store, r.week, s, i, m, "" if v is None else v,
+                                   _label(s, i)), strict=True)) for s, i, m, v in rows]
 
 
 def csv_bytes(report: WeeklyReport) -> bytes:
@@ -145,7 +169,7 @@ def _bar_chart(ws: Any, rows: int) -> None:
     from openpyxl.chart import BarChart, Reference
 
     chart = BarChart()
-    chart.title, chart.y_axis.title = "Share of shelf", "%"
+    chart.title, chart.y_axis.title = _("Share of shelf"), "%"
     chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=rows + 1), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=rows + 1))
     ws.add_chart(chart, "E2")
@@ -155,7 +179,7 @@ def _line_chart(ws: Any, rows: int) -> None:
     from openpyxl.chart import LineChart, Reference
 
     line = LineChart()
-    line.title, line.y_axis.title = "Compliance and OSA per day", "%"
+    line.title, line.y_axis.title = _("Compliance and OSA per day"), "%"
     line.add_data(Reference(ws, min_col=3, max_col=4, min_row=1, max_row=rows + 1),
                   titles_from_data=True)
     line.set_categories(Reference(ws, min_col=1, min_row=2, max_row=rows + 1))
@@ -163,26 +187,28 @@ def _line_chart(ws: Any, rows: int) -> None:
 
 
 def _groups_sheet(wb: Any, title: str, key: str, groups: list[Group]) -> Any:
-    header = [key, "Inspections", *[SHORT_LABELS[k] for k in NAMES], "Violations"]
+    header = [key, _("Inspections"), *[_(SHORT_LABELS[k]) for k in NAMES], _("Violations")]
     return _sheet(wb, title, header, [[g.key, g.inspections, *g.kpis.values(), g.violations]
                                       for g in groups])
 
 
 def _summary_sheet(wb: Any, r: WeeklyReport) -> None:
-    ws = _sheet(wb, "Summary", ["KPI", r.week, r.previous_week, "Change (pts)"],
-                [[LABELS[k], r.kpis[k], r.previous_kpis[k], r.change[k]] for k in NAMES])
+    ws = _sheet(wb, _("Summary"), [_("KPI"), r.week, r.previous_week, _("Change (pts)")],
+                [[_(LABELS[k]), r.kpis[k], r.previous_kpis[k], r.change[k]] for k in NAMES])
     _append(ws, [])
-    _append(ws, ["Store", r.store])
-    _append(ws, ["Store name", r.store_name])
-    _append(ws, ["Week", f"{r.week} ({r.week_start} – {r.week_end})"])
-    _append(ws, ["Inspections", r.inspections])
+    _append(ws, [_("Store"), r.store])
+    _append(ws, [_("Store name"), r.store_name])
+    _append(ws, [_("Week"), _("{week} ({start} – {end}, store time)").format(
+        week=r.week, start=r.week_start, end=r.week_end)])
+    _append(ws, [_("Inspections"), r.inspections])
 
 
 def _worst_sheet(wb: Any, r: WeeklyReport, pictures: Mapping[int, bytes]) -> None:
     from openpyxl.drawing.image import Image as XlImage
 
-    ws = _sheet(wb, "Worst photos", ["Inspection", "Camera", "Captured", "Compliance",
-                                     "Violations", "Problems", "Photo"],
+    ws = _sheet(wb, _("Worst photos"), [_("Inspection"), _("Camera"), _("Taken (store time)"),
+                                        _("Compliance"), _("Violations"), _("Problems"),
+                                        _("Photo")],
                 [[w.inspection, w.camera, local_time(w), w.compliance, w.violations,
                   "; ".join(w.problems), w.photo] for w in r.worst_photos])
     row = len(r.worst_photos) + 3
@@ -202,19 +228,25 @@ def xlsx_bytes(report: WeeklyReport, pictures: Mapping[int, bytes]) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
     _summary_sheet(wb, r)
-    share = _sheet(wb, "Share of shelf", ["Brand", "Share %", "Last week %"],
-                   [[b, s, r.previous_share_of_shelf.get(b)] for b, s in r.share_of_shelf.items()])
+    share = _sheet(wb, _("Share of shelf"), [_("Brand"), _("Share %"), _("Last week %"),
+                                             _("Name")],
+                   [[b, s, r.previous_share_of_shelf.get(b), display_name(b)]
+                    for b, s in r.share_of_shelf.items()])
     if r.share_of_shelf:
         _bar_chart(share, len(r.share_of_shelf))
-    daily = _groups_sheet(wb, "Daily", "Day", r.daily)
+    daily = _groups_sheet(wb, _("Daily"), _("Day (store time)"), r.daily)
     if r.daily:
         _line_chart(daily, len(r.daily))
-    _sheet(wb, "Violations", ["Rule", "Type", "Severity", "Count", "Days", "Cameras"],
-           [[v.rule, v.type, v.severity, v.count, v.days, ", ".join(v.cameras)]
-            for v in r.violations.by_rule])
-    _sheet(wb, "Top problems", ["Rule", "Camera", "Severity", "Days", "Count", "Example"],
-           [[p.rule, p.camera, p.severity, p.days, p.count, p.example] for p in r.top_problems])
-    _groups_sheet(wb, "Cameras", "Camera", r.cameras)
+    severity = {k: _(v) for k, v in SEVERITY_WORDS.items()}
+    _sheet(wb, _("Violations"), [_("Rule"), _("Type"), _("Severity"), _("Count"), _("Days"),
+                                 _("Cameras")],
+           [[v.rule, v.type, severity.get(v.severity, v.severity), v.count, v.days,
+             ", ".join(v.cameras)] for v in r.violations.by_rule])
+    _sheet(wb, _("Top problems"), [_("Rule"), _("Camera"), _("Severity"), _("Days"),
+                                   _("Count"), _("Example")],
+           [[p.rule, p.camera, severity.get(p.severity, p.severity), p.days, p.count,
+             p.example] for p in r.top_problems])
+    _groups_sheet(wb, _("Cameras"), _("Camera"), r.cameras)
     _worst_sheet(wb, r, pictures)
     out = io.BytesIO()
     wb.save(out)

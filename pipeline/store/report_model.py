@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, computed_field
 
+from pipeline.i18n import _
 from pipeline.kpis import NAMES
 
 SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
@@ -123,14 +124,15 @@ class WeeklyReport(_Part):
 
     @property
     def not_judged_note(self) -> str | None:
-        """Plain words for the supervisor when some photos could not be judged."""
+        """Plain words for the supervisor when some photos could not be judged (in the
+        current language)."""
         if not self.not_judged:
             return None
-        return (f"{self.not_judged} of {self.inspections} photos were unlike the photos the "
-                "models were trained on: their products were not named and rules that need "
-                "product names (planogram, competitors, orientation, prices, facings) were not "
-                "judged on them. Configure real model weights (`shelfaudit models pull`) and "
-                "add reference photos of your products.")
+        return _("{n} of {total} photos were unlike the photos the models were trained on: "
+                 "their products were not named and rules that need product names (planogram, "
+                 "competitors, orientation, prices, facings) were not judged on them. Configure "
+                 "real model weights (`shelfaudit models pull`) and add reference photos of "
+                 "your products.").format(n=self.not_judged, total=self.inspections)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -1,12 +1,19 @@
 """The weekly report as a PDF (reportlab): KPI table, charts, violations, annotated photos.
 
-Charts are reportlab graphics (vector, no browser or kaleido needed). Text uses the packaged
-``shelf-sans.ttf`` so Chinese promo texts and SKU names print correctly.
+Charts are reportlab graphics (vector, no browser or kaleido needed). Words are in the language
+current when :func:`pdf_bytes` runs (see :func:`pipeline.store.reports.render`), brands by their
+catalog names in that language. Text uses the packaged ``shelf-sans.ttf`` (a subset of
+WenQuanYi Micro Hei: Latin, GB2312 level-1 hanzi and every character of the catalog and of the
+zh-CN message catalog — a test checks it), embedded in the file, so Chinese headings, SKU
+names and promo texts print on any machine. ``SHELFAUDIT_PDF_FONT`` may name a fuller TrueType
+font (``.ttf``, or a ``.ttc`` such as Debian's ``fonts-wqy-microhei``) for rarer characters in
+people's own words.
 """
 
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +40,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from pipeline import i18n
+from pipeline.catalog import display_name
+from pipeline.i18n import N_, _, ngettext
 from pipeline.kpis import LABELS, NAMES, SHORT_LABELS
 from pipeline.store.report_format import FONT_PATH, change, number, percent, photo_caption
 from pipeline.store.report_model import Group, WeeklyReport
@@ -41,13 +51,32 @@ FONT = "ShelfSans"
 SEVERITY_COLOURS = {"high": colors.HexColor("#dc2626"), "medium": colors.HexColor("#ea8a00"),
                     "low": colors.HexColor("#cab400")}
 CONTENT_W = A4[0] - 36 * mm
+FONT_ENV = "SHELFAUDIT_PDF_FONT"
+SEVERITY_WORDS = {"high": N_("high"), "medium": N_("medium"), "low": N_("low")}
+
+
+def _register_font() -> None:
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    chosen = os.environ.get(FONT_ENV, "").strip()
+    if chosen:
+        try:
+            pdfmetrics.registerFont(TTFont(FONT, chosen, subfontIndex=0))
+            return
+        except Exception:  # noqa: BLE001 - unreadable or not TrueType: use the packaged one
+            pass
+    pdfmetrics.registerFont(TTFont(FONT, str(FONT_PATH)))
+
+
+def _severity(value: str) -> str:
+    return _(SEVERITY_WORDS[value]) if value in SEVERITY_WORDS else value
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT, str(FONT_PATH)))
+    _register_font()
     base = getSampleStyleSheet()
-    return {name: ParagraphStyle(name, parent=base[src], fontName=FONT, **extra)
+    wrap = {"wordWrap": "CJK"} if i18n.current() == "zh" else {}  # break between hanzi
+    return {name: ParagraphStyle(name, parent=base[src], fontName=FONT, **wrap, **extra)
             for name, src, extra in (
                 ("title", "Title", {}), ("h2", "Heading2", {"spaceBefore": 8}),
                 ("body", "BodyText", {"fontSize": 9, "leading": 12}),
@@ -73,10 +102,10 @@ def _share_chart(shares: dict[str, float]) -> Drawing:
     drawing = Drawing(CONTENT_W, height)
     chart = HorizontalBarChart()
     chart.x, chart.y, chart.width, chart.height = 80, 15, CONTENT_W - 120, height - 25
-    chart.data = [[s for _, s in reversed(items)] or [0]]
-    chart.categoryAxis.categoryNames = [b for b, _ in reversed(items)] or ["–"]
+    chart.data = [[s for _b, s in reversed(items)] or [0]]
+    chart.categoryAxis.categoryNames = [display_name(b) for b, _s in reversed(items)] or ["–"]
     chart.categoryAxis.labels.fontName = FONT
-    top = max([s for _, s in items] or [0])
+    top = max([s for _b, s in items] or [0])
     chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, min(100, 10 * int(top / 8 + 2))
     chart.valueAxis.labels.fontName = FONT
     chart.bars[0].fillColor = colors.HexColor("#2f6db5")
@@ -102,31 +131,35 @@ def _daily_chart(daily: list[Group]) -> Drawing:
     drawing.add(chart)
     legend = Legend()
     legend.x, legend.y, legend.fontName = CONTENT_W - 100, 120, FONT
-    legend.colorNamePairs = list(zip(palette, (f"{SHORT_LABELS['compliance']} %",
-                                               f"{SHORT_LABELS['osa']} %"), strict=True))
+    legend.colorNamePairs = list(zip(palette, (f"{_(SHORT_LABELS['compliance'])} %",
+                                               f"{_(SHORT_LABELS['osa'])} %"), strict=True))
     drawing.add(legend)
     if not daily:
-        drawing.add(String(CONTENT_W / 2, 75, "no inspections this week", fontName=FONT,
+        drawing.add(String(CONTENT_W / 2, 75, _("no inspections this week"), fontName=FONT,
                            textAnchor="middle"))
     return drawing
 
 
 def _summary(r: WeeklyReport, st: dict[str, ParagraphStyle]) -> list[Any]:
-    rows = [["KPI", r.week, r.previous_week, "Change"]]
-    rows += [[LABELS[k], percent(r.kpis[k]), percent(r.previous_kpis[k]), change(r.change[k])]
-             for k in NAMES]
+    rows = [[_("KPI"), r.week, r.previous_week, _("Change")]]
+    rows += [[_(LABELS[k]), percent(r.kpis[k]), percent(r.previous_kpis[k]),
+              change(r.change[k])] for k in NAMES]
     sev = r.violations.by_severity
-    text = (f"{r.inspections} inspections · {r.violations.total} violations "
-            f"({sev['high']} high, {sev['medium']} medium, {sev['low']} low)")
+    text = _("{inspections} · {violations} ({high} high, {medium} medium, {low} low)").format(
+        inspections=ngettext("{n} inspection", "{n} inspections", r.inspections).format(
+            n=r.inspections),
+        violations=ngettext("{n} violation", "{n} violations", r.violations.total).format(
+            n=r.violations.total),
+        high=sev["high"], medium=sev["medium"], low=sev["low"])
     return [Paragraph(text, st["body"]), Spacer(1, 4),
             _table(rows, [60 * mm, 30 * mm, 30 * mm, 30 * mm])]
 
 
 def _share(r: WeeklyReport, st: dict[str, ParagraphStyle]) -> list[Any]:
-    out: list[Any] = [Paragraph("Share of shelf by brand (% of recognised facings)", st["h2"]),
-                      _share_chart(r.share_of_shelf)]
-    rows = [["Brand", r.week, r.previous_week]]
-    rows += [[_text(b, st), percent(s), percent(r.previous_share_of_shelf.get(b))]
+    title = _("Share of shelf by brand (percent of recognised facings)")
+    out: list[Any] = [Paragraph(escape(title), st["h2"]), _share_chart(r.share_of_shelf)]
+    rows = [[_("Brand"), r.week, r.previous_week]]
+    rows += [[_text(display_name(b), st), percent(s), percent(r.previous_share_of_shelf.get(b))]
              for b, s in r.share_of_shelf.items()]
     if len(rows) > 1:
         out.append(_table(rows, [60 * mm, 30 * mm, 30 * mm]))
@@ -138,20 +171,22 @@ def _text(value: str, st: dict[str, ParagraphStyle]) -> Paragraph:
 
 
 def _violations(r: WeeklyReport, st: dict[str, ParagraphStyle]) -> list[Any]:
-    out: list[Any] = [Paragraph("Top recurring problems", st["h2"])]
-    rows: list[list[Any]] = [["Rule", "Camera", "Severity", "Days", "Count", "Example"]]
-    rows += [[_text(p.rule, st), _text(p.camera, st), p.severity, p.days, p.count,
+    out: list[Any] = [Paragraph(escape(_("Top recurring problems")), st["h2"])]
+    rows: list[list[Any]] = [[_("Rule"), _("Camera"), _("Severity"), _("Days"), _("Count"),
+                              _("Example")]]
+    rows += [[_text(p.rule, st), _text(p.camera, st), _severity(p.severity), p.days, p.count,
               _text(p.example, st)] for p in r.top_problems]
     out.append(_table(rows, [38 * mm, 16 * mm, 16 * mm, 11 * mm, 12 * mm, None]) if
-               len(rows) > 1 else Paragraph("No violations this week.", st["body"]))
-    out.append(Paragraph("Violations by rule", st["h2"]))
-    rows = [["Rule", "Type", "Severity", "Count", "Days", "Cameras"]]
-    rows += [[_text(v.rule, st), v.type, v.severity, v.count, v.days,
+               len(rows) > 1 else Paragraph(escape(_("No violations this week.")), st["body"]))
+    out.append(Paragraph(escape(_("Violations by rule")), st["h2"]))
+    rows = [[_("Rule"), _("Type"), _("Severity"), _("Count"), _("Days"), _("Cameras")]]
+    rows += [[_text(v.rule, st), v.type, _severity(v.severity), v.count, v.days,
               _text(", ".join(v.cameras), st)] for v in r.violations.by_rule[:20]]
     if len(rows) > 1:
         out.append(_table(rows))
-    out.append(Paragraph("Cameras", st["h2"]))
-    rows = [["Camera", "Inspections", *[SHORT_LABELS[k] for k in NAMES], "Violations"]]
+    out.append(Paragraph(escape(_("Cameras")), st["h2"]))
+    rows = [[_("Camera"), _("Inspections"), *[_(SHORT_LABELS[k]) for k in NAMES],
+             _("Violations")]]
     rows += [[_text(c.key, st), c.inspections, *[number(v) for v in c.kpis.values()],
               c.violations] for c in r.cameras]
     out.append(_table(rows))
@@ -160,7 +195,7 @@ def _violations(r: WeeklyReport, st: dict[str, ParagraphStyle]) -> list[Any]:
 
 def _worst(r: WeeklyReport, pictures: Mapping[int, bytes],
            st: dict[str, ParagraphStyle]) -> list[Any]:
-    out: list[Any] = [PageBreak(), Paragraph("Worst photos of the week", st["h2"])]
+    out: list[Any] = [PageBreak(), Paragraph(escape(_("Worst photos of the week")), st["h2"])]
     for w in r.worst_photos:
         block: list[Any] = [Paragraph(escape(photo_caption(w)), st["body"])]
         if w.inspection in pictures:
@@ -170,7 +205,7 @@ def _worst(r: WeeklyReport, pictures: Mapping[int, bytes],
             image.drawWidth, image.drawHeight = width, width * ratio
             block.append(image)
         else:
-            block.append(Paragraph("(photo no longer available)", st["small"]))
+            block.append(Paragraph(escape(_("(photo no longer available)")), st["small"]))
         block += [Paragraph("· " + escape(p), st["small"]) for p in w.problems]
         out.append(KeepTogether([*block, Spacer(1, 8)]))
     return out
@@ -180,13 +215,17 @@ def pdf_bytes(report: WeeklyReport, pictures: Mapping[int, bytes]) -> bytes:
     """The report as an A4 PDF (``pictures``: inspection id -> annotated JPEG)."""
     r, st = report, _styles()
     story: list[Any] = [
-        Paragraph(escape(f"Weekly shelf report — {r.store_name or r.store}"), st["title"]),
-        Paragraph(escape(f"Store {r.store} · week {r.week} ({r.week_start} to {r.week_end}) · "
-                         f"generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"), st["body"]),
+        Paragraph(escape(_("Weekly shelf report — {store}").format(
+            store=r.store_name or r.store)), st["title"]),
+        Paragraph(escape(_("Store {store} · week {week} ({start} to {end}, store time) · "
+                           "generated {now}").format(
+            store=r.store, week=r.week, start=i18n.day(r.week_start),
+            end=i18n.day(r.week_end), now=i18n.moment(datetime.now(UTC), "UTC"))), st["body"]),
         Spacer(1, 6), *_summary(r, st),
         *([Paragraph(escape(r.not_judged_note), st["body"]), Spacer(1, 4)]
           if r.not_judged_note else []),
-        Paragraph("Compliance and on-shelf availability per day", st["h2"]),
+        Paragraph(escape(_("Compliance and on-shelf availability per day (store time)")),
+                  st["h2"]),
         _daily_chart(r.daily), *_share(r, st), *_violations(r, st), *_worst(r, pictures, st),
     ]
     out = io.BytesIO()

@@ -17,7 +17,10 @@ Monday job all take that object and only render it. The definitions:
 - **Worst photos**: the :data:`WORST_PHOTOS` lowest-compliance inspections (ties: more
   violations first, then the lower inspection id), with their problems and violation boxes.
 
-Exports (``csv``, ``xlsx``, ``pdf``) are written to ``reports/<store>/<week>/`` by default.
+Exports (``csv``, ``xlsx``, ``pdf``) are written to ``reports/<store>/<week>/`` by default, in
+a language (``lang``: ``en`` or ``zh``; by default the current one — for the CLI and the
+scheduled job ``SHELFAUDIT_LANG`` / ``LANG``, see :mod:`pipeline.i18n`). The report object itself
+holds no words, so one report renders in any language.
 """
 
 from __future__ import annotations
@@ -32,12 +35,19 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from pipeline import keys
+from pipeline import i18n, keys
 from pipeline.errors import ShelfAuditError
 from pipeline.kpis import NAMES
 from pipeline.settings import get_settings
 from pipeline.store import report_files, tables
-from pipeline.store.calendar import iso_week, previous_week, utc_to_local, week_start
+from pipeline.store.calendar import (
+    iso_week,
+    last_complete_week,
+    local_day,
+    previous_week,
+    utc_to_local,
+    week_start,
+)
 from pipeline.store.db import get_engine, session_scope
 from pipeline.store.report_model import (
     SEVERITIES,
@@ -177,8 +187,19 @@ def _store_row(engine: Engine, store: str) -> Any:
                            .where(tables.Store.id == store)).first()
         if row is None:
             known = ", ".join(conn.scalars(select(tables.Store.id))) or "none"
-            raise ShelfAuditError(f"unknown store {store!r} (the database has: {known})")
+            raise ShelfAuditError(i18n._("unknown store {store!r} (the database has: {known})")
+                                  .format(store=store, known=known))
     return row
+
+
+def last_week_of(store: str, url: str | None = None) -> str:
+    """The last complete ISO week on ``store``'s clock (what its Monday report covers).
+
+    Raises:
+        ShelfAuditError: unknown store.
+    """
+    row = _store_row(get_engine(url), store)
+    return last_complete_week(local_day(tables.utcnow(), row.timezone))
 
 
 def build_report(store: str, week: str, url: str | None = None, *,
@@ -233,19 +254,23 @@ def save_report(report: WeeklyReport, files: dict[str, str] | None = None,
         return row.id
 
 
-def render(report: WeeklyReport, fmt: str, pictures: Mapping[int, bytes] | None = None) -> bytes:
-    """One export of ``report`` as bytes (``pictures``: annotated worst photos, made if absent)."""
+def render(report: WeeklyReport, fmt: str, pictures: Mapping[int, bytes] | None = None,
+           lang: str | None = None) -> bytes:
+    """One export of ``report`` as bytes in ``lang`` (default: the current language;
+    ``pictures``: annotated worst photos, made if absent)."""
     if fmt not in FORMATS:
-        raise ShelfAuditError(f"unknown report format {fmt!r} (use {', '.join(FORMATS)})")
-    if fmt == "csv":
-        return report_files.csv_bytes(report)
-    if pictures is None:
-        pictures = report_files.annotate_worst(report)
-    if fmt == "xlsx":
-        return report_files.xlsx_bytes(report, pictures)
-    from pipeline.store import report_pdf  # reportlab (0.2 s) only when a PDF is asked for
+        raise ShelfAuditError(i18n._("unknown report format {format!r} (use {formats})").format(
+            format=fmt, formats=", ".join(FORMATS)))
+    with i18n.using(lang):
+        if fmt == "csv":
+            return report_files.csv_bytes(report)
+        if pictures is None:
+            pictures = report_files.annotate_worst(report)
+        if fmt == "xlsx":
+            return report_files.xlsx_bytes(report, pictures)
+        from pipeline.store import report_pdf  # reportlab (0.2 s) only when a PDF is asked for
 
-    return report_pdf.pdf_bytes(report, pictures)
+        return report_pdf.pdf_bytes(report, pictures)
 
 
 def file_name(report: WeeklyReport, fmt: str) -> str:
@@ -253,9 +278,9 @@ def file_name(report: WeeklyReport, fmt: str) -> str:
 
 
 def export_report(report: WeeklyReport, fmt: str, out: Path | None = None,
-                  pictures: Mapping[int, bytes] | None = None) -> Path:
+                  pictures: Mapping[int, bytes] | None = None, lang: str | None = None) -> Path:
     """Write one export of ``report`` (default: in :func:`report_folder`); returns the file."""
-    data = render(report, fmt, pictures)
+    data = render(report, fmt, pictures, lang)
     out = out or report_folder(report.store, report.week) / file_name(report, fmt)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
@@ -263,8 +288,9 @@ def export_report(report: WeeklyReport, fmt: str, out: Path | None = None,
 
 
 def export_reports(report: WeeklyReport, formats: Iterable[str] = FORMATS,
-                   out: Path | None = None) -> dict[str, str]:
-    """Write each format; ``out`` is the file (one format) or folder. Returns format -> path.
+                   out: Path | None = None, lang: str | None = None) -> dict[str, str]:
+    """Write each format in ``lang``; ``out`` is the file (one format) or folder. Returns
+    format -> path.
 
     The worst photos are annotated once for all the formats that embed them.
     """
@@ -275,7 +301,7 @@ def export_reports(report: WeeklyReport, formats: Iterable[str] = FORMATS,
         target = out
         if out is not None and (len(formats) > 1 or out.is_dir()):
             target = out / file_name(report, fmt)
-        files[fmt] = str(export_report(report, fmt, target, pictures))
+        files[fmt] = str(export_report(report, fmt, target, pictures, lang))
     return files
 
 

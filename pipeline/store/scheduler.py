@@ -81,10 +81,10 @@ def scheduled_inspection(store_id: str) -> None:
 
 
 def scheduled_report(store_id: str) -> None:
-    from pipeline.store.calendar import last_complete_week
-    from pipeline.store.reports import weekly_report_job
+    from pipeline.store.reports import last_week_of, weekly_report_job
 
-    weekly_report_job(store_id, last_complete_week(), trigger="scheduled")
+    # the week just ended on the store's clock: Monday 06:00 in Shanghai is still Sunday in UTC
+    weekly_report_job(store_id, last_week_of(store_id), trigger="scheduled")
 
 
 # -- wiring ---------------------------------------------------------------------------------

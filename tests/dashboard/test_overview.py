@@ -41,9 +41,14 @@ def test_ranking_carries_each_stores_weekly_trend(small_db):
 def test_relative_times_read_like_speech():
     from datetime import datetime, timedelta
 
+    from pipeline import i18n
     from pipeline.dashboard.formatting import relative
 
     now = datetime(2026, 11, 23, 12, 0)
-    assert relative(now - timedelta(minutes=12), now) == "12 min ago"
-    assert relative(now + timedelta(hours=9), now) == "in 9 h"
-    assert relative(None, now) == "—"
+    with i18n.using("en"):
+        assert relative(now - timedelta(minutes=12), now) == "12 min. ago"
+        assert relative(now + timedelta(hours=9), now) == "in 9 hr."
+        assert relative(None, now) == "—"
+    with i18n.using("zh"):
+        assert relative(now - timedelta(minutes=12), now) == "12分钟前"
+        assert relative(now + timedelta(hours=9), now) == "9小时后"

@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline import kpis
+from pipeline.catalog import display_name
 from pipeline.store import report_format as fmt
 
 
@@ -99,8 +100,8 @@ def test_page_and_exports_show_the_same_report(small_db, app, tmp_path, store):
     text = _pdf_text(files["pdf"])
     for k in kpis.NAMES:
         assert f"{kpis.LABELS[k]} {page['kpis'][k]}" in text
-    for brand, share in page["share"].items():
-        assert f"{brand} {fmt.percent(share)}" in text
+    for brand, share in page["share"].items():  # brands by their catalog names in the PDF
+        assert f"{display_name(brand, 'en')} {fmt.percent(share)}" in text
     for caption in page["captions"]:
         assert caption in text
 
