@@ -33,25 +33,39 @@ bearer = HTTPBearer(auto_error=False, description="An API token from `shelfaudit
 
 
 class RateLimiter:
-    """Token buckets by key: ``per_minute`` requests a minute, bursts up to ``per_minute``."""
+    """Token buckets by key: ``per_minute`` requests a minute, bursts up to ``per_minute``.
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last time)
+    Buckets that have refilled are forgotten once there are more than ``max_keys`` (many
+    client addresses cannot make it grow without bound).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 max_keys: int = 10_000) -> None:
+        self._clock, self._max_keys = clock, max_keys
+        self._buckets: dict[str, tuple[float, float, int]] = {}  # key -> (tokens, time, rate)
         self._lock = threading.Lock()
 
     def take(self, key: str, per_minute: int) -> float:
         """Spend one request of ``key``: 0 if allowed, else seconds until one is allowed."""
-        rate = max(per_minute, 1) / 60.0
+        per_minute = max(per_minute, 1)
+        rate = per_minute / 60.0
         now = self._clock()
         with self._lock:
-            tokens, last = self._buckets.get(key, (float(per_minute), now))
+            tokens, last, _ = self._buckets.get(key, (float(per_minute), now, per_minute))
             tokens = min(float(per_minute), tokens + (now - last) * rate)
+            if len(self._buckets) > self._max_keys:
+                self._forget_full(now)
             if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
+                self._buckets[key] = (tokens - 1.0, now, per_minute)
                 return 0.0
-            self._buckets[key] = (tokens, now)
+            self._buckets[key] = (tokens, now, per_minute)
             return (1.0 - tokens) / rate
+
+    def _forget_full(self, now: float) -> None:
+        full = [k for k, (tokens, last, per) in self._buckets.items()
+                if tokens + (now - last) * per / 60.0 >= per]
+        for key in full:
+            del self._buckets[key]
 
 
 def _too_many(wait: float, who: str) -> Problem:

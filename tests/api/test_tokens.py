@@ -138,3 +138,13 @@ def test_rate_limiter_refills_at_its_rate():
     now[0] = 30.0
     assert limiter.take("t", 2) == 0.0
     assert limiter.take("other", 2) == 0.0
+
+
+def test_rate_limiter_forgets_refilled_buckets_when_there_are_many():
+    now = [0.0]
+    limiter = RateLimiter(clock=lambda: now[0], max_keys=3)
+    for i in range(5):
+        limiter.take(f"ip:{i}", 60)
+    now[0] = 60.0
+    limiter.take("ip:new", 60)
+    assert len(limiter._buckets) <= 2
