@@ -21,6 +21,25 @@ def register(app: typer.Typer) -> None:
     app.command("bigdb")(bigdb)
 
 
+ENGINE_OPTION = typer.Option(
+    None, "--engine", help="local (this process, the default) or ray (a pool of Ray actors); "
+    "or set SHELFAUDIT_ENGINE or engine: in $SHELFAUDIT_HOME/cluster.yaml.")
+ADDRESS_OPTION = typer.Option(
+    None, "--address", help="Ray cluster for --engine ray: auto (started on this machine), "
+    "HOST:PORT or ray://HOST:PORT (default: SHELFAUDIT_RAY_ADDRESS, then auto).")
+ACTORS_OPTION = typer.Option(
+    None, "--actors", min=1, help="Ray inspection actors (default: one per GPU, else one per "
+    "CPU of the cluster).")
+
+
+def _engine(engine: str | None, address: str | None, actors: int | None,
+            inspector: str | None):  # noqa: ANN202 - an InspectionEngine or None
+    """The engine from the flags, the environment and the settings file (None: local)."""
+    from pipeline.cluster import engine_settings, make_engine
+
+    return make_engine(engine_settings(engine, address, actors), inspector)
+
+
 def _upgrade(url: str | None = None) -> None:
     from pipeline.store import db
 
@@ -37,6 +56,9 @@ def run_once(
     max_attempts: int = typer.Option(3, "--max-attempts", min=1,
                                      help="Tries before a failing photo is parked in failed/."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    engine: str | None = ENGINE_OPTION,
+    address: str | None = ADDRESS_OPTION,
+    actors: int | None = ACTORS_OPTION,
 ) -> None:
     """Inspect the photos waiting in the inbox now (the scheduled job, run by hand).
 
@@ -53,9 +75,14 @@ def run_once(
     _upgrade()
     sites = load_sites()
     notes = sites.problems + stray_inbox_notes(sites.stores)
-    options = RunOptions(inspector=shared_inspector(inspector) if inspector else None,
-                         batch_size=batch, max_attempts=max_attempts)
-    results = run(sites.stores, store or None, options)
+    cluster = _engine(engine, address, actors, inspector)
+    options = RunOptions(inspector=shared_inspector(inspector) if inspector and not cluster
+                         else None, batch_size=batch, max_attempts=max_attempts, engine=cluster)
+    try:
+        results = run(sites.stores, store or None, options)
+    finally:
+        if cluster is not None:
+            cluster.close()
     bad = any(r.status == "error" or r.counts.get("failed") for r in results)
     if as_json:
         typer.echo(json.dumps({"results": [r.to_dict() for r in results], "notes": notes},
@@ -71,7 +98,11 @@ def run_once(
         raise typer.Exit(1)
 
 
-def scheduler() -> None:
+def scheduler(
+    engine: str | None = ENGINE_OPTION,
+    address: str | None = ADDRESS_OPTION,
+    actors: int | None = ACTORS_OPTION,
+) -> None:
     """Run the scheduler until SIGTERM or Ctrl-C: per-store inspections on the schedule in
     stores.yaml and the weekly reports on Monday 06:00 store time.
 
@@ -81,7 +112,12 @@ def scheduler() -> None:
     """
     from pipeline.store.scheduler import run_scheduler
 
-    run_scheduler()
+    cluster = _engine(engine, address, actors, None)
+    try:
+        run_scheduler(engine=cluster)
+    finally:
+        if cluster is not None:
+            cluster.close()
     typer.echo("scheduler stopped")
 
 

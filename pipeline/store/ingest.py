@@ -175,6 +175,7 @@ class Intake:
     captured_from: str
     photo: imaging.Photo | None = None
     error: str | None = None
+    data: bytes = field(default=b"", repr=False)  # the file's bytes (engines may ship them)
 
 
 def read_inbox_file(file: InboxFile, tz: str | None) -> Intake | None:
@@ -188,7 +189,7 @@ def read_inbox_file(file: InboxFile, tz: str | None) -> Intake | None:
     except FileNotFoundError:
         return None
     moment, source = capture_time(file.path, data)
-    intake = Intake(file, imaging.content_hash(data), local_to_utc(moment, tz), source)
+    intake = Intake(file, imaging.content_hash(data), local_to_utc(moment, tz), source, data=data)
     try:
         intake.photo = imaging.decode_photo(data, str(file.path))
     except PhotoError as exc:

@@ -19,6 +19,7 @@ from typing import Any
 from pipeline.settings import get_settings
 from pipeline.store import ingest, tables
 from pipeline.store.db import session_scope
+from pipeline.store.engines import InspectionEngine
 from pipeline.store.inspectors import PhotoInspector, shared_inspector
 from pipeline.store.locks import Lease, store_lease_name
 from pipeline.store.runner import DEFAULT_BATCH, DEFAULT_MAX_ATTEMPTS, StoreRunner
@@ -54,6 +55,7 @@ class RunOptions:
     stop: threading.Event | None = None
     progress: Callable[[int], None] | None = None
     lease_ttl_s: float = 60.0
+    engine: InspectionEngine | None = None  # default: local, with ``inspector``
 
 
 def start_job_run(job: str, store: str | None, trigger: str, url: str | None = None) -> int:
@@ -143,7 +145,8 @@ def _inspect_held(store: StoreSpec, options: RunOptions, run_id: int) -> StoreRu
     notes.extend(getattr(rules, "problems", []) or [])
     runner = StoreRunner(store, _LazyInspector(options.inspector), rules, settings.home_dir,
                          batch_size=options.batch_size, max_attempts=options.max_attempts,
-                         url=options.url, stop=options.stop, progress=options.progress)
+                         url=options.url, stop=options.stop, progress=options.progress,
+                         engine=options.engine)
     counts = runner.run(scan.files).as_dict()
     notes.extend(runner.notes)
     status = tables.OK

@@ -4,10 +4,11 @@ For each store (under its lease, see :mod:`pipeline.store.locks`), photos are ta
 inbox in batches that mix the store's cameras, and each batch goes through four steps:
 
 1. **claim** — read, hash, date and decode each file; new photos get a ``received`` row,
-   unreadable ones a ``quarantined`` row; every photo about to be inspected gets ``in_flight``
-   set to the size of its batch. Commit.
-2. **inspect** — :func:`inspect_batch`, a pure function of (photos, inspector, rules); one
-   photo failing never fails the others.
+   unreadable ones a ``quarantined`` row. Commit.
+2. **inspect** — the engine (:mod:`pipeline.store.engines`: this process, or Ray actors) runs
+   :func:`inspect_batch`, a pure function of (photos, inspector, rules); one photo failing
+   never fails the others. Before batches go out, their photos get ``in_flight`` set to the
+   number of photos out together. Commit.
 3. **record** — inspections, detections and violations, and each photo's final state and final
    path, in one transaction; ``in_flight`` is cleared and ``attempts`` raised only for a photo
    that failed. Commit.
@@ -28,24 +29,23 @@ batch held other photos, nobody knows which one was to blame: it is put under su
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.detections import PhotoDetections
-from pipeline.imaging import Photo
 from pipeline.store import ingest, tables
 from pipeline.store.compliance import StoreRules
 from pipeline.store.db import session_scope
+from pipeline.store.engines import Batch, InspectionEngine, LocalEngine, Outcome, inspect_batch
 from pipeline.store.inspectors import PhotoInspector, PhotoMeta
 from pipeline.store.results import record_failure, record_inspection
 from pipeline.store.sites import StoreSpec
+
+__all__ = ["StoreRunner", "Outcome", "inspect_batch", "interleave_cameras"]
 
 DEFAULT_BATCH = 16
 DEFAULT_MAX_ATTEMPTS = 3
@@ -63,16 +63,6 @@ class RunCounts:
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
-
-
-@dataclass
-class Outcome:
-    """One photo's result from :func:`inspect_batch`: detections + verdict, or an error."""
-
-    detections: PhotoDetections | None = None
-    verdict: dict[str, Any] | None = None
-    error: str | None = None
-    ms: float = 0.0
 
 
 @dataclass
@@ -114,49 +104,20 @@ def interleave_cameras(files: Sequence[ingest.InboxFile]) -> list[ingest.InboxFi
     return [f for group in mixed for f in group if f is not None]
 
 
-def inspect_batch(photos: Sequence[Photo], metas: Sequence[PhotoMeta],
-                  inspector: PhotoInspector, rules: StoreRules) -> list[Outcome]:
-    """Inspect and judge photos: a pure function of (photos, models, rules) -> results.
-
-    The whole batch goes through the inspector at once; if that fails, each photo is tried
-    alone so one bad photo cannot sink the others. Rule evaluation errors stay per photo.
-    """
-    start = time.perf_counter()
-    try:
-        found: list[PhotoDetections | Exception] = list(inspector.inspect(photos, metas))
-    except Exception:  # noqa: BLE001 - fall back to one by one to isolate the culprit
-        found = []
-        for photo, meta in zip(photos, metas, strict=True):
-            try:
-                found.extend(inspector.inspect([photo], [meta]))
-            except Exception as exc:  # noqa: BLE001 - recorded as the photo's failure
-                found.append(exc)
-    per_photo_ms = (time.perf_counter() - start) * 1000.0 / max(len(photos), 1)
-    outcomes = []
-    for result, meta in zip(found, metas, strict=True):
-        if isinstance(result, Exception):
-            outcomes.append(Outcome(error=f"inspection failed: {type(result).__name__}: "
-                                          f"{result}", ms=per_photo_ms))
-            continue
-        try:
-            verdict = rules.evaluate(result, meta.camera)
-        except Exception as exc:  # noqa: BLE001 - recorded as the photo's failure
-            outcomes.append(Outcome(detections=result, ms=per_photo_ms,
-                                    error=f"rule evaluation failed: {type(exc).__name__}: {exc}"))
-            continue
-        outcomes.append(Outcome(detections=result, verdict=verdict, ms=per_photo_ms))
-    return outcomes
-
-
 class StoreRunner:
     """Runs one store's waiting photos through the pipeline (the lease is the caller's)."""
 
-    def __init__(self, store: StoreSpec, inspector: PhotoInspector, rules: StoreRules,
+    def __init__(self, store: StoreSpec, inspector: PhotoInspector | None, rules: StoreRules,
                  home: Path, *, batch_size: int = DEFAULT_BATCH,
                  max_attempts: int = DEFAULT_MAX_ATTEMPTS, url: str | None = None,
                  stop: threading.Event | None = None,
-                 progress: Callable[[int], None] | None = None) -> None:
-        self.store, self.inspector, self.rules, self.home = store, inspector, rules, home
+                 progress: Callable[[int], None] | None = None,
+                 engine: InspectionEngine | None = None) -> None:
+        if engine is None:
+            if inspector is None:
+                raise ValueError("StoreRunner needs an inspector or an engine")
+            engine = LocalEngine(inspector)
+        self.store, self.engine, self.rules, self.home = store, engine, rules, home
         self.batch_size, self.max_attempts, self.url = batch_size, max_attempts, url
         self.stop = stop or threading.Event()
         self.progress = progress
@@ -166,18 +127,21 @@ class StoreRunner:
     def run(self, files: Sequence[ingest.InboxFile]) -> RunCounts:
         files = interleave_cameras(files)
         self.counts.seen += len(files)
-        for i in range(0, len(files), self.batch_size):
+        if not files:  # an empty inbox starts no engine and loads no models
+            return self.counts
+        step = self.batch_size * max(1, self.engine.parallel)  # batches in flight at once
+        for i in range(0, len(files), step):
             if self.stop.is_set():
                 self.notes.append(f"stopped early; {len(files) - i} photo(s) left for next run")
                 break
-            batch = files[i:i + self.batch_size]
-            self._batch(batch)
+            chunk = files[i:i + step]
+            self._round(chunk)
             if self.progress:
-                self.progress(len(batch))
+                self.progress(len(chunk))
         return self.counts
 
-    # -- one batch ----------------------------------------------------------------------
-    def _batch(self, files: Sequence[ingest.InboxFile]) -> None:
+    # -- one round: as many batches as the engine inspects at once ----------------------
+    def _round(self, files: Sequence[ingest.InboxFile]) -> None:
         intakes = []
         for f in files:
             try:
@@ -192,38 +156,39 @@ class StoreRunner:
         with session_scope(self.url) as session:
             for intake in intakes:
                 self._claim(session, intake, plan)
-            together = [w for w in plan.work if not w.alone]
-            self._mark_in_flight(session, together)
-        groups = [together] if together else []
-        groups += [[w] for w in plan.work if w.alone]
-        for i, group in enumerate(groups):
-            if i > 0 or not together:  # a suspect: sent alone, so a crash now is its own
-                with session_scope(self.url) as session:
-                    self._mark_in_flight(session, group)
-            self._inspect_group(group, plan)
-        if plan.work:
+        together = [w for w in plan.work if not w.alone]
+        groups = [together[j:j + self.batch_size]
+                  for j in range(0, len(together), self.batch_size)]
+        groups += [[w] for w in plan.work if w.alone]  # suspects: each in a batch of its own
+        if groups:
+            self._inspect(groups, plan)
             self._place_copies(plan)
         self._move(plan)
         for name, value in plan.counts.as_dict().items():
             setattr(self.counts, name, getattr(self.counts, name) + value)
 
-    @staticmethod
-    def _mark_in_flight(session: Session, group: Sequence[Work]) -> None:
-        for w in group:
-            row = session.get(tables.Photo, w.photo_id)
-            assert row is not None
-            row.in_flight = len(group)
+    def _inspect(self, groups: list[list[Work]], plan: BatchPlan) -> None:
+        """Hand the batches to the engine; commit each batch's results as they come back."""
+        batches = [Batch([w.intake.photo for w in g], [self._meta(w) for w in g],
+                         [w.intake.data for w in g]) for g in groups]
 
-    def _inspect_group(self, group: Sequence[Work], plan: BatchPlan) -> None:
-        """Inspect photos sent together, then record their results in one transaction."""
-        metas = [self._meta(w) for w in group]
-        photos = [w.intake.photo for w in group]
-        for w, outcome in zip(group, inspect_batch(photos, metas, self.inspector, self.rules),
-                              strict=True):
-            w.outcome = outcome
-        with session_scope(self.url) as session:
-            for w in group:
-                self._record(session, w, plan)
+        def mark(indexes: Sequence[int]) -> None:
+            in_flight = sum(len(groups[i]) for i in indexes)  # photos out together
+            with session_scope(self.url) as session:
+                for i in indexes:
+                    for w in groups[i]:
+                        row = session.get(tables.Photo, w.photo_id)
+                        assert row is not None
+                        row.in_flight = in_flight
+
+        def done(i: int, outcomes: list[Outcome]) -> None:
+            for w, outcome in zip(groups[i], outcomes, strict=True):
+                w.outcome = outcome
+            with session_scope(self.url) as session:
+                for w in groups[i]:
+                    self._record(session, w, plan)
+
+        self.engine.inspect(batches, self.rules, mark, done)
 
     def _meta(self, w: Work) -> PhotoMeta:
         camera = self.store.cameras.get(w.camera)
@@ -301,7 +266,7 @@ class StoreRunner:
             local = self.store.local_day(day)
             folder = ingest.archive_folder(self.home, row.store_id, row.camera_id, local)
             record_inspection(session, row, outcome.detections, outcome.verdict,
-                              inspector=self.inspector, rules=self.rules, local_day=local,
+                              inspector=self.engine.inspector, rules=self.rules, local_day=local,
                               duration_ms=outcome.ms, final_path=folder / w.intake.file.path.name)
             plan.moves.append(Move(w.intake.file.path, folder, w.intake.sha256, row.id))
             plan.counts.inspected += 1

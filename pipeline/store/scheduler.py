@@ -28,6 +28,7 @@ from pipeline.store.sites import StoreSpec
 log = logging.getLogger("shelfaudit.scheduler")
 
 STOP = threading.Event()
+ENGINE: Any = None  # the engine scheduled inspections use (None: local; see run_scheduler)
 MISFIRE_GRACE_S = 3600
 SYNC_EVERY_S = 300
 REPORT_CRON = {"day_of_week": "mon", "hour": 6, "minute": 0}
@@ -76,7 +77,8 @@ def scheduled_inspection(store_id: str) -> None:
     if store_id not in {s.id for s in sites.stores}:
         log.warning("store %s is no longer in stores.yaml; skipping", store_id)
         return
-    for result in run_once(sites.stores, [store_id], RunOptions(trigger="scheduled", stop=STOP)):
+    options = RunOptions(trigger="scheduled", stop=STOP, engine=ENGINE)
+    for result in run_once(sites.stores, [store_id], options):
         log.info("%s: %s %s", result.store, result.status, result.message)
 
 
@@ -160,14 +162,21 @@ def _on_max_instances(event: Any) -> None:
                 "skipped: the previous run of this job is still going")
 
 
-def run_scheduler(url: str | None = None, stop: threading.Event | None = None) -> list[str]:
-    """Run until SIGTERM/SIGINT (or ``stop``); returns the job ids that were scheduled."""
+def run_scheduler(url: str | None = None, stop: threading.Event | None = None,
+                  engine: Any = None) -> list[str]:
+    """Run until SIGTERM/SIGINT (or ``stop``); returns the job ids that were scheduled.
+
+    ``engine``: who inspects (an :class:`~pipeline.store.engines.InspectionEngine`, e.g. the
+    Ray engine; ``None`` = this process).
+    """
+    global ENGINE
     from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 
     from pipeline.store import db
     from pipeline.store.sites import load_sites
 
     STOP.clear()
+    ENGINE = engine
     stop = stop or STOP
     db.upgrade(url)
     sites = load_sites(url=url)
