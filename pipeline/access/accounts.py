@@ -21,6 +21,7 @@ from pipeline.access import passwords
 from pipeline.access.roles import ADMIN, ROLES, VIEWER, User
 from pipeline.access.tables import Account, AccountStore, LoginSession
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 from pipeline.store.db import session_scope
 from pipeline.store.tables import Store, utcnow
 
@@ -220,7 +221,8 @@ def authenticate(username: str, password: str, address: str | None = None) -> Us
     if wait is not None:
         log.audit(None, log.LOGIN_FAILED, typed, ok=False, reason="too many failures",
                   wait_seconds=round(wait.total_seconds()), **seen, **where)
-        raise LoginError(f"too many failed sign-ins; try again in {throttle.wait_text(wait)}")
+        raise LoginError(_("too many failed sign-ins; try again in {wait}").format(
+            wait=throttle.wait_text(wait)))
     with session_scope() as session:  # failures are recorded too, so raise after commit
         user, refusal = _check_login(session, typed, str(password or ""), seen, where)
     if refusal:
@@ -236,8 +238,8 @@ def _check_login(session: Session, typed: str, password: str, seen: dict[str, st
     if not good or not row.active:
         log.audit(None, log.LOGIN_FAILED, typed, ok=False, session=session,
                   reason="disabled" if good else "wrong name or password", **seen, **where)
-        return None, ("this account is disabled; ask an admin" if good
-                      else "wrong user name or password")
+        return None, (_("this account is disabled; ask an admin") if good
+                      else _("wrong user name or password"))
     if passwords.needs_rehash(row.password_hash):
         row.password_hash = passwords.hash_password(password)
     row.last_login_at = utcnow()

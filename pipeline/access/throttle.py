@@ -66,9 +66,16 @@ def delay_after(attempts: int, free: int) -> timedelta:
 
 
 def wait_text(wait: timedelta) -> str:
-    """``30 seconds`` / ``4 minutes`` for a sign-in message."""
+    """``30 seconds`` / ``4 minutes`` (``30秒钟`` / ``4分钟``) for a sign-in message, in the
+    reader's language (Babel)."""
+    from babel.dates import format_timedelta
+
+    from pipeline import i18n
+
     seconds = max(1, math.ceil(wait.total_seconds()))
-    return f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
+    if seconds >= 120:
+        seconds = 60 * math.ceil(seconds / 60)
+    return format_timedelta(timedelta(seconds=seconds), threshold=2, locale=i18n.babel_locale())
 
 
 def claim(keys: dict[str, str], now: datetime | None = None) -> timedelta | None:

@@ -63,6 +63,7 @@ COLUMN_LABELS: dict[str, str] = {
     "ok": N_("OK"), "detail": N_("Detail"), "change": N_("Δ vs last week"),
     "trend": N_("Last 8 weeks"), "path": N_("Path"), "modified": N_("Modified (UTC)"),
     "model": N_("Model"), "photos": N_("Photos"), "last_at": N_("Last photo (UTC)"),
+    "author": N_("Saved by"), "valid": N_("Valid"),
 }
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import streamlit as st
 
+from pipeline.i18n import _
+
 _loaded: set[str] = set()  # inspector specs this process has loaded
 
 
@@ -20,7 +22,7 @@ def inspector_spec() -> str:
     return os.environ.get(ENV) or "models"
 
 
-@st.cache_resource(show_spinner="Loading the models (first time only)…")
+@st.cache_resource(show_spinner=False)
 def _inspector(spec: str) -> Any:
     from pipeline.store.inspectors import make_inspector
 
@@ -31,7 +33,11 @@ def _inspector(spec: str) -> Any:
 
 def inspector() -> Any:
     """The shared inspector; never mutated by the pages."""
-    return _inspector(inspector_spec())
+    spec = inspector_spec()
+    if spec in _loaded:
+        return _inspector(spec)
+    with st.spinner(_("Loading the models (first time only)…")):
+        return _inspector(spec)
 
 
 def loaded_recognizer() -> Any:
