@@ -206,3 +206,46 @@ def test_every_page_in_a_real_browser(server, browser_page, tmp_path):
     edit_rules(page)
     rules = Path(os.environ["SHELFAUDIT_RULES"]) / "beverages.yaml"
     assert rules.read_text(encoding="utf-8").endswith("# checked in the browser\n")
+
+
+@pytest.fixture
+def chinese_page():
+    """A browser whose language is Chinese (``Accept-Language: zh-CN``; Playwright's
+    ``locale`` alone does not reach the WebSocket handshake Streamlit reads, the browser's
+    ``--accept-lang`` does)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--accept-lang=zh-CN,zh"])
+        page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+        page.set_default_timeout(60_000)
+        yield page
+        browser.close()
+
+
+def test_a_chinese_browser_gets_the_dashboard_in_chinese(server, chinese_page):
+    page = chinese_page
+    page.goto(server)
+    page.get_by_role("heading", name="登录").wait_for()  # from Accept-Language, before sign-in
+    page.get_by_role("textbox", name="用户名").fill(USER)
+    page.get_by_role("textbox", name="密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("heading", name="概览").wait_for()
+    settle(page)
+    no_exception(page)
+    shot(page, "overview-zh")
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_text("巡检", exact=True).click()
+    page.get_by_role("heading", name="巡检").first.wait_for()
+    settle(page)
+    no_exception(page)
+    assert page.get_by_text("拍摄时间（门店时间）").count() or page.locator(
+        '[data-testid="stDataFrame"]').count()
+    shot(page, "inspections-zh")
+    page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
+    page.get_by_role("heading", name="Inspections").first.wait_for()  # the switch wins
+    settle(page)
+    no_exception(page)
