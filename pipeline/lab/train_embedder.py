@@ -214,6 +214,8 @@ def train_embedder(job: EmbedderJob, progress: Callable[[int, int, float], None]
     workdir.mkdir(parents=True, exist_ok=True)
     checkpoint = workdir / "checkpoint.pt"
     resumed_at = trainer.step if trainer.resume(checkpoint, rng) else None
+    if resumed_at is not None and progress is not None:
+        progress(trainer.step, job.steps, 0.0)
     started = time.perf_counter()
     trainer.net.train()
     running = None
@@ -228,12 +230,15 @@ def train_embedder(job: EmbedderJob, progress: Callable[[int, int, float], None]
         loss.backward()
         trainer.opt.step()
         trainer.step += 1
-        running = float(loss) if running is None else 0.95 * running + 0.05 * float(loss)
+        value = float(loss.detach())
+        running = value if running is None else 0.95 * running + 0.05 * value
         if progress is not None:
             progress(trainer.step, job.steps, running)
         if trainer.step % job.checkpoint_every == 0 or trainer.step == job.steps:
             trainer.save(checkpoint, rng)
-    record = {"job": asdict(job), "classes": names, "photos": len(images),
+    recorded = asdict(job) | {"calibration_photos": f"{len(job.calibration_photos)} photos kept "
+                              f"out of training ({job.calib_fraction:.0%} per class)"}
+    record = {"job": recorded, "classes": names, "photos": len(images),
               "withheld_classes": job.withheld_classes, "resumed_at_step": resumed_at,
               "seconds_this_run": round(time.perf_counter() - started, 1),
               "final_loss": round(running or 0.0, 4)}
