@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from pipeline.detections import PhotoDetections
@@ -46,8 +47,15 @@ def _float(value: Any) -> float | None:
 def record_inspection(session: Session, photo: tables.Photo, detections: PhotoDetections,
                       verdict: dict[str, Any], *, inspector: _Named, rules: _Versioned,
                       local_day: date, duration_ms: float, final_path: Path,
-                      planogram_id: str | None = None) -> tables.Inspection:
-    """Add the inspection of ``photo`` and mark the photo inspected (in the caller's session)."""
+                      planogram_id: str | None = None,
+                      violations_out: list[tuple[tables.Inspection, dict[str, Any]]] | None = None
+                      ) -> tables.Inspection:
+    """Add the inspection of ``photo`` and mark the photo inspected (in the caller's session).
+
+    ``violations_out``: collect the violation rows there instead of adding ORM objects; the
+    caller flushes and inserts them in one statement (:func:`insert_violations`, the batch
+    runner's fast path).
+    """
     kpis = dict(verdict.get("kpis") or {})
     outcomes = list(verdict.get("rules") or [])
     models = detections.extra.get("models")
@@ -75,16 +83,29 @@ def record_inspection(session: Session, photo: tables.Photo, detections: PhotoDe
     inspection.detections = tables.InspectionDetections(count=len(detections.detections),
                                                         payload=payload)
     for v in verdict.get("violations") or []:
-        inspection.violations.append(tables.Violation(
-            store_id=photo.store_id, camera_id=photo.camera_id,
-            captured_at=photo.captured_at, captured_on=local_day,
-            iso_week=inspection.iso_week, rule_id=str(v.get("rule", "")),
-            rule_type=str(v.get("type", "")), severity=str(v.get("severity", "medium")),
-            message=str(v.get("message", "")), evidence=_evidence(v),
-        ))
+        row = dict(store_id=photo.store_id, camera_id=photo.camera_id,
+                   captured_at=photo.captured_at, captured_on=local_day,
+                   iso_week=inspection.iso_week, rule_id=str(v.get("rule", "")),
+                   rule_type=str(v.get("type", "")), severity=str(v.get("severity", "medium")),
+                   message=str(v.get("message", "")), evidence=_evidence(v))
+        if violations_out is None:
+            inspection.violations.append(tables.Violation(**row))
+        else:
+            violations_out.append((inspection, row))
     session.add(inspection)
     photo.state, photo.last_error, photo.path = tables.INSPECTED, None, str(final_path)
     return inspection
+
+
+def insert_violations(session: Session,
+                      rows: list[tuple[tables.Inspection, dict[str, Any]]]) -> None:
+    """Insert violation rows collected by :func:`record_inspection` (flushes the inspections
+    first for their ids): one executemany instead of an ORM object per row."""
+    if not rows:
+        return
+    session.flush()
+    session.execute(insert(tables.Violation),
+                    [{**row, "inspection_id": inspection.id} for inspection, row in rows])
 
 
 def _evidence(violation: dict[str, Any]) -> dict[str, Any]:

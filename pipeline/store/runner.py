@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pipeline.store import ingest, tables
@@ -42,7 +42,7 @@ from pipeline.store.compliance import StoreRules
 from pipeline.store.db import session_scope
 from pipeline.store.engines import Batch, InspectionEngine, LocalEngine, Outcome, inspect_batch
 from pipeline.store.inspectors import PhotoInspector, PhotoMeta
-from pipeline.store.results import record_failure, record_inspection
+from pipeline.store.results import insert_violations, record_failure, record_inspection
 from pipeline.store.sites import StoreSpec
 
 __all__ = ["StoreRunner", "Outcome", "inspect_batch", "interleave_cameras"]
@@ -154,8 +154,7 @@ class StoreRunner:
                 intakes.append(intake)
         plan = BatchPlan()
         with session_scope(self.url) as session:
-            for intake in intakes:
-                self._claim(session, intake, plan)
+            self._claim_all(session, intakes, plan)
         together = [w for w in plan.work if not w.alone]
         groups = [together[j:j + self.batch_size]
                   for j in range(0, len(together), self.batch_size)]
@@ -173,20 +172,22 @@ class StoreRunner:
                          [w.intake.data for w in g]) for g in groups]
 
         def mark(indexes: Sequence[int]) -> None:
-            in_flight = sum(len(groups[i]) for i in indexes)  # photos out together
+            ids = [w.photo_id for i in indexes for w in groups[i]]  # photos out together
             with session_scope(self.url) as session:
-                for i in indexes:
-                    for w in groups[i]:
-                        row = session.get(tables.Photo, w.photo_id)
-                        assert row is not None
-                        row.in_flight = in_flight
+                session.execute(update(tables.Photo).where(tables.Photo.id.in_(ids))
+                                .values(in_flight=len(ids)))
 
         def done(i: int, outcomes: list[Outcome]) -> None:
             for w, outcome in zip(groups[i], outcomes, strict=True):
                 w.outcome = outcome
-            with session_scope(self.url) as session:
+            with session_scope(self.url) as session:  # rows loaded at once: one flush at commit
+                ids = [w.photo_id for w in groups[i]]
+                held = session.scalars(select(tables.Photo).where(tables.Photo.id.in_(ids))).all()
+                violations: list = []
                 for w in groups[i]:
-                    self._record(session, w, plan)
+                    self._record(session, w, plan, violations)
+                insert_violations(session, violations)
+                del held
 
         self.engine.inspect(batches, self.rules, mark, done)
 
@@ -195,24 +196,37 @@ class StoreRunner:
         return PhotoMeta(self.store.id, w.camera, w.intake.captured_at.isoformat() + "Z",
                          camera.planogram if camera else None)
 
-    def _claim(self, session: Session, intake: ingest.Intake, plan: BatchPlan) -> None:
+    def _claim_all(self, session: Session, intakes: Sequence[ingest.Intake],
+                   plan: BatchPlan) -> None:
+        """Rows for every photo of the round (known ones in one query, new ones in one flush),
+        then each photo's claim."""
+        shas = sorted({i.sha256 for i in intakes})
+        rows = {r.sha256: r for r in session.scalars(
+            select(tables.Photo).where(tables.Photo.sha256.in_(shas)))} if shas else {}
+        for intake in intakes:
+            if intake.sha256 not in rows:
+                rows[intake.sha256] = self._new_row(intake)
+                session.add(rows[intake.sha256])
+        session.flush()
+        for intake in intakes:
+            self._claim(intake, rows[intake.sha256], plan)
+
+    def _new_row(self, intake: ingest.Intake) -> tables.Photo:
         f = intake.file
-        row = session.execute(
-            select(tables.Photo).where(tables.Photo.sha256 == intake.sha256)
-        ).scalar_one_or_none()
-        if row is None:
-            row = tables.Photo(
-                sha256=intake.sha256, store_id=f.store, camera_id=f.camera, path=str(f.path),
-                original_name=f.path.name, captured_at=intake.captured_at,
-                captured_from=intake.captured_from, attempts=0,
-                width=intake.photo.width if intake.photo else None,
-                height=intake.photo.height if intake.photo else None,
-            )
-            if intake.photo is None:
-                row.state, row.last_error = tables.QUARANTINED, intake.error
-                row.path = str(ingest.quarantine_folder(self.home, f.store, f.camera) / f.path.name)
-            session.add(row)
-            session.flush()
+        row = tables.Photo(
+            sha256=intake.sha256, store_id=f.store, camera_id=f.camera, path=str(f.path),
+            original_name=f.path.name, captured_at=intake.captured_at,
+            captured_from=intake.captured_from, attempts=0,
+            width=intake.photo.width if intake.photo else None,
+            height=intake.photo.height if intake.photo else None,
+        )
+        if intake.photo is None:
+            row.state, row.last_error = tables.QUARANTINED, intake.error
+            row.path = str(ingest.quarantine_folder(self.home, f.store, f.camera) / f.path.name)
+        return row
+
+    def _claim(self, intake: ingest.Intake, row: tables.Photo, plan: BatchPlan) -> None:
+        f = intake.file
         if row.state == tables.QUARANTINED:
             folder = ingest.quarantine_folder(self.home, row.store_id, row.camera_id)
             plan.moves.append(Move(f.path, folder, intake.sha256, row.id, row.last_error))
@@ -256,7 +270,7 @@ class StoreRunner:
         row.in_flight = 0
         return True
 
-    def _record(self, session: Session, w: Work, plan: BatchPlan) -> None:
+    def _record(self, session: Session, w: Work, plan: BatchPlan, violations: list) -> None:
         row = session.get(tables.Photo, w.photo_id)
         outcome = w.outcome
         assert row is not None and outcome is not None
@@ -267,7 +281,8 @@ class StoreRunner:
             folder = ingest.archive_folder(self.home, row.store_id, row.camera_id, local)
             record_inspection(session, row, outcome.detections, outcome.verdict,
                               inspector=self.engine.inspector, rules=self.rules, local_day=local,
-                              duration_ms=outcome.ms, final_path=folder / w.intake.file.path.name)
+                              duration_ms=outcome.ms, final_path=folder / w.intake.file.path.name,
+                              violations_out=violations)
             plan.moves.append(Move(w.intake.file.path, folder, w.intake.sha256, row.id))
             plan.counts.inspected += 1
             return

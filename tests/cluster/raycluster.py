@@ -78,6 +78,9 @@ def start_ray_cluster(num_cpus: int = 2, timeout_s: float = 120) -> RayCluster:
                "--include-dashboard=false", "--dashboard-port", str(_free_port()),
                "--disable-usage-stats",
                "--temp-dir", temp_dir]
+    # bound to 127.0.0.1 and thrown away: no token (a ~/.ray/auth_token left by a local
+    # ray.init elsewhere would otherwise switch the head to token mode but not the driver)
+    os.environ["RAY_AUTH_MODE"] = "disabled"  # this process is the driver
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
                                start_new_session=True)
