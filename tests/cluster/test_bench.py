@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]  # one Ray cluster
 
 
 def test_bench_cluster_measures_every_engine_and_labels_the_model(ray_cluster, pg_cluster):

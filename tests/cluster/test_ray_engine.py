@@ -24,7 +24,7 @@ from tests.cluster.photos import drop_synthetic
 from tests.conftest import REPO
 from tests.databases import use_database
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]  # one Ray cluster
 STORE, CAMERAS = "s001", ("c01", "c02", "c03", "c04")
 
 
