@@ -166,7 +166,7 @@ def measure_engines(options: ClusterBenchOptions, root: Path, photos: Sequence[b
             os.environ.setdefault("RAY_AUTH_MODE", "disabled")
             ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False,
                      logging_level="ERROR", log_to_driver=False,
-                     _node_ip_address="127.0.0.1")
+                     _node_ip_address="127.0.0.1", _temp_dir=str(root / "ray"))
     try:
         for actors in (1, 2):
             out[f"ray{actors}"], out[f"ray{actors}_load_s"] = _ray_rate(
