@@ -71,6 +71,19 @@ def field_values(detections: sv.Detections, name: str) -> np.ndarray:
     return np.full(len(detections), None, dtype=object)
 
 
+def merge_padded(parts: Sequence[sv.Detections]) -> sv.Detections:
+    """One Detections of ``parts`` in order; data keys missing from a part are padded with
+    ``None`` (supervision merges only parts with the same keys). The inputs are not changed."""
+    names = set().union(*(set(p.data) for p in parts))
+    padded = []
+    for part in parts:
+        part = part[np.arange(len(part))]
+        for name in names:
+            part.data[name] = field_values(part, name)
+        padded.append(part)
+    return sv.Detections.merge(padded)
+
+
 def of_kind(detections: sv.Detections, kind: str) -> sv.Detections:
     """The boxes of one kind (a new Detections; the input is not changed)."""
     if len(detections) == 0:

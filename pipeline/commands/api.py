@@ -19,10 +19,9 @@ def register(app: typer.Typer) -> None:
     """Add ``api``, the ``tokens`` group and ``bench api`` to the shelfaudit app."""
     app.command("api")(api)
     app.add_typer(tokens_app, name="tokens")
-    bench = next((g.typer_instance for g in app.registered_groups if g.name == "bench"), None)
-    if bench is None:
-        bench = typer.Typer(name="bench", help="Speed benchmarks.", no_args_is_help=True)
-        app.add_typer(bench, name="bench")
+    from pipeline.commands import bench_group
+
+    bench = bench_group(app)
     bench.command("api")(bench_api)
 
 

@@ -10,10 +10,9 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add ``bench cluster`` to the ``bench`` group (made here if no module made it yet)."""
-    bench = next((g.typer_instance for g in app.registered_groups if g.name == "bench"), None)
-    if bench is None:
-        bench = typer.Typer(name="bench", help="Speed benchmarks.", no_args_is_help=True)
-        app.add_typer(bench, name="bench")
+    from pipeline.commands import bench_group
+
+    bench = bench_group(app)
     bench.command("cluster")(bench_cluster)
 
 

@@ -17,7 +17,7 @@ import supervision as sv
 
 from pipeline import keys
 from pipeline.catalog import Catalog
-from pipeline.detections import PhotoDetections, field_values
+from pipeline.detections import PhotoDetections, field_values, merge_padded
 from pipeline.planogram import Block, Planogram, Zone
 from pipeline.rules.result import Box
 from pipeline.rules.shelves import (
@@ -287,14 +287,7 @@ def observed_blocks(products: Sequence[Item]) -> list[SkuBlock]:
 
 def _with_gaps(det: sv.Detections, gaps: sv.Detections) -> sv.Detections:
     """``det`` plus gap boxes (data keys padded with ``None`` so the two can be merged)."""
-    names = set(det.data) | set(gaps.data)
-    parts = []
-    for part in (det, gaps):
-        part = part[np.arange(len(part))]
-        for name in names:
-            part.data[name] = field_values(part, name)
-        parts.append(part)
-    return sv.Detections.merge(parts)
+    return merge_padded([det, gaps])
 
 
 def build_scene(

@@ -34,7 +34,7 @@ import numpy as np
 import supervision as sv
 
 from pipeline import keys
-from pipeline.detections import field_values, make_detections, of_kind
+from pipeline.detections import field_values, make_detections, merge_padded, of_kind
 from pipeline.rules.shelves import ShelfRow, infer_rows
 from pipeline.vision.ocr import SIGN_MIN_SCORE, parse_price
 
@@ -337,14 +337,7 @@ def _with_found(det: sv.Detections, found: sv.Detections) -> sv.Detections:
     """A copy of ``det`` with ``found`` appended (data keys padded with ``None``)."""
     if not len(found):
         return det[np.arange(len(det))]
-    names = set(det.data) | set(found.data)
-    parts = []
-    for part in (det, found):
-        part = part[np.arange(len(part))]
-        for name in names:
-            part.data[name] = field_values(part, name)
-        parts.append(part)
-    return sv.Detections.merge(parts)
+    return merge_padded([det, found])
 
 
 def finder_kinds(mode: str, detector_kinds: Iterable[str]) -> tuple[str, ...]:
