@@ -53,11 +53,13 @@ def next_fire(schedule: str | None, timezone: str | None,
     from pipeline.errors import ShelfAuditError
     from pipeline.store.scheduler import trigger_for
 
-    if not schedule:
+    if not isinstance(schedule, str) or not schedule.strip():  # None, or NaN from a frame
         return None
+    if not isinstance(timezone, str) or not timezone:
+        timezone = "UTC"
     now = (now or _now()).replace(tzinfo=UTC)
     try:
-        fire = trigger_for(schedule, timezone or "UTC").get_next_fire_time(None, now)
+        fire = trigger_for(schedule, timezone).get_next_fire_time(None, now)
     except (ShelfAuditError, ValueError, TypeError, LookupError):
         return None
     return fire.astimezone(UTC).replace(tzinfo=None) if fire is not None else None

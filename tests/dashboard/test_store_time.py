@@ -162,3 +162,14 @@ def test_the_monday_report_covers_the_week_just_ended_on_the_stores_clock(shangh
     # Monday 06:00 in Shanghai is still Sunday 22:00 UTC: the week just ended is W47
     monkeypatch.setattr(tables, "utcnow", lambda: datetime(2026, 11, 22, 22, 0))
     assert reports.last_week_of(STORE) == W47
+
+
+def test_a_store_without_a_schedule_has_no_next_run():
+    """Stores with no schedule reach next_fire as None or NaN (from a data frame)."""
+    from pipeline.queries.operations import next_fire
+
+    for schedule, timezone in ((None, "UTC"), (float("nan"), "UTC"), ("", None),
+                               ("0 2 * * *", float("nan"))):
+        got = next_fire(schedule, timezone)
+        assert got is None or schedule == "0 2 * * *"
+    assert next_fire("0 2 * * *", float("nan")) is not None  # a missing zone means UTC

@@ -27,7 +27,7 @@ def fake_models(monkeypatch):
 
 def test_a_batch_of_hostile_uploads(small_db, rules_copy, fake_models, app):  # noqa: F811
     at = app("pages/upload.py", role="supervisor", stores=("s001",))
-    assert at.selectbox(key="upload_store").options == ["s001", "ad-hoc"]
+    assert at.selectbox(key="upload_store").options == ["s001", "ad hoc (no store)"]
     at.selectbox(key="upload_store").set_value("s001").run()
     at.file_uploader(key="upload_files").set_value(
         [(name, data, "application/octet-stream") for name, data, _ in BATCH]).run()
