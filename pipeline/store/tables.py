@@ -123,6 +123,7 @@ class Photo(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    uploaded_by: Mapped[str | None] = mapped_column(String(200))  # saved uploads: who
 
     inspection: Mapped[Inspection | None] = relationship(back_populates="photo")
 
@@ -301,3 +302,53 @@ class Lease(Base):
     purpose: Mapped[str] = mapped_column(String(200), default="")
     acquired_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# What a person said about a violation on Today's fixes
+DONE = "done"
+NOT_A_PROBLEM = "not_a_problem"
+FEEDBACK_VERDICTS: tuple[str, ...] = (DONE, NOT_A_PROBLEM)
+
+
+class FixFeedback(Base):
+    """Who marked one violation done or not a problem, and when (the latest word counts).
+
+    Rule, type, severity, store and camera are copied from the violation so the precision of
+    each rule (share of its feedback that was "done") needs no joins.
+    """
+
+    __tablename__ = "fix_feedback"
+    __table_args__ = (Index(None, "rule_id", "verdict"), Index(None, "store_id", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    violation_id: Mapped[int] = mapped_column(
+        ForeignKey("violations.id", ondelete="CASCADE"), unique=True)
+    inspection_id: Mapped[int] = mapped_column(Integer)
+    store_id: Mapped[str] = mapped_column(String(64))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    rule_id: Mapped[str] = mapped_column(String(200))
+    rule_type: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    verdict: Mapped[str] = mapped_column(String(16))  # done | not_a_problem
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class UploadExclusion(Base):
+    """A saved upload taken out of every figure: its inspection as it was (rows and
+    detections), kept so that it can count again; the photo file stays in the archive."""
+
+    __tablename__ = "upload_exclusions"
+    __table_args__ = (Index(None, "store_id", "excluded_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"),
+                                          unique=True)
+    store_id: Mapped[str] = mapped_column(String(64))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    captured_at: Mapped[datetime] = mapped_column(DateTime)
+    iso_week: Mapped[str] = mapped_column(String(8))
+    excluded_by: Mapped[str] = mapped_column(String(200))
+    excluded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    inspection: Mapped[dict[str, Any]] = mapped_column(JSON)  # see pipeline.queries.saved_uploads
