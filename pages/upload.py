@@ -10,6 +10,7 @@ from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _, ngettext
 from pipeline.kpis import SHORT_LABELS
 from pipeline.queries import uploads
+from pipeline.vision.domain_reasons import domain_reason_text
 
 RESULTS = "upload_results"
 
@@ -88,7 +89,7 @@ def _show(i: int, item, store: str | None, camera: str | None, rules) -> None:
         st.error(item.error)
         return
     if item.detections.extra.get("out_of_domain"):
-        st.warning(item.detections.extra.get("domain_reason"), icon="⚠️")
+        st.warning(domain_reason_text(item.detections.extra), icon="⚠️")
     left, right = st.columns([3, 2])
     boxes = [b for v in item.violations for b in v.get("boxes") or []]
     with left:
@@ -108,7 +109,8 @@ def _show(i: int, item, store: str | None, camera: str | None, rules) -> None:
         not_judged = item.verdict.get("not_judged") or []
         if not_judged:
             st.caption(_("Not judged on this photo ({n}): {rules}").format(
-                n=len(not_judged), rules=", ".join(as_text(n.get("rule")) for n in not_judged)))
+                n=len(not_judged), rules=", ".join(as_text(n.get("rule")) for n in not_judged))
+                + " — " + _(as_text(not_judged[0].get("reason"))))
         if not item.violations:
             st.success(_("No violations."))
         saved = st.session_state.get(f"upload_saved_{i}")

@@ -85,6 +85,36 @@ def register(app: typer.Typer) -> None:
     from pipeline.commands.vision import eval_app
 
     eval_app.command("recognition")(recognition)
+    eval_app.command("domain")(domain_figures)
+
+
+def domain_figures(
+    photos: list[Path] = typer.Option(..., "--photos", help="Folders of photos (each counted "
+                                      "on its own; searched recursively)."),
+    models: Path | None = typer.Option(None, "--models", help="Models settings (default: in "
+                                       "force)."),
+    limit: int = typer.Option(300, "--limit", min=1, help="Most photos used per folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Out-of-domain check: how many photos of each folder the configured models' domain
+    reference flags (real shelf photos should be, photos like the training photos not)."""
+    from pipeline.lab.domain_reference import evaluate_domain
+    from pipeline.vision.config import load_models_config
+    from pipeline.vision.engine import Inspector
+
+    inspector = Inspector.load(load_models_config(models), recognize=True)
+    figures = evaluate_domain(inspector.domain_verdicts, photos, limit)
+    if as_json:
+        typer.echo(json.dumps(figures, indent=2))
+        return
+    for folder, f in figures.items():
+        if not f["checked"]:
+            typer.echo(f"{folder}: {f['photos']} photos, not checked (no domain reference for "
+                       "these model weights)")
+            continue
+        typer.echo(f"{folder}: {f['flagged']}/{f['photos']} flagged out of domain "
+                   f"(distance {f['min_distance']:.3f}-{f['max_distance']:.3f}, "
+                   f"floor {f['floor']:.3f})")
 
 
 @train_app.command("domain")

@@ -36,17 +36,25 @@ def _read(files: Sequence[Path]) -> list[np.ndarray]:
     return [load_photo(f).array() for f in files]
 
 
-def features_of(embedder: Embedder, files: Sequence[Path], size: int,
-                progress: Callable[[int], None] | None = None, batch: int = 16) -> Any:
-    import torch
-
+def in_batches(files: Sequence[Path], work: Callable[[list[np.ndarray]], Any],
+               progress: Callable[[int], None] | None = None, batch: int = 16) -> list[Any]:
+    """``work`` on the decoded photos, ``batch`` files at a time (memory stays bounded); one
+    result per batch, in order."""
     out = []
     for start in range(0, len(files), batch):
         chunk = files[start:start + batch]
-        out.append(photo_features(embedder, _read(chunk), size))
+        out.append(work(_read(chunk)))
         if progress is not None:
             progress(len(chunk))
-    return torch.cat(out)
+    return out
+
+
+def features_of(embedder: Embedder, files: Sequence[Path], size: int,
+                progress: Callable[[int], None] | None = None) -> Any:
+    import torch
+
+    return torch.cat(in_batches(files, lambda images: photo_features(embedder, images, size),
+                                progress))
 
 
 def build_reference(embedder: Embedder, reference: Sequence[Path], tuning: Sequence[Path],
@@ -75,10 +83,26 @@ def build_reference(embedder: Embedder, reference: Sequence[Path], tuning: Seque
 
 def _distances(check: DomainCheck, files: Sequence[Path],
                progress: Callable[[int], None] | None) -> np.ndarray:
-    out = []
-    for start in range(0, len(files), 16):
-        chunk = files[start:start + 16]
-        out.append(check.distances(_read(chunk)))
-        if progress is not None:
-            progress(len(chunk))
+    out = in_batches(files, check.distances, progress)
     return np.concatenate(out) if out else np.zeros(0)
+
+
+def evaluate_domain(verdicts: Callable[[list[np.ndarray]], list[Any]],
+                    folders: Sequence[str | Path], limit: int | None = None,
+                    progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """How many photos of each folder the check flags as out of domain (``verdicts``: the
+    inspector's ``domain_verdicts``), with the distances' range."""
+    out: dict[str, Any] = {}
+    for folder in folders:
+        files = photo_files([folder], limit)
+        found = [v for chunk in in_batches(files, verdicts, progress) for v in chunk]
+        distances = [v.distance for v in found if v.distance is not None]
+        flagged = sum(v.out_of_domain for v in found)
+        out[str(folder)] = {
+            "photos": len(found), "flagged": flagged,
+            "flagged_share": round(flagged / len(found), 4) if found else None,
+            "checked": bool(distances),
+            "min_distance": round(min(distances), 5) if distances else None,
+            "max_distance": round(max(distances), 5) if distances else None,
+            "floor": found[0].floor if found else None}
+    return out

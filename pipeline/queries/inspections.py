@@ -124,7 +124,10 @@ class InspectionDetail:
 
     @property
     def domain_reason(self) -> str:
-        return str(self.detections.get("domain_reason") or "")
+        """Why (in the current language)."""
+        from pipeline.vision.domain_reasons import domain_reason_text
+
+        return domain_reason_text(self.detections)
 
 
 def _neighbour(engine: Engine, insp: Any, later: bool) -> int | None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from pipeline import keys
 from pipeline.catalog import Catalog
 from pipeline.detections import PhotoDetections
+from pipeline.i18n import N_
 from pipeline.planogram import Planogram, Zone
 from pipeline.rules.registry import Rule
 from pipeline.rules.result import ComplianceResult, Kpis, RuleOutcome, compliance_score
@@ -64,12 +65,16 @@ NEEDS_PRODUCT_NAMES = frozenset({
     "required_product", "share_of_shelf", "unknown_product"})
 
 
+# Stored in English with the outcome; shown with ``_(reason)`` in the reader's language.
+NOT_JUDGED_OUT_OF_DOMAIN = N_("not judged: the photo is unlike the photos the models were "
+                              "trained on, so its products could not be named")
+
+
 def _names_untrusted(photo: PhotoDetections) -> str | None:
     """Why this photo's product names cannot be trusted (``None``: they can)."""
     if not photo.extra.get("out_of_domain"):
         return None
-    return ("not judged: the photo is unlike the photos the models were trained on, so its "
-            "products could not be named")
+    return NOT_JUDGED_OUT_OF_DOMAIN
 
 
 def _check(rule: Rule, scene: Scene) -> RuleOutcome:

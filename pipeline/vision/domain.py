@@ -9,12 +9,14 @@ models' training domain, saved with the models.
 Features: the image embedder's trunk (EfficientNet-Lite0) pooled over the whole photo, squashed
 to ``size`` px, L2-normalised. Distance: mean cosine distance to the ``k`` nearest reference
 photos. A photo is **out of domain** when its distance is above the reference's ``floor``, tuned
-on photos of the domain that are not in the reference (``shelfaudit models domain``): the
+on photos of the domain that are not in the reference (``shelfaudit train domain``): the
 largest such distance times a margin, so that no photo like the training photos is flagged.
 
 A reference is made for a set of models (their versions are recorded); with other weights
 configured it does not apply, and the check says so instead of guessing (make one for those
 weights from a folder of photos they work on).
+
+Verdicts and their words: :mod:`pipeline.vision.domain_reasons`.
 """
 
 from __future__ import annotations
@@ -28,19 +30,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from pipeline.vision.domain_reasons import DomainVerdict
 from pipeline.vision.embedder import Embedder, square_pixels
 
 REFERENCE_FILE = "domain.safetensors"
 META_FILE = "domain.json"
-
-
-@dataclass(frozen=True)
-class DomainVerdict:
-    """One photo's verdict: ``out_of_domain`` and, in plain words, why."""
-
-    out_of_domain: bool
-    reason: str
-    distance: float | None = None
 
 
 @dataclass
@@ -97,19 +91,9 @@ class DomainCheck:
 
     def check(self, images: Sequence[np.ndarray]) -> list[DomainVerdict]:
         """A verdict per photo."""
-        out = []
-        for d in self.distances(images):
-            if d > self.floor:
-                out.append(DomainVerdict(True, (
-                    f"this photo is unlike the photos the configured models were trained on "
-                    f"(distance {d:.3f} > {self.floor:.3f}): their product names would be "
-                    "guesses, so products are reported as unknown and rules that need product "
-                    "names are not judged. Configure real model weights (`shelfaudit models "
-                    "pull`) and add reference photos of your products"), float(d)))
-            else:
-                out.append(DomainVerdict(False, f"like the models' training photos (distance "
-                                                f"{d:.3f} <= {self.floor:.3f})", float(d)))
-        return out
+        return [DomainVerdict(bool(d > self.floor), "out" if d > self.floor else "in",
+                              float(d), float(self.floor))
+                for d in self.distances(images)]
 
 
 def photo_features(embedder: Embedder, images: Sequence[np.ndarray], size: int = 224,
@@ -135,5 +119,4 @@ def _squash(image: np.ndarray, size: int) -> np.ndarray:
 
 def unknown_verdict() -> DomainVerdict:
     """The verdict when no reference applies to the configured weights."""
-    return DomainVerdict(False, "not checked: no domain reference for these model weights "
-                                "(make one with `shelfaudit models domain --photos DIR`)")
+    return DomainVerdict(False, "unchecked")

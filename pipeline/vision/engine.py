@@ -204,7 +204,8 @@ class Inspector:
                 captured_at=info.get("captured_at"),
                 extra={"sha256": photo.sha256, "timings": dict(timings), "models": models,
                        "out_of_domain": verdicts[i].out_of_domain,
-                       "domain_reason": verdicts[i].reason},
+                       "domain_reason": verdicts[i].reason,
+                       "domain_check": verdicts[i].record()},
             ))
         return results
 

@@ -115,3 +115,41 @@ def test_real_photo_gets_no_catalog_sku_from_the_starter(starter_inspector):
     skus = field_values(result.detections, keys.SKU)
     products = field_values(result.detections, keys.KIND) == keys.PRODUCT
     assert all(s == keys.UNKNOWN for s in skus[products])
+
+
+def test_verdict_is_stored_in_english_and_said_in_the_readers_language(tiny_check, catalog):
+    from pipeline import i18n
+    from pipeline.vision.domain_reasons import domain_reason_text
+
+    check, _ = tiny_check
+    (outside,) = check.check([_noise(2)])
+    extra = {"out_of_domain": True, "domain_reason": outside.reason,
+             "domain_check": outside.record()}
+    with i18n.using("zh"):
+        chinese = domain_reason_text(extra)
+    with i18n.using("en"):
+        english = domain_reason_text(extra)
+    assert english == outside.reason and english.startswith("this photo is unlike")
+    assert chinese != english and f"{outside.distance:.3f}" in chinese
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese)
+    # a photo stored before the code existed keeps its English words
+    assert domain_reason_text({"domain_reason": "old words"}) == "old words"
+    assert domain_reason_text({"domain_check": {"code": "nonsense"}, "domain_reason": "x"}) == "x"
+
+
+def test_eval_domain_counts_flagged_photos_per_folder(tiny_check, catalog, tmp_path):
+    from PIL import Image
+
+    from pipeline.lab.domain_reference import evaluate_domain
+
+    check, _ = tiny_check
+    for name, images in (("shelves", [_shelf(catalog, s, 480) for s in (50, 51)]),
+                         ("noise", [_noise(s) for s in (3, 4, 5)])):
+        (tmp_path / name).mkdir()
+        for i, image in enumerate(images):
+            Image.fromarray(image).save(tmp_path / name / f"{i}.jpg")
+    figures = evaluate_domain(check.check, [tmp_path / "shelves", tmp_path / "noise"])
+    shelves, noise = figures[str(tmp_path / "shelves")], figures[str(tmp_path / "noise")]
+    assert (shelves["photos"], shelves["flagged"]) == (2, 0)
+    assert (noise["photos"], noise["flagged"], noise["flagged_share"]) == (3, 3, 1.0)
+    assert noise["min_distance"] > check.floor >= shelves["max_distance"]

@@ -173,7 +173,7 @@ class FirstPhotoForeign:
     def check(self, images):
         from pipeline.vision.domain import DomainVerdict
 
-        return [DomainVerdict(i == 0, "foreign" if i == 0 else "like training", 0.0)
+        return [DomainVerdict(i == 0, "out" if i == 0 else "in", 0.5 if i == 0 else 0.1, 0.3)
                 for i in range(len(images))]
 
 
@@ -187,14 +187,17 @@ def test_out_of_domain_photo_gets_no_product_names(noise_images):
               for i, img in enumerate(noise_images[:2])]
     foreign, known = inspector.inspect(photos)
     assert recognizer.seen == 1  # the foreign photo is not even shown to the recognizer
-    assert foreign.extra["out_of_domain"] is True and foreign.extra["domain_reason"] == "foreign"
+    assert foreign.extra["out_of_domain"] is True
+    assert foreign.extra["domain_reason"].startswith("this photo is unlike")
+    assert "(distance 0.500 > 0.300)" in foreign.extra["domain_reason"]
+    assert foreign.extra["domain_check"] == {"code": "out", "distance": 0.5, "floor": 0.3}
     product = field_values(foreign.detections, keys.KIND) == keys.PRODUCT
     assert list(field_values(foreign.detections, keys.SKU)[product]) == [keys.UNKNOWN]
     assert field_values(foreign.detections, keys.SKU_SCORE)[product][0] is None
     assert known.extra["out_of_domain"] is False
     assert field_values(known.detections, keys.SKU)[product][0] == "colaco-cola-330"
     doc = foreign.to_dict()
-    assert doc["out_of_domain"] is True and doc["domain_reason"] == "foreign"
+    assert doc["out_of_domain"] is True and doc["domain_reason"] == foreign.extra["domain_reason"]
 
 
 def test_without_a_reference_the_check_says_it_did_not_run(noise_images):
