@@ -28,7 +28,7 @@ app = typer.Typer(
 
 _modules = [synth, vision, train, rules, ops, users]
 # Command modules added by later work register here once they exist.
-for _name in ("recognizer", "embedder", "models", "api", "cluster"):
+for _name in ("recognizer", "embedder", "models", "api", "cluster", "alerts", "load"):
     if importlib.util.find_spec(f"pipeline.commands.{_name}") is not None:
         _modules.append(importlib.import_module(f"pipeline.commands.{_name}"))
 for _module in _modules:

@@ -30,7 +30,8 @@ RULE_TYPE_LABELS: dict[str, str] = {
     "price_tag_present": N_("Price tag present"), "price_match": N_("Price match"),
     "promo_present": N_("Promo present"),
 }
-JOB_LABELS: dict[str, str] = {"inspect": N_("inspection run"), "report": N_("weekly report")}
+JOB_LABELS: dict[str, str] = {"inspect": N_("inspection run"), "report": N_("weekly report"),
+                              "digest": N_("morning digest"), "demo": N_("demo history")}
 STATUS_LABELS: dict[str, str] = {"all": N_("all"), "ok": N_("ok"), "partial": N_("partial"),
                                  "error": N_("error"), "skipped": N_("skipped"),
                                  "running": N_("running")}

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import pipeline.access.tables  # noqa: F401 - registers the access tables on Base
+import pipeline.alerts.tables  # noqa: F401 - the record of pushed messages
 from pipeline.store.tables import Base
 
 config = context.config

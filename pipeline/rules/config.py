@@ -130,7 +130,7 @@ def _zone_problems(zones: list[Zone], catalog: Catalog, doc: object, name: str,
 def _stores_problems(loaded: Loaded, catalog: Catalog,
                      planograms: dict[str, Planogram]) -> list[Problem]:
     stores: StoresFile = loaded.value
-    problems = []
+    problems = _alert_problems(loaded)
     for si, store in enumerate(stores.stores):
         for ci, camera in enumerate(store.cameras):
             where = ("stores", si, "cameras", ci)
@@ -145,6 +145,21 @@ def _stores_problems(loaded: Loaded, catalog: Catalog,
                                                 loaded.name, (*where, "planogram"))
             problems += _zone_problems(camera.zones, catalog, loaded.doc, loaded.name,
                                        (*where, "zones"))
+    return problems
+
+
+def _alert_problems(loaded: Loaded) -> list[Problem]:
+    """E-mail alert channels need the file's ``smtp:`` block."""
+    stores: StoresFile = loaded.value
+    problems = []
+    for si, store in enumerate(stores.stores):
+        for ci, channel in enumerate(store.alerts.channels if store.alerts else []):
+            if channel.type == "email" and stores.smtp is None:
+                line, col = yamldoc.locate(loaded.doc, ("stores", si, "alerts", "channels", ci,
+                                                        "type"))
+                problems.append(Problem(loaded.name, line, col, (
+                    f"store '{store.id}': an email channel needs the mail server: add an "
+                    "'smtp:' block (host, sender, ...) at the top of stores.yaml")))
     return problems
 
 

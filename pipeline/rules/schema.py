@@ -7,6 +7,8 @@
         name: Riverside
         timezone: Asia/Shanghai
         schedule: "0 2 * * *"          # cron (min hour day month weekday), or {every_hours: 6}
+        language: zh                   # messages pushed to the store (alerts): zh or en
+        alerts: {...}                  # digest and immediate alerts: pipeline.alerts.config
         cameras:
           - id: c01
             name: Drinks aisle
@@ -29,6 +31,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
+from pipeline.alerts.config import AlertSettings, SmtpServer
 from pipeline.planogram import Planogram, Zone
 from pipeline.rules.registry import rule_types
 
@@ -83,7 +86,23 @@ class Store(_Strict):
     name: str
     timezone: str = "UTC"
     schedule: Schedule | None = None
+    language: str | None = Field(default=None, description="language of the messages pushed "
+                                 "to this store: zh or en (default: SHELFAUDIT_LANG, else en)")
+    alerts: AlertSettings | None = Field(default=None, description="morning digest and "
+                                         "immediate alerts by e-mail and webhooks")
     cameras: list[Camera] = Field(default_factory=list)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        from pipeline import i18n
+
+        if value is None:
+            return None
+        found = i18n.normalize(value)
+        if found is None:
+            raise ValueError(f"unknown language '{value}' (use {' or '.join(i18n.LANGUAGES)})")
+        return found
 
     @field_validator("timezone")
     @classmethod
@@ -106,6 +125,8 @@ class Store(_Strict):
 
 class StoresFile(_Strict):
     version: int = 1
+    smtp: SmtpServer | None = Field(default=None, description="mail server of the e-mail "
+                                    "alert channels")
     stores: list[Store] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -5,6 +5,8 @@ Jobs (kept in the ``apscheduler_jobs`` table of the same database, so they survi
 - ``inspect:<store>`` — the store's inspection run, on the ``schedule`` from ``stores.yaml``
   (a cron line in store time, e.g. ``0 2 * * *`` = nightly 02:00, or ``every 6h``).
 - ``report:<store>`` — the weekly report of the last complete ISO week, Monday 06:00 store time.
+- ``digest:<store>`` — the morning digest (``alerts: digest:`` in ``stores.yaml``, store time);
+  each scheduled inspection run is followed by its immediate alerts (:mod:`pipeline.alerts`).
 
 Every job: ``coalesce`` (runs missed while the scheduler was down collapse into one),
 ``misfire_grace_time`` one hour (a run more than an hour late is skipped and recorded as such),
@@ -80,6 +82,43 @@ def scheduled_inspection(store_id: str) -> None:
     options = RunOptions(trigger="scheduled", stop=STOP, engine=ENGINE)
     for result in run_once(sites.stores, [store_id], options):
         log.info("%s: %s %s", result.store, result.status, result.message)
+        _alert(sites, result)
+
+
+def _alert(sites: Any, result: Any) -> None:
+    """The run's immediate alerts; a failure is logged, never raised into the run."""
+    store = sites.store(result.store)
+    if store is None or store.alerts is None or result.job_run_id is None:
+        return
+    try:
+        from pipeline.alerts.dispatch import after_run
+
+        for sent in after_run(store, sites.smtp, result.job_run_id):
+            log.info("%s: alert to %s: %s", store.id, sent.channel, sent.status)
+    except Exception:  # noqa: BLE001 - alerts must not fail the inspection run
+        log.exception("%s: immediate alerts failed", result.store)
+
+
+def scheduled_digest(store_id: str) -> None:
+    from pipeline.alerts.dispatch import send_digest
+    from pipeline.store import tables
+    from pipeline.store.jobs import finish_job_run, start_job_run
+    from pipeline.store.sites import load_sites
+
+    run_id = start_job_run("digest", store_id, "scheduled")
+    try:
+        sites = load_sites()
+        store = sites.store(store_id)
+        sent = send_digest(store, sites.smtp) if store is not None else []
+    except Exception as exc:  # noqa: BLE001 - recorded; tomorrow's digest tries again
+        finish_job_run(run_id, tables.ERROR, message=f"{type(exc).__name__}: {exc}")
+        return
+    failed = [s for s in sent if s.status == "failed"]
+    message = "; ".join(f"{s.channel}: {s.status}" + (f" ({s.error})" if s.error else "")
+                        for s in sent) or "no channel takes the digest"
+    finish_job_run(run_id, tables.PARTIAL if failed else tables.OK, message=message,
+                   counts={"sent": sum(s.status == "sent" for s in sent),
+                           "failed": len(failed)})
 
 
 def scheduled_report(store_id: str) -> None:
@@ -128,6 +167,14 @@ def configure(scheduler: Any, stores: Sequence[StoreSpec]) -> list[str]:
                           args=[store.id], id=job_id, name=f"weekly report {store.id}",
                           replace_existing=True, **JOB_DEFAULTS)
         wanted.append(job_id)
+        digest = store.alerts.digest_time if store.alerts is not None else None
+        if digest is not None:
+            job_id = f"digest:{store.id}"
+            scheduler.add_job(scheduled_digest, CronTrigger(
+                hour=digest.hour, minute=digest.minute, timezone=zone(store.timezone)),
+                args=[store.id], id=job_id, name=f"morning digest {store.id}",
+                replace_existing=True, **JOB_DEFAULTS)
+            wanted.append(job_id)
     for job in scheduler.get_jobs(jobstore="default"):
         if job.id not in wanted:
             job.remove()
@@ -148,7 +195,7 @@ def _on_missed(event: Any) -> None:
 
     job_id = str(event.job_id)
     kind, _, store = job_id.partition(":")
-    if kind in ("inspect", "report"):
+    if kind in ("inspect", "report", "digest"):
         record_skip(kind, store or None, "scheduled",
                     f"skipped: the {event.scheduled_run_time:%Y-%m-%d %H:%M %Z} run was missed "
                     f"by more than {MISFIRE_GRACE_S // 60} minutes (scheduler down or busy)")

@@ -38,6 +38,8 @@ class StoreSpec:
     timezone: str = "UTC"
     schedule: str | None = DEFAULT_SCHEDULE  # cron "m h dom mon dow" or "every 4h"
     cameras: dict[str, CameraSpec] = field(default_factory=dict)
+    language: str | None = None  # of the messages pushed to the store (None: the default)
+    alerts: Any = None  # pipeline.alerts.config.AlertSettings, or None: nothing is pushed
 
     def local_day(self, moment_utc: datetime) -> date:
         return local_day(moment_utc, self.timezone)
@@ -77,7 +79,8 @@ def spec_from(store: Any, planograms: dict[str, Planogram] | None = None) -> Sto
     zone(tz)  # fail early on a bad zone name
     return StoreSpec(id=str(_attr(store, "id")), name=str(_attr(store, "name", default="")),
                      timezone=tz, schedule=_schedule_text(_attr(store, "schedule")),
-                     cameras=cameras)
+                     cameras=cameras, language=_attr(store, "language"),
+                     alerts=_attr(store, "alerts"))
 
 
 @dataclass
@@ -86,6 +89,10 @@ class Sites:
 
     stores: list[StoreSpec]
     problems: list[str] = field(default_factory=list)
+    smtp: Any = None  # pipeline.alerts.config.SmtpServer of stores.yaml, if any
+
+    def store(self, store_id: str) -> StoreSpec | None:
+        return next((s for s in self.stores if s.id == store_id), None)
 
 
 def _parse_stores(text: str, name: str) -> tuple[Any, list[Any]]:
@@ -147,7 +154,8 @@ def load_sites(rules_dir: Path | None = None, url: str | None = None) -> Sites:
             parsed, _ = _parse_stores(good.yaml_text, f"{path} (version #{good.id})")
             notes.append(f"{problems[0]}; using the last good stores.yaml, version #{good.id}")
     planograms, plan_problems = _planograms(folder)
-    return Sites([spec_from(s, planograms) for s in parsed.stores], notes + plan_problems)
+    return Sites([spec_from(s, planograms) for s in parsed.stores], notes + plan_problems,
+                 parsed.smtp)
 
 
 def sync_sites(session: Session, sites: Sequence[StoreSpec]) -> None:
