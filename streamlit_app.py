@@ -22,6 +22,7 @@ def pages() -> dict[str, list]:
         _("Shelves"): [
             st.Page("pages/overview.py", title=_("Overview"), icon=":material/dashboard:",
                     default=True),
+            st.Page("pages/fixes.py", title=_("Today's fixes"), icon=":material/construction:"),
             st.Page("pages/weekly_report.py", title=_("Weekly report"),
                     icon=":material/summarize:"),
             st.Page("pages/inspections.py", title=_("Inspections"),
@@ -48,3 +49,4 @@ frame.language_switch()
 frame.sidebar()
 auth.sidebar(user)
 page.run()
+frame.settle()  # cheap garbage collection from here on (see there)

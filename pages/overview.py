@@ -14,11 +14,20 @@ from pipeline.dashboard.formatting import (
     word,
 )
 from pipeline.i18n import _, ngettext
-from pipeline.queries import operations, overview
+from pipeline.queries import fixes, operations, overview
 
 st.title(_("Overview"))
 week = frame.need_week()
 scope = frame.store_scope()
+
+
+def _fixes_link() -> None:
+    """What to fix now (each camera's latest photo), linked to Today's fixes."""
+    open_, high = loaders.load(fixes.open_fix_count, scope)
+    label = ngettext("Today's fixes: {n} to fix on the latest photos ({high} high severity)",
+                     "Today's fixes: {n} to fix on the latest photos ({high} high severity)",
+                     open_).format(n=open_, high=high)
+    st.page_link("pages/fixes.py", label=label, icon=":material/construction:")
 
 
 def _kpis(week: str) -> None:
@@ -64,6 +73,7 @@ def _scheduler() -> None:
                     .format(n=health.running))
 
 
+_fixes_link()
 if week:
     _kpis(week)
     st.subheader(_("Store ranking"))

@@ -4,6 +4,8 @@ Uses the vision package's annotator (:func:`pipeline.vision.annotate.annotate`) 
 installed, else a small supervision-based drawing with the same look: products green (lying
 orange, unknown grey), price tags blue, promo signs purple, gaps yellow, violation evidence red.
 A photo whose file is gone (archived elsewhere, synthetic history) is drawn on a plain canvas.
+Numbered markers (:func:`mark`) tie a box on the photo to the same number in a list (Today's
+fixes); :func:`crops_jpeg` cuts each violation's boxes out of the photo.
 """
 
 from __future__ import annotations
@@ -141,16 +143,73 @@ def _shrunk(image: Image.Image, photo: PhotoDetections, evidence: Sequence[Seque
             [[v * scale for v in b] for b in evidence])
 
 
+def mark(image: Image.Image, markers: Sequence[tuple[str, Sequence[float]]]) -> Image.Image:
+    """Numbered markers: each ``(label, box)`` as a red box with its label in a red tag at the
+    top-left corner (moved aside where tags would overlap), so an entry of a list and its
+    place on the photo carry the same number."""
+    if not markers:
+        return image
+    det = sv.Detections(xyxy=np.asarray([list(b) for _, b in markers],
+                                        dtype=np.float32).reshape(-1, 4))
+    scale = max(0.6, max(image.size) / 800)
+    image = sv.BoxAnnotator(color=COLORS["violation"], thickness=max(2, round(3 * scale)),
+                            color_lookup=sv.ColorLookup.INDEX).annotate(image.convert("RGB"), det)
+    tags = sv.LabelAnnotator(color=COLORS["violation"], text_color=sv.Color.WHITE,
+                             text_scale=scale, text_thickness=max(1, round(2 * scale)),
+                             text_padding=max(3, round(5 * scale)),
+                             text_position=sv.Position.TOP_LEFT,
+                             color_lookup=sv.ColorLookup.INDEX, smart_position=True)
+    return tags.annotate(image, det, labels=[str(n) for n, _ in markers])
+
+
+def _jpeg(image: Image.Image, quality: int = 88) -> bytes:
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
 @st.cache_data(ttl=600, max_entries=64, show_spinner=False)
 def annotated_jpeg(path: str | None, payload: dict[str, Any], evidence: tuple,
                   layers: tuple[str, ...], width: int = 0, height: int = 0,
-                  max_side: int = MAX_SIDE) -> tuple[bytes, bool]:
+                  max_side: int = MAX_SIDE, markers: tuple = ()) -> tuple[bytes, bool]:
     """JPEG bytes of the annotated photo, at most ``max_side`` pixels (cached by its inputs),
-    and whether the photo file is real."""
+    and whether the photo file is real. ``markers``: ``(label, box)`` pairs drawn as numbered
+    tags (:func:`mark`)."""
     photo = PhotoDetections.from_dict(payload or {"detections": []})
     image, real = load_image(path, width or photo.width, height or photo.height)
+    scale = min(1.0, max_side / max(image.size))
     image, photo, boxes = _shrunk(image, photo, evidence, max_side)
     out = annotate(image, photo, boxes, layers)
-    buf = io.BytesIO()
-    out.convert("RGB").save(buf, "JPEG", quality=88)
-    return buf.getvalue(), real
+    out = mark(out, [(n, [v * scale for v in b]) for n, b in markers])
+    return _jpeg(out), real
+
+
+@st.cache_data(ttl=600, max_entries=64, show_spinner=False)
+def crops_jpeg(path: str | None, groups: tuple, width: int = 0, height: int = 0,
+               pad: float = 0.35, max_side: int = 320) -> tuple[bytes | None, ...]:
+    """For each group of boxes (one violation's evidence), the part of the photo they cover —
+    their union, widened by ``pad`` of its size on every side, the boxes outlined in red — as
+    JPEG of at most ``max_side`` pixels; ``None`` for a group without boxes or when the photo
+    file is gone. The photo is read once for all groups."""
+    image, real = load_image(path, width, height)
+    if not real:
+        return tuple(None for _ in groups)
+    return tuple(_crop(image, boxes, pad, max_side) if boxes else None for boxes in groups)
+
+
+def _crop(image: Image.Image, boxes: Sequence[Sequence[float]], pad: float,
+          max_side: int) -> bytes | None:
+    xyxy = np.asarray([list(b) for b in boxes], dtype=np.float32).reshape(-1, 4)
+    x1, y1 = xyxy[:, :2].min(axis=0)
+    x2, y2 = xyxy[:, 2:].max(axis=0)
+    dx, dy = max(x2 - x1, 16) * pad, max(y2 - y1, 16) * pad
+    area = np.array([max(0, x1 - dx), max(0, y1 - dy), min(image.width, x2 + dx),
+                     min(image.height, y2 + dy)]).round().astype(int)
+    if area[2] - area[0] < 2 or area[3] - area[1] < 2:
+        return None
+    part = sv.crop_image(image, area)
+    outline = sv.Detections(xyxy=xyxy - np.array([area[0], area[1]] * 2, dtype=np.float32))
+    part = sv.BoxAnnotator(color=COLORS["violation"], thickness=max(2, round(max(part.size) / 150)),
+                           color_lookup=sv.ColorLookup.INDEX).annotate(part, outline)
+    part.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+    return _jpeg(part, quality=85)

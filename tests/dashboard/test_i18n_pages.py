@@ -11,15 +11,16 @@ import pytest
 
 from tests.dashboard.conftest import APP
 
-PAGES = ["pages/overview.py", "pages/weekly_report.py", "pages/inspections.py",
+PAGES = ["pages/overview.py", "pages/fixes.py", "pages/weekly_report.py", "pages/inspections.py",
          "pages/trends.py", "pages/upload.py", "pages/rules.py", "pages/system.py",
          "pages/admin.py"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Words that stay as they are in Chinese text: product and file-format names, units, codes.
 KEPT = {"ShelfAudit", "CSV", "PDF", "Excel", "SKU", "UTC", "YAML", "ISO", "JPEG", "PNG", "WebP",
         "MB", "EXIF", "cron", "Ctrl", "Enter", "px", "ID", "KPI", "IANA"}
-# Data, not words of the interface: the test database's store names and accounts.
-DATA = {"Riverside", "Old", "Town", "test", "admin"}
+# Data, not words of the interface: the test database's store names and accounts, and its
+# rule messages (a rule file's own words, shown as written).
+DATA = {"Riverside", "Old", "Town", "test", "admin", "broken", "on"}
 
 
 def _english(text: str) -> list[str]:
