@@ -15,6 +15,7 @@ from pipeline.dashboard.formatting import column_config, labels_for, pct, severi
 from pipeline.i18n import _, ngettext
 from pipeline.kpis import SHORT_LABELS
 from pipeline.queries import inspections, pickers
+from pipeline.rules.wording import violation_text
 from pipeline.store.calendar import week_start
 
 CURRENT = "inspections_current"
@@ -117,6 +118,7 @@ def _violation_rows(detail) -> None:
         return
     table = detail.violations[["severity", "rule", "message", "type"]].copy()
     table["severity"] = table["severity"].map(severity)
+    table["message"] = [violation_text(r) for r in detail.violations.itertuples()]
     st.dataframe(table, hide_index=True, column_config=column_config(
         table.columns, message=st.column_config.TextColumn(_("Message"), width="large")))
 
@@ -127,7 +129,7 @@ def _photo(detail) -> None:
                       format_func=labels_for(pictures.LAYERS, lambda k: _(pictures.LAYERS[k])),
                       key="inspections_layers") or []
     options = ["all", "none", *[str(i) for i in detail.violations["id"]]]
-    names = {str(r.id): f"[{severity(r.severity)}] {r.rule}: {r.message}"
+    names = {str(r.id): f"[{severity(r.severity)}] {r.rule}: {violation_text(r)}"
              for r in detail.violations.itertuples()}
     names.update({"all": _("All violations"), "none": _("None")})
     focus = st.selectbox(_("Highlight"), options, key="inspections_focus",

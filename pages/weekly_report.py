@@ -50,7 +50,7 @@ def _tables(report: WeeklyReport) -> dict[str, pd.DataFrame]:
                                for r in report.violations.by_rule]),
         "cameras": pd.DataFrame([c.flat("camera") for c in report.cameras]),
         "problems": pd.DataFrame([{"rule": p.rule, "camera": p.camera, "days": p.days,
-                                   "violations": p.count, "example": p.example}
+                                   "violations": p.count, "example": p.example_text()}
                                   for p in report.top_problems]),
     }
 

@@ -142,6 +142,8 @@ def _inspect(paths: list[Path], models: Path | None) -> list[Any]:
 
 
 def _print_result(result: Any) -> None:
+    from pipeline.rules.wording import violation_text
+
     k = result.kpis
 
     def pct(v: float | None) -> str:
@@ -153,7 +155,7 @@ def _print_result(result: Any) -> None:
                f"{pct(k.compliance)}, OSA {pct(k.osa)}, prices {pct(k.price)}, "
                f"promos {pct(k.promo)}")
     for v in result.violations:
-        typer.echo(f"  [{v.severity}] {v.rule}: {v.message}")
+        typer.echo(f"  [{v.severity}] {v.rule}: {violation_text(v)}")
 
 
 def check(

@@ -87,13 +87,21 @@ def _photos(engine: Engine, scope: Scope, pairs: list[tuple[str, str]], week: st
     return week, out, len(found) > limit
 
 
+def same_violation(v: Any) -> tuple:
+    """What makes two verdicts the same violation: the rule, where (shelf, boxes) and what
+    (SKU, brand ids) — not its words, so a reworded message (or one read in another language)
+    is neither gone nor new."""
+    return (v.rule, v.shelf, v.sku, v.brand,
+            tuple(tuple(round(x) for x in b) for b in v.boxes))
+
+
 def _judge(config: Any, photos: list[PhotoDetections]) -> tuple[Counter, list[float]]:
     found: Counter = Counter()
     scores = []
     for photo in photos:
         result = config.evaluate(photo)
         for v in result.violations:
-            found[(v.rule, v.message, tuple(tuple(round(x) for x in b) for b in v.boxes))] += 1
+            found[same_violation(v)] += 1
         if result.kpis.compliance is not None:
             scores.append(result.kpis.compliance)
     return found, scores

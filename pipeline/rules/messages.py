@@ -23,31 +23,37 @@ MAX_VALUE = 200  # characters one filled-in value may add
 _TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def template_error(message: str, allowed: Sequence[str]) -> str | None:
+def template_error(message: str, allowed: Sequence[str], field: str = "message") -> str | None:
     """Why ``message`` may not be used as a rule message, or ``None`` when it is fine.
 
     Only bare placeholders from ``allowed`` are accepted: ``{shelf}``, not ``{shelf:>9}``,
-    ``{shelf!r}``, ``{sku.name}``, ``{sku[0]}`` or ``{}``.
+    ``{shelf!r}``, ``{sku.name}``, ``{sku[0]}`` or ``{}``. ``field``: the rule file's field
+    named in the reason (``message``, ``message_zh``).
     """
     if len(message) > MAX_MESSAGE:
-        return f"message has {len(message)} characters; at most {MAX_MESSAGE} are allowed"
+        return f"{field} has {len(message)} characters; at most {MAX_MESSAGE} are allowed"
     try:
         fields = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(message)
                   if f is not None]
     except ValueError as exc:
-        return f"message is not a valid template: {exc} (write {{{{ and }}}} for braces)"
+        return f"{field} is not a valid template: {exc} (write {{{{ and }}}} for braces)"
     names = ", ".join("{" + a + "}" for a in allowed)
     for name, spec, conversion in fields:
         shown = "{" + name + (f"!{conversion}" if conversion else "") + (
             f":{spec}" if spec else "") + "}"
         if spec or conversion:
-            return (f"placeholder '{shown[:60]}' in message has a "
+            return (f"placeholder '{shown[:60]}' in {field} has a "
                     f"{'format spec' if spec else 'conversion'}; only bare {{name}} "
                     f"placeholders are allowed (this type knows: {names})")
         if name not in allowed:
-            return (f"unknown placeholder '{shown[:60]}' in message{_suggest(name, allowed)} "
+            return (f"unknown placeholder '{shown[:60]}' in {field}{_suggest(name, allowed)} "
                     f"(this type knows: {names})")
     return None
+
+
+def placeholders(template: str) -> list[str]:
+    """The bare ``{name}`` placeholders of ``template``, in order (``{{`` is not one)."""
+    return [m.group(1) for m in _TOKEN.finditer(str(template)) if m.group(1)]
 
 
 def fill(template: str, values: Mapping[str, Any]) -> str:

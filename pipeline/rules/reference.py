@@ -56,6 +56,10 @@ rules:
   without a planogram, facings of the narrower neighbouring product.
 * **Messages** are templates: `{placeholders}` are filled in. Every type knows
   @COMMON@; each type's own are listed below.
+  Messages are stored in English; a Chinese (zh-CN) reader sees `message_zh` when the rule
+  gives one (the same placeholders, filled with the catalog's Chinese names, e.g.
+  `message_zh: "第 {shelf} 层的 {name} 倒了 — 请扶正"`), else the type's default message in
+  Chinese; a rule's own `message` without `message_zh` is shown as written.
 * **Check it** with `shelfaudit rules validate` (file:line:col for every problem) and try it
   on detections with `shelfaudit check --rules FILE --detections FILE.json`.
 

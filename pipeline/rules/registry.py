@@ -18,11 +18,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from pipeline.rules.messages import fill as fill_message
+from pipeline.i18n import N_
 from pipeline.rules.messages import template_error
 from pipeline.rules.result import Box, RuleOutcome, Violation
+from pipeline.rules.wording import SEVERITY_WORDS, Name, Say, say, wording
 
 if TYPE_CHECKING:
     from pipeline.rules.scene import Item, Scene
@@ -44,6 +45,10 @@ class Rule(BaseModel):
                                "rule in the compliance score (1, 2, 3)")
     message: str | None = Field(default=None, description="what the supervisor reads; "
                                 "{placeholders} are filled in (default: the type's message)")
+    message_zh: str | None = Field(
+        default=None, description="what a Chinese (zh-CN) reader sees instead; the same "
+        "{placeholders}, with the catalog's Chinese names (default: the type's message in "
+        "Chinese; a rule's own message without message_zh is shown as written)")
     zone: str | None = Field(default=None, description="only look inside this zone of the "
                              "camera (a zone id from the planogram or stores.yaml)")
     shelf: int | tuple[int, int] | None = Field(
@@ -65,13 +70,14 @@ class Rule(BaseModel):
             raise ValueError("shelf must be a number >= 1 or a range [first, last], 1 = top")
         return value
 
-    @field_validator("message")
+    @field_validator("message", "message_zh")
     @classmethod
-    def _message_placeholders(cls, message: str | None) -> str | None:
+    def _message_placeholders(cls, message: str | None, info: ValidationInfo) -> str | None:
         """Bare ``{name}`` placeholders of this type only (see :mod:`pipeline.rules.messages`)."""
         if message is None:
             return message
-        problem = template_error(message, (*COMMON_PLACEHOLDERS, *cls.placeholders))
+        problem = template_error(message, (*COMMON_PLACEHOLDERS, *cls.placeholders),
+                                 info.field_name or "message")
         if problem:
             raise ValueError(problem)
         return message
@@ -89,15 +95,25 @@ class Rule(BaseModel):
 
     def violation(self, boxes: Sequence[Box] = (), *, shelf: int | None = None,
                   sku: str | None = None, brand: str | None = None, **values: Any) -> Violation:
-        """A violation with this rule's message template filled in."""
-        fill = dict(rule=self.id, severity=self.severity, zone=self.zone or "the shelf",
+        """A violation with this rule's message template filled in (in English), and its
+        wording: how to say it again in another language (:mod:`pipeline.rules.wording`).
+
+        ``values``: plain text and numbers, :class:`~pipeline.rules.wording.Name` (a catalog
+        id said by its name) or :class:`~pipeline.rules.wording.Say` (a translatable
+        fragment); a plain ``category`` is a catalog id, as ``sku`` and ``brand`` are."""
+        fill = dict(rule=self.id, severity=Say(SEVERITY_WORDS.get(self.severity, self.severity)),
+                    zone=self.zone or Say(N_("the shelf")),
                     shelf=shelf if shelf is not None else "?")
-        fill.update({k: v for k, v in dict(values, sku=sku, brand=brand).items()
-                     if v is not None})
-        text = fill_message(self.message or self.default_message, fill)
+        ids = {"sku": sku, "brand": brand, "category": values.pop("category", None)}
+        fill.update({k: Name(k, v, v) if isinstance(v, str) else v  # type: ignore[arg-type]
+                     for k, v in ids.items() if v is not None})
+        fill.update({k: v for k, v in values.items() if v is not None})
+        template = self.message or self.default_message
+        said = wording(template, fill, self.message_zh)
+        text = say(template, said["values"], "en")
         return Violation(self.id, self.type, self.severity, text,
                          tuple(tuple(float(v) for v in b) for b in boxes),  # type: ignore[misc]
-                         shelf, sku, brand)
+                         shelf, sku, brand, said)
 
     def outcome(self, checks: int, violations: Sequence[Violation],
                 passed: int | None = None) -> RuleOutcome:
@@ -132,6 +148,6 @@ def rule_types() -> dict[str, type[Rule]]:
     return dict(REGISTRY)
 
 
-def fmt_pct(value: float) -> str:
-    """0.4 -> '40 %' for messages."""
-    return f"{100 * value:.0f} %"
+def fmt_pct(value: float) -> Say:
+    """0.4 -> '40 %' in messages (``40%`` in Chinese)."""
+    return Say(N_("{percent} %"), {"percent": f"{100 * value:.0f}"})

@@ -20,7 +20,10 @@ def _box(box: Box) -> list[float]:
 
 @dataclass(frozen=True)
 class Violation:
-    """One thing wrong on the shelf, in plain words, with the boxes that show it."""
+    """One thing wrong on the shelf, in plain words (English), with the boxes that show it.
+
+    Show it to a person with :func:`pipeline.rules.wording.violation_text` (their language).
+    """
 
     rule: str
     type: str
@@ -30,6 +33,9 @@ class Violation:
     shelf: int | None = None
     sku: str | None = None
     brand: str | None = None
+    # how to say the message again in another language (pipeline.rules.wording): the
+    # template, the rule file's message_zh and the values as plain JSON
+    wording: dict[str, Any] | None = field(default=None, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -39,7 +45,7 @@ class Violation:
             "message": self.message,
             "boxes": [_box(b) for b in self.boxes],
         }
-        for name in ("shelf", "sku", "brand"):
+        for name in ("shelf", "sku", "brand", "wording"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
         return out

@@ -76,13 +76,13 @@ def tidy_rows(report: WeeklyReport) -> list[dict[str, Any]]:
     for p in r.top_problems:
         item = f"{p.rule}@{p.camera}"
         rows += [("top_problems", item, "days", p.days), ("top_problems", item, "count", p.count),
-                 ("top_problems", item, "example", p.example)]
+                 ("top_problems", item, "example", p.example_text())]
     rows += _group_rows("daily", r.daily) + _group_rows("camera", r.cameras)
     for w in r.worst_photos:
         rows += [("worst_photos", str(w.inspection), "compliance", w.compliance),
                  ("worst_photos", str(w.inspection), "camera", w.camera),
                  ("worst_photos", str(w.inspection), "violations", w.violations)]
-        rows += [("worst_photos", str(w.inspection), "problem", m) for m in w.problems]
+        rows += [("worst_photos", str(w.inspection), "problem", m) for m in w.problem_texts()]
     return [dict(zip(CSV_COLUMNS, (r.store, r.week, s, i, m, "" if v is None else v,
                                    _label(s, i)), strict=True)) for s, i, m, v in rows]
 
@@ -210,7 +210,7 @@ def _worst_sheet(wb: Any, r: WeeklyReport, pictures: Mapping[int, bytes]) -> Non
                                         _("Compliance"), _("Violations"), _("Problems"),
                                         _("Photo")],
                 [[w.inspection, w.camera, local_time(w), w.compliance, w.violations,
-                  "; ".join(w.problems), w.photo] for w in r.worst_photos])
+                  "; ".join(w.problem_texts()), w.photo] for w in r.worst_photos])
     row = len(r.worst_photos) + 3
     for w in r.worst_photos:
         if w.inspection in pictures:
@@ -245,7 +245,7 @@ def xlsx_bytes(report: WeeklyReport, pictures: Mapping[int, bytes]) -> bytes:
     _sheet(wb, _("Top problems"), [_("Rule"), _("Camera"), _("Severity"), _("Days"),
                                    _("Count"), _("Example")],
            [[p.rule, p.camera, severity.get(p.severity, p.severity), p.days, p.count,
-             p.example] for p in r.top_problems])
+             p.example_text()] for p in r.top_problems])
     _groups_sheet(wb, _("Cameras"), _("Camera"), r.cameras)
     _worst_sheet(wb, r, pictures)
     out = io.BytesIO()

@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, computed_field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 
 from pipeline.i18n import _
 from pipeline.kpis import NAMES
+from pipeline.rules.wording import violation_text
 
 SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
 
@@ -58,7 +59,13 @@ class Problem(_Part):
     severity: str
     days: int
     count: int
-    example: str  # the latest message
+    example: str  # the latest message (English, as stored)
+    # how to say it in the reader's language (pipeline.rules.wording; None: stored before)
+    example_wording: dict[str, Any] | None = None
+
+    def example_text(self, lang: str | None = None) -> str:
+        """The latest message in the reader's language."""
+        return violation_text({"message": self.example, "wording": self.example_wording}, lang)
 
 
 class Group(_Part):
@@ -94,8 +101,17 @@ class WorstPhoto(_Part):
     compliance: float | None
     violations: int
     photo: str
-    problems: list[str]  # distinct violation messages, at most six
+    problems: list[str]  # distinct violation messages (English, as stored), at most six
     marks: list[Mark]
+    # how to say each of ``problems`` in the reader's language (same order; None: stored
+    # before wordings were kept, or a document saved before this field)
+    problem_wordings: list[dict[str, Any] | None] = Field(default_factory=list)
+
+    def problem_texts(self, lang: str | None = None) -> list[str]:
+        """``problems`` in the reader's language."""
+        said = list(self.problem_wordings) + [None] * len(self.problems)
+        return [violation_text({"message": m, "wording": w}, lang)
+                for m, w in zip(self.problems, said, strict=False)]
 
 
 class WeeklyReport(_Part):

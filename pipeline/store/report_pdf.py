@@ -175,7 +175,7 @@ def _violations(r: WeeklyReport, st: dict[str, ParagraphStyle]) -> list[Any]:
     rows: list[list[Any]] = [[_("Rule"), _("Camera"), _("Severity"), _("Days"), _("Count"),
                               _("Example")]]
     rows += [[_text(p.rule, st), _text(p.camera, st), _severity(p.severity), p.days, p.count,
-              _text(p.example, st)] for p in r.top_problems]
+              _text(p.example_text(), st)] for p in r.top_problems]
     out.append(_table(rows, [38 * mm, 16 * mm, 16 * mm, 11 * mm, 12 * mm, None]) if
                len(rows) > 1 else Paragraph(escape(_("No violations this week.")), st["body"]))
     out.append(Paragraph(escape(_("Violations by rule")), st["h2"]))
@@ -206,7 +206,7 @@ def _worst(r: WeeklyReport, pictures: Mapping[int, bytes],
             block.append(image)
         else:
             block.append(Paragraph(escape(_("(photo no longer available)")), st["small"]))
-        block += [Paragraph("· " + escape(p), st["small"]) for p in w.problems]
+        block += [Paragraph("· " + escape(p), st["small"]) for p in w.problem_texts()]
         out.append(KeepTogether([*block, Spacer(1, 8)]))
     return out
 

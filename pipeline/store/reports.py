@@ -38,6 +38,7 @@ from sqlalchemy import Engine, select
 from pipeline import i18n, keys
 from pipeline.errors import ShelfAuditError
 from pipeline.kpis import NAMES
+from pipeline.rules.wording import KEY
 from pipeline.settings import get_settings
 from pipeline.store import report_files, tables
 from pipeline.store.calendar import (
@@ -118,16 +119,27 @@ def _violation_summary(violations: Sequence[Any]) -> ViolationSummary:
                             by_severity={s: severity.get(s, 0) for s in SEVERITIES})
 
 
-def _top_problems(violations: Sequence[Any]) -> list[Problem]:
+def _top_problems(engine: Engine, violations: Sequence[Any]) -> list[Problem]:
     groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for v in violations:  # in time order: the last one is the latest message
         groups[(v.rule_id, v.camera_id)].append(v)
     ranked = sorted(groups.items(), key=lambda kv: (-len({v.captured_on for v in kv[1]}),
-                                                    -len(kv[1]), kv[0]))
+                                                    -len(kv[1]), kv[0]))[:TOP_PROBLEMS]
+    said = _wordings(engine, [items[-1].id for _, items in ranked])
     return [Problem(rule=rule, camera=camera, type=items[-1].rule_type,
                     severity=items[-1].severity, days=len({v.captured_on for v in items}),
-                    count=len(items), example=items[-1].message)
-            for (rule, camera), items in ranked[:TOP_PROBLEMS]]
+                    count=len(items), example=items[-1].message,
+                    example_wording=said.get(items[-1].id))
+            for (rule, camera), items in ranked]
+
+
+def _wordings(engine: Engine, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Violation id -> its stored wording (those stored with one)."""
+    if not ids:
+        return {}
+    with engine.connect() as conn:
+        found = conn.execute(select(V.id, V.evidence).where(V.id.in_(sorted(set(ids)))))
+        return {i: ev[KEY] for i, ev in found if isinstance(ev, dict) and ev.get(KEY)}
 
 
 def _grouped(rows: Sequence[Any], violations: Sequence[Any], key: str) -> list[Group]:
@@ -145,23 +157,32 @@ def _worst(engine: Engine, rows: Sequence[Any], violations: Sequence[Any], tz: s
                    key=lambda r: (r.compliance, -r.violation_count, r.id))[:WORST_PHOTOS]
     ids = {r.id for r in worst}
     marks: dict[int, list[Mark]] = defaultdict(list)
+    said: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     if ids:
         with engine.connect() as conn:
-            for v in conn.execute(select(V.inspection_id, V.rule_id, V.severity, V.evidence)
+            for v in conn.execute(select(V.inspection_id, V.rule_id, V.severity, V.evidence,
+                                         V.message)
                                   .where(V.inspection_id.in_(sorted(ids))).order_by(V.id)):
-                boxes = (v.evidence or {}).get("boxes") or []
+                evidence = v.evidence if isinstance(v.evidence, dict) else {}
+                boxes = evidence.get("boxes") or []
                 marks[v.inspection_id].append(Mark(rule=v.rule_id, severity=v.severity,
                                                    boxes=[list(map(float, b)) for b in boxes]))
+                if evidence.get(KEY):
+                    said[v.inspection_id].setdefault(v.message, evidence[KEY])
     messages: dict[int, set[str]] = defaultdict(set)
     for v in violations:
         if v.inspection_id in ids:
             messages[v.inspection_id].add(v.message)
-    return [WorstPhoto(inspection=r.id, camera=r.camera_id, captured_at=r.captured_at,
-                       captured_local=utc_to_local(r.captured_at, tz), timezone=tz or "UTC",
-                       compliance=r.compliance, violations=r.violation_count, photo=r.path,
-                       problems=sorted(messages[r.id])[:PROBLEMS_PER_PHOTO],
-                       marks=marks.get(r.id, []))
-            for r in worst]
+    out = []
+    for r in worst:
+        problems = sorted(messages[r.id])[:PROBLEMS_PER_PHOTO]
+        out.append(WorstPhoto(
+            inspection=r.id, camera=r.camera_id, captured_at=r.captured_at,
+            captured_local=utc_to_local(r.captured_at, tz), timezone=tz or "UTC",
+            compliance=r.compliance, violations=r.violation_count, photo=r.path,
+            problems=problems, marks=marks.get(r.id, []),
+            problem_wordings=[said[r.id].get(m) for m in problems]))
+    return out
 
 
 def _load_week(engine: Engine, store: str, week: str, with_violations: bool = True
@@ -172,8 +193,8 @@ def _load_week(engine: Engine, store: str, week: str, with_violations: bool = Tr
                    .join(tables.Photo, tables.Photo.id == INSP.photo_id)
                    .where(INSP.store_id == store, INSP.iso_week == week)
                    .order_by(INSP.captured_at, INSP.id))
-    violations = (select(V.inspection_id, V.rule_id, V.rule_type, V.severity, V.camera_id,
-                         V.captured_on, V.message)
+    violations = (select(V.id, V.inspection_id, V.rule_id, V.rule_type, V.severity,
+                         V.camera_id, V.captured_on, V.message)
                   .where(V.store_id == store, V.iso_week == week)
                   .order_by(V.captured_at, V.id))
     with engine.connect() as conn:
@@ -221,7 +242,7 @@ def build_report(store: str, week: str, url: str | None = None, *,
         kpis=_kpis(rows), previous_kpis=_kpis(prev_rows),
         share_of_shelf=share_of_shelf((r.share_of_shelf, r.facings) for r in rows),
         previous_share_of_shelf=share_of_shelf((r.share_of_shelf, r.facings) for r in prev_rows),
-        violations=_violation_summary(violations), top_problems=_top_problems(violations),
+        violations=_violation_summary(violations), top_problems=_top_problems(eng, violations),
         daily=_grouped(rows, violations, "captured_on"),
         cameras=_grouped(rows, violations, "camera_id"),
         worst_photos=_worst(eng, rows, violations, store_row.timezone),

@@ -109,9 +109,12 @@ def insert_violations(session: Session,
 
 
 def _evidence(violation: dict[str, Any]) -> dict[str, Any]:
-    """``{"boxes": [[x1, y1, x2, y2], ...]}`` plus ``shelf``/``sku``/``brand`` when known."""
+    """``{"boxes": [[x1, y1, x2, y2], ...]}`` plus ``shelf``/``sku``/``brand`` when known, and
+    ``wording``: how to say the message in the reader's language
+    (:func:`pipeline.rules.wording.violation_text`)."""
     out: dict[str, Any] = {"boxes": [list(b) for b in violation.get("boxes") or []]}
-    out.update({k: violation[k] for k in ("shelf", "sku", "brand") if violation.get(k) is not None})
+    out.update({k: violation[k] for k in ("shelf", "sku", "brand", "wording")
+                if violation.get(k) is not None})
     return out
 
 

@@ -60,3 +60,30 @@ def test_picking_from_the_list_opens_that_inspection(small_db, app):
     at.button(key="inspections_prev").click().run()
     assert not at.exception
     assert at.selectbox(key="inspections_pick").value == at.session_state["inspections_current"]
+
+
+def test_violations_are_said_in_the_reader_s_language(small_db, app):
+    """A stored wording is said in Chinese with the catalog's Chinese name; a row stored
+    without one shows its stored message."""
+    from sqlalchemy import select
+
+    from pipeline.store import db, tables
+
+    wording = {"template": "{name} is lying down on shelf {shelf} — stand it upright",
+               "values": {"name": {"sku": "alpspure-500", "en": "AlpsPure Mineral Water 500ml"},
+                          "shelf": 2}}
+    with db.session_scope() as s:
+        for row in s.scalars(select(tables.Violation)
+                             .where(tables.Violation.rule_id == "water-upright")):
+            row.evidence = {**row.evidence, "wording": wording}
+    at = app("pages/inspections.py")
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert not at.exception
+    messages = set(table_with(at, "message")["message"])
+    assert "山源 矿泉水 500毫升 在第 2 层倒放 — 请扶正" in messages
+    assert any(m.startswith("cola-facings broken on ") for m in messages)  # stored before
+    at.session_state["lang"] = "en"
+    at.run()
+    english = set(table_with(at, "message")["message"])  # English: the stored message
+    assert any(m.startswith("water-upright broken on ") for m in english)

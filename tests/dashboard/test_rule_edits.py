@@ -92,6 +92,16 @@ def test_what_if_counts_violations_that_disappear(query_db, rules_copy):
     assert result.appear == 0
 
 
+def test_what_if_a_reworded_violation_is_neither_gone_nor_new(query_db, rules_copy):
+    text = rule_files.read_text("general.yaml")
+    reworded = _edit(text, "empty space about {widths} products wide — refill it",
+                     "a gap of {widths} facings — fill it now")
+    result = what_if.what_if("general.yaml", reworded, ALL_STORES)
+    row = result.by_rule.set_index("rule").loc["no-gaps"]
+    assert row["before"] == row["after"] > 0
+    assert (result.appear, result.disappear) == (0, 0)
+
+
 def test_what_if_stays_inside_the_scope(query_db, rules_copy):
     text = rule_files.read_text("general.yaml")
     result = what_if.what_if("general.yaml", text + "\n", Scope(frozenset({"s002"}), "viewer"))

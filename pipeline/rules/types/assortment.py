@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
+from pipeline.i18n import N_
 from pipeline.rules.registry import Rule, fmt_pct, register
 from pipeline.rules.result import RuleOutcome
 from pipeline.rules.types.targets import TargetRule, brand_category, brand_name
@@ -23,7 +24,7 @@ class RequiredProduct(TargetRule):
     summary: ClassVar[str] = (
         "A SKU, brand or category must be on the shelf (inside the zone / shelf range). "
         "One check; it fails when not a single facing is found.")
-    default_message: ClassVar[str] = "{name} is missing from {zone}"
+    default_message: ClassVar[str] = N_("{name} is missing from {zone}")
     placeholders: ClassVar[tuple[str, ...]] = _TARGET
     example: ClassVar[dict[str, Any]] = {
         "id": "cola-present", "type": "required_product", "sku": "colaco-cola-330",
@@ -47,7 +48,8 @@ class MinFacings(TargetRule):
     summary: ClassVar[str] = (
         "At least `min` facings (product fronts) of a SKU, brand or category inside the zone / "
         "shelf range. One check.")
-    default_message: ClassVar[str] = "{name}: {found} facings in {zone}, at least {min} needed"
+    default_message: ClassVar[str] = N_(
+        "{name}: {found} facings in {zone}, at least {min} needed")
     placeholders: ClassVar[tuple[str, ...]] = (*_TARGET, "found", "min")
     example: ClassVar[dict[str, Any]] = {
         "id": "chips-facings", "type": "min_facings", "brand": "crunchy", "min": 6,
@@ -76,7 +78,7 @@ class ShareOfShelf(Rule):
         "A brand's facings divided by all facings of its category inside the zone / shelf "
         "range must be at least `min`. One check; not applicable when the category has no "
         "facings there.")
-    default_message: ClassVar[str] = (
+    default_message: ClassVar[str] = N_(
         "{name} has {share} of {category} facings in {zone}, below the {min} target")
     placeholders: ClassVar[tuple[str, ...]] = ("brand", "category", "name", "share", "min",
                                                "found", "total")
@@ -115,7 +117,8 @@ class UnknownProduct(Rule):
         "Every product inside the zone / shelf range must be recognised as a catalog SKU. "
         "Products cut by the photo's border are skipped by default (`at_photo_edge`). "
         "One check per product; one violation per unrecognised product.")
-    default_message: ClassVar[str] = "Unrecognised product on shelf {shelf} — not in the catalog"
+    default_message: ClassVar[str] = N_(
+        "Unrecognised product on shelf {shelf} — not in the catalog")
     placeholders: ClassVar[tuple[str, ...]] = ("sku",)
     example: ClassVar[dict[str, Any]] = {
         "id": "no-unknown", "type": "unknown_product", "severity": "low"}

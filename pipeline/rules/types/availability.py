@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
+from pipeline.i18n import N_
 from pipeline.rules.registry import Rule, register
 from pipeline.rules.result import RuleOutcome
 from pipeline.rules.types.targets import TargetRule, sku_name
@@ -25,7 +26,7 @@ class MaxGaps(Rule):
         "Out of stock: empty spans on the shelf (detected `gap` boxes, or, when the input "
         "has none, spans wider than 0.8 facings — see Shelves above). One check; when there "
         "are more than `max` gaps, one violation per gap.")
-    default_message: ClassVar[str] = (
+    default_message: ClassVar[str] = N_(
         "Empty space on shelf {shelf}, about {widths} product widths — refill it")
     placeholders: ClassVar[tuple[str, ...]] = ("widths", "count", "max")
     example: ClassVar[dict[str, Any]] = {
@@ -59,7 +60,8 @@ class Orientation(TargetRule):
         "One check per product; one violation per product lying down. Products whose "
         "orientation is not known pass; unrecognised products are not judged unless "
         "`include_unknown` is set.")
-    default_message: ClassVar[str] = "{name} is lying down on shelf {shelf} — stand it upright"
+    default_message: ClassVar[str] = N_(
+        "{name} is lying down on shelf {shelf} — stand it upright")
     placeholders: ClassVar[tuple[str, ...]] = ("sku", "brand", "category", "name")
     example: ClassVar[dict[str, Any]] = {
         "id": "water-upright", "type": "orientation", "category": "bottled-water",

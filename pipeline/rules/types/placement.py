@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from pipeline.i18n import N_
 from pipeline.rules.registry import Rule, register
 from pipeline.rules.result import RuleOutcome
 from pipeline.rules.types.targets import brand_category, brand_name, sku_name
+from pipeline.rules.wording import Say
 
 if TYPE_CHECKING:  # the scene pulls in numpy and supervision; validating rules needs neither
     from pipeline.rules.scene import Item, Scene
@@ -60,7 +62,7 @@ class ForbiddenProduct(Rule):
         "Products that must not stand here: competitors inside a brand's space "
         "(`forbid: competitors`) and/or listed brands, SKUs or categories. One check per "
         "product looked at; one violation per forbidden product.")
-    default_message: ClassVar[str] = (
+    default_message: ClassVar[str] = N_(
         "{name} does not belong in {owner} space on shelf {shelf} — take it out")
     placeholders: ClassVar[tuple[str, ...]] = ("sku", "brand", "name", "owner")
     example: ClassVar[dict[str, Any]] = {
@@ -91,7 +93,8 @@ class ForbiddenProduct(Rule):
                 violations.append(self.violation(
                     [item.box], shelf=item.shelf, sku=item.sku, brand=item.brand,
                     name=sku_name(scene.catalog, item.sku),
-                    owner=f"{brand_name(scene.catalog, owner)}'s" if owner else "this"))
+                    owner=Say(N_("{brand}'s"), {"brand": brand_name(scene.catalog, owner)})
+                    if owner else Say(N_("this"))))
         return self.outcome(checked, violations)
 
 
@@ -120,7 +123,7 @@ class PlanogramPosition(Rule):
         "left to the orientation rule unless `include_lying` is set, and products named with "
         "a SKU score under `min_sku_score` are not judged. One check per product; one "
         "violation per misplaced product.")
-    default_message: ClassVar[str] = (
+    default_message: ClassVar[str] = N_(
         "{name} is on shelf {shelf} at the wrong place; planned on shelf {planned_shelf}")
     placeholders: ClassVar[tuple[str, ...]] = ("sku", "brand", "name", "planned_shelf")
     example: ClassVar[dict[str, Any]] = {
@@ -147,5 +150,5 @@ class PlanogramPosition(Rule):
                 violations.append(self.violation(
                     [item.box], shelf=item.shelf, sku=item.sku, brand=item.brand,
                     name=sku_name(scene.catalog, item.sku),
-                    planned_shelf=", ".join(map(str, shelves)) or "none"))
+                    planned_shelf=", ".join(map(str, shelves)) or Say(N_("none"))))
         return self.outcome(checked, violations)

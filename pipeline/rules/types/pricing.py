@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
+from pipeline.i18n import N_
 from pipeline.rules.registry import Rule, register
 from pipeline.rules.result import Box, RuleOutcome
 from pipeline.rules.types.targets import sku_name
+from pipeline.rules.wording import Say
 
 if TYPE_CHECKING:  # the scene pulls in numpy and supervision; validating rules needs neither
     from pipeline.rules.scene import Item, Scene, SkuBlock
@@ -114,7 +116,7 @@ class PriceTagPresent(Rule):
     summary: ClassVar[str] = (
         "Every SKU block (planned block of the planogram, else each run of one SKU on a shelf) "
         "has a price tag on the shelf edge under it. One check per block.")
-    default_message: ClassVar[str] = "No price tag under {name} on shelf {shelf}"
+    default_message: ClassVar[str] = N_("No price tag under {name} on shelf {shelf}")
     placeholders: ClassVar[tuple[str, ...]] = ("sku", "name")
     example: ClassVar[dict[str, Any]] = {
         "id": "tags-present", "type": "price_tag_present", "severity": "medium"}
@@ -142,7 +144,7 @@ class PriceMatch(Rule):
         "`tolerance`. One check per tag; one violation per wrong (or, with `unreadable: flag`, "
         "unreadable) tag. A tag with no known SKU over it (under products that were not "
         "recognised) is not checked.")
-    default_message: ClassVar[str] = (
+    default_message: ClassVar[str] = N_(
         "Price tag for {name} on shelf {shelf} shows {found}; planned price is {planned}")
     placeholders: ClassVar[tuple[str, ...]] = ("sku", "name", "found", "planned")
     example: ClassVar[dict[str, Any]] = {
@@ -158,7 +160,7 @@ class PriceMatch(Rule):
             if found is None or not _same_price(found, planned, self.tolerance):
                 violations.append(self.violation(
                     [tag.box], shelf=tag.shelf, sku=sku, name=sku_name(scene.catalog, sku),
-                    found=f"{found:.2f}" if found is not None else "an unreadable price",
+                    found=f"{found:.2f}" if found is not None else Say(N_("an unreadable price")),
                     planned=f"{planned:.2f}"))
         return self.outcome(checked, violations)
 
@@ -192,7 +194,7 @@ class PromoPresent(Rule):
         "with the planned text), or, without planned promos or with `planned: false`, at least "
         "one sign in the zone / shelf range (with `text`, if given). One check per planned "
         "promo (or one).")
-    default_message: ClassVar[str] = "Promo sign \"{text}\" missing {place}"
+    default_message: ClassVar[str] = N_("Promo sign \"{text}\" missing {place}")
     placeholders: ClassVar[tuple[str, ...]] = ("sku", "name", "text", "place")
     example: ClassVar[dict[str, Any]] = {
         "id": "water-offer", "type": "promo_present", "text": "特价", "planned": False,
@@ -206,8 +208,9 @@ class PromoPresent(Rule):
                 self.violation([scene.block_box(b)], shelf=b.shelf, sku=b.sku,
                                name=sku_name(scene.catalog, b.sku),
                                text=self.text or (b.planned.promo if b.planned else ""),
-                               place=f"over {sku_name(scene.catalog, b.sku)} "
-                                     f"on shelf {b.shelf}")
+                               place=Say(N_("over {name} on shelf {shelf}"),
+                                         {"name": sku_name(scene.catalog, b.sku),
+                                          "shelf": b.shelf}))
                 for b in blocks if promo_for(scene, b, self.text) is None
             ]
             return self.outcome(len(blocks), violations)
@@ -218,7 +221,8 @@ class PromoPresent(Rule):
         if signs:
             return self.outcome(1, [])
         shelf = self.shelves[0] if self.shelves else None
-        where = f"in {self.zone}" if self.zone else "on the shelf"
+        where = Say(N_("in {zone}"), {"zone": self.zone}) if self.zone else \
+            Say(N_("on the shelf"))
         return self.outcome(1, [self.violation([scene.zone_box(self.zone, self.shelves)],
-                                               shelf=shelf, text=self.text or "any",
+                                               shelf=shelf, text=self.text or Say(N_("any")),
                                                place=where)])

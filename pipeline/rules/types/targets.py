@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, ClassVar
 from pydantic import Field, model_validator
 
 from pipeline.catalog import Catalog
+from pipeline.i18n import N_
 from pipeline.rules.registry import Rule
+from pipeline.rules.wording import Name, Say
 
 if TYPE_CHECKING:  # the scene pulls in numpy and supervision; validating rules needs neither
     from pipeline.rules.scene import Item
@@ -40,27 +42,32 @@ class TargetRule(Rule):
             return item.category == self.category
         return True
 
-    def target_name(self, catalog: Catalog) -> str:
-        """The target in plain words (catalog names where known)."""
+    def target_name(self, catalog: Catalog) -> Name | Say:
+        """The target in plain words (catalog names where known, in the reader's language)."""
         if self.sku:
             return sku_name(catalog, self.sku)
         if self.brand:
-            brand = catalog.brand_by_id.get(self.brand)
-            return brand.name if brand else self.brand
+            return brand_name(catalog, self.brand)
         if self.category:
             cat = catalog.category_by_id.get(self.category)
-            return cat.name if cat else self.category
-        return "products"
+            return Name("category", self.category, cat.name if cat else self.category)
+        return Say(N_("products"))
 
 
-def sku_name(catalog: Catalog, sku: str | None) -> str:
-    product = catalog.by_id.get(sku or "")
-    return product.name.en if product else (sku or "an unrecognised product")
+def sku_name(catalog: Catalog, sku: str | None) -> Name | Say:
+    """A product by its catalog name (its id when not in the catalog)."""
+    if not sku:
+        return Say(N_("an unrecognised product"))
+    product = catalog.by_id.get(sku)
+    return Name("sku", sku, product.name.en if product else sku)
 
 
-def brand_name(catalog: Catalog, brand: str | None) -> str:
-    known = catalog.brand_by_id.get(brand or "")
-    return known.name if known else (brand or "an unknown brand")
+def brand_name(catalog: Catalog, brand: str | None) -> Name | Say:
+    """A brand by its catalog name (its id when not in the catalog)."""
+    if not brand:
+        return Say(N_("an unknown brand"))
+    known = catalog.brand_by_id.get(brand)
+    return Name("brand", brand, known.name if known else brand)
 
 
 def brand_category(catalog: Catalog, brand: str | None) -> str | None:
