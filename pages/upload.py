@@ -10,6 +10,7 @@ from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _, ngettext
 from pipeline.kpis import SHORT_LABELS
 from pipeline.queries import uploads
+from pipeline.rules.wording import violation_text
 from pipeline.vision.domain_reasons import domain_reason_text
 
 RESULTS = "upload_results"
@@ -105,7 +106,7 @@ def _show(i: int, item, store: str | None, camera: str | None, rules) -> None:
         st.markdown("**" + _("Violations ({n})").format(n=len(item.violations)) + "**")
         for v in item.violations:
             st.markdown(f"{severity_badge(v.get('severity'))} "
-                        f"**{as_text(v.get('rule'))}** — {as_text(v.get('message'))}")
+                        f"**{as_text(v.get('rule'))}** — {as_text(violation_text(v))}")
         not_judged = item.verdict.get("not_judged") or []
         if not_judged:
             st.caption(_("Not judged on this photo ({n}): {rules}").format(
