@@ -33,7 +33,8 @@ from pathlib import Path
 from PIL import Image
 
 from pipeline.errors import PhotoError
-from pipeline.imaging import MAX_PIXELS, Photo, content_hash, decode_photo
+from pipeline.i18n import N_, _, number
+from pipeline.imaging import MAX_PIXELS, EncodedPhoto, Photo, content_hash, decode_photo
 
 MAX_MB = 20  # the one upload limit (the Upload page and .streamlit/config.toml say so too)
 MAX_UPLOAD_BYTES = MAX_MB * 1024 * 1024
@@ -43,9 +44,10 @@ MAX_NAME_CHARS = 100
 # Allowed formats by their first bytes (the file name's extension is not trusted).
 ALLOWED = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}
 _OTHER_SIGNATURES = [  # for clear messages about what was sent instead
-    (b"GIF87a", "a GIF image"), (b"GIF89a", "a GIF image"), (b"II*\x00", "a TIFF image"),
-    (b"MM\x00*", "a TIFF image"), (b"BM", "a BMP image"), (b"%PDF", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive"), (b"\x00\x00\x01\x00", "an icon file"),
+    (b"GIF87a", N_("a GIF image")), (b"GIF89a", N_("a GIF image")),
+    (b"II*\x00", N_("a TIFF image")), (b"MM\x00*", N_("a TIFF image")),
+    (b"BM", N_("a BMP image")), (b"%PDF", N_("a PDF document")),
+    (b"PK\x03\x04", N_("a ZIP archive")), (b"\x00\x00\x01\x00", N_("an icon file")),
 ]
 
 
@@ -60,7 +62,8 @@ class Clean:
     name: str  # cleaned file name with the content's own extension
     format: str  # jpg | png | webp
     data: bytes = field(repr=False)  # the clean copy's bytes (what is inspected and kept)
-    photo: Photo = field(repr=False, compare=False)  # decoded from ``data``
+    photo: Photo = field(repr=False, compare=False)  # of ``data``: its pixels decoded from
+    # ``data`` on first use (a queued photo is decoded by the run that inspects it)
     notes: tuple[str, ...] = ()  # what decoding changed (turned upright, CMYK -> RGB ...)
     original_sha256: str = ""  # of the bytes as uploaded
 
@@ -80,15 +83,15 @@ def what_is(data: bytes) -> str:
     """A plain description of a file that is not an allowed image."""
     for signature, name in _OTHER_SIGNATURES:
         if data.startswith(signature):
-            return name
+            return _(name)
     head = data[:512].lstrip().lower()
     if head.startswith(b"<?xml") or b"<svg" in head:
-        return "an SVG/XML document"
+        return _("an SVG/XML document")
     if head.startswith((b"<!doctype", b"<html", b"<script", b"<")):
-        return "an HTML/text document"
+        return _("an HTML/text document")
     if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypavif"):
-        return "a HEIC/AVIF image"
-    return "not a JPEG, PNG or WebP image"
+        return _("a HEIC/AVIF image")
+    return _("not a JPEG, PNG or WebP image")
 
 
 def safe_name(name: str | None, ext: str) -> str:
@@ -121,22 +124,26 @@ def check_upload(data: bytes, name: str | None = None, max_bytes: int = MAX_UPLO
     """
     label = _label(name)
     if not data:
-        raise UploadError(f"{label}: the file is empty (0 bytes)")
+        raise UploadError(_("{name}: the file is empty (0 bytes)").format(name=label))
     if len(data) > max_bytes:
-        raise UploadError(f"{label}: the file is {len(data) / 2**20:.1f} MB; uploads may be at "
-                          f"most {max_bytes // 2**20} MB")
+        raise UploadError(_("{name}: the file is {size} MB; uploads may be at most {limit} MB"
+                            ).format(name=label, size=number(len(data) / 2**20),
+                                     limit=max_bytes // 2**20))
     fmt = sniff(data)
     if fmt is None:
-        raise UploadError(f"{label}: {what_is(data)} — upload a JPEG, PNG or WebP photo")
+        raise UploadError(_("{name}: {what} — upload a JPEG, PNG or WebP photo").format(
+            name=label, what=what_is(data)))
     try:
         photo = decode_photo(data, label, max_pixels)
     except PhotoError as exc:
         raise UploadError(str(exc)) from None
     if photo.format != fmt:
-        raise UploadError(f"{label}: the content does not match its {fmt.upper()} header")
+        raise UploadError(_("{name}: the content does not match its {format} header").format(
+            name=label, format=fmt.upper()))
     if min(photo.width, photo.height) < MIN_SIDE:
-        raise UploadError(f"{label}: the image is only {photo.width}x{photo.height} pixels; a "
-                          f"shelf photo needs at least {MIN_SIDE}x{MIN_SIDE}")
+        raise UploadError(_("{name}: the image is only {width}x{height} pixels; a shelf photo "
+                            "needs at least {side}x{side}").format(
+            name=label, width=photo.width, height=photo.height, side=MIN_SIDE))
     return photo, _notes(data)
 
 
@@ -147,20 +154,20 @@ def _notes(data: bytes) -> tuple[str, ...]:
         probe = Image.open(io.BytesIO(data))
         orientation = probe.getexif().get(0x0112, 1)
     except Exception:  # noqa: BLE001 - corrupt EXIF: decode_photo kept the pixels as stored
-        return ("EXIF data unreadable; orientation left as stored",)
+        return (_("EXIF data unreadable; orientation left as stored"),)
     if orientation in (2, 3, 4, 5, 6, 7, 8):
-        notes.append(f"turned upright (EXIF orientation {orientation})")
+        notes.append(_("turned upright (EXIF orientation {n})").format(n=orientation))
     mode = probe.mode
     if mode == "CMYK":
-        notes.append("CMYK colours converted to RGB")
+        notes.append(_("CMYK colours converted to RGB"))
     elif mode.startswith("I;16") or mode == "I":
-        notes.append("16-bit image reduced to 8-bit")
+        notes.append(_("16-bit image reduced to 8-bit"))
     elif mode in ("RGBA", "LA", "PA") or "transparency" in probe.info:
-        notes.append("transparent areas flattened on white")
+        notes.append(_("transparent areas flattened on white"))
     elif mode == "P":
-        notes.append("palette colours converted to RGB")
+        notes.append(_("palette colours converted to RGB"))
     elif mode in ("L", "1"):
-        notes.append("greyscale image converted to RGB")
+        notes.append(_("greyscale image converted to RGB"))
     return tuple(notes)
 
 
@@ -187,10 +194,7 @@ def clean_copy(data: bytes, name: str | None = None,
     photo, notes = check_upload(data, name, max_bytes=max_bytes)
     fmt = sniff(data) or "jpg"
     clean = encode(photo, fmt)
-    try:
-        decoded = decode_photo(clean, safe_name(name, fmt))
-    except PhotoError as exc:  # pragma: no cover - our own encoder's output always decodes
-        raise UploadError(str(exc)) from None
+    decoded = EncodedPhoto(clean, safe_name(name, fmt), fmt, photo.image.size)
     return Clean(safe_name(name, fmt), fmt, clean, decoded, notes, content_hash(data))
 
 

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from pipeline.access import audit as log
 from pipeline.access.tables import ApiToken
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _, moment
 from pipeline.queries.scope import Scope
 from pipeline.store.db import session_scope
 from pipeline.store.tables import utcnow
@@ -119,8 +120,8 @@ def _clean_scopes(scopes: Iterable[str]) -> list[str]:
     wanted = [s.strip() for text in scopes for s in str(text).split(",") if s.strip()]
     unknown = [s for s in wanted if s not in SCOPES]
     if unknown or not wanted:
-        raise TokenError(f"scope {(unknown or [''])[0]!r} is not known; use one or more of "
-                         f"{', '.join(SCOPES)}")
+        raise TokenError(_("scope {scope} is not known; use one or more of {known}").format(
+            scope=repr((unknown or [""])[0]), known=", ".join(SCOPES)))
     return [s for s in SCOPES if s in wanted]
 
 
@@ -129,11 +130,11 @@ def _clean_stores(stores: Iterable[str] | None, known: Iterable[str]) -> list[st
         return None
     wanted = sorted({s.strip() for text in stores for s in str(text).split(",") if s.strip()})
     if not wanted:
-        raise TokenError("name the token's stores (--store s001 ...) or give --all-stores")
+        raise TokenError(_("name the token's stores (--store s001 ...) or give --all-stores"))
     missing = sorted(set(wanted) - set(known))
     if missing:
-        raise TokenError(f"store {missing[0]!r} is not in stores.yaml (known: "
-                         f"{', '.join(sorted(known)) or 'none'})")
+        raise TokenError(_("store {store} is not in stores.yaml (known: {known})").format(
+            store=repr(missing[0]), known=", ".join(sorted(known)) or _("none")))
     return wanted
 
 
@@ -151,17 +152,18 @@ def add_token(name: str, stores: Iterable[str] | None, scopes: Iterable[str], *,
         TokenError: bad name, a name already used, unknown store or scope, bad numbers.
     """
     if not NAME.fullmatch(str(name or "")):
-        raise TokenError(f"token name {log.clip(name, 80)!r} is not allowed: use 1-64 letters, "
-                         "digits and . _ @ - (starting with a letter or digit)")
+        raise TokenError(_("token name {name} is not allowed: use 1-64 letters, digits and "
+                           ". _ @ - (starting with a letter or digit)").format(
+            name=repr(log.clip(name, 80))))
     if known_stores is None:
         from pipeline.store.sites import load_sites
 
         known_stores = [s.id for s in load_sites().stores]
     chosen, granted = _clean_stores(stores, known_stores), _clean_scopes(scopes)
     if rate_per_minute < 1:
-        raise TokenError("the rate limit must be at least 1 request per minute")
+        raise TokenError(_("the rate limit must be at least 1 request per minute"))
     if expires_days is not None and expires_days <= 0:
-        raise TokenError("--expires must be a positive number of days")
+        raise TokenError(_("--expires must be a positive number of days"))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     row = ApiToken(name=name, token_hash=token_hash(token), prefix=token[:10], stores=chosen,
@@ -177,8 +179,8 @@ def add_token(name: str, stores: Iterable[str] | None, scopes: Iterable[str], *,
                       rate_per_minute=row.rate_per_minute)
             info = _info(row)
     except IntegrityError:
-        raise TokenError(f"a token named {name!r} exists already (revoked ones too); "
-                         "choose another name") from None
+        raise TokenError(_("a token named {name} exists already (revoked ones too); choose "
+                           "another name").format(name=repr(name))) from None
     return info, token
 
 
@@ -199,8 +201,8 @@ def revoke_token(name: str, actor: str = "system") -> TokenInfo:
     with session_scope() as session:
         row = session.scalar(select(ApiToken).where(ApiToken.name == name))
         if row is None:
-            raise TokenError(f"no token named {log.clip(name, 80)!r} (see: shelfaudit tokens "
-                             "list)")
+            raise TokenError(_("no token named {name} (see: shelfaudit tokens list)").format(
+                name=repr(log.clip(name, 80))))
         if row.revoked_at is None:
             row.revoked_at = utcnow()
             log.audit(actor, TOKEN_REVOKE, name, session=session)
@@ -211,18 +213,19 @@ def resolve(token: str | None) -> tuple[ApiCaller | None, str]:
     """The caller a token stands for, or ``(None, why not)``: missing, unknown, revoked,
     expired. Notes the token's last use (at most once a minute)."""
     if not token:
-        return None, "no token: send the header 'Authorization: Bearer <token>'"
+        return None, _("no token: send the header 'Authorization: Bearer <token>'")
     if len(token) > 200 or not token.isascii():
-        return None, "unknown token"
+        return None, _("unknown token")
     now = utcnow()
     with session_scope() as session:
         row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
         if row is None:
-            return None, "unknown token"
+            return None, _("unknown token")
         if row.revoked_at is not None:
-            return None, f"token {row.name!r} was revoked"
+            return None, _("token {name} was revoked").format(name=repr(row.name))
         if row.expires_at is not None and now >= row.expires_at:
-            return None, f"token {row.name!r} expired on {row.expires_at:%Y-%m-%d %H:%M} UTC"
+            return None, _("token {name} expired on {when}").format(
+                name=repr(row.name), when=moment(row.expires_at, "UTC"))
         if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
             row.last_used_at = now
         stores = None if row.stores is None else frozenset(row.stores)

@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse
 from pipeline import __version__
 from pipeline import uploads as intake
 from pipeline.api import photos, problems, results, system
+from pipeline.api.problems import RequestLanguage
 from pipeline.api.security import BodyLimit, RateLimiter
 
 BODY_LIMIT = intake.MAX_UPLOAD_BYTES + 2**20  # one photo plus the multipart fields
@@ -26,7 +27,8 @@ Photo intake and results for cameras and the chain's other systems.
 
 Send a token from `shelfaudit tokens add` as `Authorization: Bearer <token>`. Each token sees
 only its stores and may do only what its scopes say (`photos:write`, `results:read`,
-`rules:check`). Errors are RFC 9457 problem details (`application/problem+json`).
+`rules:check`). Errors are RFC 9457 problem details (`application/problem+json`), in
+Chinese when the request's `Accept-Language` asks for it (`zh`, `zh-CN`), else in English.
 """
 
 
@@ -102,6 +104,7 @@ def create_app(inspector: str | None = None, preload: bool = False) -> FastAPI:
     problems.install(app)
     app.openapi = lambda: problems.openapi_schema(app)  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, limit=BODY_LIMIT)
+    app.add_middleware(RequestLanguage)  # outermost: BodyLimit's refusals are translated too
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

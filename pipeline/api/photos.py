@@ -28,6 +28,7 @@ from pipeline.api.results import inspection_out, one_inspection
 from pipeline.api.schemas import InspectionOut, PhotoReceipt, utc
 from pipeline.api.security import audited, needs
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 from pipeline.queries import photo_intake, uploads
 from pipeline.queries.photo_intake import PhotoStatus
 from pipeline.store.calendar import local_to_utc
@@ -70,10 +71,12 @@ def _text(form: Any, name: str, required: bool = True) -> str | None:
     value = form.get(name)
     if value is None or value == "":
         if required:
-            raise Problem(422, "invalid-request", f"the multipart field {name!r} is missing")
+            raise Problem(422, "invalid-request", _("the multipart field {name} is missing"
+                                                    ).format(name=repr(name)))
         return None
     if not isinstance(value, str) or len(value) > 64:
-        raise Problem(422, "invalid-request", f"the field {name!r} must be a short text")
+        raise Problem(422, "invalid-request", _("the field {name} must be a short text (at "
+                                                "most 64 characters)").format(name=repr(name)))
     return value
 
 
@@ -84,14 +87,16 @@ def capture_time(text: str | None, tz: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise Problem(422, "invalid-request", f"captured_at {text!r} is not an ISO 8601 time "
-                      "such as 2026-11-20T02:00:00Z") from None
+        raise Problem(422, "invalid-request", _("captured_at {text} is not an ISO 8601 time "
+                                                "such as 2026-11-20T02:00:00Z").format(
+            text=repr(text))) from None
     moment = local_to_utc(moment, tz) if moment.tzinfo is None else \
         moment.astimezone(UTC).replace(tzinfo=None)
     now = datetime.now(UTC).replace(tzinfo=None)
     if moment > now + timedelta(days=1) or moment.year < 2000:
-        raise Problem(422, "invalid-request", f"captured_at {text!r} is not a plausible time "
-                      "for a photo (more than a day ahead, or before 2000)")
+        raise Problem(422, "invalid-request", _("captured_at {text} is not a plausible time "
+                                                "for a photo (more than a day ahead, or "
+                                                "before 2000)").format(text=repr(text)))
     return moment
 
 
@@ -116,19 +121,22 @@ def _inspect_now(app: Any, caller: ApiCaller, item: uploads.Uploaded, store: str
     if known is not None and known.state == "inspected" and known.inspection:
         return 200, inspection_out(one_inspection(caller, known.inspection))
     if known is not None and known.state != photo_intake.QUEUED:
-        raise Problem(409, "photo-busy", f"this photo is {known.state} in a scheduled run; "
-                      f"follow it at /v1/photos/{sha}", state=known.state)
+        raise Problem(409, "photo-busy", _("a scheduled run holds this photo (state: "
+                                           "{state}); follow it at /v1/photos/{sha}").format(
+            state=known.state, sha=sha), state=known.state)
     inspector = app.state.models.inspector()
     rules = uploads.rules_for(store)
     uploads.inspect_uploads([item], store, camera, inspector, rules)
     if item.error:
-        raise Problem(503, "inspection-failed", f"cannot inspect now: {item.error}")
+        raise Problem(503, "inspection-failed", _("cannot inspect now: {reason}").format(
+            reason=item.error))
     try:
         found = uploads.save_upload(item, store, camera, scope, inspector, rules,
                                     captured_at=when)
     except IntegrityError:
-        raise Problem(409, "photo-busy", "a scheduled run took this photo meanwhile; follow "
-                      f"it at /v1/photos/{sha}") from None
+        raise Problem(409, "photo-busy", _("a scheduled run took this photo meanwhile; "
+                                           "follow it at /v1/photos/{sha}").format(sha=sha)
+                      ) from None
     photo_intake.drop_queued(sha, store, camera)
     return 201, inspection_out(one_inspection(caller, found))
 
@@ -142,9 +150,14 @@ def _accept(app: Any, caller: ApiCaller, fields: dict[str, Any], name: str, data
     except ShelfAuditError as exc:
         raise Problem(404, "unknown-store", str(exc)) from None
     if camera not in spec.cameras:
-        raise Problem(404, "unknown-camera", f"camera {camera!r} is not a camera of store "
-                      f"{store} (stores.yaml has {', '.join(spec.cameras) or 'none'})")
+        raise Problem(404, "unknown-camera", _("camera {camera} is not a camera of store "
+                                               "{store} (stores.yaml has {cameras})").format(
+            camera=repr(camera), store=store, cameras=", ".join(spec.cameras) or _("none")))
     when = capture_time(fields.get("captured_at"), spec.timezone)
+    if not now:  # a retry of bytes taken in before costs a hash, not a decode
+        known = photo_intake.received_before(data, store, camera, caller.scope)
+        if known is not None:
+            return 200, receipt(known)
     item = uploads.receive(name, data, caller.scope, store)  # refusals audited there
     if item.error:
         status, slug = refusal_status(data)
@@ -170,8 +183,9 @@ async def push_photo(
                                                                   "captured_at")}
         upload = form.get(FIELD)
         if not isinstance(upload, UploadFile):
-            raise Problem(422, "invalid-request", f"the multipart file field {FIELD!r} (the "
-                          "photo) is missing")
+            raise Problem(422, "invalid-request", _("the multipart file field {name} (the "
+                                                    "photo) is missing").format(
+                name=repr(FIELD)))
         data = await upload.read(intake.MAX_UPLOAD_BYTES + 1)
         name = upload.filename or "photo"
     code, body = await run_in_threadpool(_accept, request.app, caller, fields, name, data,
@@ -185,7 +199,8 @@ async def push_photo(
 def _status(caller: ApiCaller, sha256: str) -> PhotoReceipt:
     found = photo_intake.photo_status(sha256, caller.scope)
     if found is None:
-        raise Problem(404, "not-found", f"no photo {sha256[:16]}… in this token's stores")
+        raise Problem(404, "not-found", _("no photo {sha}… in this token's stores").format(
+            sha=sha256[:16]))
     audited(caller, "api_photo_status", f"/v1/photos/{sha256}", store=found.store)
     return receipt(found)
 

@@ -22,6 +22,7 @@ from pipeline.api.problems import PROBLEM_RESPONSES, Problem
 from pipeline.api.schemas import InspectionOut, InspectionPage, InspectionRow, Page, utc
 from pipeline.api.security import audited, needs
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 from pipeline.queries import inspections as q
 from pipeline.store.report_model import WeeklyReport
 
@@ -108,7 +109,8 @@ def one_inspection(caller: ApiCaller, inspection_id: int) -> q.InspectionDetail:
     """An inspection in the token's scope (else the 404 problem)."""
     detail = q.inspection_detail(inspection_id, caller.scope)
     if detail is None:
-        raise Problem(404, "not-found", f"no inspection {inspection_id} in this token's stores")
+        raise Problem(404, "not-found", _("no inspection {id} in this token's stores").format(
+            id=inspection_id))
     return detail
 
 
@@ -124,9 +126,10 @@ def _annotated(detail: q.InspectionDetail, max_side: int) -> bytes:
     try:
         image = load_photo(detail.photo_path or "").image
     except PhotoError:
-        raise Problem(404, "photo-gone", f"the photo of inspection {detail.id} is no longer "
-                      "on disk; its results are still at /v1/inspections/"
-                      f"{detail.id}") from None
+        raise Problem(404, "photo-gone", _("the photo of inspection {id} is no longer on "
+                                           "disk; its results are still at "
+                                           "/v1/inspections/{id}").format(id=detail.id)
+                      ) from None
     photo = PhotoDetections.from_dict(detail.detections or {"detections": []})
     marks = [{"type": v["type"], "boxes": q.evidence_boxes(v["evidence"])}
              for v in detail.violations.to_dict("records")]

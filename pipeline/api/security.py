@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pipeline.access.tokens import ApiCaller, resolve
 from pipeline.api.problems import Problem
+from pipeline.i18n import _
 
 AUTH_FAILED = "api_auth_failed"
 FAILED_PER_MINUTE = 30  # failed token checks per client address
@@ -68,9 +69,9 @@ class RateLimiter:
             del self._buckets[key]
 
 
-def _too_many(wait: float, who: str) -> Problem:
+def _too_many(wait: float, detail: Callable[[int], str]) -> Problem:
     seconds = max(1, math.ceil(wait))
-    return Problem(429, "rate-limited", f"{who} is over its rate limit; retry in {seconds} s",
+    return Problem(429, "rate-limited", detail(seconds),
                    headers={"Retry-After": str(seconds)}, retry_after=seconds)
 
 
@@ -84,7 +85,8 @@ def _refuse(request: Request, why: str, token: str | None) -> Problem:
     limiter: RateLimiter = request.app.state.limiter
     wait = limiter.take(f"ip:{_client(request)}", FAILED_PER_MINUTE)
     if wait:
-        return _too_many(wait, "this address")
+        return _too_many(wait, lambda s: _("this address is over its rate limit; retry in "
+                                           "{seconds} s").format(seconds=s))
     audit("anonymous", AUTH_FAILED, request.url.path, ok=False, reason=why,
           client=_client(request), token_start=(token or "")[:6])
     return Problem(401, "unauthorized", why, headers={"WWW-Authenticate": "Bearer"})
@@ -98,7 +100,9 @@ def caller_of(request: Request, credentials: HTTPAuthorizationCredentials | None
         raise _refuse(request, why, token)
     wait = request.app.state.limiter.take(f"token:{caller.id}", caller.rate_per_minute)
     if wait:
-        raise _too_many(wait, f"token {caller.name!r}")
+        raise _too_many(wait, lambda s: _("token {name} is over its rate limit; retry in "
+                                          "{seconds} s").format(name=repr(caller.name),
+                                                                seconds=s))
     return caller
 
 
@@ -110,9 +114,10 @@ def needs(*scopes: str) -> Callable[..., Awaitable[ApiCaller]]:
                          ) -> ApiCaller:
         caller = await run_in_threadpool(caller_of, request, credentials)
         if not any(caller.may(s) for s in scopes):
-            raise Problem(403, "missing-scope", f"token {caller.name!r} lacks the scope "
-                          f"{' or '.join(scopes)!r} (it has "
-                          f"{', '.join(sorted(caller.scopes)) or 'none'})")
+            raise Problem(403, "missing-scope", _(
+                "token {name} lacks the scope {needed} (it has {scopes})").format(
+                name=repr(caller.name), needed=" | ".join(scopes),
+                scopes=", ".join(sorted(caller.scopes)) or _("none")))
         return caller
 
     return dependency
@@ -140,16 +145,18 @@ class BodyLimit:
     def __init__(self, app: Any, limit: int) -> None:
         self.app, self.limit = app, limit
 
+    def problem(self) -> Problem:
+        return Problem(413, "too-large", _("the request body is over the {limit} MB limit "
+                                           "(photos may be at most {photo} MB)").format(
+            limit=self.limit // 2**20, photo=self.limit // 2**20 - 1))
+
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        problem = Problem(413, "too-large", f"the request body is over the "
-                          f"{self.limit // 2**20} MB limit (photos may be at most "
-                          f"{self.limit // 2**20 - 1} MB)")
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await problem.response(scope.get("path"))(scope, receive, send)
+            await self.problem().response(scope.get("path"))(scope, receive, send)
             return
         seen = 0
 
@@ -159,7 +166,7 @@ class BodyLimit:
             if message.get("type") == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise problem
+                    raise self.problem()
             return message
 
         await self.app(scope, counted, send)

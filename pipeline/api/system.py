@@ -19,6 +19,7 @@ from pipeline.access.tokens import RULES_CHECK, ApiCaller
 from pipeline.api.problems import PROBLEM_RESPONSES, Problem
 from pipeline.api.schemas import Health, RulesCheckIn, RulesCheckOut, utc
 from pipeline.api.security import audited, needs, optional_caller
+from pipeline.i18n import _, ngettext
 from pipeline.queries.scope import ALL_STORES
 
 router = APIRouter(prefix="/v1", tags=["system"], responses=PROBLEM_RESPONSES)
@@ -74,8 +75,9 @@ def _photos(body: RulesCheckIn) -> list[Any]:
     try:
         return loads(json.dumps(body.detections))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise Problem(422, "bad-detections", f"detections: not in the detections JSON format "
-                      f"({type(exc).__name__}: {exc})") from None
+        raise Problem(422, "bad-detections", _("detections: not in the detections JSON "
+                                               "format ({reason})").format(
+            reason=f"{type(exc).__name__}: {exc}")) from None
 
 
 def _check(caller: ApiCaller, body: RulesCheckIn) -> RulesCheckOut:
@@ -91,8 +93,10 @@ def _check(caller: ApiCaller, body: RulesCheckIn) -> RulesCheckOut:
         chosen, problems = rules_from_text(body.rules, "rules")
         errors = errors_only(problems)
         if errors:
-            raise Problem(422, "bad-rules", f"the rule file has {len(errors)} error(s); the "
-                          f"first: {errors[0]}", problems=[p.to_dict() for p in problems])
+            raise Problem(422, "bad-rules", ngettext(
+                "the rule file has {n} error: {first}",
+                "the rule file has {n} errors; the first: {first}", len(errors)).format(
+                n=len(errors), first=errors[0]), problems=[p.to_dict() for p in problems])
     config = load_config()
     results = check_photos(photos, config.catalog, chosen, config, None, body.trust_shelf)
     stores = sorted({p.store for p in photos if p.store})

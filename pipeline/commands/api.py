@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from pipeline.i18n import _
+
 tokens_app = typer.Typer(
     name="tokens",
     help="API tokens for cameras and other systems: add (shown once), list, revoke.",
@@ -49,7 +51,8 @@ def api(
 
     db.upgrade()
     app = create_app(inspector, preload=preload)
-    typer.echo(f"ShelfAudit API on http://{host}:{port} (OpenAPI page: /docs)", err=True)
+    typer.echo(_("ShelfAudit API on {url} (OpenAPI page: /docs)").format(
+        url=f"http://{host}:{port}"), err=True)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
 
 
@@ -73,18 +76,20 @@ def tokens_add(
     from pipeline.store import db
 
     if bool(store) == all_stores:
-        raise TokenError("give the token's stores (--store s001 ...) or --all-stores, not both")
+        raise TokenError(_("give the token's stores (--store s001 ...) or --all-stores, not "
+                           "both"))
     db.upgrade()
     info, token = add_token(name, None if all_stores else store, [scope], expires_days=expires,
                             rate_per_minute=rate, actor=cli_actor())
     if as_json:
         typer.echo(json.dumps({**info.to_dict(), "token": token}, ensure_ascii=False))
         return
-    typer.echo(f"token {info.name!r} — shown only this once; put it in the camera or "
-               f"system's settings:\n\n    {token}\n")
-    typer.echo(f"stores: {', '.join(info.stores) if info.stores else 'all'}; scopes: "
-               f"{', '.join(info.scopes)}; rate: {info.rate_per_minute}/min; expires: "
-               f"{info.to_dict()['expires_at'] or 'never'}")
+    typer.echo(_("token {name} — shown only this once; put it in the camera or system's "
+                 "settings:").format(name=repr(info.name)) + f"\n\n    {token}\n")
+    typer.echo(_("stores: {stores}; scopes: {scopes}; rate: {rate}/min; expires: {expires}"
+                 ).format(stores=", ".join(info.stores) if info.stores else _("all"),
+                          scopes=", ".join(info.scopes), rate=info.rate_per_minute,
+                          expires=info.to_dict()["expires_at"] or _("never")))
 
 
 @tokens_app.command("list")
@@ -101,12 +106,15 @@ def tokens_list(
         typer.echo(json.dumps({"tokens": found}, ensure_ascii=False))
         return
     if not found:
-        typer.echo("no tokens yet (shelfaudit tokens add NAME --store S --scope ...)")
+        typer.echo(_("no tokens yet (shelfaudit tokens add NAME --store S --scope ...)"))
+    status = {"active": _("active"), "revoked": _("revoked"), "expired": _("expired")}
     for t in found:
-        stores = ",".join(t["stores"]) if t["stores"] else "all"
-        typer.echo(f"{t['name']:<24} {t['status']:<8} {t['prefix']}…  stores {stores}  "
-                   f"scopes {','.join(t['scopes'])}  expires {t['expires_at'] or 'never'}  "
-                   f"last used {t['last_used_at'] or 'never'}")
+        typer.echo(f"{t['name']:<24} {status.get(t['status'], t['status']):<8} "
+                   f"{t['prefix']}…  " + _(
+                       "stores {stores}  scopes {scopes}  expires {expires}  last used {used}"
+                   ).format(stores=",".join(t["stores"]) if t["stores"] else _("all"),
+                            scopes=",".join(t["scopes"]), expires=t["expires_at"] or _("never"),
+                            used=t["last_used_at"] or _("never")))
 
 
 @tokens_app.command("revoke")
@@ -118,7 +126,8 @@ def tokens_revoke(name: str = typer.Argument(..., help="The token's name.")) -> 
 
     db.upgrade()
     info = revoke_token(name, actor=cli_actor())
-    typer.echo(f"token {info.name!r} revoked at {info.to_dict()['revoked_at']}")
+    typer.echo(_("token {name} revoked at {when}").format(name=repr(info.name),
+                                                          when=info.to_dict()["revoked_at"]))
 
 
 def bench_api(

@@ -10,7 +10,9 @@ hidden temporary name and renamed when complete, so a run never sees half a phot
 clean copy has no EXIF, and the runner reads a time from the name) and the content hash.
 
 Idempotent by content hash: a photo already known to the store (in any state) or already
-waiting in the inbox is not written again, and the answer says so.
+waiting in the inbox is not written again, and the answer says so. A camera's retry of bytes
+this process took in before is recognised by the hash of the bytes as sent
+(:func:`received_before`) and answered without decoding or re-encoding anything.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import glob
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,8 +28,10 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from pipeline import imaging
 from pipeline import uploads as intake
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 from pipeline.queries.db import engine_for, rows
 from pipeline.queries.scope import ALL_STORES, Scope, ScopeError
 from pipeline.queries.uploads import Uploaded
@@ -39,8 +44,13 @@ QUEUED = "queued"  # waiting in the inbox, not yet seen by a run
 NAME_PREFIX = "api-"
 HASH_CHARS = 16
 SITES_TTL_S = 30.0  # stores.yaml is read again after this, or at once when a file changed
-_writing = threading.Lock()  # one check-then-write at a time (same photo pushed twice at once)
+# one check-then-write at a time per photo (the same photo pushed twice at once), by hash
+_writing = [threading.Lock() for _ in range(64)]
+_reading = threading.Lock()  # one reader of stores.yaml at a time
 _sites: dict[str, Any] = {"key": None, "stores": {}}
+RECEIVED_MAX = 10_000  # pushes remembered by the hash of their bytes as sent
+_received: OrderedDict[str, str] = OrderedDict()  # original SHA-256 -> clean copy's
+_remembering = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -78,11 +88,14 @@ def site(store: str) -> StoreSpec:
 
     key = _rules_stamp()
     if _sites["key"] != key:
-        _sites["stores"] = {s.id: s for s in load_sites().stores}
-        _sites["key"] = key
+        with _reading:  # one reader; pushes arriving meanwhile wait for its result
+            if _sites["key"] != key:
+                _sites["stores"] = {s.id: s for s in load_sites().stores}
+                _sites["key"] = key
     found = _sites["stores"].get(store)
     if found is None:
-        raise ShelfAuditError(f"store {store!r} is not in stores.yaml")
+        raise ShelfAuditError(_("store {store} is not in stores.yaml").format(
+            store=repr(store)))
     return found
 
 
@@ -145,6 +158,50 @@ def _target(item: Uploaded, store: str, camera: str, when: datetime, tz: str) ->
     return _inbox() / store / camera / name
 
 
+def _known(sha: str, store: str, camera: str, scope: Scope, engine: Engine | None
+           ) -> PhotoStatus | None:
+    """The photo's status if the store knows it (in any state) or it waits in this camera's
+    inbox; ``None`` for a new photo."""
+    status = _status_of(sha, ALL_STORES, engine)
+    if status is not None and not scope.allows(status.store):
+        return PhotoStatus(sha, "known")  # another store's photo: nothing to say
+    if status is None and queued_files(sha, frozenset({store}), camera):
+        return PhotoStatus(sha, QUEUED, store, camera)
+    return status
+
+
+def _remember(original_sha256: str, sha256: str) -> None:
+    if not original_sha256:
+        return
+    with _remembering:
+        _received[original_sha256] = sha256
+        _received.move_to_end(original_sha256)
+        while len(_received) > RECEIVED_MAX:
+            _received.popitem(last=False)
+
+
+def received_before(data: bytes, store: str, camera: str, scope: Scope,
+                    engine: Engine | None = None) -> PhotoStatus | None:
+    """The status of a push whose very bytes this process took in before and whose photo the
+    store still knows or still has waiting (a camera's retry): found without decoding or
+    re-encoding anything. ``None``: take the whole intake (new bytes, or bytes whose photo
+    is gone). Same bytes make the same clean copy, so the answer is the one
+    :func:`queue_photo` would give.
+
+    Raises:
+        ScopeError: the role may not push photos, or ``store`` is not in the scope.
+    """
+    if not scope.can_edit():
+        raise ScopeError(_("this role may not push photos"))
+    scope.check(store)
+    with _remembering:
+        sha = _received.get(imaging.content_hash(data)) if data else None
+    if sha is None:
+        return None
+    status = _known(sha, store, camera, scope, engine)
+    return None if status is None else replace(status, duplicate=True)
+
+
 def queue_photo(item: Uploaded, store: str, camera: str, scope: Scope,
                 captured_at: datetime | None = None, engine: Engine | None = None
                 ) -> PhotoStatus:
@@ -161,25 +218,22 @@ def queue_photo(item: Uploaded, store: str, camera: str, scope: Scope,
     from pipeline.access.audit import audit
 
     if not scope.can_edit():
-        raise ScopeError("this role may not push photos")
+        raise ScopeError(_("this role may not push photos"))
     scope.check(store)
     if item is None or item.error or item.photo is None or not item.data:
-        raise ShelfAuditError(getattr(item, "error", None) or "nothing to queue")
+        raise ShelfAuditError(getattr(item, "error", None) or _("nothing to queue"))
     spec = site(store)
     if camera not in spec.cameras:
-        raise ShelfAuditError(f"camera {camera!r} is not a camera of store {store}")
+        raise ShelfAuditError(_("camera {camera} is not a camera of store {store}").format(
+            camera=repr(camera), store=store))
     sha = item.photo.sha256
     taken = captured_at or _now()
-    with _writing:
-        status = _status_of(sha, ALL_STORES, engine)
-        if status is not None and not scope.allows(status.store):
-            status = PhotoStatus(sha, "known")  # another store's photo: nothing to say
-        waiting = queued_files(sha, frozenset({store}), camera) if status is None else []
-        if status is None and waiting:
-            status = PhotoStatus(sha, QUEUED, store, camera)
+    with _writing[int(sha[:8], 16) % len(_writing)]:
+        status = _known(sha, store, camera, scope, engine)
         if status is None:
             target = _target(item, store, camera, taken, spec.timezone)
             intake.write_atomic(target, item.data)
+    _remember(item.original_sha256, sha)
     if status is not None:
         return replace(status, duplicate=True)
     audit(scope.user, PHOTO_QUEUED, item.name, store=store, camera=camera, sha256=sha,

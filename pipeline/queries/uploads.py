@@ -29,6 +29,7 @@ from pipeline import imaging
 from pipeline import uploads as intake
 from pipeline.detections import PhotoDetections
 from pipeline.errors import PhotoError, ShelfAuditError
+from pipeline.i18n import _
 from pipeline.queries.db import engine_for
 from pipeline.queries.scope import Scope, ScopeError
 
@@ -70,7 +71,7 @@ def receive(name: str, data: bytes, scope: Scope, store: str | None) -> Uploaded
     from pipeline.access.audit import UPLOAD_REFUSED, audit
 
     if not scope.can_edit():
-        raise ScopeError("your role may not upload photos")
+        raise ScopeError(_("your role may not upload photos"))
     if store is not None:
         scope.check(store)
     data = bytes(data or b"")
@@ -97,7 +98,7 @@ def store_spec(store: str):
     for spec in _sites():
         if spec.id == store:
             return spec
-    raise ShelfAuditError(f"store {store!r} is not in stores.yaml")
+    raise ShelfAuditError(_("store {store} is not in stores.yaml").format(store=repr(store)))
 
 
 class _AdhocRules:
@@ -171,13 +172,15 @@ def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector
     from pipeline.store.sites import sync_sites
 
     if not scope.can_edit():
-        raise ScopeError("your role may not save uploads")
+        raise ScopeError(_("your role may not save uploads"))
     scope.check(store)
     if item.photo is None or item.detections is None or item.error or not item.data:
-        raise ShelfAuditError(f"{item.name}: nothing to save (it was not inspected)")
+        raise ShelfAuditError(_("{name}: nothing to save (it was not inspected)").format(
+            name=item.name))
     spec = store_spec(store)
     if camera not in spec.cameras:
-        raise ShelfAuditError(f"camera {camera!r} is not a camera of store {store}")
+        raise ShelfAuditError(_("camera {camera} is not a camera of store {store}").format(
+            camera=repr(camera), store=store))
     now = datetime.now(UTC).replace(tzinfo=None)
     taken = captured_at or now
     day = spec.local_day(taken)
@@ -190,6 +193,8 @@ def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector
                 f"upload-{now:%Y%m%d-%H%M%S}-{item.name}"
             found = _record(session, item, store, camera, target, taken, day, spec, inspector,
                             rules)
+            session.scalar(select(tables.Photo).where(  # who saved it (saved_uploads)
+                tables.Photo.sha256 == item.photo.sha256)).uploaded_by = scope.user
         audit(scope.user, UPLOAD, item.name, store=store, session=session, camera=camera,
               inspection=int(found), original=item.original_name, sha256=item.photo.sha256,
               original_sha256=item.original_sha256, notes=list(item.notes),

@@ -67,6 +67,24 @@ def test_the_same_photo_twice_is_one_inspection(home, token, client):
     assert _inspections_of(sha) == 1
 
 
+def test_a_retry_is_known_by_its_bytes_until_its_photo_is_gone(home, token, client):
+    http = client(token())
+    photo = jpeg_bytes(505, (640, 480))
+    first = push(http, photo, camera="c04")
+    sha = first.json()["sha256"]
+    retry = push(http, photo, camera="c04")  # answered from the hash of the bytes as sent
+    assert (first.status_code, retry.status_code) == (202, 200)
+    assert retry.json()["duplicate"] and retry.json()["sha256"] == sha
+    assert retry.json()["state"] == "queued"
+    waiting = [p for p in inbox_files(home) if sha[:16] in p.name]
+    assert [p.parent.name for p in waiting] == ["c04"]
+    waiting[0].unlink()  # gone before any run saw it: the same bytes are taken in again
+    again = push(http, photo, camera="c04")
+    assert again.status_code == 202 and not again.json()["duplicate"]
+    assert again.json()["sha256"] == sha
+    assert len([p for p in inbox_files(home) if sha[:16] in p.name]) == 1
+
+
 def test_inspect_now_answers_with_the_saved_inspection(home, token, client):
     http = client(token())
     before = inbox_files(home)
