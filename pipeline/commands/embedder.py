@@ -50,6 +50,25 @@ def embedder(
                f"{calibration['unknown_threshold']:.3f}")
 
 
+@train_app.command("unknown-floor")
+def unknown_floor(
+    data: Path = typer.Option(..., "--data", help=_DATA_HELP),
+    embedder_dir: Path = typer.Option(Path("models/embedder"), "--embedder",
+                                      help="Embedder folder whose floor is tuned (rewritten)."),
+    gallery_split: str = typer.Option("train", "--gallery-split",
+                                      help="Split the reference photos come from."),
+    tune_split: str = typer.Option("val", "--tune-split", help="Split whose photos are named."),
+    shots: int = typer.Option(5, "--shots", min=1, help="Reference photos per class."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the gallery draw and left-out classes."),
+) -> None:
+    """Re-tune the embedder's open-set floor on another split (photos of other sessions)."""
+    from pipeline.lab.calibrate import calibrate_on_split
+
+    record = calibrate_on_split(embedder_dir, str(data), gallery_split, tune_split, shots,
+                                seed=seed)
+    typer.echo(json.dumps(record, indent=2))
+
+
 def recognition(
     data: Path = typer.Option(..., "--data", help=_DATA_HELP),
     gallery_split: str = typer.Option("train", "--gallery-split",

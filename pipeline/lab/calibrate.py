@@ -37,21 +37,40 @@ def best_floor(known: np.ndarray, strangers: np.ndarray) -> tuple[float, float, 
 
 def calibrate_unknown(model_dir: str | Path, job: EmbedderJob, shots: int = 5, draws: int = 10
                       ) -> dict[str, Any]:
-    """Tune and store the open-set floor of the embedder in ``model_dir``."""
-    embedder = Embedder.load(model_dir)
+    """Tune and store the open-set floor of the embedder in ``model_dir`` on the photos its
+    training kept out (``job.calibration_photos``)."""
     photos = read_split(job.data, job.split).without(job.withheld_classes)
     held = set(job.calibration_photos)
     trained = [p for p in photos.photos if str(p.path) not in held]
     queries = [p for p in photos.photos if str(p.path) in held]
     if not queries:
         return {"unknown_threshold": None}
+    return _tune(Path(model_dir), PhotoSet(photos.root, photos.split, trained), queries, shots,
+                 draws, job.seed, "max Youden J on kept-out train photos")
 
-    pool = PhotoSet(photos.root, photos.split, trained)
+
+def calibrate_on_split(model_dir: str | Path, data: str, gallery_split: str = "train",
+                       tune_split: str = "val", shots: int = 5, draws: int = 10, seed: int = 0
+                       ) -> dict[str, Any]:
+    """Tune and store the open-set floor on another split: references from ``gallery_split``,
+    named photos from ``tune_split`` (photos of other shooting sessions are less alike than
+    photos kept out of the training sessions, so this floor transfers to new photos better)."""
+    pool = read_split(data, gallery_split)
+    queries = read_split(data, tune_split).photos
+    return _tune(Path(model_dir), pool, queries, shots, draws, seed,
+                 f"max Youden J, gallery {gallery_split}, named photos {tune_split}")
+
+
+def _tune(model_dir: Path, pool: PhotoSet, queries: list, shots: int, draws: int, seed: int,
+          rule: str) -> dict[str, Any]:
+    """In ``draws`` rounds a quarter of the classes leaves the gallery; the floor that best
+    separates the best scores of their photos from those of the others is stored."""
+    embedder = Embedder.load(model_dir)
     classes = pool.classes
     query_emb = embed_photos(embedder, queries)
-    refs_all = pick_gallery(pool, shots, job.seed)
+    refs_all = pick_gallery(pool, shots, seed)
     ref_emb = embed_photos(embedder, refs_all)
-    rng = random.Random(job.seed)
+    rng = random.Random(seed)
     known, strangers = [], []
     for _ in range(draws):
         out = set(rng.sample(classes, max(1, len(classes) // 4)))
@@ -63,8 +82,8 @@ def calibrate_unknown(model_dir: str | Path, job: EmbedderJob, shots: int = 5, d
     floor, recall, false = best_floor(np.array(known), np.array(strangers))
     record = {"unknown_threshold": round(floor, 4), "calibration": {
         "photos": len(queries), "draws": draws, "shots": shots, "unknown_recall": round(recall, 4),
-        "known_false_unknown": round(false, 4), "rule": "max Youden J on kept-out train photos"}}
-    _update_meta(Path(model_dir), record)
+        "known_false_unknown": round(false, 4), "rule": rule}}
+    _update_meta(model_dir, record)
     return record
 
 
