@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## run: seed the demo when the database is empty, start the scheduler and the dashboard (:8501)
+## run: the dashboard (:8501) at once; on an empty database the demo history is built in the background (progress on Overview), then the scheduler starts
 run: install
 	$(VENV)/bin/shelfaudit serve --port $(PORT) --demo-inspector $(DEMO_INSPECTOR)
 

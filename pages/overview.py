@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pipeline.dashboard import frame, loaders
+from pipeline.dashboard import demo_status, frame, loaders
 from pipeline.dashboard.formatting import (
     JOB_LABELS,
     STATUS_LABELS,
@@ -17,7 +17,8 @@ from pipeline.i18n import _, ngettext
 from pipeline.queries import fixes, operations, overview
 
 st.title(_("Overview"))
-week = frame.need_week()
+building = demo_status.show(have_data=frame.week() is not None)  # first start: demo history
+week = frame.week() if building else frame.need_week()
 scope = frame.store_scope()
 
 

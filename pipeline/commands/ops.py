@@ -1,14 +1,16 @@
-"""CLI commands of the operation: ``run-once``, ``scheduler``, ``report``, ``demo``, ``serve``,
-``bigdb``. Every command upgrades the database schema to the newest version first.
+"""CLI commands of the operation: ``run-once``, ``scheduler``, ``report``, ``demo``, ``serve``
+(:mod:`pipeline.commands.serve`), ``bigdb``. Every command upgrades the database schema to
+the newest version first.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import typer
+
+from pipeline.commands.serve import serve
 
 
 def register(app: typer.Typer) -> None:
@@ -176,18 +178,34 @@ def demo(
         "detections; fast, labelled 'truth')."),
     width: int = typer.Option(1024, "--width", min=640, max=2000, help="Photo width (px)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+    or_truth: bool = typer.Option(
+        False, "--or-truth", help="When the models are missing, use the ground truth instead "
+        "(what `shelfaudit serve` does on a fresh clone)."),
+    progress_row: int | None = typer.Option(None, "--progress-row", hidden=True,
+                                            help="job_runs row to keep the progress in (serve)"),
 ) -> None:
     """Build demo history: every store × camera in stores.yaml, a synthetic photo per day for
     WEEKS weeks (back-dated, nightly 02:00), through the real pipeline, then weekly reports.
 
     Shelves drift as real ones do: faults build up during the week and clear after the Monday
-    shelf reset; one store is clearly worse than the others.
+    shelf reset; one store is clearly worse than the others. The Overview page shows how far
+    the build has got.
     """
+    from pipeline.errors import ModelNotFoundError
     from pipeline.store.demo import DemoOptions, build_demo
 
     _upgrade()
-    summary = build_demo(DemoOptions(weeks=weeks, force=force, inspector=inspector,
-                                     width=width, progress=not as_json))
+    options = DemoOptions(weeks=weeks, force=force, inspector=inspector, width=width,
+                          progress=not as_json, job_run_id=progress_row)
+    try:
+        summary = build_demo(options)
+    except ModelNotFoundError as exc:
+        if not or_truth:
+            raise
+        typer.echo(f"warning: {exc}\nbuilding the demo from synthetic ground truth instead "
+                   f"(inspections labelled inspector=truth)", err=True)
+        options.inspector = "truth"
+        summary = build_demo(options)
     from pipeline.commands.users import announce_first_admin
 
     announce_first_admin()  # no account yet: create `admin`, print its password once
@@ -198,76 +216,6 @@ def demo(
                f"{summary['reports']} reports in {summary['seconds']:.0f}s "
                f"(render {summary['render_s']:.0f}s, pipeline {summary['pipeline_s']:.0f}s, "
                f"reports {summary['reports_s']:.0f}s; inspector={summary['inspector']})")
-
-
-def serve(
-    port: int = typer.Option(8501, "--port", help="Dashboard port."),
-    address: str = typer.Option(
-        "127.0.0.1", "--address", envvar="SHELFAUDIT_SERVE_ADDRESS",
-        help="Listen address: 127.0.0.1 (this machine only; put the TLS reverse proxy of "
-             "docs/SECURITY.md in front) or 0.0.0.0 to listen on every interface."),
-    no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Dashboard only."),
-    api_port: int = typer.Option(8502, "--api-port", envvar="SHELFAUDIT_API_PORT",
-                                 help="Port of the HTTP API (shelfaudit api), on --address."),
-    no_api: bool = typer.Option(False, "--no-api", help="Do not start the HTTP API."),
-    no_demo: bool = typer.Option(False, "--no-demo", help="Never seed demo history."),
-    demo_inspector: str = typer.Option(
-        "models", "--demo-inspector", envvar="SHELFAUDIT_DEMO_INSPECTOR",
-        help="Who inspects the demo photos: models (real pipeline) or truth (fast)."),
-) -> None:
-    """What `make run` starts: upgrade the database, seed the demo history if there are no
-    inspections yet, start the scheduler and the HTTP API (port 8502) in child processes, then
-    the Streamlit dashboard.
-
-    The dashboard listens on this machine only unless --address (or SHELFAUDIT_SERVE_ADDRESS)
-    says otherwise; see docs/SECURITY.md for serving it to others over HTTPS.
-    """
-    import subprocess
-
-    from sqlalchemy import func, select
-
-    from pipeline.settings import REPO_ROOT
-    from pipeline.store import db, tables
-
-    _upgrade()
-    with db.session_scope() as session:
-        empty = not session.scalar(select(func.count()).select_from(tables.Inspection))
-    if empty and not no_demo:
-        from pipeline.errors import ModelNotFoundError
-
-        typer.echo("the database has no inspections yet: building the demo history first")
-        try:
-            demo(weeks=8, force=False, inspector=demo_inspector, width=1024, as_json=False)
-        except ModelNotFoundError as exc:
-            typer.echo(f"warning: {exc}\nbuilding the demo from synthetic ground truth "
-                       f"instead (inspections labelled inspector=truth)", err=True)
-            demo(weeks=8, force=False, inspector="truth", width=1024, as_json=False)
-    from pipeline.commands.users import announce_first_admin
-
-    announce_first_admin()  # no account yet: create `admin`, print its password once
-    children = []
-    if not no_scheduler:
-        children.append(subprocess.Popen([sys.executable, "-m", "pipeline.cli", "scheduler"]))
-    if not no_api:
-        children.append(subprocess.Popen([sys.executable, "-m", "pipeline.cli", "api",
-                                          "--host", address, "--port", str(api_port)]))
-    try:
-        code = subprocess.call([sys.executable, "-m", "streamlit", "run",
-                                str(REPO_ROOT / "streamlit_app.py"), "--server.port", str(port),
-                                "--server.address", address, "--server.headless", "true"],
-                               cwd=REPO_ROOT)
-    except KeyboardInterrupt:
-        code = 0
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-    raise typer.Exit(code)
 
 
 def bigdb(

@@ -47,6 +47,7 @@ class DemoOptions:
     progress: bool = True
     stores: Sequence[StoreSpec] | None = None  # default: stores.yaml
     today: date | None = None  # default: today (UTC)
+    job_run_id: int | None = None  # a progress row made for this build (serve), else a new one
 
 
 def demo_days(weeks: int, today: date) -> list[date]:
@@ -81,7 +82,7 @@ def drift_factor(store_index: int, store_count: int, day: date, rng: np.random.G
             * week_trend(store_index, store_count, week_index))
 
 
-def _prepare(options: DemoOptions, stores: Sequence[StoreSpec]) -> None:
+def _prepare(options: DemoOptions, stores: Sequence[StoreSpec], keep: int) -> None:
     with session_scope() as session:
         existing = session.scalar(select(func.count()).select_from(tables.Inspection))
         if existing and not options.force:
@@ -89,8 +90,9 @@ def _prepare(options: DemoOptions, stores: Sequence[StoreSpec]) -> None:
                                   f"use --force to replace them with the demo history")
         if options.force:
             for model in (tables.Violation, tables.InspectionDetections, tables.Inspection,
-                          tables.Photo, tables.Report, tables.JobRun, tables.Lease):
+                          tables.Photo, tables.Report, tables.Lease):
                 session.execute(delete(model))
+            session.execute(delete(tables.JobRun).where(tables.JobRun.id != keep))
     if options.force:
         home = get_settings().home_dir
         for sub in ("inbox", "archive", "quarantine", "failed", "reports"):
@@ -111,7 +113,8 @@ def _camera_planograms(stores: Sequence[StoreSpec], catalog: Any, seed: int) -> 
     return plans
 
 
-def render_history(options: DemoOptions, stores: Sequence[StoreSpec], truth: Any) -> int:
+def render_history(options: DemoOptions, stores: Sequence[StoreSpec], truth: Any,
+                   tracker: Any = None) -> int:
     """Render every camera's daily photo into the inbox; returns the number of photos."""
     from pipeline.catalog import load_catalog
     from pipeline.imaging import content_hash
@@ -127,6 +130,8 @@ def render_history(options: DemoOptions, stores: Sequence[StoreSpec], truth: Any
     views = {(store.id, cam.id): options.seed * 7_919 + 101 * s_i + c_i
              for s_i, store in enumerate(stores) for c_i, cam in enumerate(store.cameras.values())}
     bar = _bar(len(jobs), "render", options.progress)
+    if tracker is not None:
+        tracker.start("render", len(jobs))
     for n, (s_i, store, cam, day) in enumerate(jobs):
         seed = options.seed * 1_000_003 + n
         rng = np.random.default_rng(seed)
@@ -145,6 +150,8 @@ def render_history(options: DemoOptions, stores: Sequence[StoreSpec], truth: Any
         if truth is not None:
             truth.register(content_hash(data), scene.truth)
         bar.update(1)
+        if tracker is not None:
+            tracker.advance(1)
     bar.close()
     return len(jobs)
 
@@ -172,34 +179,61 @@ def _make_inspector(name: str) -> Any:
 
 
 def build_demo(options: DemoOptions) -> dict[str, Any]:
-    """Render, inspect and report the demo history; returns a summary with timings."""
-    from pipeline.store.jobs import RunOptions, run_once
-    from pipeline.store.reports import make_report
+    """Render, inspect and report the demo history; returns a summary with timings.
+
+    Progress is kept in a ``job_runs`` row (:mod:`pipeline.store.demo_progress`) that the
+    Overview page shows while the history is being built.
+    """
+    from pipeline.store.demo_progress import DemoTracker
     from pipeline.store.sites import load_sites
 
     start = time.perf_counter()
-    stores = list(options.stores or load_sites().stores)
-    if not stores:
-        raise ShelfAuditError("stores.yaml lists no stores; nothing to build a demo for")
-    inspector = _make_inspector(options.inspector)  # fail on missing models before deleting
-    _prepare(options, stores)
+    tracker = DemoTracker(run_id=options.job_run_id)  # "getting ready" while models load
+    try:
+        stores = list(options.stores or load_sites().stores)
+        if not stores:
+            raise ShelfAuditError("stores.yaml lists no stores; nothing to build a demo for")
+        inspector = _make_inspector(options.inspector)  # fail on missing models before deleting
+        _prepare(options, stores, keep=tracker.run_id)
+        summary = _build(options, stores, inspector, tracker, start)
+    except BaseException as exc:
+        tracker.finish(tables.ERROR, f"{type(exc).__name__}: {exc}")
+        raise
+    tracker.finish(tables.OK, f"{summary['inspections']} inspections, {summary['reports']} "
+                   f"reports in {summary['seconds']:.0f}s", {"photos": summary["photos"]})
+    return summary
+
+
+def _build(options: DemoOptions, stores: list[StoreSpec], inspector: Any, tracker: Any,
+           start: float) -> dict[str, Any]:
+    from pipeline.store.jobs import RunOptions, run_once
+    from pipeline.store.reports import make_report
+
     truth = inspector if options.inspector == "truth" else None
-    photos = render_history(options, stores, truth)
+    photos = render_history(options, stores, truth, tracker)
     rendered = time.perf_counter()
     bar = _bar(photos, "inspect", options.progress)
+    tracker.start("inspect", photos)
+
+    def inspected_some(n: int) -> None:
+        bar.update(n)
+        tracker.advance(n)
+
     results = run_once(stores, None, RunOptions(inspector=inspector, trigger="demo",
-                                                progress=bar.update))
+                                                progress=inspected_some))
     bar.close()
     inspected = time.perf_counter()
     weeks = sorted({iso_week(d) for d in demo_days(options.weeks, options.today
                                                    or tables.utcnow().date())})
     bar = _bar(len(weeks) * len(stores), "reports", options.progress)
+    tracker.start("reports", len(weeks) * len(stores))
     reports = 0
     for store in stores:
         for week in weeks:
             make_report(store.id, week)
             reports += 1
             bar.update(1)
+            tracker.advance(1)
     bar.close()
     done = time.perf_counter()
     return {
