@@ -59,12 +59,22 @@ class Message:
             "language": self.language, "title": self.title, "text": self.text(),
             "problems": [{"violation_id": f.violation_id, "inspection_id": f.inspection_id,
                           "camera": f.camera_id, "rule": f.rule_id, "severity": f.severity,
-                          "message": f.message, "sku": f.sku, "shelf": f.shelf,
+                          "message": f.message, "text": said(f, self.language),
+                          "sku": f.sku, "shelf": f.shelf,
                           "product": display_name(f.sku, self.language) if f.sku else None,
                           "captured_at": f.captured_at.isoformat() + "Z"}
                          for f in self.findings],
             **self.extra,
         }
+
+
+def said(finding: Finding, lang: str | None = None) -> str:
+    """The violation's message in ``lang`` (default: the current language), with the
+    catalog's names in it; the stored English message when it has no other wording."""
+    from pipeline.rules.wording import violation_text
+
+    text = violation_text({"message": finding.message, "wording": finding.wording}, lang)
+    return text or finding.rule_id
 
 
 def language_of(store: StoreSpec) -> str:
@@ -90,7 +100,7 @@ def finding_line(store: StoreSpec, finding: Finding, with_time: bool = False) ->
         parts.append(display_name(finding.sku))
     severity = _(SEVERITY_WORDS.get(finding.severity, finding.severity))
     line = _("{where}: {message} ({severity})").format(
-        where=" · ".join(parts), message=finding.message or finding.rule_id, severity=severity)
+        where=" · ".join(parts), message=said(finding), severity=severity)
     if with_time:
         line += " — " + i18n.moment(finding.captured_at, store.timezone, weekday=False)
     return line

@@ -39,6 +39,7 @@ class Finding:
     message: str
     sku: str | None = None
     shelf: int | None = None
+    wording: Any = None  # how to say it in another language (pipeline.rules.wording)
 
     @property
     def key(self) -> str:
@@ -90,7 +91,8 @@ def _finding(row: Any) -> Finding:
     shelf = evidence.get("shelf")
     return Finding(row.id, row.inspection_id, row.store_id, row.camera_id, row.captured_at,
                    row.rule_id, row.severity, row.message or "",
-                   str(sku) if sku else None, shelf if isinstance(shelf, int) else None)
+                   str(sku) if sku else None, shelf if isinstance(shelf, int) else None,
+                   evidence.get("wording"))
 
 
 _COLUMNS = (Violation.id, Violation.inspection_id, Violation.store_id, Violation.camera_id,

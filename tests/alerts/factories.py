@@ -13,7 +13,12 @@ from pipeline.store.jobs import finish_job_run, start_job_run
 # (rule id, severity, sku, shelf, message)
 COLA_GAP = ("cola-gap", "high", "colaco-cola-330", 2, "gap where ColaCo Cola is planned")
 NO_TAG = ("price-tags", "high", "colaco-zero-330", 1, "no price tag")
-LYING = ("upright", "medium", "colaco-cola-330", 1, "product lying down")
+LYING = ("upright", "medium", "colaco-cola-330", 1,
+         "ColaCo Cola 330ml can is lying down on shelf 1 — stand it upright")
+# how the engine says LYING again in another language (pipeline.rules.wording)
+WORDING = {"upright": {"template": "{name} is lying down on shelf {shelf} — stand it upright",
+                       "values": {"name": {"sku": "colaco-cola-330",
+                                           "en": "ColaCo Cola 330ml can"}, "shelf": 1}}}
 FACINGS = ("facings", "low", None, 3, "too few facings")
 
 
@@ -45,6 +50,8 @@ def inspection(session, store: str, camera: str, taken: datetime, problems=(),
         evidence = {"boxes": [[1, 2, 3, 4]], "shelf": shelf}
         if sku:
             evidence["sku"] = sku
+        if rule in WORDING:
+            evidence["wording"] = WORDING[rule]
         session.add(tables.Violation(
             inspection_id=row.id, store_id=store, camera_id=camera, captured_at=taken,
             captured_on=day, iso_week=iso_week(day), rule_id=rule, rule_type="test",

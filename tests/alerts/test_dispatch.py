@@ -55,7 +55,7 @@ def test_an_alert_arrives_by_mail_and_json_in_the_stores_language(store_db, smtp
     body = mail.get_content()
     assert ZH_COLA in body and EN_COLA not in body
     assert "第 2 层" in body and "（高）" in body  # shelf and severity in Chinese
-    assert "lying" not in body  # medium: not pushed at once for immediate: high
+    assert "倒放" not in body and "lying" not in body  # medium: not pushed at once (high)
     assert inbox.logins == [("alerts@shelfaudit.test", "smtp-secret-1234")]  # from the env
     (payload,) = receiver.bodies("/json")
     assert payload["kind"] == "alert" and payload["language"] == "zh"
@@ -90,14 +90,16 @@ def test_webhook_payload_shapes_wecom_dingtalk_slack(store_db, http_receiver):
                                          hashlib.sha256).digest()).decode()
     assert query["sign"] == [expected] and query["access_token"] == ["ding-token"]
     (slack,) = receiver.bodies("/slack")
-    assert set(slack) == {"text"} and "product lying down (medium)" in slack["text"]
+    assert set(slack) == {"text"}
+    assert "ColaCo Cola 330ml can is lying down on shelf 1 — stand it upright (medium)" in \
+        slack["text"]
 
 
 def test_quiet_hours_hold_alerts_and_the_digest_carries_them(store_db, smtp_server,
                                                              http_receiver):
     inbox, _port = smtp_server
     receiver, _url = http_receiver
-    run_id = run("s001", [("c01", TAKEN, [COLA_GAP])])
+    run_id = run("s001", [("c01", TAKEN, [COLA_GAP, LYING])])
     sent = dispatch.after_run(store_db.store("s001"), store_db.smtp, run_id, now=NIGHT)
 
     assert [s.status for s in sent] == ["quiet", "quiet"]
@@ -109,8 +111,11 @@ def test_quiet_hours_hold_alerts_and_the_digest_carries_them(store_db, smtp_serv
     assert [(s.channel, s.status) for s in digest] == [("email", "sent"), ("json", "sent")]
     (mail,) = inbox.messages
     assert "晨报" in mail["Subject"] and ZH_COLA in mail.get_content()
+    # the engine's wording said in Chinese with the catalog's Chinese name
+    assert f"{ZH_COLA} 在第 1 层倒放 — 请扶正（中）" in mail.get_content()
     (payload,) = receiver.bodies("/json")
-    assert payload["kind"] == "digest" and payload["open"] == {"high": 1, "medium": 0, "low": 0}
+    assert payload["kind"] == "digest" and payload["open"] == {"high": 1, "medium": 1, "low": 0}
+    assert [p["text"] for p in payload["problems"]][1] == f"{ZH_COLA} 在第 1 层倒放 — 请扶正"
 
 
 def test_the_same_problem_is_not_alerted_twice(store_db, smtp_server):
