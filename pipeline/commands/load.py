@@ -1,0 +1,70 @@
+"""CLI command: ``shelfaudit bench load`` (many dashboard sessions and API clients at once; see
+:mod:`pipeline.loadbench`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``bench load`` to the ``bench`` group (made here if no module made it yet)."""
+    from pipeline.commands import bench_group
+
+    bench = bench_group(app)
+    bench.command("load")(bench_load)
+
+
+def bench_load(
+    sessions: list[int] = typer.Option([25], "--sessions", "-n", min=1, max=200,
+                                       help="Sessions at once; repeat for several steps "
+                                            "(e.g. -n 5 -n 15 -n 25) to find how many one "
+                                            "server holds."),
+    pages: str = typer.Option(",".join(p or "overview" for p in
+                                       ("weekly_report", "inspections", "trends", "upload",
+                                        "rules", "system", "")),
+                              "--pages", help="Pages each session opens after signing in, "
+                                              "by URL path, comma-separated."),
+    rounds: int = typer.Option(1, "--rounds", min=1, max=10, help="Times through the pages."),
+    ramp: float = typer.Option(0.0, "--ramp", min=0.0, help="Spread the sessions' starts over "
+                                                            "this many seconds (0: all at once)."),
+    think: float = typer.Option(0.0, "--think", min=0.0, help="Seconds between pages."),
+    api_clients: int = typer.Option(10, "--api-clients", min=0, max=64,
+                                    help="HTTP API clients at once (0: skip the API)."),
+    api_rounds: int = typer.Option(5, "--api-rounds", min=1, max=100,
+                                   help="Photos each API client pushes (with its pulls)."),
+    weeks: int = typer.Option(8, "--weeks", min=1, max=52, help="Weeks of demo history."),
+    home: Path | None = typer.Option(None, "--home", help="A SHELFAUDIT_HOME with inspections "
+                                                          "to use as it is (default: a demo "
+                                                          "kept in the temp folder)."),
+    timeout: float = typer.Option(900.0, "--timeout", min=30.0, help="Seconds the whole run "
+                                                                     "may take."),
+    replicas: int = typer.Option(1, "--replicas", min=1, max=8,
+                                 help="Dashboard processes; each session stays on one (as "
+                                      "behind a proxy with sticky sessions)."),
+    profile: Path | None = typer.Option(None, "--profile", help="Run the dashboard under "
+                                                                "py-spy and write its stacks "
+                                                                "(raw, collapsed) to this file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Monday 8:00: many supervisors at once. Starts its own dashboard (streamlit run, a free
+    127.0.0.1 port, a demo database) and drives sessions over the app's websocket as a browser
+    does: each signs in with its own account and opens the pages. Reports p50/p95/max seconds
+    per page and for sign-in, the server's CPU and memory per session, errors, how many
+    sessions stayed within the targets (page p95 < 2 s, sign-in p95 < 3 s); then HTTP API
+    clients pushing photos and pulling results. Stops its servers by itself."""
+    from pipeline.errors import ShelfAuditError
+    from pipeline.loadbench.report import LoadOptions, format_report, run_load_bench
+
+    wanted = tuple("" if p.strip() in ("", "overview") else p.strip()
+                   for p in pages.split(","))
+    if not wanted:
+        raise ShelfAuditError("--pages names no page")
+    options = LoadOptions(sessions=tuple(sessions), pages=wanted, rounds=rounds, ramp_s=ramp,
+                          think_s=think, api_clients=api_clients, api_rounds=api_rounds,
+                          weeks=weeks, home=home, timeout_s=timeout,
+                          profile=profile, replicas=replicas)
+    report = run_load_bench(options, log=lambda line: typer.echo(line, err=True))
+    typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))
