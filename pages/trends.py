@@ -1,5 +1,7 @@
 """Trends: compliance over time per store, rule and brand; OSA; violations; store x week map."""
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -18,10 +20,14 @@ st.title(_("Trends"))
 week = frame.need_week()
 
 
+def _csv_bytes(df) -> bytes:
+    return df.to_csv(index=False).encode("utf-8")
+
+
 def _csv(df, name: str) -> None:
-    st.download_button(_("CSV"), df.to_csv(index=False).encode("utf-8"), f"{name}.csv",
-                       "text/csv", key=f"trends_csv_{name}", icon=":material/download:",
-                       on_click="ignore")
+    """A CSV download of ``df``, written only when clicked."""
+    st.download_button(_("CSV"), partial(_csv_bytes, df), f"{name}.csv", "text/csv",
+                       key=f"trends_csv_{name}", icon=":material/download:", on_click="ignore")
 
 
 def _range(weeks: list[str]) -> tuple[str, str]:
@@ -63,44 +69,47 @@ if week:
                                default="compliance", key="trends_kpi") or "compliance"
     per_store = loaders.load(trends.store_weeks, scope, first, last)
     group = trends.group_weeks(per_store)
+    span = (scope, first, last)  # what every chart's data comes from (charts: loaders.figure)
 
     st.subheader(_("{kpi} per store").format(kpi=_(KPI_LABELS[kpi])))
-    lines, _shown = _store_lines(per_store, group, kpi)
-    st.plotly_chart(charts.lines(lines, "week", kpi, color="store", legend=_store_legend),
-                    key="trends_store_chart")
+    lines, shown = _store_lines(per_store, group, kpi)
+    st.plotly_chart(loaders.figure(("trends_store", *span, kpi, tuple(shown)), lambda: charts.lines(
+        lines, "week", kpi, color="store", legend=_store_legend)), key="trends_store_chart")
     _csv(per_store, "kpis-per-store-week")
 
     left, right = st.columns(2)
     with left:
         st.subheader(_("On-shelf availability"))
-        st.plotly_chart(charts.lines(group, "week", ["osa", "compliance"],
-                                     legend=lambda k: _(KPIS[k])), key="trends_osa")
+        st.plotly_chart(loaders.figure(("trends_osa", *span), lambda: charts.lines(
+            group, "week", ["osa", "compliance"], legend=lambda k: _(KPIS[k]))),
+            key="trends_osa")
         _csv(group, "kpis-per-week")
     rules = loaders.load(trends.rule_weeks, scope, first, last)
     with right:
         st.subheader(_("Violations by type"))
         types = trends.type_weeks(rules)
-        st.plotly_chart(charts.bars(types, "week", "violations", color="type", legend=rule_type),
-                        key="trends_types")
+        st.plotly_chart(loaders.figure(("trends_types", *span), lambda: charts.bars(
+            types, "week", "violations", color="type", legend=rule_type)), key="trends_types")
         _csv(types, "violations-per-type-week")
 
     left, right = st.columns(2)
     with left:
         st.subheader(_("Violations per rule"))
-        st.plotly_chart(charts.lines(rules.groupby(["week", "rule"], as_index=False)
-                                     ["violations"].sum(), "week", "violations",
-                                     color="rule", percent=False), key="trends_rules")
+        st.plotly_chart(loaders.figure(("trends_rules", *span), lambda: charts.lines(
+            rules.groupby(["week", "rule"], as_index=False)["violations"].sum(), "week",
+            "violations", color="rule", percent=False)), key="trends_rules")
         _csv(rules, "violations-per-rule-week")
     with right:
         st.subheader(_("Share of shelf by brand"))
         brands = loaders.load(trends.brand_weeks, scope, first, last)
-        st.plotly_chart(charts.lines(brands, "week", "share", color="brand",
-                                     legend=display_name), key="trends_brands")
+        st.plotly_chart(loaders.figure(("trends_brands", *span), lambda: charts.lines(
+            brands, "week", "share", color="brand", legend=display_name)),
+            key="trends_brands")
         _csv(brands, "share-of-shelf-per-brand-week")
 
     st.subheader(_("{kpi}: store × week").format(kpi=_(KPI_LABELS[kpi])))
     if not per_store.empty:
-        st.plotly_chart(charts.heatmap(per_store, "week", "store", kpi, label=_(KPIS[kpi])),
-                        key="trends_heatmap")
+        st.plotly_chart(loaders.figure(("trends_heatmap", *span, kpi), lambda: charts.heatmap(
+            per_store, "week", "store", kpi, label=_(KPIS[kpi]))), key="trends_heatmap")
     st.dataframe(per_store, hide_index=True, height=240, key="trends_table",
                  column_config=column_config(per_store.columns))

@@ -26,7 +26,7 @@ def _cameras(store: str) -> list[str]:
     if store == uploads.ADHOC:
         return [uploads.ADHOC]
     try:
-        return list(uploads.store_spec(store).cameras) or [uploads.ADHOC]
+        return list(loaders.store_cameras(store)) or [uploads.ADHOC]
     except ShelfAuditError:
         return [c for _store, c in loaders.cameras(scope, store)] or [uploads.ADHOC]
 

@@ -10,6 +10,7 @@ under ``models/``).
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +22,13 @@ from pipeline.errors import ShelfAuditError
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTER_MODELS_DIR = REPO_ROOT / "models"
 SHIPPED_RULES_DIR = REPO_ROOT / "rules"
+
+
+@lru_cache(maxsize=64)
+def _resolved(path: Path, cwd: str) -> Path:
+    """``path`` made absolute, once per path and working folder (``resolve`` costs a system
+    call per part, and the dashboard asks for the home on every query)."""
+    return path.expanduser().resolve()
 
 
 class Settings(BaseSettings):
@@ -36,7 +44,7 @@ class Settings(BaseSettings):
 
     @property
     def home_dir(self) -> Path:
-        return self.home.expanduser().resolve()
+        return _resolved(self.home, os.getcwd())
 
     @property
     def rules_dir(self) -> Path:
@@ -46,10 +54,10 @@ class Settings(BaseSettings):
             ShelfAuditError: none of them exists (one line naming ``SHELFAUDIT_RULES``).
         """
         if self.rules is not None:
-            return self.rules.expanduser().resolve()
+            return _resolved(self.rules, os.getcwd())
         for folder in (Path("rules"), SHIPPED_RULES_DIR):
             if folder.is_dir():
-                return folder.resolve()
+                return _resolved(folder, os.getcwd())
         raise ShelfAuditError("no rules folder: there is no ./rules here and none shipped with "
                               "ShelfAudit; set SHELFAUDIT_RULES to your rules folder")
 

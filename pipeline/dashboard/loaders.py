@@ -4,6 +4,11 @@
 force and caches the result for :data:`TTL` seconds, keyed by the database URL, the function
 and its (plain, hashable) arguments — a scope, a week label, a filter dataclass. Writers call
 :func:`refresh` after changing data so the next render shows it.
+
+A scope is keyed by its stores and role, not by who asks (:func:`shared`): supervisors of the
+same stores share one cached result, and a user never gets a result computed for other
+stores. So a function whose result depends on the user's name must not be loaded here (reads
+in :mod:`pipeline.queries` use ``scope.user`` only to audit writes, which are never cached).
 """
 
 from __future__ import annotations
@@ -40,15 +45,46 @@ def _cached(url: str, name: str, args: tuple, kwargs: tuple) -> Any:
     return _resolve(name)(*args, engine=get_engine(url), **dict(kwargs))
 
 
+def shared(value: Any) -> Any:
+    """A :class:`Scope` without the user's name (the cache key of what it may see); any other
+    value as it is."""
+    if isinstance(value, Scope) and value.user:
+        return Scope(stores=value.stores, role=value.role, user="")
+    return value
+
+
 def load(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``fn(*args, **kwargs, engine=<engine in force>)``, cached for :data:`TTL` seconds."""
+    """``fn(*args, **kwargs, engine=<engine in force>)``, cached for :data:`TTL` seconds and
+    shared by users who see the same stores with the same role."""
     name = f"{fn.__module__}:{fn.__qualname__}"
-    return _cached(db_url(), name, args, tuple(sorted(kwargs.items())))
+    return _cached(db_url(), name, tuple(map(shared, args)),
+                   tuple(sorted((k, shared(v)) for k, v in kwargs.items())))
 
 
 def refresh() -> None:
-    """Forget cached query results (after an upload, a rule save, a new reference photo)."""
+    """Forget cached query results and charts (after an upload, a rule save, a new reference
+    photo)."""
     _cached.clear()
+    _figure.clear()
+
+
+@st.cache_resource(ttl=TTL, show_spinner=False, max_entries=512)
+def _figure(url: str, key: tuple, _build: Callable[[], Any]) -> Any:
+    return _build()
+
+
+def figure(key: tuple, build: Callable[[], T]) -> T:
+    """``build()`` — a chart — kept for :data:`TTL` seconds and shared by every session that
+    asks with the same ``key`` in the same language (building a plotly figure costs more than
+    the query behind it).
+
+    ``key`` must name everything the chart shows: the loader calls behind its data with
+    their arguments (a scope counts by its stores and role, as in :func:`load`) and the page's
+    choices (KPI, stores picked …). The chart is shared, so nothing may change it afterwards
+    (``st.plotly_chart`` only reads it)."""
+    from pipeline import i18n
+
+    return _figure(db_url(), (*map(shared, key), i18n.current()), build)
 
 
 def stores(scope: Scope) -> list[tuple[str, str]]:
@@ -65,3 +101,28 @@ def cameras(scope: Scope, store: str | None = None) -> list[tuple[str, str]]:
 
 def store_zones(scope: Scope) -> dict[str, str]:
     return load(pickers.store_zones, scope)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False, max_entries=256)
+def _store_cameras(url: str, rules_file: str, changed_ns: int, store: str) -> tuple[str, ...]:
+    from pipeline.queries import uploads
+
+    return tuple(uploads.store_spec(store).cameras)
+
+
+def store_cameras(store: str) -> tuple[str, ...]:
+    """The cameras ``stores.yaml`` lists for ``store``: the file is read and checked again
+    when it changes (or after :data:`TTL` seconds), not on every run.
+
+    Raises:
+        ShelfAuditError: the store is not in ``stores.yaml``, or the file is broken with no
+            good version on record.
+    """
+    from pipeline.settings import get_settings
+
+    path = get_settings().rules_dir / "stores.yaml"
+    try:
+        changed = path.stat().st_mtime_ns
+    except OSError:
+        changed = 0
+    return _store_cameras(db_url(), str(path), changed, store)
