@@ -15,6 +15,7 @@ asks for it (``zh``, ``zh-CN`` ...), else English (:func:`language` and
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -126,6 +127,12 @@ def _http_detail(request: Request, exc: StarletteHTTPException) -> str:
     if exc.status_code == 405:
         return _("{path} does not take {method} requests").format(path=request.url.path,
                                                                   method=request.method)
+    try:
+        standard = HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        standard = None
+    if isinstance(exc.detail, str) and exc.detail and exc.detail != standard:  # the parser's
+        return _("the request could not be read ({reason})").format(reason=exc.detail)
     title = TITLES.get(exc.status_code)
     return _(title) if title else str(exc.detail)
 

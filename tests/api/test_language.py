@@ -60,6 +60,10 @@ def test_scope_fields_and_routes_are_refused_in_chinese(token, client):
     bad = reader.get("/v1/inspections", params={"limit": "many"}, headers=CHINESE)
     assert bad.status_code == 422 and _problem(bad)["detail"] == "query.limit：此值必须是整数"
     assert bad.json()["errors"][0]["message"] == "此值必须是整数"
+    garbled = client(token()).post("/v1/photos", content=b"not multipart", headers={
+        **CHINESE, "content-type": "multipart/form-data; boundary=x"})
+    assert garbled.status_code == 400
+    assert _problem(garbled)["detail"] == "无法读取请求（Invalid multipart data.）"  # the parser's
     nowhere = reader.get("/v1/nowhere", headers=CHINESE)
     assert nowhere.status_code == 404 and _problem(nowhere)["title"] == "未找到"
     assert "/v1/nowhere 不是此 API 的端点" in nowhere.json()["detail"]
