@@ -21,6 +21,7 @@ from pipeline import i18n
 from pipeline.dashboard import loaders
 from pipeline.dashboard.formatting import labels_for
 from pipeline.i18n import _
+from pipeline.queries import pickers
 from pipeline.queries.scope import Scope
 
 NOBODY = Scope(stores=frozenset(), role="viewer", user="nobody")  # not signed in: sees nothing
@@ -144,7 +145,8 @@ def sidebar() -> None:
     store_options = [ALL, *names]
     _keep_valid(STORE_KEY, store_options, ALL)
     weeks = loaders.weeks(sc)
-    _keep_valid(WEEK_KEY, weeks, weeks[0] if weeks else None)
+    if st.session_state.get(WEEK_KEY) not in weeks:  # the latest complete scheduled week
+        st.session_state[WEEK_KEY] = loaders.load(pickers.default_week, sc) if weeks else None
     with st.sidebar:
         st.selectbox(_("Store"), store_options, key=STORE_KEY,
                      format_func=labels_for(store_options, lambda s: _("All my stores")

@@ -215,7 +215,7 @@ def _fixes(engine: Engine, inspection_id: int, payload: dict[str, Any]) -> list[
         boxes = tuple(tuple(float(v) for v in b) for b in evidence.get("boxes") or []
                       if isinstance(b, (list, tuple)) and len(b) == 4)
         shelf = evidence.get("shelf")
-        shelf = int(shelf) if isinstance(shelf, (int, float)) else _shelf_of(boxes, payload)
+        shelf = int(shelf) if isinstance(shelf, (int, float)) else shelf_of(boxes, payload)
         found.append(dict(violation_id=int(r.id), rule=r.rule_id, type=r.rule_type,
                           severity=r.severity, message=r.message or "", shelf=shelf,
                           sku=evidence.get("sku"), boxes=boxes, verdict=r.verdict,
@@ -250,7 +250,7 @@ def _grouped(fixes: list[Fix]) -> tuple[ShelfFixes, ...]:
     return tuple(out)
 
 
-def _shelf_of(boxes: Sequence[Sequence[float]], payload: dict[str, Any]) -> int | None:
+def shelf_of(boxes: Sequence[Sequence[float]], payload: dict[str, Any]) -> int | None:
     """The shelf of the detection that is (nearly) the violation's first box, if known."""
     if not boxes:
         return None

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+from datetime import datetime
 
-from pipeline.queries.db import engine_for, rows
+from sqlalchemy import Engine, exists, select
+
+from pipeline.queries.db import engine_for, rows, scalar
 from pipeline.queries.scope import Scope
-from pipeline.store.tables import Camera, Inspection, Report, Store, Violation
+from pipeline.store.calendar import iso_week, local_day
+from pipeline.store.tables import Camera, Inspection, Photo, Report, Store, Violation, utcnow
+
+UPLOADED = "upload"  # photos.captured_from of a saved upload (Upload page, API inspect=now)
 
 SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
 
@@ -52,6 +57,41 @@ def weeks(scope: Scope, engine: Engine | None = None) -> list[str]:
         found |= {r[0] for r in rows(eng, select(Inspection.iso_week).distinct()
                                      .where(scope.where(Inspection.store_id)))}
     return sorted(found, reverse=True)
+
+
+def default_week(scope: Scope, now: datetime | None = None, engine: Engine | None = None
+                 ) -> str | None:
+    """The week pages open on: the latest **complete** ISO week (over on the clock of every
+    store in scope) that has **scheduled** inspections. Saved uploads never move it — an
+    upload is counted in its week, but a week of uploads alone is nobody's default. Before
+    any week is complete: the newest week with scheduled inspections; with uploads only: the
+    newest week there is (``None`` without inspections).
+
+    Args:
+        now: naive UTC (default: now).
+    """
+    eng = engine_for(engine)
+    found = weeks(scope, eng)
+    if not found:
+        return None
+    moment = now or utcnow()
+    current = min(iso_week(local_day(moment, tz)) for tz in
+                  (store_zones(scope, eng).values() or ["UTC"]))
+    fallback = None
+    for week in found:  # newest first; usually the first or second one answers
+        if not _scheduled_in(eng, scope, week):
+            continue
+        if week < current:
+            return week
+        fallback = fallback or week
+    return fallback or found[0]
+
+
+def _scheduled_in(engine: Engine, scope: Scope, week: str) -> bool:
+    """Whether ``week`` has an inspection in scope that is not a saved upload."""
+    return bool(scalar(engine, select(exists().where(
+        Inspection.iso_week == week, scope.where(Inspection.store_id),
+        Photo.id == Inspection.photo_id, Photo.captured_from != UPLOADED))))
 
 
 def rule_ids(scope: Scope, engine: Engine | None = None) -> list[str]:

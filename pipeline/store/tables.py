@@ -36,7 +36,8 @@ RECEIVED = "received"
 INSPECTED = "inspected"
 FAILED = "failed"
 QUARANTINED = "quarantined"
-PHOTO_STATES: tuple[str, ...] = (RECEIVED, INSPECTED, FAILED, QUARANTINED)
+EXCLUDED = "excluded"  # a saved upload taken out of the figures (pipeline.queries.saved_uploads)
+PHOTO_STATES: tuple[str, ...] = (RECEIVED, INSPECTED, FAILED, QUARANTINED, EXCLUDED)
 
 # Job-run statuses
 RUNNING = "running"

@@ -16,7 +16,10 @@ def fake_models(monkeypatch):
 
 
 def _jpeg(tmp_path) -> bytes:
-    return shelf_photo(tmp_path / "up.jpg", 640, 480).read_bytes()
+    """A photo of the small database's shelf view (what its cameras see), taken bigger."""
+    from tests.dashboard.test_safe_uploads import view_of
+
+    return view_of(shelf_photo(tmp_path / "up.jpg"))
 
 
 def test_upload_renders_on_an_empty_database(empty_db, app):
