@@ -12,7 +12,7 @@ from pipeline.catalog import display_name
 from pipeline.dashboard import charts, exports, frame, loaders, pictures
 from pipeline.dashboard.formatting import column_config, severity, when
 from pipeline.i18n import _
-from pipeline.queries import inspections, weekly
+from pipeline.queries import weekly
 from pipeline.store import report_format as fmt
 from pipeline.store.report_model import WeeklyReport
 
@@ -55,28 +55,27 @@ def _tables(report: WeeklyReport) -> dict[str, pd.DataFrame]:
     }
 
 
-def _charts(report: WeeklyReport) -> None:
+def _charts(report: WeeklyReport, scope) -> None:
     t = _tables(report)
+    key = (report.store, report.week, scope)  # the report's loader call (charts are shared)
     left, right = st.columns(2)
     with left:
         if not t["daily"].empty:
-            st.plotly_chart(charts.lines(t["daily"], "day", ["compliance", "osa"],
-                                         title=_("Day by day (store time)"),
-                                         legend=lambda k: _(kpis.SHORT_LABELS[k])),
-                            key="weekly_report_daily")
+            st.plotly_chart(loaders.figure(("weekly_daily", *key), lambda: charts.lines(
+                t["daily"], "day", ["compliance", "osa"], title=_("Day by day (store time)"),
+                legend=lambda k: _(kpis.SHORT_LABELS[k]))), key="weekly_report_daily")
         if not t["share"].empty:
-            st.plotly_chart(charts.bars(t["share"], "brand", "share",
-                                        title=_("Share of shelf by brand (percent of recognised "
-                                                "facings)"),
-                                        horizontal=True, percent=True,
-                                        names=display_name),
-                            key="weekly_report_share")
+            st.plotly_chart(loaders.figure(("weekly_share", *key), lambda: charts.bars(
+                t["share"], "brand", "share",
+                title=_("Share of shelf by brand (percent of recognised facings)"),
+                horizontal=True, percent=True, names=display_name)),
+                key="weekly_report_share")
     with right:
         if not t["rules"].empty:
-            st.plotly_chart(charts.bars(t["rules"], "rule", "violations", color="severity",
-                                        title=_("Violations by rule"), horizontal=True,
-                                        legend=severity),
-                            key="weekly_report_rules")
+            st.plotly_chart(loaders.figure(("weekly_rules", *key), lambda: charts.bars(
+                t["rules"], "rule", "violations", color="severity",
+                title=_("Violations by rule"), horizontal=True, legend=severity)),
+                key="weekly_report_rules")
         st.markdown("**" + _("Cameras") + "**")
         st.dataframe(t["cameras"], hide_index=True, column_config=column_config())
     st.markdown("**" + _("Top recurring problems") + "**")
@@ -90,15 +89,9 @@ def _worst_photos(report: WeeklyReport, scope) -> None:
     st.markdown("**" + _("Worst photos") + "**")
     cols = st.columns(max(len(report.worst_photos), 1))
     for col, photo in zip(cols, report.worst_photos, strict=False):
-        detail = loaders.load(inspections.inspection_detail, photo.inspection, scope)
-        if detail is None:
-            continue
-        boxes = tuple(tuple(b) for ev in detail.violations["evidence"]
-                      for b in inspections.evidence_boxes(ev))
-        jpeg, _real = pictures.annotated_jpeg(detail.photo_path, detail.detections, boxes,
-                                              tuple(pictures.LAYERS), detail.width,
-                                              detail.height, max_side=640)
-        col.image(jpeg, caption=fmt.photo_caption(photo))
+        jpeg = pictures.inspection_jpeg(photo.inspection, scope, max_side=640)
+        if jpeg is not None:
+            col.image(jpeg, caption=fmt.photo_caption(photo))
 
 
 store = _store() if week else None
@@ -118,5 +111,5 @@ if week and store:
             st.warning(report.not_judged_note, icon="⚠️")
         _kpis(report)
         exports.download_buttons(scope, report)
-        _charts(report)
+        _charts(report, scope)
         _worst_photos(report, scope)

@@ -213,3 +213,28 @@ def _crop(image: Image.Image, boxes: Sequence[Sequence[float]], pad: float,
                            color_lookup=sv.ColorLookup.INDEX).annotate(part, outline)
     part.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
     return _jpeg(part, quality=85)
+
+
+def inspection_jpeg(inspection_id: int, scope: Any, max_side: int = MAX_SIDE) -> bytes | None:
+    """The annotated photo of one inspection (every layer, every violation's evidence) as JPEG,
+    or ``None`` when it is not in ``scope``: cached like query results (a minute) by inspection,
+    scope (its stores and role, :func:`pipeline.dashboard.loaders.shared`) and size, so a page
+    showing it does not load and hash the detections on every run."""
+    from pipeline.dashboard import loaders
+
+    return _inspection_jpeg(loaders.db_url(), int(inspection_id), loaders.shared(scope),
+                            max_side)
+
+
+@st.cache_data(ttl=60, max_entries=128, show_spinner=False)
+def _inspection_jpeg(url: str, inspection_id: int, scope: Any, max_side: int) -> bytes | None:
+    from pipeline.queries import inspections
+    from pipeline.store.db import get_engine
+
+    detail = inspections.inspection_detail(inspection_id, scope, engine=get_engine(url))
+    if detail is None:
+        return None
+    boxes = tuple(tuple(b) for ev in detail.violations["evidence"]
+                  for b in inspections.evidence_boxes(ev))
+    return annotated_jpeg(detail.photo_path, detail.detections, boxes, tuple(LAYERS),
+                          detail.width, detail.height, max_side=max_side)[0]

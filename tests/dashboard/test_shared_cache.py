@@ -66,3 +66,21 @@ def test_store_cameras_follow_stores_yaml_when_it_changes(empty_db, rules_copy):
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # a later edit
     assert loaders.store_cameras("s001") == ("c01", "c02", "c04")
+
+
+def test_an_inspection_photo_is_shared_only_within_its_stores(small_db):
+    from sqlalchemy import select
+
+    from pipeline.dashboard import pictures
+    from pipeline.store import tables
+    from pipeline.store.db import session_scope
+
+    with session_scope() as session:
+        mine = session.scalar(select(tables.Inspection.id).where(
+            tables.Inspection.store_id == "s001").limit(1))
+    jpeg = pictures.inspection_jpeg(mine, supervisor("ann", "s001"), max_side=200)
+    assert jpeg[:2] == b"\xff\xd8"  # a JPEG
+    assert pictures.inspection_jpeg(mine, supervisor("bob", "s001"), max_side=200) == jpeg
+    assert pictures.inspection_jpeg(mine, supervisor("cid", "s002"), max_side=200) is None
+    assert pictures.inspection_jpeg(mine, supervisor("vic", "s001", role="viewer"),
+                                    max_side=200) == jpeg
