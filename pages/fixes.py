@@ -18,6 +18,7 @@ from pipeline.dashboard.formatting import (
 from pipeline.i18n import _, ngettext
 from pipeline.queries import fixes
 from pipeline.queries.scope import ScopeError
+from pipeline.rules.wording import violation_text
 
 CAMERA = "fixes_camera"
 NOTE = "fixes_note"
@@ -102,7 +103,7 @@ def _one(fix: fixes.Fix, crop: bytes | None, can_mark: bool) -> None:
         else:
             left.caption(_("Whole photo"))
         right.markdown(_title(fix))
-        right.caption(f"{as_text(fix.rule)}: {as_text(fix.message)}")
+        right.caption(f"{as_text(fix.rule)}: {as_text(violation_text(fix))}")
         b1, b2 = right.columns(2)
         help_ = None if can_mark else _("Your role may look at fixes but not mark them.")
         b1.button(_("Done"), key=f"fixes_done_{fix.violation_id}", icon=":material/check:",

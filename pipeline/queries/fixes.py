@@ -62,6 +62,8 @@ class Fix:
     shelf: int | None  # 1 = top; None: not tied to one shelf
     sku: str | None
     boxes: tuple[tuple[float, float, float, float], ...]
+    # how to say it in the reader's language (pipeline.rules.wording.violation_text)
+    wording: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     verdict: str | None = None  # done | not_a_problem, once marked
     marked_by: str | None = None
     marked_at: datetime | None = None  # naive UTC
@@ -218,7 +220,8 @@ def _fixes(engine: Engine, inspection_id: int, payload: dict[str, Any]) -> list[
         shelf = int(shelf) if isinstance(shelf, (int, float)) else shelf_of(boxes, payload)
         found.append(dict(violation_id=int(r.id), rule=r.rule_id, type=r.rule_type,
                           severity=r.severity, message=r.message or "", shelf=shelf,
-                          sku=evidence.get("sku"), boxes=boxes, verdict=r.verdict,
+                          sku=evidence.get("sku"), boxes=boxes,
+                          wording=evidence.get("wording"), verdict=r.verdict,
                           marked_by=r.actor, marked_at=r.at))
     ordered = [f for group in _group_dicts(found) for f in group]
     return [Fix(number=i, **f) for i, f in enumerate(ordered, start=1)]

@@ -99,3 +99,38 @@ def test_in_chinese(small_db, app, page):
         assert [b.label for b in _buttons(at, "fixes_wrong_")][:1] == ["不是问题"]
     else:
         assert at.get("page_link")[0].proto.label.startswith("今日整改")
+
+
+def test_messages_and_product_names_in_the_readers_language(small_db, app):
+    from sqlalchemy import select, update
+    from streamlit.testing.v1 import AppTest
+
+    from pipeline.store import tables as t
+    from pipeline.store.db import session_scope
+    from tests.access.helpers import sign_in
+    from tests.dashboard.conftest import APP
+
+    wording = {"template": "{name} is lying on shelf {shelf}",
+               "template_zh": "{name} 倒在第 {shelf} 层",
+               "values": {"name": {"sku": "colaco-cola-330", "en": "ColaCo Cola 330ml can"},
+                          "shelf": 2}}
+    with session_scope() as s:
+        latest = s.scalar(select(t.Inspection.id).where(
+            t.Inspection.store_id == "s002", t.Inspection.camera_id == "c01")
+            .order_by(t.Inspection.captured_at.desc()).limit(1))
+        s.execute(update(t.Violation).where(t.Violation.inspection_id == latest,
+                                            t.Violation.rule_id == "water-upright")
+                  .values(evidence={"boxes": [[250, 135, 310, 223]], "shelf": 2,
+                                    "sku": "colaco-cola-330", "wording": wording}))
+    at = AppTest.from_file(APP, default_timeout=60)
+    sign_in(at, "admin")
+    at.session_state["lang"] = "zh"
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert any("可乐可 可乐 330毫升 罐装 倒在第 2 层" in c.value for c in at.caption)
+    title = next(m.value for m in at.markdown if m.value.startswith("**1**"))
+    assert "可乐可 可乐 330毫升 罐装" in title  # the product's name from the catalog
+    at.session_state["lang"] = "en"
+    at.run()
+    assert any("upright broken on c01" in c.value for c in at.caption)  # as stored
