@@ -109,6 +109,7 @@ def inspect(
     """
     from pipeline import detections as contract
     from pipeline.errors import ShelfAuditError
+    from pipeline.vision.domain_reasons import domain_reason_text
 
     inspector = _load_inspector(models, detector, recognize=recognize, ocr=ocr)
     found = inspector.inspect_paths(photos)
@@ -123,6 +124,10 @@ def inspect(
     else:
         console = _console()
         console.print(_summary_table(found.photos))
+        for photo in found.photos:  # products of a photo unlike the training photos are unknown
+            if photo.extra.get("out_of_domain"):
+                console.print(f"[yellow]{Path(photo.path).name}[/]: "
+                              f"{domain_reason_text(photo.extra)}", highlight=False)
         if boxes:
             for photo in found.photos:
                 console.print(_boxes_table(photo))
@@ -166,8 +171,8 @@ def evaluate(
     if data is None:
         raise typer.BadParameter("give --data DIR (or a subcommand such as `recognition`)",
                                  param_hint="--data")
-    from pipeline.vision.evaluate import evaluate as run_eval
-    from pipeline.vision.evaluate import load_labeled_set
+    from pipeline.lab.engine_eval import evaluate as run_eval
+    from pipeline.lab.engine_eval import load_labeled_set
 
     labeled_set = load_labeled_set(data)  # a wrong --data fails before models load
     inspector = _load_inspector(models, detector, recognize=recognize, ocr=ocr)

@@ -115,3 +115,22 @@ def test_eval_reports_metrics_as_json(monkeypatch, capsys, tmp_path, catalog):
 def test_eval_without_labels_is_a_usage_error(monkeypatch, capsys, tmp_path):
     code, _, err = run_cli(monkeypatch, capsys, "eval", "--data", tmp_path)
     assert code == 2 and "no labeled set found" in err
+
+
+@needs_starter
+def test_inspect_says_why_a_real_photo_has_no_product_names(monkeypatch, capsys):
+    """A real photo (needs ../shared): no catalog SKU from the starter models, and the reason."""
+    from pathlib import Path
+
+    grocery = Path(__file__).resolve().parents[3] / "shared/data/grocery-store-dataset"
+    if not grocery.is_dir():
+        pytest.skip("../shared/data/grocery-store-dataset is not here")
+    photo = sorted((grocery / "val" / "Packages").rglob("*.jpg"))[0]
+    code, out, err = run_cli(monkeypatch, capsys, "inspect", photo, "--no-ocr")
+    assert code == 0, err
+    assert photo.name in out and "unlike the photos the configured models were trained" in out
+    code, out, err = run_cli(monkeypatch, capsys, "inspect", photo, "--no-ocr", "--json")
+    (found,) = json.loads(out)["photos"]
+    assert found["out_of_domain"] is True
+    assert all(r.get("sku") in (None, keys.UNKNOWN) for r in found["detections"]
+               if r["kind"] == keys.PRODUCT)
