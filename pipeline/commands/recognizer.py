@@ -48,7 +48,7 @@ def recognizer(
         "again (weights and gallery unchanged)."),
 ) -> None:
     """Train the starter recognizer (small CLIP) on synthetic crops and tune its rule."""
-    from pipeline.vision.train_recognizer import (
+    from pipeline.lab.train_recognizer import (
         RecognizerTraining,
         retune_recognizer,
         train_recognizer,
@@ -87,7 +87,7 @@ def bench(
     """
     if ctx.invoked_subcommand:
         return
-    from pipeline.vision.bench import format_report, run_bench
+    from pipeline.lab.recognizer_bench import format_report, run_bench
 
     if head not in ("fitted", "random"):
         raise typer.BadParameter(f"{head!r}: use fitted or random", param_hint="--head")

@@ -41,7 +41,7 @@ def detector(
     ),
 ) -> None:
     """Train the YOLO detector from ``yolo11n.yaml`` (no pretrained weights)."""
-    from pipeline.vision.train_detector import DetectorTraining, parse_extra, train_detector
+    from pipeline.lab.train_detector import DetectorTraining, parse_extra, train_detector
 
     job = DetectorTraining(
         data=data, scenes=scenes, seed=seed, width=width, epochs=epochs, imgsz=imgsz,

@@ -1,4 +1,5 @@
-"""Fixtures for the vision tests: a tiny untrained 3-class YOLO checkpoint, synthetic photos."""
+"""Fixtures for the vision tests: a tiny untrained 3-class YOLO checkpoint, a tiny random
+CLIP-family model, synthetic photos."""
 
 from __future__ import annotations
 
@@ -41,3 +42,49 @@ def noise_images():
     return [rng.integers(0, 255, (240, 320, 3), dtype=np.uint8) for _ in range(3)] + [
         rng.integers(0, 255, (200, 280, 3), dtype=np.uint8)
     ]
+
+
+def save_tiny_clip(folder, kind, catalog):
+    """A tiny random CLIP / SigLIP / Chinese-CLIP saved as a Hugging Face folder."""
+    import torch
+    from transformers import (
+        ChineseCLIPConfig,
+        ChineseCLIPModel,
+        CLIPConfig,
+        CLIPImageProcessor,
+        CLIPModel,
+        SiglipConfig,
+        SiglipModel,
+    )
+
+    from pipeline.lab.tokenizer import build_tokenizer
+
+    tok = build_tokenizer(catalog)
+    small = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2)
+    text = dict(small, vocab_size=len(tok), max_position_embeddings=32,
+                eos_token_id=tok.eos_token_id, bos_token_id=tok.bos_token_id,
+                pad_token_id=tok.pad_token_id)
+    vision = dict(small, image_size=32, patch_size=8)
+    torch.manual_seed(0)
+    if kind == "clip":
+        model = CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=16))
+        processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size=32,
+                                       do_center_crop=True)
+    elif kind == "siglip":
+        model = SiglipModel(SiglipConfig(text_config=text, vision_config=vision))
+        processor = CLIPImageProcessor(size={"height": 32, "width": 32}, do_center_crop=False,
+                                       image_mean=[0.5] * 3, image_std=[0.5] * 3)
+    else:
+        text = dict(text, type_vocab_size=2)
+        model = ChineseCLIPModel(ChineseCLIPConfig(text_config=text, vision_config=vision,
+                                                   projection_dim=16))
+        processor = CLIPImageProcessor(size={"height": 32, "width": 32}, do_center_crop=False)
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory, catalog):
+    return save_tiny_clip(tmp_path_factory.mktemp("tiny-clip"), "clip", catalog)

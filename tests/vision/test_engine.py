@@ -208,3 +208,45 @@ def test_without_a_reference_the_check_says_it_did_not_run(noise_images):
                                          "JPEG")])
     assert result.extra["out_of_domain"] is False
     assert result.extra["domain_reason"].startswith("not checked")
+
+
+# What runs when photos are inspected: every vision module, and the scheduled runs' path to them.
+RUN_TIME = ("pipeline.vision.engine", "pipeline.store.inspectors", "pipeline.store.runner",
+            "pipeline.store.jobs", "pipeline.store.scheduler")
+
+
+def test_inspecting_imports_nothing_from_the_lab():
+    """Training, tuning, evaluation and benchmarks (pipeline.lab) stay out of the run time."""
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import importlib, json, pkgutil, sys\n"
+        "import pipeline.vision as vision\n"
+        f"for name in {RUN_TIME!r}: importlib.import_module(name)\n"
+        "for info in pkgutil.iter_modules(vision.__path__):\n"
+        "    importlib.import_module('pipeline.vision.' + info.name)\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('pipeline.'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "pipeline.vision.recognizer" in loaded and "pipeline.store.runner" in loaded
+    assert [m for m in loaded if m.startswith("pipeline.lab")] == []
+
+
+def test_no_vision_module_imports_the_lab_even_inside_a_function():
+    import ast
+    from pathlib import Path
+
+    import pipeline.vision as vision
+
+    found = []
+    for path in sorted(Path(vision.__path__[0]).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            found += [f"{path.name}: {n}" for n in names if n.startswith("pipeline.lab")]
+    assert found == []

@@ -11,55 +11,7 @@ import torch
 from pipeline import keys
 from pipeline.detections import field_values, make_detections, of_kind
 from pipeline.errors import ModelNotFoundError
-
-
-def _tokenizer(catalog):
-    from pipeline.vision.tokenizer import build_tokenizer
-
-    return build_tokenizer(catalog)
-
-
-def _save_tiny(folder, kind, catalog):
-    """A tiny random CLIP / SigLIP / Chinese-CLIP saved as a Hugging Face folder."""
-    from transformers import (
-        ChineseCLIPConfig,
-        ChineseCLIPModel,
-        CLIPConfig,
-        CLIPImageProcessor,
-        CLIPModel,
-        SiglipConfig,
-        SiglipModel,
-    )
-
-    tok = _tokenizer(catalog)
-    small = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2)
-    text = dict(small, vocab_size=len(tok), max_position_embeddings=32,
-                eos_token_id=tok.eos_token_id, bos_token_id=tok.bos_token_id,
-                pad_token_id=tok.pad_token_id)
-    vision = dict(small, image_size=32, patch_size=8)
-    torch.manual_seed(0)
-    if kind == "clip":
-        model = CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=16))
-        processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size=32,
-                                       do_center_crop=True)
-    elif kind == "siglip":
-        model = SiglipModel(SiglipConfig(text_config=text, vision_config=vision))
-        processor = CLIPImageProcessor(size={"height": 32, "width": 32}, do_center_crop=False,
-                                       image_mean=[0.5] * 3, image_std=[0.5] * 3)
-    else:
-        text = dict(text, type_vocab_size=2)
-        model = ChineseCLIPModel(ChineseCLIPConfig(text_config=text, vision_config=vision,
-                                                   projection_dim=16))
-        processor = CLIPImageProcessor(size={"height": 32, "width": 32}, do_center_crop=False)
-    model.save_pretrained(folder)
-    tok.save_pretrained(folder)
-    processor.save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="session")
-def tiny_clip(tmp_path_factory, catalog):
-    return _save_tiny(tmp_path_factory.mktemp("tiny-clip"), "clip", catalog)
+from tests.vision.conftest import save_tiny_clip
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +36,7 @@ def _photo(scene):
 def test_any_clip_family_model_names_every_product_box(kind, tmp_path, catalog, scene):
     from pipeline.vision.recognizer import Recognizer
 
-    folder = _save_tiny(tmp_path / kind, kind, catalog)
+    folder = save_tiny_clip(tmp_path / kind, kind, catalog)
     rec = Recognizer.load(folder, catalog, device="cpu")
     image, truth = _photo(scene)
     blank = make_detections(truth.xyxy.tolist(), kind=list(field_values(truth, keys.KIND)))
@@ -302,34 +254,6 @@ def test_precision_choice_is_validated(tiny_clip, catalog):
         Recognizer.load(tiny_clip, catalog, device="cpu", precision="fp8")
     rec = Recognizer.load(tiny_clip, catalog, device="cpu", precision="int8")
     assert any("quantized" in type(m).__module__ for m in rec.encoder.model.vision_model.modules())
-
-
-def test_evaluate_recognizer_scores_a_synthetic_folder(recognizer, tmp_path, catalog):
-    from pipeline.synth import write_dataset
-    from pipeline.vision.recognizer_eval import evaluate_recognizer
-
-    write_dataset(catalog, tmp_path / "set", scenes=2, seed=5, width=640, progress=False)
-    result = evaluate_recognizer(recognizer, tmp_path / "set")
-    assert result["photos"] == 2 and result["products"] > 20
-    for name in ("sku_top1", "sku_top1_open_set", "orientation_accuracy"):
-        assert 0.0 <= result[name] <= 1.0
-
-
-def test_starter_recognizer_names_a_fresh_synthetic_shelf(catalog):
-    """The committed starter model + gallery on a scene from a seed it never saw."""
-    from pipeline.settings import STARTER_MODELS_DIR
-    from pipeline.synth import render_scene
-    from pipeline.vision.recognizer import Recognizer
-    from pipeline.vision.recognizer_eval import evaluate_recognizer
-
-    rec = Recognizer.load(STARTER_MODELS_DIR / "recognizer", catalog, device="cpu",
-                          gallery=[STARTER_MODELS_DIR / "gallery"])
-    assert len(rec.gallery) == 5 * len(catalog.skus)
-    scenes = [render_scene(catalog, seed=s, width=1280) for s in (90001, 90002)]
-    result = evaluate_recognizer(rec, [(np.asarray(s.image), s.truth) for s in scenes])
-    assert result["products"] > 100
-    assert result["sku_top1"] >= 0.95
-    assert result["orientation_accuracy"] >= 0.95
 
 
 def test_camera_memory_refuses_a_small_strong_change_and_compares_in_place():

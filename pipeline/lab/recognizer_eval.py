@@ -38,7 +38,7 @@ def evaluate_recognizer(recognizer: Any, scenes: str | Path | Iterable, batch: i
                         ) -> dict[str, Any]:
     """Score ``recognizer`` on the product boxes of ``scenes`` (a folder or ``(photo, truth)``
     pairs); see the module docstring for the figures."""
-    from pipeline.vision.shelf_crops import scenes_in_folder
+    from pipeline.lab.shelf_crops import scenes_in_folder
 
     source = scenes_in_folder(scenes) if isinstance(scenes, str | Path) else scenes
     truth_sku: list[np.ndarray] = []
@@ -96,7 +96,7 @@ def _scores(truth_sku, truth_lying, pred_sku, pred_lying, photos, seconds,  # no
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m pipeline.vision.recognizer_eval --data DIR [--model M] [--no-gallery]``."""
+    """``python -m pipeline.lab.recognizer_eval --data DIR [--model M] [--no-gallery]``."""
     import argparse
     import json
 

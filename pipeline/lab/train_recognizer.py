@@ -2,7 +2,7 @@
 
 The model is transformers' ``CLIPModel`` with a small ``CLIPConfig`` (64 px images, 8 px
 patches, 4 + 4 transformer layers of width 128) and a byte-level BPE tokenizer built offline from the
-catalog (:mod:`pipeline.vision.tokenizer`). It learns from product crops of synthetic shelves
+catalog (:mod:`pipeline.lab.tokenizer`). It learns from product crops of synthetic shelves
 (ground-truth boxes, jittered like detector boxes; upright, lying, and upright ones turned 90
 degrees; colour, noise and blur augmentation) against captions made from the catalog prompts
 (en and zh) and orientation words (:mod:`pipeline.vision.captions`), so the catalog's own text
@@ -15,12 +15,12 @@ prompts name the synthetic products. The loss is contrastive over the caption se
 * orientation: for the crop's own SKU, image vs its "lying" and "upright" captions (logistic;
   not for empty-shelf crops).
 
-Afterwards the recognition rule is tuned on held-out scenes (:mod:`pipeline.vision.tuning`)
+Afterwards the recognition rule is tuned on held-out scenes (:mod:`pipeline.lab.recognizer_tuning`)
 and everything is saved as a Hugging Face folder (fp16 safetensors).
 
 ``init`` fine-tunes a trained folder instead (its tokenizer and shape; its tuning is where the
 re-tuning starts), and ``detector`` adds that detector's own product boxes on the training
-scenes, labelled from the truth (:func:`pipeline.vision.shelf_crops.label_proposals`): the
+scenes, labelled from the truth (:func:`pipeline.lab.shelf_crops.label_proposals`): the
 tall boxes over small cans and slivers past a shelf's last facing that ground-truth crops
 never show.
 """
@@ -38,9 +38,9 @@ import torch
 from pipeline import keys
 from pipeline.catalog import Catalog
 from pipeline.errors import ShelfAuditError
+from pipeline.lab.shelf_crops import CropSet
 from pipeline.vision import captions
 from pipeline.vision.crops import CLIP_MEAN, CLIP_STD
-from pipeline.vision.shelf_crops import CropSet
 
 # Box noise of the tuning crops: each edge moves by up to this fraction of the box. The starter
 # detector's product boxes miss the truth by an edge std of 0.022-0.027 box sizes (11,224 boxes
@@ -239,7 +239,7 @@ def save_model(model, tokenizer, job: RecognizerTraining, record: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     model.half().save_pretrained(str(out), safe_serialization=True)
     model.float()
-    from pipeline.vision.tokenizer import save_tokenizer
+    from pipeline.lab.tokenizer import save_tokenizer
 
     save_tokenizer(tokenizer, out)
     size = {"height": job.image_size, "width": job.image_size}
@@ -263,13 +263,13 @@ def _clear_gallery(folder: Path, catalog: Catalog) -> None:
 def train_recognizer(job: RecognizerTraining, log=print) -> dict:  # noqa: ANN001
     """Render/read scenes, train, build the gallery, tune the rule, save; returns the record."""
     from pipeline.catalog import load_catalog
-    from pipeline.vision.shelf_crops import (
+    from pipeline.lab.shelf_crops import (
         collect_crops,
         rendered_scenes,
         scenes_in_folder,
         write_gallery,
     )
-    from pipeline.vision.tokenizer import build_tokenizer
+    from pipeline.lab.tokenizer import build_tokenizer
 
     torch.set_num_threads(job.threads)
     started = time.time()
@@ -331,7 +331,7 @@ def _proposals(job: RecognizerTraining):  # noqa: ANN202
 
 def _tuning_crops(catalog: Catalog, job: RecognizerTraining) -> CropSet:
     """The tuning crops: every product of ``val_scenes`` scenes of seed ``seed + 1``."""
-    from pipeline.vision.shelf_crops import collect_crops, rendered_scenes
+    from pipeline.lab.shelf_crops import collect_crops, rendered_scenes
 
     return collect_crops(catalog, rendered_scenes(catalog, job.seed + 1, job.val_scenes),
                          job.image_size, per_group=0, jitter=VAL_JITTER, seed=job.seed + 1,
@@ -344,12 +344,12 @@ def tune_model(model, tokenizer, catalog: Catalog, val: CropSet,  # noqa: ANN001
     """The naming rule (:class:`pipeline.vision.decide.Rule`) tuned for ``model`` on the
     tuning crops ``val``, with the gallery in ``job.gallery_out`` if any; ``start``: a
     previous tuning (its values win ties)."""
+    from pipeline.lab.recognizer_tuning import tune_rule
     from pipeline.vision.crops import CropSpec
     from pipeline.vision.decide import Rule
     from pipeline.vision.dual_encoder import DualEncoder
     from pipeline.vision.gallery import Gallery, embed_references, reference_files
     from pipeline.vision.textbank import TextBank, encode_catalog
-    from pipeline.vision.tuning import tune_rule
 
     encoder = DualEncoder(model, tokenizer, CropSpec(job.image_size, job.image_size),
                           "training", "", torch.device("cpu"), max_text_tokens=32)
@@ -375,8 +375,8 @@ def tune_model(model, tokenizer, catalog: Catalog, val: CropSet,  # noqa: ANN001
 
 
 def _write_tuning(rule, folder: Path) -> None:  # noqa: ANN001
+    from pipeline.lab.recognizer_tuning import tuning_document
     from pipeline.vision.dual_encoder import TUNING_FILE
-    from pipeline.vision.tuning import tuning_document
 
     (folder / TUNING_FILE).write_text(
         json.dumps(tuning_document(rule), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

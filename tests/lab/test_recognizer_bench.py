@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def quick_report():
-    from pipeline.vision.bench import run_bench
+    from pipeline.lab.recognizer_bench import run_bench
 
     return run_bench(quick=True, log=lambda line: None)
 
@@ -29,7 +29,7 @@ def test_quick_bench_measures_naive_optimized_model_only_and_reinspection(quick_
 
 
 def test_report_table_names_every_figure(quick_report):
-    from pipeline.vision.bench import format_report
+    from pipeline.lab.recognizer_bench import format_report
 
     text = format_report(quick_report)
     for words in ("(a) naive loop", "(b) optimized", "speedup", "(c) model-only",
@@ -41,7 +41,7 @@ def test_bench_command_prints_json(monkeypatch, quick_report):
     from typer.testing import CliRunner
 
     from pipeline import cli
-    from pipeline.vision import bench
+    from pipeline.lab import recognizer_bench as bench
 
     monkeypatch.setattr(bench, "run_bench", lambda **kwargs: quick_report)
     result = CliRunner().invoke(cli.app, ["bench", "--quick", "--json"])
@@ -54,7 +54,7 @@ def test_fitting_the_projection_head_gives_labels_real_margins(catalog):
     (here on the tiny architecture, a few scenes)."""
     import torch
 
-    from pipeline.vision.bench import fit_head, random_clip
+    from pipeline.lab.recognizer_bench import fit_head, random_clip
 
     recognizer, model, _, accuracy = random_clip(catalog, "tiny")
     assert accuracy is None

@@ -16,10 +16,10 @@ import numpy as np
 import torch
 
 from pipeline.catalog import Catalog
+from pipeline.lab.shelf_crops import CropSet
 from pipeline.vision.decide import EMPTY_INDEX, Rule, decide, orientation_llr, upright_aspects
 from pipeline.vision.gallery import Gallery
 from pipeline.vision.reuse import Labels
-from pipeline.vision.shelf_crops import CropSet
 from pipeline.vision.textbank import TextBank
 
 

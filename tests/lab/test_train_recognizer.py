@@ -30,7 +30,7 @@ def _inside(box, area, slack=0.12):
 
 
 def test_empty_shelf_crops_are_cut_from_the_gaps(gappy_scene):
-    from pipeline.vision.shelf_crops import empty_boxes
+    from pipeline.lab.shelf_crops import empty_boxes
 
     truth = gappy_scene.truth
     gaps = of_kind(truth.detections, keys.GAP)
@@ -45,7 +45,7 @@ def test_empty_shelf_crops_are_cut_from_the_gaps(gappy_scene):
 
 
 def test_crop_set_labels_empty_crops_as_the_extra_class(catalog, gappy_scene):
-    from pipeline.vision.shelf_crops import collect_crops
+    from pipeline.lab.shelf_crops import collect_crops
 
     scenes = [(np.asarray(gappy_scene.image), gappy_scene.truth)]
     plain = collect_crops(catalog, iter(scenes), 32, per_group=0)
@@ -58,12 +58,12 @@ def test_crop_set_labels_empty_crops_as_the_extra_class(catalog, gappy_scene):
 
 
 def test_a_short_training_run_writes_a_loadable_recognizer_with_the_empty_class(tmp_path, catalog):
-    from pipeline.vision.recognizer import Recognizer
-    from pipeline.vision.train_recognizer import (
+    from pipeline.lab.train_recognizer import (
         RecognizerTraining,
         retune_recognizer,
         train_recognizer,
     )
+    from pipeline.vision.recognizer import Recognizer
 
     job = RecognizerTraining(scenes=3, val_scenes=2, steps=6, batch=16, width=32, layers=1,
                              image_size=32, out=tmp_path / "rec", gallery_out=tmp_path / "gal",
@@ -89,14 +89,14 @@ def test_a_short_training_run_writes_a_loadable_recognizer_with_the_empty_class(
 
 def test_retune_needs_a_trained_model(tmp_path):
     from pipeline.errors import ShelfAuditError
-    from pipeline.vision.train_recognizer import RecognizerTraining, retune_recognizer
+    from pipeline.lab.train_recognizer import RecognizerTraining, retune_recognizer
 
     with pytest.raises(ShelfAuditError, match="no trained recognizer"):
         retune_recognizer(RecognizerTraining(out=tmp_path / "none"), log=lambda line: None)
 
 
 def test_no_product_windows_over_signs_and_tags_cover_no_product(gappy_scene):
-    from pipeline.vision.shelf_crops import empty_boxes
+    from pipeline.lab.shelf_crops import empty_boxes
 
     truth = gappy_scene.truth
     gaps = len(of_kind(truth.detections, keys.GAP))
@@ -116,7 +116,7 @@ def test_no_product_windows_over_signs_and_tags_cover_no_product(gappy_scene):
 
 def test_detector_boxes_are_labelled_from_the_truth(catalog):
     from pipeline.detections import make_detections
-    from pipeline.vision.shelf_crops import label_proposals
+    from pipeline.lab.shelf_crops import label_proposals
 
     can, bottle = "colaco-cola-330", "clearspring-550"
     truth = make_detections([[0, 60, 30, 116], [40, 20, 70, 116], [80, 90, 180, 116]],
@@ -141,8 +141,8 @@ def test_detector_boxes_are_labelled_from_the_truth(catalog):
 
 def test_fine_tuning_starts_from_a_trained_recognizer_and_learns_detector_boxes(
         tmp_path, catalog, tiny_weights):
+    from pipeline.lab.train_recognizer import RecognizerTraining, train_recognizer
     from pipeline.vision.dual_encoder import load_dual_encoder
-    from pipeline.vision.train_recognizer import RecognizerTraining, train_recognizer
 
     first = RecognizerTraining(scenes=2, val_scenes=1, steps=3, batch=16, width=32, layers=1,
                                image_size=32, out=tmp_path / "rec", gallery_out=None,

@@ -267,11 +267,11 @@ def random_clip(catalog: Catalog, size: str, head: str = "random",
 
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
 
+    from pipeline.lab.tokenizer import build_tokenizer
     from pipeline.vision.crops import CropSpec
     from pipeline.vision.dual_encoder import DualEncoder, quantize_image_tower
     from pipeline.vision.recognizer import INT8_MIN_PARAMS, Recognizer, _image_params
     from pipeline.vision.textbank import text_bank
-    from pipeline.vision.tokenizer import build_tokenizer
 
     torch.manual_seed(0)
     tokenizer = build_tokenizer(catalog)
@@ -314,9 +314,9 @@ def fit_head(model: Any, bank: Any, catalog: Catalog, spec: Any, scenes: int = 6
     """Fit the image projection of ``model`` (in place) so crops of ``scenes`` synthetic
     photos (other seeds than the bench photos) land on their SKU's text embedding; the rest
     of the model keeps its weights. Returns the accuracy on a fifth of the crops held out."""
+    from pipeline.lab.shelf_crops import _choose, truth_labels
     from pipeline.synth import render_scene
     from pipeline.vision.crops import cut_crops
-    from pipeline.vision.shelf_crops import _choose, truth_labels
 
     rng = np.random.default_rng(seed)
     features, labels = [], []

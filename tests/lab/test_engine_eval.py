@@ -11,7 +11,7 @@ import pytest
 from pipeline import keys
 from pipeline.detections import PhotoDetections, field_values, make_detections
 from pipeline.errors import ShelfAuditError
-from pipeline.vision.evaluate import (
+from pipeline.lab.engine_eval import (
     attribute_metrics,
     detection_metrics,
     evaluate,
