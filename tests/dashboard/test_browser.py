@@ -20,13 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboard.factories import build_small_db, shelf_photo
+from tests.dashboard.factories import build_small_db
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"
 USER, PASSWORD = "e2e-admin", "e2e-password-1234"
-PAGES = ["Overview", "Weekly report", "Inspections", "Trends", "Upload", "Rules", "System"]
+PAGES = ["Overview", "Today's fixes", "Weekly report", "Inspections", "Trends", "Upload", "Rules",
+         "System"]
 
 pytestmark = [
     pytest.mark.browser,
@@ -147,11 +148,38 @@ def open_page(page, title: str) -> None:
     no_exception(page)
 
 
-def upload_photo(page, photo: Path) -> None:
+def camera_view(path: Path, store: str = "s001", camera: str = "c01",
+                size: tuple[int, int] = (800, 600)) -> Path:
+    """A photo of what ``store``/``camera`` usually sees (its newest scheduled photo, taken
+    bigger): the Upload page judges only photos of the chosen camera's shelf."""
+    from PIL import Image
+
+    from pipeline.queries.camera_views import recent_photos
+    from pipeline.queries.scope import ALL_STORES
+
+    newest = recent_photos(store, ALL_STORES, per_camera=1)[camera][0]
+    Image.open(newest).convert("RGB").resize(size).save(path, "JPEG", quality=90)
+    return path
+
+
+def pick(page, label: str, option: str) -> None:
+    """Choose ``option`` in the page's (not the sidebar's) selectbox ``label``."""
+    main = page.locator('[data-testid="stMain"]')
+    main.locator('[data-testid="stSelectbox"]').filter(has_text=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    settle(page)
+
+
+def upload_photo(page, photo: Path, camera: str = "c01", check: bool = True) -> None:
     open_page(page, "Upload")
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
     page.get_by_text(photo.name).first.wait_for()
+    assert page.get_by_role("button", name="Inspect now").is_disabled()  # no camera yet
+    pick(page, "Camera", camera)
     page.get_by_role("button", name="Inspect now").click()
+    if not check:
+        settle(page)
+        return
     page.get_by_text("Violations (").first.wait_for()
     settle(page)
     no_exception(page)
@@ -202,7 +230,7 @@ def test_every_page_in_a_real_browser(server, browser_page, tmp_path):
         "b => b.scrollIntoView({block: 'start'})")
     page.wait_for_timeout(500)
     shot(page, "inspection")
-    upload_photo(page, shelf_photo(tmp_path / "shelf-upload.jpg", 800, 600))
+    upload_photo(page, camera_view(tmp_path / "shelf-upload.jpg"))
     edit_rules(page)
     rules = Path(os.environ["SHELFAUDIT_RULES"]) / "beverages.yaml"
     assert rules.read_text(encoding="utf-8").endswith("# checked in the browser\n")
