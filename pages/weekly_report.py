@@ -89,7 +89,7 @@ def _worst_photos(report: WeeklyReport, scope) -> None:
     st.markdown("**" + _("Worst photos") + "**")
     cols = st.columns(max(len(report.worst_photos), 1))
     for col, photo in zip(cols, report.worst_photos, strict=False):
-        jpeg = pictures.inspection_jpeg(photo.inspection, scope, max_side=640)
+        jpeg = pictures.inspection_jpeg(photo.inspection, scope, pictures.WORST_SIDE)
         if jpeg is not None:
             col.image(jpeg, caption=fmt.photo_caption(photo))
 

@@ -23,6 +23,7 @@ from PIL import Image
 from pipeline import keys
 from pipeline.detections import PhotoDetections, field_values
 from pipeline.i18n import N_
+from pipeline.queries.scope import Scope
 
 LAYERS: dict[str, str] = {  # kind -> label (an English message id: show it through ``_``)
     keys.PRODUCT: N_("Products"),
@@ -31,6 +32,7 @@ LAYERS: dict[str, str] = {  # kind -> label (an English message id: show it thro
     keys.GAP: N_("Gaps"),
 }
 MAX_SIDE = 1600  # pixels: bigger photos are shown scaled down
+WORST_SIDE = 640  # pixels: the weekly report's worst photos (drawn ahead by the Monday job)
 COLORS = {
     "ok": sv.Color.from_hex("#2e9d4a"),
     "lying": sv.Color.from_hex("#f08c00"),
@@ -168,13 +170,11 @@ def _jpeg(image: Image.Image, quality: int = 88) -> bytes:
     return buf.getvalue()
 
 
-@st.cache_data(ttl=600, max_entries=64, show_spinner=False)
-def annotated_jpeg(path: str | None, payload: dict[str, Any], evidence: tuple,
-                  layers: tuple[str, ...], width: int = 0, height: int = 0,
-                  max_side: int = MAX_SIDE, markers: tuple = ()) -> tuple[bytes, bool]:
-    """JPEG bytes of the annotated photo, at most ``max_side`` pixels (cached by its inputs),
-    and whether the photo file is real. ``markers``: ``(label, box)`` pairs drawn as numbered
-    tags (:func:`mark`)."""
+def render_jpeg(path: str | None, payload: dict[str, Any], evidence: tuple,
+                layers: tuple[str, ...], width: int = 0, height: int = 0,
+                max_side: int = MAX_SIDE, markers: tuple = ()) -> tuple[bytes, bool]:
+    """JPEG bytes of the annotated photo, at most ``max_side`` pixels, and whether the photo
+    file is real. ``markers``: ``(label, box)`` pairs drawn as numbered tags (:func:`mark`)."""
     photo = PhotoDetections.from_dict(payload or {"detections": []})
     image, real = load_image(path, width or photo.width, height or photo.height)
     scale = min(1.0, max_side / max(image.size))
@@ -182,6 +182,16 @@ def annotated_jpeg(path: str | None, payload: dict[str, Any], evidence: tuple,
     out = annotate(image, photo, boxes, layers)
     out = mark(out, [(n, [v * scale for v in b]) for n, b in markers])
     return _jpeg(out), real
+
+
+
+
+@st.cache_data(ttl=600, max_entries=64, show_spinner=False)
+def annotated_jpeg(path: str | None, payload: dict[str, Any], evidence: tuple,
+                   layers: tuple[str, ...], width: int = 0, height: int = 0,
+                   max_side: int = MAX_SIDE, markers: tuple = ()) -> tuple[bytes, bool]:
+    """:func:`render_jpeg`, cached by its inputs."""
+    return render_jpeg(path, payload, evidence, layers, width, height, max_side, markers)
 
 
 @st.cache_data(ttl=600, max_entries=64, show_spinner=False)
@@ -215,7 +225,8 @@ def _crop(image: Image.Image, boxes: Sequence[Sequence[float]], pad: float,
     return _jpeg(part, quality=85)
 
 
-def inspection_jpeg(inspection_id: int, scope: Any, max_side: int = MAX_SIDE) -> bytes | None:
+def inspection_jpeg(inspection_id: int, scope: Scope, max_side: int = MAX_SIDE
+                    ) -> bytes | None:
     """The annotated photo of one inspection (every layer, every violation's evidence) as JPEG,
     or ``None`` when it is not in ``scope``: cached like query results (a minute) by inspection,
     scope (its stores and role, :func:`pipeline.dashboard.loaders.shared`) and size, so a page
@@ -227,14 +238,32 @@ def inspection_jpeg(inspection_id: int, scope: Any, max_side: int = MAX_SIDE) ->
 
 
 @st.cache_data(ttl=60, max_entries=128, show_spinner=False)
-def _inspection_jpeg(url: str, inspection_id: int, scope: Any, max_side: int) -> bytes | None:
-    from pipeline.queries import inspections
+def _inspection_jpeg(url: str, inspection_id: int, scope: Scope, max_side: int
+                     ) -> bytes | None:
     from pipeline.store.db import get_engine
 
-    detail = inspections.inspection_detail(inspection_id, scope, engine=get_engine(url))
+    return _inspection_picture(inspection_id, scope, max_side, get_engine(url))
+
+
+def _inspection_picture(inspection_id: int, scope: Scope, max_side: int, engine: Any
+                        ) -> bytes | None:
+    from pipeline.dashboard.stored_pictures import stored_jpeg
+    from pipeline.queries import inspections
+
+    detail = inspections.inspection_detail(inspection_id, scope, engine=engine)
     if detail is None:
         return None
     boxes = tuple(tuple(b) for ev in detail.violations["evidence"]
                   for b in inspections.evidence_boxes(ev))
-    return annotated_jpeg(detail.photo_path, detail.detections, boxes, tuple(LAYERS),
-                          detail.width, detail.height, max_side=max_side)[0]
+    return stored_jpeg(render_jpeg, detail.photo_path, detail.detections, boxes, tuple(LAYERS),
+                       detail.width, detail.height, max_side)
+
+
+def keep_worst_photos(inspection_ids: Sequence[int], url: str | None = None) -> int:
+    """Draw these inspections' photos at :data:`WORST_SIDE` and keep them on disk (the weekly
+    report job does it for the page's first visitors); how many were drawn or found."""
+    from pipeline.store.db import get_engine
+
+    engine = get_engine(url)
+    return sum(_inspection_picture(i, Scope(), WORST_SIDE, engine) is not None
+               for i in inspection_ids)
