@@ -23,7 +23,10 @@ scope = frame.store_scope()
 
 
 def _fixes_link() -> None:
-    """What to fix now (each camera's latest photo), linked to Today's fixes."""
+    """What to fix now (each camera's latest photo), linked to Today's fixes (not drawn for
+    someone who sees no store: there is no such page for them)."""
+    if scope.stores is not None and not scope.stores:
+        return
     open_, high = loaders.load(fixes.open_fix_count, scope)
     label = ngettext("Today's fixes: {n} to fix on the latest photos ({high} high severity)",
                      "Today's fixes: {n} to fix on the latest photos ({high} high severity)",

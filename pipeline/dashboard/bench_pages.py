@@ -25,8 +25,8 @@ from pipeline.settings import REPO_ROOT
 
 APP = REPO_ROOT / "streamlit_app.py"
 PAGES: tuple[str, ...] = (
-    "pages/overview.py", "pages/weekly_report.py", "pages/inspections.py", "pages/trends.py",
-    "pages/upload.py", "pages/rules.py", "pages/system.py",
+    "pages/overview.py", "pages/fixes.py", "pages/weekly_report.py", "pages/inspections.py",
+    "pages/trends.py", "pages/upload.py", "pages/rules.py", "pages/system.py",
 )
 BENCH_USER = "bench-admin"
 

@@ -11,10 +11,10 @@ from pipeline.access import accounts, sessions
 from pipeline.access.audit import audit_entries
 from tests.access.helpers import make_user
 
-ALL_PAGES = ["pages/overview.py", "pages/weekly_report.py", "pages/inspections.py",
-             "pages/trends.py", "pages/upload.py", "pages/rules.py", "pages/system.py",
-             "pages/admin.py"]
-VIEWER_PAGES = {"overview", "weekly_report", "inspections", "trends", "system"}
+ALL_PAGES = ["pages/overview.py", "pages/fixes.py", "pages/weekly_report.py",
+             "pages/inspections.py", "pages/trends.py", "pages/upload.py", "pages/rules.py",
+             "pages/system.py", "pages/admin.py"]
+VIEWER_PAGES = {"overview", "fixes", "weekly_report", "inspections", "trends", "system"}
 
 
 def _nothing_but_the_sign_in_form(at) -> None:
@@ -139,7 +139,7 @@ def test_session_expiry_is_configurable(monkeypatch):
                                                            timedelta(hours=2))
 
 
-@pytest.mark.parametrize("page", ["overview", "inspections", "trends", "weekly_report"])
+@pytest.mark.parametrize("page", ["overview", "fixes", "inspections", "trends", "weekly_report"])
 def test_a_page_run_on_its_own_without_the_gate_shows_no_data(small_db, page):
     """Defence in depth: even a page file run directly (no router, no sign-in) sees no store."""
     from streamlit.testing.v1 import AppTest
