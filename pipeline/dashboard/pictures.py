@@ -190,8 +190,13 @@ def render_jpeg(path: str | None, payload: dict[str, Any], evidence: tuple,
 def annotated_jpeg(path: str | None, payload: dict[str, Any], evidence: tuple,
                    layers: tuple[str, ...], width: int = 0, height: int = 0,
                    max_side: int = MAX_SIDE, markers: tuple = ()) -> tuple[bytes, bool]:
-    """:func:`render_jpeg`, cached by its inputs."""
-    return render_jpeg(path, payload, evidence, layers, width, height, max_side, markers)
+    """:func:`render_jpeg`, cached by its inputs; without ``markers`` also kept on disk for
+    every process (:mod:`pipeline.dashboard.stored_pictures`)."""
+    if markers:
+        return render_jpeg(path, payload, evidence, layers, width, height, max_side, markers)
+    from pipeline.dashboard.stored_pictures import stored_jpeg
+
+    return stored_jpeg(render_jpeg, path, payload, evidence, layers, width, height, max_side)
 
 
 @st.cache_data(ttl=600, max_entries=64, show_spinner=False)
@@ -256,7 +261,7 @@ def _inspection_picture(inspection_id: int, scope: Scope, max_side: int, engine:
     boxes = tuple(tuple(b) for ev in detail.violations["evidence"]
                   for b in inspections.evidence_boxes(ev))
     return stored_jpeg(render_jpeg, detail.photo_path, detail.detections, boxes, tuple(LAYERS),
-                       detail.width, detail.height, max_side)
+                       detail.width, detail.height, max_side)[0]
 
 
 def keep_worst_photos(inspection_ids: Sequence[int], url: str | None = None) -> int:

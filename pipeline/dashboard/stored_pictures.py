@@ -54,20 +54,20 @@ def digest(path: str | None, payload: Any, evidence: tuple, layers: tuple, width
 
 def stored_jpeg(render: Callable[..., tuple[bytes, bool]], path: str | None, payload: Any,
                 evidence: tuple, layers: tuple, width: int = 0, height: int = 0,
-                max_side: int = 1600) -> bytes:
+                max_side: int = 1600) -> tuple[bytes, bool]:
     """The kept drawing, else ``render(path, payload, evidence, layers, width, height,
-    max_side)`` (JPEG bytes and whether the photo was real), kept when the photo was real."""
+    max_side)``, kept when the photo was real; JPEG bytes and whether the photo was real."""
     name = digest(path, payload, evidence, layers, width, height, max_side)
     where = folder() / f"{name}.jpg" if name else None
     if where is not None:
         try:
-            return where.read_bytes()
+            return where.read_bytes(), True
         except OSError:
             pass
     jpeg, real = render(path, payload, evidence, layers, width, height, max_side)
     if real and where is not None:
         _keep(where, jpeg)
-    return jpeg
+    return jpeg, real
 
 
 def _keep(where: Path, data: bytes) -> None:

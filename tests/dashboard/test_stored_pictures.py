@@ -29,6 +29,7 @@ def test_a_drawing_is_kept_and_read_back_until_something_drawn_changes(home):
     render, calls = counting_render()
     args = (photo, PAYLOAD, ((10, 20, 55, 108),), ("product",), 320, 240, 640)
     first = stored_pictures.stored_jpeg(render, *args)
+    assert first[1] is True  # drawn from a real photo
     assert stored_pictures.stored_jpeg(render, *args) == first and calls == [640]
     assert len(list(stored_pictures.folder().glob("*.jpg"))) == 1
     stored_pictures.stored_jpeg(render, *args[:-1], 320)  # another size
@@ -39,11 +40,18 @@ def test_a_drawing_is_kept_and_read_back_until_something_drawn_changes(home):
     assert calls == [640, 320, 640, 640]
 
 
+def test_the_inspections_page_photo_is_kept_too(small_db, app):
+    at = app("pages/inspections.py")  # opens the newest inspection with its photo
+    assert not at.exception and len(at.image) == 1
+    assert len(list(stored_pictures.folder().glob("*.jpg"))) == 1
+
+
 def test_a_missing_photo_is_drawn_every_time_and_never_kept(home):
     render, calls = counting_render()
     for _ in range(2):
-        stored_pictures.stored_jpeg(render, str(home / "gone.jpg"), PAYLOAD, (), (), 320, 240,
-                                    640)
+        _jpeg, real = stored_pictures.stored_jpeg(render, str(home / "gone.jpg"), PAYLOAD, (),
+                                                  (), 320, 240, 640)
+        assert real is False
     assert len(calls) == 2 and not list(stored_pictures.folder().glob("*.jpg"))
 
 
