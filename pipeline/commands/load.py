@@ -30,7 +30,9 @@ def bench_load(
     rounds: int = typer.Option(1, "--rounds", min=1, max=10, help="Times through the pages."),
     ramp: float = typer.Option(0.0, "--ramp", min=0.0, help="Spread the sessions' starts over "
                                                             "this many seconds (0: all at once)."),
-    think: float = typer.Option(0.0, "--think", min=0.0, help="Seconds between pages."),
+    think: float = typer.Option(0.0, "--think", min=0.0,
+                                help="Seconds a person reads a page before the next one "
+                                     "(each wait 0.5-1.5 x this; 0: click on at once)."),
     api_clients: int = typer.Option(10, "--api-clients", min=0, max=64,
                                     help="HTTP API clients at once (0: skip the API)."),
     api_rounds: int = typer.Option(5, "--api-rounds", min=1, max=100,
@@ -41,6 +43,10 @@ def bench_load(
                                                           "kept in the temp folder)."),
     timeout: float = typer.Option(900.0, "--timeout", min=30.0, help="Seconds the whole run "
                                                                      "may take."),
+    cold: bool = typer.Option(True, "--cold/--warm",
+                              help="Empty the dashboard's caches before each step (as on Monday "
+                                   "morning: last week's cached results have expired) or keep "
+                                   "what earlier steps filled."),
     replicas: int = typer.Option(1, "--replicas", min=1, max=8,
                                  help="Dashboard processes; each session stays on one (as "
                                       "behind a proxy with sticky sessions)."),
@@ -65,6 +71,6 @@ def bench_load(
     options = LoadOptions(sessions=tuple(sessions), pages=wanted, rounds=rounds, ramp_s=ramp,
                           think_s=think, api_clients=api_clients, api_rounds=api_rounds,
                           weeks=weeks, home=home, timeout_s=timeout,
-                          profile=profile, replicas=replicas)
+                          profile=profile, replicas=replicas, cold=cold)
     report = run_load_bench(options, log=lambda line: typer.echo(line, err=True))
     typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))

@@ -2,8 +2,10 @@
 
 Order: the demo home and its accounts; ``streamlit run`` on a free port; one admin session
 through every page first (the first visitor after a start: imports, model-free resources,
-timed apart); then each ``--sessions`` step — that many supervisors (each with one store,
-round robin) sign in at once and open the pages — with the server's CPU and memory sampled;
+timed apart); then each ``--sessions`` step — the server's caches emptied first, as on a
+Monday morning when last week's cached results have expired (``--warm`` keeps them), then
+that many supervisors (each with one store, round robin) sign in at once and open the pages
+— with the server's CPU and memory sampled;
 then the HTTP API clients on their own ``shelfaudit api``. The dashboard and the API are
 measured one after the other, each with the machine to itself.
 """
@@ -19,7 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.loadbench.sessions import PAGES, SIGN_IN, SessionTimes, page_label, run_sessions
+from pipeline.loadbench.sessions import (
+    PAGES,
+    SIGN_IN,
+    SessionTimes,
+    clear_caches,
+    page_label,
+    run_sessions,
+)
 
 PAGE_TARGET_S, SIGN_IN_TARGET_S = 2.0, 3.0
 
@@ -40,6 +49,7 @@ class LoadOptions:
     page_timeout_s: float = 120.0
     profile: Path | None = None  # py-spy's raw stacks of the (first) dashboard go here
     replicas: int = 1  # dashboard processes; sessions spread over them, each stays on one
+    cold: bool = True  # each step starts with the servers' caches emptied
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -89,6 +99,8 @@ def _step(urls: list[str], pids: list[int], users: list[str], options: LoadOptio
           pages: Sequence[str], deadline_s: float) -> dict[str, Any]:
     from pipeline.loadbench.servers import PASSWORD, Sampler
 
+    if options.cold:
+        asyncio.run(clear_caches(urls))
     with Sampler(pids) as sampler:
         rss_before = sampler.rss_mb()
         found, rss_idle, wall = asyncio.run(run_sessions(
@@ -132,7 +144,7 @@ def run_load_bench(options: LoadOptions, log: Callable[[str], None] = print) -> 
     report: dict[str, Any] = {"machine": _machine(), "options": {
         "sessions": list(options.sessions), "pages": [page_label(p) for p in options.pages],
         "rounds": options.rounds, "ramp_s": options.ramp_s, "think_s": options.think_s,
-        "replicas": options.replicas}}
+        "replicas": options.replicas, "cold": options.cold}}
     home = servers.prepare_home(options.home, options.weeks, log)
     accounts = servers.ensure_accounts(home, max(options.sessions, default=1))
     report["home"] = str(home)

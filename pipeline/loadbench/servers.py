@@ -200,7 +200,7 @@ def dashboard(home: Path, timeout_s: float = 120, profile: Path | None = None
                                                                          .parent))
         if spy is None:
             raise ShelfAuditError("--profile needs py-spy (pip install py-spy)")
-        command = [spy, "record", "--format", "raw", "--rate", "50", "--nonblocking",
+        command = [spy, "record", "--format", "raw", "--rate", "50", "--nonblocking", "--gil",
                    "-o", str(profile), "--", *command]
     with open(log, "wb") as out:
         process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=out,

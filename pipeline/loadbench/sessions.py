@@ -12,6 +12,7 @@ time or a sign-in that does not get past the form is counted as an error.
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -55,12 +56,21 @@ async def _sign_in(tab: StreamlitTab, user: str, password: str, times: SessionTi
     tab.widgets = {}  # the form is gone; a browser drops its widgets' values too
     if run.exceptions:
         raise WireError(f"sign-in showed {run.exceptions[0]}")
-    if "weekly_report" not in run.pages:
+    if run.submit_button("auth_login") is not None or not run.pages:
         errors = [a.body for a in run.of_type("alert")]
         raise WireError(f"still on the sign-in form: {errors or run.headings}")
     times.add(SIGN_IN, run.seconds)
     times.signed_in = True
     return run.pages
+
+
+async def clear_caches(urls: Sequence[str]) -> None:
+    """Empty the servers' caches, as they are after a start or once the cached query results
+    of the weekend have expired (imports and the database connection stay)."""
+    for url in urls:
+        async with StreamlitTab(url) as tab:
+            await tab.clear_caches()
+            await tab.rerun()  # the request above is handled before this run answers
 
 
 class Gate:
@@ -89,8 +99,8 @@ async def one_session(url: str, times: SessionTimes, password: str, pages: Seque
             for _ in range(rounds):
                 for path in pages:
                     doing = page_label(path)
-                    if think:
-                        await asyncio.sleep(think)
+                    if think:  # people read for different times: 0.5 to 1.5 x think
+                        await asyncio.sleep(think * random.uniform(0.5, 1.5))
                     if path not in known:
                         times.errors.append(f"{doing}: not in the menu")
                         continue

@@ -124,6 +124,13 @@ class StreamlitTab:
         if self._http is not None:
             await self._http.aclose()
 
+    async def clear_caches(self) -> None:
+        """Ask the server to empty its ``st.cache_data`` and ``st.cache_resource`` (for every
+        session: the caches are global) — the browser menu's *Clear cache*."""
+        msg = BackMsg()
+        msg.clear_cache = True
+        await self._socket.send(msg.SerializeToString())
+
     def _request(self, page_hash: str, triggers: dict[str, bool]) -> bytes:
         msg = BackMsg()
         state = msg.rerun_script
