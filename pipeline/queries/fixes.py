@@ -118,50 +118,44 @@ def camera_summary(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
     """Every active camera in scope with its latest inspection and how many of that photo's
     violations are open (by severity) and marked; the worst cameras first."""
     eng = engine_for(engine)
-    cams = frame(eng, select(
-        Camera.store_id.label("store"), Store.name.label("store_name"),
-        Camera.id.label("camera"), Camera.name.label("camera_name"),
-        Store.timezone, _latest_inspection().label("inspection_id"))
-        .join(Store, Store.id == Camera.store_id)
-        .where(scope.where(Camera.store_id), Camera.active.is_not(False)))
-    if cams.empty:
+    cams = (select(Camera.store_id.label("store"), Store.name.label("store_name"),
+                   Camera.id.label("camera"), Camera.name.label("camera_name"),
+                   Store.timezone, _latest_inspection().label("inspection_id"))
+            .join(Store, Store.id == Camera.store_id)
+            .where(scope.where(Camera.store_id), Camera.active.is_not(False)).subquery())
+    df = frame(eng, select(cams, Inspection.captured_at)
+               .outerjoin(Inspection, Inspection.id == cams.c.inspection_id))
+    if df.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
-    ids = [int(i) for i in cams["inspection_id"].dropna()]
-    counts = _open_counts(eng, ids)
-    taken = dict(rows(eng, select(Inspection.id, Inspection.captured_at)
-                      .where(Inspection.id.in_(ids)))) if ids else {}
-    cams["captured_at"] = cams["inspection_id"].map(lambda i: taken.get(i) if pd.notna(i)
-                                                    else None)
+    counts = _open_counts(eng, [int(i) for i in df["inspection_id"].dropna()])
+    df = df.merge(counts, on="inspection_id", how="left")
     for col in ("open", "high", "medium", "low", "marked"):
-        cams[col] = cams["inspection_id"].map(
-            lambda i, c=col: counts.get((int(i), c), 0) if pd.notna(i) else 0).astype(int)
-    cams["inspection_id"] = cams["inspection_id"].astype("Int64")
-    cams["timezone"] = cams["timezone"].fillna("UTC")
-    cams["store_name"] = cams["store_name"].where(cams["store_name"].astype(bool), cams["store"])
-    cams["camera_name"] = cams["camera_name"].where(cams["camera_name"].astype(bool),
-                                                    cams["camera"])
-    cams = cams.sort_values(["high", "open", "store", "camera"],
-                            ascending=[False, False, True, True])
-    return cams[SUMMARY_COLUMNS].reset_index(drop=True)
+        df[col] = df[col].fillna(0).astype(int)
+    df["inspection_id"] = df["inspection_id"].astype("Int64")
+    df["timezone"] = df["timezone"].fillna("UTC")
+    for name, code in (("store_name", "store"), ("camera_name", "camera")):
+        df[name] = df[name].where(df[name].fillna("").astype(bool), df[code])
+    df = df.sort_values(["high", "open", "store", "camera"], ascending=[False, False, True, True])
+    return df[SUMMARY_COLUMNS].reset_index(drop=True)
 
 
-def _open_counts(engine: Engine, ids: Sequence[int]) -> dict[tuple[int, str], int]:
-    """``(inspection id, open|high|medium|low|marked) -> count``."""
+def _open_counts(engine: Engine, ids: Sequence[int]) -> pd.DataFrame:
+    """Per inspection: its open violations (all, and by severity) and its marked ones."""
+    columns = ["inspection_id", "open", "high", "medium", "low", "marked"]
     if not ids:
-        return {}
+        return pd.DataFrame(columns=columns)
     marked = FixFeedback.id.is_not(None)
-    stmt = (select(Violation.inspection_id, Violation.severity,
-                   func.sum(case((marked, 0), else_=1)).label("open"),
+
+    def open_of(severity: str):
+        return func.sum(case((and_(~marked, Violation.severity == severity), 1), else_=0))
+
+    stmt = (select(Violation.inspection_id, func.sum(case((marked, 0), else_=1)).label("open"),
+                   *[open_of(s).label(s) for s in SEVERITY_ORDER],
                    func.sum(case((marked, 1), else_=0)).label("marked"))
             .outerjoin(FixFeedback, FixFeedback.violation_id == Violation.id)
             .where(Violation.inspection_id.in_(list(ids)))
-            .group_by(Violation.inspection_id, Violation.severity))
-    out: dict[tuple[int, str], int] = {}
-    for r in rows(engine, stmt):
-        key = int(r.inspection_id)
-        for name, n in (("open", r.open), (r.severity, r.open), ("marked", r.marked)):
-            out[(key, name)] = out.get((key, name), 0) + int(n or 0)
-    return out
+            .group_by(Violation.inspection_id))
+    return frame(engine, stmt, columns)
 
 
 def open_fix_count(scope: Scope, engine: Engine | None = None) -> tuple[int, int]:
