@@ -22,13 +22,17 @@ BATCH = [  # file name, bytes, words of the message (None = accepted and judged)
 
 @pytest.fixture
 def fake_models(monkeypatch):
+    """The fake inspector, and no camera-view check: these photos are about hostile bytes, not
+    about which shelf they show (the view check: tests/dashboard/test_safe_uploads.py)."""
     monkeypatch.setenv("SHELFAUDIT_INSPECTOR", "fake")
+    monkeypatch.setattr("pipeline.queries.camera_views.view_check", lambda: None)
 
 
 def test_a_batch_of_hostile_uploads(small_db, rules_copy, fake_models, app):  # noqa: F811
     at = app("pages/upload.py", role="supervisor", stores=("s001",))
     assert at.selectbox(key="upload_store").options == ["s001", "ad hoc (no store)"]
     at.selectbox(key="upload_store").set_value("s001").run()
+    at.selectbox(key="upload_camera").set_value("c01").run()
     at.file_uploader(key="upload_files").set_value(
         [(name, data, "application/octet-stream") for name, data, _ in BATCH]).run()
     at.button(key="upload_run").click().run()
@@ -39,7 +43,8 @@ def test_a_batch_of_hostile_uploads(small_db, rules_copy, fake_models, app):  # 
             assert any(words in e for e in errors), (words, errors)
     assert len(errors) == sum(1 for *_, w in BATCH if w)
     # cleaned, by its content; the page escapes markdown in file names (shelf\.png shows as shelf.png)
-    assert [h.value for h in at.subheader][-1].replace("\\", "") == "shelf.png"
+    files = [h.value for h in at.subheader if h.value != "Saved uploads"]
+    assert files[-1].replace("\\", "") == "shelf.png"
     assert any(m.label == "Compliance" for m in at.metric)  # the good photo was judged
     home = get_settings().home_dir
     assert not (home.parent / "etc").exists()
@@ -60,6 +65,7 @@ def test_refused_files_are_audited_and_a_polyglot_is_kept_clean(small_db, rules_
 
     at = app("pages/upload.py", role="supervisor", stores=("s001",))
     at.selectbox(key="upload_store").set_value("s001").run()
+    at.selectbox(key="upload_camera").set_value("c01").run()
     polyglot = s.jpeg_html_polyglot()
     at.file_uploader(key="upload_files").set_value([
         ("page.jpg", s.HTML, "image/jpeg"), ("empty.jpg", b"", "image/jpeg"),
