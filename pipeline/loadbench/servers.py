@@ -180,8 +180,9 @@ def dashboard(home: Path, timeout_s: float = 120, profile: Path | None = None
     """``streamlit run streamlit_app.py`` on a free 127.0.0.1 port with ``SHELFAUDIT_HOME=home``
     (no file watcher; the fake inspector, so nothing loads models); stopped on the way out
     (SIGTERM, then SIGKILL). Its output goes to ``home/streamlit-load-PORT.log``. With
-    ``profile``, the server runs under ``py-spy record`` (raw collapsed stacks written there;
-    py-spy must be installed: ``pip install py-spy``)."""
+    ``profile``, the server runs under ``py-spy record --gil`` (raw collapsed stacks of the
+    thread holding the GIL — the one the others wait for — written there; py-spy must be
+    installed: ``pip install py-spy``)."""
     import shutil
 
     from pipeline.api.local import free_port
