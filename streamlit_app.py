@@ -41,7 +41,7 @@ def pages() -> dict[str, list]:
     }
 
 
-user = auth.gate()  # no page, no data before sign-in
+user = auth.gate(pages())  # no page, no data before sign-in (every page's URL: the form)
 page = st.navigation(auth.allowed_pages(pages(), user))
 with st.sidebar:
     st.markdown("### ShelfAudit")

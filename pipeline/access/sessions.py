@@ -108,6 +108,17 @@ def resume(token: str | None) -> User | None:
         return user
 
 
+def time_left(token: str | None) -> timedelta | None:
+    """How long a live session has until its absolute end (``None`` when it is not live):
+    the sign-in cookie lives exactly as long."""
+    if resume(token) is None:
+        return None
+    with session_scope() as session:
+        row = session.get(LoginSession, token_hash(token))
+        left = row.expires_at - utcnow() if row is not None else None
+    return left if left is not None and left > timedelta(0) else None
+
+
 def end_session(token: str | None) -> None:
     """Sign out: forget the session (unknown tokens are ignored)."""
     if not token or not isinstance(token, str):

@@ -147,8 +147,10 @@ def serve(
             children.start("demo", _cli("demo", "--weeks", "8", "--inspector", demo_inspector,
                                         "--or-truth", "--json", "--progress-row", str(demo_run)),
                            background=True, stdout=subprocess.DEVNULL)
+        # the router behind the dashboard's own server (the sign-in cookie's route)
         children.start("dashboard", [sys.executable, "-m", "streamlit", "run",
-                                     str(REPO_ROOT / "streamlit_app.py"), "--server.port",
+                                     str(REPO_ROOT / "pipeline" / "dashboard" / "server.py"),
+                                     "--server.port",
                                      str(port), "--server.address", address,
                                      "--server.headless", "true"], cwd=REPO_ROOT)
         if not no_api:

@@ -4,7 +4,11 @@
 form and stops the run — no page and no sidebar data render before sign-in. It puts the
 user's :class:`~pipeline.queries.scope.Scope` where :func:`pipeline.dashboard.frame.scope`
 reads it. Sessions expire (:mod:`pipeline.access.sessions`); the browser tab keeps only a
-random token in ``st.session_state``.
+random token in ``st.session_state``, and — when the dashboard runs on its own server
+(:mod:`pipeline.dashboard.server`) — the browser keeps it in a signed, ``HttpOnly`` cookie that
+lives as long as the session, so a reload or a new tab stays signed in
+(:mod:`pipeline.access.session_cookie`). A URL opened before sign-in (a bookmark) shows the
+sign-in form and then that very page, with its query parameters.
 
 Single sign-on: when ``.streamlit/secrets.toml`` has an ``[auth]`` section (Streamlit's OIDC
 settings; needs the ``Authlib`` package), the form also offers "Sign in with single sign-on"
@@ -18,7 +22,9 @@ Sign-in limits count the client's address (:func:`client_address`): the connecti
 with ``SHELFAUDIT_TRUST_PROXY=1`` behind the documented reverse proxy — the last entry of
 ``X-Forwarded-For``.
 
-Session keys (prefix ``auth_``): ``auth_token``, ``auth_user``, ``auth_scope``, ``auth_note``.
+Session keys (prefix ``auth_``): ``auth_token``, ``auth_user``, ``auth_scope``, ``auth_note``,
+``auth_cookie_code`` (the one-time code that sets the cookie), ``auth_cookie_dead`` (a cookie
+value this tab found ended) and ``auth_cookie_clear`` (the sign-in page clears the cookie).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from pipeline.access.roles import ADMIN, RANK, SUPERVISOR, User, scope_for
 from pipeline.i18n import N_, _
 
 TOKEN_KEY, USER_KEY, NOTE_KEY = "auth_token", "auth_user", "auth_note"
+COOKIE_CODE, COOKIE_DEAD, COOKIE_CLEAR = "auth_cookie_code", "auth_cookie_dead", "auth_cookie_clear"
 ENDED = N_("Your session has ended; please sign in again.")
 TRUST_PROXY_ENV = "SHELFAUDIT_TRUST_PROXY"
 SCOPE_KEY = "auth_scope"  # read by pipeline.dashboard.frame.scope()
@@ -54,10 +61,16 @@ def current_user() -> User | None:
     from pipeline.access import sessions
 
     token = st.session_state.get(TOKEN_KEY)
+    from_cookie = not token
+    if from_cookie:
+        token = _cookie_token()  # a reload or a new tab: the sign-in cookie
     user = sessions.resume(token) if token else None
     if token and user is None:
         _forget()
+        _cookie_ended()
         st.session_state[NOTE_KEY] = ENDED
+    elif user is not None and from_cookie:
+        st.session_state[TOKEN_KEY] = token
     if user is None:
         identity = _identity()
         if identity is not None:
@@ -65,19 +78,78 @@ def current_user() -> User | None:
     return user
 
 
-def gate() -> User:
-    """The signed-in user; otherwise draw the sign-in form and stop this run."""
+def gate(pages: dict[str, list[Any]] | None = None) -> User:
+    """The signed-in user; otherwise draw the sign-in form and stop this run.
+
+    The sign-in form is the only page there is, whatever the URL: it answers at every page's
+    URL too (``pages``: the router's page groups), so a bookmarked ``/inspections?week=...``
+    shows the form, and after sign-in the same URL opens that page — not "Page not found"."""
     user = current_user()
     if user is None:
         _forget()
-        # The sign-in form is the only page there is: every URL lands on it, and no file
-        # under pages/ can be run on its own (st.navigation turns the pages/ folder off).
-        st.navigation([st.Page(sign_in_form, title=_("Sign in"), url_path="sign-in",
-                               default=True)], position="hidden").run()
+        # No file under pages/ can be run on its own (st.navigation turns the pages/ folder off).
+        st.navigation(_sign_in_pages(pages or {}), position="hidden").run()
         st.stop()
     st.session_state[USER_KEY] = user
     st.session_state[SCOPE_KEY] = scope_for(user)
+    _give_cookie()
     return user
+
+
+def _sign_in_pages(pages: dict[str, list[Any]]) -> list[Any]:
+    title = _("Sign in")
+    found = [st.Page(sign_in_form, title=title, url_path="sign-in", default=True)]
+    paths = {p.url_path for items in pages.values() for p in items if p.url_path}
+    found += [st.Page(sign_in_form, title=title, url_path=path) for path in sorted(paths)
+              if path != "sign-in"]
+    return found
+
+
+def _cookie() -> str | None:
+    """This browser's sign-in cookie, as sent when the tab connected."""
+    from pipeline.access.session_cookie import COOKIE
+
+    try:
+        return st.context.cookies.get(COOKIE)
+    except Exception:  # noqa: BLE001 - no browser (scripts, some tests)
+        return None
+
+
+def _cookie_token() -> str | None:
+    """The session token in this browser's sign-in cookie (not yet found ended here)."""
+    from pipeline.access import session_cookie
+
+    value = _cookie()
+    if not value or value == st.session_state.get(COOKIE_DEAD):
+        return None
+    token = session_cookie.unseal(value)
+    if token is None:  # not ours, or older than any session may live
+        _cookie_ended()
+        st.session_state[NOTE_KEY] = ENDED
+    return token
+
+
+def _cookie_ended() -> None:
+    """This tab's cookie is no use any more: never read it again here, clear it."""
+    st.session_state[COOKIE_DEAD] = _cookie()
+    st.session_state.pop(COOKIE_CODE, None)
+    st.session_state[COOKIE_CLEAR] = True
+
+
+def _cookie_image(query: str, where: Any) -> None:
+    """A 1-pixel image from the server's cookie route (see :mod:`pipeline.dashboard.server`):
+    loading it sets or clears the cookie; no script runs in the page. The URL is relative, so
+    it stays under the server's base path."""
+    from pipeline.access import session_cookie
+
+    if session_cookie.served():
+        where.markdown(f"![]({session_cookie.ROUTE}?{query})")
+
+
+def _give_cookie() -> None:
+    code = st.session_state.get(COOKIE_CODE)
+    if code:
+        _cookie_image(f"code={code}", st.sidebar)
 
 
 def user() -> User | None:
@@ -111,10 +183,11 @@ def sign_out() -> None:
     from pipeline.access.audit import LOGOUT, audit
 
     who = user()
-    sessions.end_session(st.session_state.get(TOKEN_KEY))
+    sessions.end_session(st.session_state.get(TOKEN_KEY))  # the cookie is dead from now on
     if who is not None:
         audit(who, LOGOUT, who.username)
     _forget()
+    _cookie_ended()
     for key in ("store", "week"):
         st.session_state.pop(key, None)
     if _identity() is not None:
@@ -136,6 +209,8 @@ def sign_in_form() -> None:
     note = st.session_state.pop(NOTE_KEY, None)
     if note:
         st.info(_(note))
+    if st.session_state.get(COOKIE_CLEAR):
+        _cookie_image("end=1", st)
     with st.form("auth_login"):
         st.text_input(_("User name"), key="auth_username", autocomplete="username")
         st.text_input(_("Password"), type="password", key="auth_password",
@@ -160,7 +235,12 @@ def _try_password() -> None:
     except LoginError as exc:
         st.error(as_text(exc))
         return
-    st.session_state[TOKEN_KEY] = sessions.start_session(found)
+    from pipeline.access import session_cookie
+
+    token = sessions.start_session(found)
+    st.session_state[TOKEN_KEY] = token
+    st.session_state[COOKIE_CODE] = session_cookie.offer(token)
+    st.session_state.pop(COOKIE_CLEAR, None)
     st.rerun()
 
 

@@ -23,6 +23,7 @@ import pytest
 from tests.dashboard.factories import build_small_db
 
 REPO = Path(__file__).resolve().parents[2]
+SERVER = REPO / "pipeline" / "dashboard" / "server.py"  # what `shelfaudit serve` runs
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"
 USER, PASSWORD = "e2e-admin", "e2e-password-1234"
@@ -80,7 +81,7 @@ def server(tmp_path, monkeypatch):
                                                                   "fake")}
     log = (tmp_path / "streamlit.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "streamlit_app.py"),
+        [sys.executable, "-m", "streamlit", "run", str(SERVER),
          "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none", "--server.runOnSave", "false"],
