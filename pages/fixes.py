@@ -86,6 +86,7 @@ def _photo(found: fixes.CameraFixes) -> None:
     st.image(jpeg, width="stretch",
              caption=None if real else _("Photo file not available — boxes drawn on a blank "
                                          "canvas of the photo's size."))
+    pictures.legend(layers=(), violations=True)
 
 
 def _title(fix: fixes.Fix) -> str:

@@ -2,6 +2,10 @@
 
 Dates are store-local: the date range filters on each photo's capture day on its store's clock
 (the day its ISO week counts it in), and times are shown on that clock with the zone named.
+
+The URL carries the filters and the open inspection (``?inspection=218&camera=s001/c01&rule=...
+&severity=high&from=2026-11-09&to=2026-11-09``): other pages link here with them (a chart point,
+a ranking row, a worst photo), and a bookmark opens the same view.
 """
 
 from datetime import date, timedelta
@@ -10,8 +14,8 @@ import streamlit as st
 
 from pipeline import i18n
 from pipeline.catalog import display_name
-from pipeline.dashboard import frame, loaders, pictures
-from pipeline.dashboard.formatting import column_config, labels_for, pct, severity, when
+from pipeline.dashboard import frame, loaders, names, pictures
+from pipeline.dashboard.formatting import column_config, labels_for, levels, pct, severity, when
 from pipeline.i18n import _, ngettext
 from pipeline.kpis import SHORT_LABELS
 from pipeline.queries import inspections, pickers
@@ -61,13 +65,54 @@ def _all_or(value: str) -> str:
     return _("(all)") if value == ALL else value
 
 
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _from_url(cam_options: list[str], rules: list[str]) -> None:
+    """Filters and the open inspection the URL brought (a link from another page, a bookmark)."""
+    for name, key, options in (("camera", "inspections_camera", cam_options),
+                               ("rule", "inspections_rule", [ALL, *rules]),
+                               ("severity", "inspections_severity",
+                                [ALL, *pickers.SEVERITIES])):
+        asked = frame.url_param(name)
+        if asked in options:
+            st.session_state[key] = asked
+    first, last = _day(frame.url_param("from")), _day(frame.url_param("to"))
+    if first or last:
+        st.session_state["inspections_dates"] = (first or last, last or first)
+        st.session_state["inspections_week"] = week
+    asked = frame.url_param("inspection")
+    if asked and asked.isdigit():
+        _open(int(asked))
+
+
+def _to_url(flt: inspections.InspectionFilter) -> None:
+    start = week_start(week) if week else None
+    own_dates = start is not None and (flt.start, flt.end) != (start, start + timedelta(days=6))
+    frame.show_in_url({
+        "camera": f"{flt.store}/{flt.camera}" if flt.camera else None,
+        "rule": flt.rule, "severity": flt.severity,
+        "from": flt.start.isoformat() if own_dates and flt.start else None,
+        "to": flt.end.isoformat() if own_dates and flt.end else None,
+        "inspection": st.session_state.get(CURRENT)})
+
+
 def _filters() -> inspections.InspectionFilter:
     cams = loaders.cameras(frame.scope(), frame.store())
     rules = loaders.load(pickers.rule_ids, scope)
     c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
     cam_options = [ALL, *[f"{s}/{c}" for s, c in cams]]
+    _from_url(cam_options, rules)
+    for key, options in (("inspections_camera", cam_options), ("inspections_rule", [ALL, *rules])):
+        if st.session_state.get(key) not in options:
+            st.session_state.pop(key, None)
     camera = c1.selectbox(_("Camera"), cam_options, key="inspections_camera",
-                          format_func=labels_for(cam_options, _all_or))
+                          format_func=labels_for(cam_options, lambda o: _all_or(o) if o == ALL
+                                                 else names.store_camera(o)))
     _dates_for_week()
     dates = c2.date_input(_("Dates (store time)"), key="inspections_dates",
                           format="YYYY-MM-DD",
@@ -94,13 +139,14 @@ def _list(flt: inspections.InspectionFilter):
     ids = [int(i) for i in table["id"]]
     if st.session_state.get(CURRENT) not in ids and ids:
         st.session_state.setdefault(CURRENT, ids[0])
-    visible = [c for c in inspections.LIST_COLUMNS if c != "captured_at"]
+    shown = names.named(table)
+    visible = [c for c in shown.columns if c != "captured_at"]
     taken = st.column_config.DatetimeColumn(_("Taken (store time)"), format="YYYY-MM-DD HH:mm")
-    st.dataframe(table, hide_index=True, height=260, column_order=visible,
+    st.dataframe(levels(shown), hide_index=True, height=260, column_order=visible,
                  column_config=column_config(visible, captured_local=taken),
                  key="inspections_table", on_select=_row_clicked, selection_mode="single-row")
     st.session_state["inspections_listed"] = ids
-    labels = {int(r.id): f"#{r.id} · {r.store}/{r.camera} · "
+    labels = {int(r.id): f"#{r.id} · {r.store}/{names.camera(r.store, r.camera)} · "
               f"{i18n.moment(r.captured_at, r.timezone, weekday=False)} · {pct(r.compliance)}"
               for r in table.itertuples()}
     if ids:
@@ -143,6 +189,7 @@ def _photo(detail) -> None:
     st.image(jpeg, width="stretch",
              caption=None if real else _("Photo file not available — boxes drawn on a blank "
                                          "canvas of the photo's size."))
+    pictures.legend(layers, violations=not chosen.empty)
 
 
 def _heading(detail) -> None:
@@ -191,6 +238,7 @@ def _detail(inspection_id: int) -> None:
 if week:
     flt = _filters()
     ids = _list(flt)
+    _to_url(flt)
     current = st.session_state.get(CURRENT)
     if current is not None:
         st.divider()

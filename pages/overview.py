@@ -1,13 +1,17 @@
-"""Overview: the selected week across the user's stores, with the change from last week."""
+"""Overview: the selected week across the user's stores, with the change from last week.
+
+KPI cards and table cells are coloured by level (green, amber, red: ``pipeline.kpis``); a row of
+the store ranking or of the worst cameras opens its inspections."""
 
 import streamlit as st
 
-from pipeline.dashboard import demo_status, frame, loaders
+from pipeline.dashboard import clicks, demo_status, frame, loaders, names
 from pipeline.dashboard.formatting import (
     JOB_LABELS,
     STATUS_LABELS,
     column_config,
-    pct,
+    kpi_card,
+    levels,
     points,
     relative,
     when,
@@ -43,13 +47,32 @@ def _kpis(week: str) -> None:
                .format(week=week, n=now.inspections, where=where))
     cols = st.columns(5)
     for col, name in zip(cols, overview.KPI_COLUMNS, strict=False):
-        col.metric(_(overview.KPI_LABELS[name]), pct(now.value(name)),
-                   points(now.value(name), before.value(name)), border=True)
+        kpi_card(col, _(overview.KPI_LABELS[name]), now.value(name),
+                 points(now.value(name), before.value(name)))
     cols[4].metric(_(overview.KPI_LABELS["open_high"]), now.open_high,
                    now.open_high - before.open_high if before.inspections else None,
                    delta_color="inverse", border=True,
                    help=_("High-severity violations on each camera's last photo of the week: "
                           "what is still wrong on the shelf."))
+
+
+def _ranking(week: str) -> None:
+    st.subheader(_("Store ranking"))
+    ranking = loaders.load(overview.store_ranking, scope, week)
+    clicks.table(levels(ranking), "overview_ranking",
+                 lambda row: {"store": ranking["store"].iloc[row]} if row < len(ranking)
+                 else None, hide_index=True, column_config=column_config(), height="auto")
+    st.caption(_("Pick a row to open its inspections of the week."))
+
+
+def _worst_cameras(week: str) -> None:
+    st.subheader(_("Worst cameras"))
+    cameras = loaders.load(overview.worst_cameras, scope, week)
+    clicks.table(levels(names.named(cameras)), "overview_cameras",
+                 lambda row: {"camera": f"{cameras['store'].iloc[row]}/"
+                                        f"{cameras['camera'].iloc[row]}"}
+                 if row < len(cameras) else None,
+                 hide_index=True, column_config=column_config())
 
 
 def _scheduler() -> None:
@@ -80,14 +103,10 @@ def _scheduler() -> None:
 _fixes_link()
 if week:
     _kpis(week)
-    st.subheader(_("Store ranking"))
-    st.dataframe(loaders.load(overview.store_ranking, scope, week), hide_index=True,
-                 column_config=column_config(), height="auto")
+    _ranking(week)
     left, right = st.columns([3, 2])
     with left:
-        st.subheader(_("Worst cameras"))
-        st.dataframe(loaders.load(overview.worst_cameras, scope, week), hide_index=True,
-                     column_config=column_config())
+        _worst_cameras(week)
     with right:
         _scheduler()
 else:

@@ -166,6 +166,7 @@ def _show(i: int, item, store: str | None, camera: str | None, rules, view=None)
         st.image(pictures.draw(item.photo.image, item.detections, boxes), width="stretch",
                  caption=ngettext("{n} detection · {seconds} s", "{n} detections · {seconds} s",
                                   found).format(n=found, seconds=i18n.number(item.seconds)))
+        pictures.legend(violations=bool(boxes))
     with right:
         kpis = item.verdict.get("kpis") or {}
         m = st.columns(2)
@@ -253,12 +254,31 @@ def _saved_uploads() -> None:
               disabled=not sure, type="primary")
 
 
+def _on_a_phone() -> bool:
+    try:
+        return "Mobi" in str(st.context.headers.get("User-Agent") or "")
+    except Exception:  # noqa: BLE001 - no browser (tests)
+        return False
+
+
+def _photos() -> list:
+    """The photos to inspect: taken now with the device's camera (first on a phone), or files."""
+    if st.toggle(_("Take a photo with this device's camera"), key="upload_take",
+                 value=_on_a_phone(),
+                 help=_("On a phone or tablet: the camera opens here; the photo is checked and "
+                        "inspected like an uploaded file.")):
+        shot = st.camera_input(_("Take a photo of the shelf"), key="upload_camera",
+                               resolution="1080p")
+        return [shot] if shot is not None else []
+    return st.file_uploader(_("Shelf photos"), type=list(uploads.ACCEPTED),
+                            accept_multiple_files=True, key="upload_files",
+                            max_upload_size=uploads.MAX_MB) or []
+
+
 if not scope.can_edit():
     st.warning(_("Your role may look at reports but not upload photos."))
 else:
-    files = st.file_uploader(_("Shelf photos"), type=list(uploads.ACCEPTED),
-                             accept_multiple_files=True, key="upload_files",
-                             max_upload_size=uploads.MAX_MB)
+    files = _photos()
     store, camera = _where()
     again = st.session_state.pop("upload_again", False) and files
     if st.button(_("Inspect now"), key="upload_run", type="primary",

@@ -1,7 +1,8 @@
 """Weekly report: one store and week, with charts, the worst photos and downloads.
 
 Everything drawn here comes from one :class:`~pipeline.store.report_model.WeeklyReport`, the
-object the CSV, Excel and PDF downloads are written from (in the reader's language).
+object the CSV, Excel and PDF downloads are written from (in the reader's language). A day of
+the daily chart, a rule, a camera, a recurring problem or a worst photo opens its inspections.
 """
 
 import pandas as pd
@@ -9,8 +10,8 @@ import streamlit as st
 
 from pipeline import kpis
 from pipeline.catalog import display_name
-from pipeline.dashboard import charts, exports, frame, loaders, pictures
-from pipeline.dashboard.formatting import column_config, severity, when
+from pipeline.dashboard import charts, clicks, exports, frame, loaders, names, pictures
+from pipeline.dashboard.formatting import column_config, kpi_card, levels, severity, when
 from pipeline.i18n import _
 from pipeline.queries import weekly
 from pipeline.store import report_format as fmt
@@ -35,8 +36,8 @@ def _kpis(report: WeeklyReport) -> None:
     cols = st.columns(len(kpis.NAMES) + 1)
     for col, name in zip(cols, kpis.NAMES, strict=False):
         delta = report.change[name]
-        col.metric(_(kpis.LABELS[name]), fmt.percent(report.kpis[name]),
-                   None if delta is None else fmt.change(delta), border=True)
+        kpi_card(col, _(kpis.LABELS[name]), report.kpis[name],
+                 None if delta is None else fmt.change(delta))
     cols[-1].metric(_("Inspections"), report.inspections,
                     report.inspections - report.previous_inspections
                     if report.previous_inspections else None, delta_color="off", border=True)
@@ -61,9 +62,11 @@ def _charts(report: WeeklyReport, scope) -> None:
     left, right = st.columns(2)
     with left:
         if not t["daily"].empty:
-            st.plotly_chart(loaders.figure(("weekly_daily", *key), lambda: charts.lines(
+            clicks.chart(loaders.figure(("weekly_daily", *key), lambda: charts.lines(
                 t["daily"], "day", ["compliance", "osa"], title=_("Day by day (store time)"),
-                legend=lambda k: _(kpis.SHORT_LABELS[k]))), key="weekly_report_daily")
+                legend=lambda k: _(kpis.SHORT_LABELS[k]))), "weekly_report_daily",
+                lambda p: {"store": report.store, "from": str(p.get("x"))[:10],
+                           "to": str(p.get("x"))[:10]})
         if not t["share"].empty:
             st.plotly_chart(loaders.figure(("weekly_share", *key), lambda: charts.bars(
                 t["share"], "brand", "share",
@@ -72,17 +75,27 @@ def _charts(report: WeeklyReport, scope) -> None:
                 key="weekly_report_share")
     with right:
         if not t["rules"].empty:
-            st.plotly_chart(loaders.figure(("weekly_rules", *key), lambda: charts.bars(
+            clicks.chart(loaders.figure(("weekly_rules", *key), lambda: charts.bars(
                 t["rules"], "rule", "violations", color="severity",
                 title=_("Violations by rule"), horizontal=True, legend=severity)),
-                key="weekly_report_rules")
+                "weekly_report_rules", lambda p: {"store": report.store, "rule": p.get("y")})
         st.markdown("**" + _("Cameras") + "**")
-        st.dataframe(t["cameras"], hide_index=True, column_config=column_config())
+        cameras = t["cameras"]
+        clicks.table(levels(names.with_camera_names(cameras, report.store)),
+                     "weekly_report_cameras",
+                     lambda row: {"store": report.store,
+                                  "camera": f"{report.store}/{cameras['camera'].iloc[row]}"},
+                     hide_index=True, column_config=column_config())
     st.markdown("**" + _("Top recurring problems") + "**")
     if t["problems"].empty:
         st.success(_("No violations this week."))
     else:
-        st.dataframe(t["problems"], hide_index=True, column_config=column_config())
+        problems = t["problems"]
+        clicks.table(names.with_camera_names(problems, report.store), "weekly_report_problems",
+                     lambda row: {"store": report.store, "rule": problems["rule"].iloc[row],
+                                  "camera": f"{report.store}/{problems['camera'].iloc[row]}"},
+                     hide_index=True, column_config=column_config())
+    st.caption(_("Click a day, a rule or a row to open its inspections."))
 
 
 def _worst_photos(report: WeeklyReport, scope) -> None:
@@ -92,6 +105,11 @@ def _worst_photos(report: WeeklyReport, scope) -> None:
         jpeg = pictures.inspection_jpeg(photo.inspection, scope, pictures.WORST_SIDE)
         if jpeg is not None:
             col.image(jpeg, caption=fmt.photo_caption(photo))
+        col.page_link(clicks.INSPECTIONS, label=_("Open inspection #{id}").format(
+            id=photo.inspection), icon=":material/open_in_new:", query_params={
+            "store": report.store, "week": report.week, "inspection": photo.inspection})
+    if report.worst_photos:
+        pictures.legend()
 
 
 store = _store() if week else None

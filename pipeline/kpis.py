@@ -35,3 +35,21 @@ LABELS: dict[str, str] = {k.name: k.label for k in KPIS}
 SHORT_LABELS: dict[str, str] = {k.name: k.short for k in KPIS}
 FROM_VERDICT: dict[str, str] = {k.verdict_key: k.name for k in KPIS}
 """Rules-engine KPI key (``ComplianceResult.to_dict()["kpis"]``) -> column name."""
+
+# Thresholds every page colours a KPI by (percent): green from GOOD_FROM, amber from WATCH_FROM,
+# red below — one place, so a card, a table cell and a chart agree.
+GOOD_FROM = 90.0
+WATCH_FROM = 75.0
+LEVELS: tuple[str, ...] = ("good", "watch", "act")
+
+
+def level(value: float | None) -> str | None:
+    """``good`` (at least :data:`GOOD_FROM` %), ``watch`` (at least :data:`WATCH_FROM` %) or
+    ``act`` (below); ``None`` when there is no value."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if number != number:  # NaN: no inspections
+        return None
+    return "good" if number >= GOOD_FROM else "watch" if number >= WATCH_FROM else "act"

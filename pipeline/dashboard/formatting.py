@@ -16,7 +16,7 @@ import streamlit as st
 
 from pipeline import i18n
 from pipeline.i18n import N_, _
-from pipeline.kpis import SHORT_LABELS
+from pipeline.kpis import SHORT_LABELS, level
 
 SEVERITY_LABELS: dict[str, str] = {"high": N_("high"), "medium": N_("medium"), "low": N_("low")}
 # Markdown badge colours (Streamlit colours, no emoji: not every browser has an emoji font).
@@ -38,6 +38,7 @@ STATUS_LABELS: dict[str, str] = {"all": N_("all"), "ok": N_("ok"), "partial": N_
 STAGE_LABELS: dict[str, str] = {"detector": N_("detector"), "recognizer": N_("recognizer")}
 COLUMN_LABELS: dict[str, str] = {
     "id": N_("ID"), "rank": N_("Rank"), "store": N_("Store"), "name": N_("Name"),
+    "store_name": N_("Store name"), "camera_name": N_("Camera name"),
     "camera": N_("Camera"), "week": N_("Week"), "day": N_("Day"), "inspections": N_("Inspections"),
     "violations": N_("Violations"), "high_severity": N_("High severity"),
     "captured_at": N_("Taken (UTC)"), "captured_local": N_("Taken (store time)"),
@@ -66,6 +67,51 @@ COLUMN_LABELS: dict[str, str] = {
     "model": N_("Model"), "photos": N_("Photos"), "last_at": N_("Last photo (UTC)"),
     "author": N_("Saved by"), "valid": N_("Valid"),
 }
+
+
+# KPI levels (thresholds: pipeline.kpis.GOOD_FROM / WATCH_FROM): the badge colour, the table
+# cell's background and text, and the word — green, amber, red on every page.
+LEVEL_COLOURS: dict[str, str] = {"good": "green", "watch": "orange", "act": "red"}
+LEVEL_CELLS: dict[str, str] = {
+    "good": "background-color: #d3f9d8; color: #2b8a3e",
+    "watch": "background-color: #fff3bf; color: #b35c00",
+    "act": "background-color: #ffe3e3; color: #c92a2a",
+}
+LEVEL_LABELS: dict[str, str] = {"good": N_("on target"), "watch": N_("watch"),
+                                "act": N_("act now")}
+LEVEL_ICONS: dict[str, str] = {"good": ":material/check_circle:", "watch": ":material/warning:",
+                               "act": ":material/error:"}
+
+
+def level_badge(value: float | None) -> None:
+    """A KPI's level as a coloured badge (``on target`` green, ``watch`` amber, ``act now``
+    red), drawn where called; nothing when there is no value."""
+    found = level(value)
+    if found:
+        st.badge(_(LEVEL_LABELS[found]), color=LEVEL_COLOURS[found], icon=LEVEL_ICONS[found])
+
+
+def kpi_card(where: Any, label: str, value: float | None, delta: str | None = None,
+             **metric: Any) -> None:
+    """A KPI card: the metric (``label`` already in the reader's words) and its level badge,
+    in one bordered box."""
+    with where.container(border=True):
+        st.metric(label, pct(value), delta, **metric)
+        level_badge(value)
+
+
+def _cell(value: Any) -> str:
+    found = level(value)
+    return LEVEL_CELLS[found] if found else ""
+
+
+def levels(table: Any, columns: Iterable[str] | None = None) -> Any:
+    """``table`` styled for ``st.dataframe``: each KPI cell (``columns``, default the KPI
+    columns it has) tinted green, amber or red by its level; the data stay numbers."""
+    names = [c for c in (columns if columns is not None else SHORT_LABELS) if c in table]
+    if not names or table.empty:
+        return table
+    return table.style.map(_cell, subset=names)
 
 
 def pct(value: float | None) -> str:
@@ -114,7 +160,9 @@ def labels_for(options: Iterable[Any], name: Callable[[Any], str]) -> Callable[[
 
 
 def percent_column(label: str) -> Any:
-    return st.column_config.ProgressColumn(label, format="%.1f %%", min_value=0, max_value=100)
+    """A 0-100 bar in a neutral grey: the cell's tint (:func:`levels`) says good or bad."""
+    return st.column_config.ProgressColumn(label, format="%.1f %%", min_value=0, max_value=100,
+                                           color="gray")
 
 
 def change_column(label: str | None = None) -> Any:

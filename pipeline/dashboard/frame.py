@@ -9,6 +9,11 @@ stores), ``week`` (``2026-W46``) and ``lang`` (``en`` / ``zh``: the reader's lan
 from the browser's ``Accept-Language``, then the sidebar switch; kept for the session). The
 access layer sets ``auth_scope`` (a :class:`~pipeline.queries.scope.Scope`); without it no
 store is visible.
+
+The URL carries the view (:func:`url_param`, :func:`show_in_url`): ``?store=s001&week=2026-W46``
+on every page, plus what a page adds (Inspections: ``inspection``, ``camera`` ...), so a
+bookmarked or shared link opens the same view — after sign-in if need be. What a URL brings
+wins over the session's choice; ``url_seen`` keeps what this session last put in the URL.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ WEEK_KEY = "week"
 SCOPE_KEY = "auth_scope"
 LANG_KEY = i18n.SESSION_KEY
 LANG_PICK = "lang_pick"  # the switch's widget key (widget state is dropped on the sign-in form)
+URL_SEEN = "url_seen"
 
 
 @st.cache_resource(show_spinner=False)
@@ -132,6 +138,40 @@ def clock() -> str:
     return next(iter(set(zones.values()))) if len(set(zones.values())) == 1 else "UTC"
 
 
+def url_param(name: str) -> str | None:
+    """A query parameter the URL brought — a bookmark, a shared or edited link, a click-through
+    from another page: its value when it differs from what this session last put in the URL,
+    else ``None`` (the session's own choice stands)."""
+    value = st.query_params.get(name)
+    seen = st.session_state.setdefault(URL_SEEN, {})
+    if value is None or seen.get(name) == value:
+        return None
+    seen[name] = value
+    return value
+
+
+def show_in_url(values: dict[str, object]) -> None:
+    """Put the view's choices in the URL (``None``: take the parameter out), so that reloading,
+    bookmarking or sharing the address opens the same view."""
+    seen = st.session_state.setdefault(URL_SEEN, {})
+    for name, value in values.items():
+        text = None if value is None else str(value)
+        if text is None:
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != text:
+            st.query_params[name] = text
+        seen[name] = text
+
+
+def open_page(page: str, params: dict[str, object]) -> None:
+    """Go to ``page`` (``pages/inspections.py``) showing what ``params`` name — a click-through
+    from a chart, a ranking or a photo — in the sidebar's store and week unless they say
+    otherwise. The URL carries it all (see :func:`url_param`)."""
+    query = {STORE_KEY: store(), WEEK_KEY: week(), **params}
+    st.switch_page(page, query_params={k: str(v) for k, v in query.items() if v is not None})
+
+
 def _keep_valid(key: str, options: list[str], default: str | None) -> None:
     if st.session_state.get(key) not in options:
         st.session_state[key] = default
@@ -143,8 +183,14 @@ def sidebar() -> None:
     stores = loaders.stores(sc)
     names = dict(stores)
     store_options = [ALL, *names]
+    asked = url_param(STORE_KEY)
+    if asked in store_options:
+        st.session_state[STORE_KEY] = asked
     _keep_valid(STORE_KEY, store_options, ALL)
     weeks = loaders.weeks(sc)
+    asked = url_param(WEEK_KEY)
+    if asked in weeks:
+        st.session_state[WEEK_KEY] = asked
     if st.session_state.get(WEEK_KEY) not in weeks:  # the latest complete scheduled week
         st.session_state[WEEK_KEY] = loaders.load(pickers.default_week, sc) if weeks else None
     with st.sidebar:
@@ -159,6 +205,7 @@ def sidebar() -> None:
         else:
             st.caption(_("No inspections yet."))
         # who is signed in is shown, as plain text, by pipeline.dashboard.auth.sidebar
+    show_in_url({STORE_KEY: store(), WEEK_KEY: week()})
 
 
 def need_week() -> str | None:

@@ -1,8 +1,9 @@
 """Annotated shelf photos for the pages (cached), with toggleable layers.
 
-Uses the vision package's annotator (:func:`pipeline.vision.annotate.annotate`) when it is
-installed, else a small supervision-based drawing with the same look: products green (lying
-orange, unknown grey), price tags blue, promo signs purple, gaps yellow, violation evidence red.
+Drawn by the vision package's annotator (:func:`pipeline.vision.annotate.annotate`) on every
+page — Inspections, Upload, Today's fixes, the weekly report — with its one colour map
+(``COLOURS`` there: products green, price tags blue, promo signs violet, gaps orange,
+violation evidence and numbered markers red), and :func:`legend` says so beside each photo.
 A photo whose file is gone (archived elsewhere, synthetic history) is drawn on a plain canvas.
 Numbered markers (:func:`mark`) tie a box on the photo to the same number in a list (Today's
 fixes); :func:`crops_jpeg` cuts each violation's boxes out of the photo.
@@ -21,8 +22,8 @@ import supervision as sv
 from PIL import Image
 
 from pipeline import keys
-from pipeline.detections import PhotoDetections, field_values
-from pipeline.i18n import N_
+from pipeline.detections import PhotoDetections
+from pipeline.i18n import N_, _
 from pipeline.queries.scope import Scope
 
 LAYERS: dict[str, str] = {  # kind -> label (an English message id: show it through ``_``)
@@ -33,15 +34,7 @@ LAYERS: dict[str, str] = {  # kind -> label (an English message id: show it thro
 }
 MAX_SIDE = 1600  # pixels: bigger photos are shown scaled down
 WORST_SIDE = 640  # pixels: the weekly report's worst photos (drawn ahead by the Monday job)
-COLORS = {
-    "ok": sv.Color.from_hex("#2e9d4a"),
-    "lying": sv.Color.from_hex("#f08c00"),
-    "unknown": sv.Color.from_hex("#8a8a8a"),
-    keys.PRICE_TAG: sv.Color.from_hex("#1c7ed6"),
-    keys.PROMO: sv.Color.from_hex("#9c36b5"),
-    keys.GAP: sv.Color.from_hex("#fcc419"),
-    "violation": sv.Color.from_hex("#e03131"),
-}
+VIOLATIONS = N_("Violation")  # the legend's word for red boxes and markers
 
 
 def load_image(path: str | None, width: int, height: int) -> tuple[Image.Image, bool]:
@@ -58,73 +51,30 @@ def load_image(path: str | None, width: int, height: int) -> tuple[Image.Image, 
     return Image.new("RGB", size, (228, 226, 220)), False
 
 
-def _status(det: sv.Detections) -> list[str]:
-    kinds = field_values(det, keys.KIND)
-    skus = field_values(det, keys.SKU)
-    orient = field_values(det, keys.ORIENTATION)
-    out = []
-    for kind, sku, way in zip(kinds, skus, orient, strict=True):
-        if kind != keys.PRODUCT:
-            out.append(kind)
-        elif way == keys.LYING:
-            out.append("lying")
-        elif sku in (None, keys.UNKNOWN):
-            out.append("unknown")
-        else:
-            out.append("ok")
-    return out
-
-
-def _labels(det: sv.Detections) -> list[str]:
-    kinds = field_values(det, keys.KIND)
-    skus = field_values(det, keys.SKU)
-    texts = field_values(det, keys.TEXT)
-    return [str(t) if k in (keys.PRICE_TAG, keys.PROMO) and t else
-            (str(s) if k == keys.PRODUCT and s else "") for k, s, t in
-            zip(kinds, skus, texts, strict=True)]
-
-
 def draw(image: Image.Image, photo: PhotoDetections, evidence: Sequence[Sequence[float]] = (),
          layers: Sequence[str] = tuple(LAYERS)) -> Image.Image:
-    """Boxes of the chosen layers coloured by status, violation evidence in thick red."""
-    det = photo.detections
-    if len(det):
-        det = det[np.isin(field_values(det, keys.KIND), list(layers))]
-    scene = np.array(image.convert("RGB"))
-    thickness = max(2, round(max(image.size) / 500))
-    if len(det):
-        status = _status(det)
-        for name in sorted(set(status)):
-            part = det[np.array([s == name for s in status])]
-            box = sv.BoxAnnotator(color=COLORS[name], thickness=thickness,
-                                  color_lookup=sv.ColorLookup.INDEX)
-            scene = box.annotate(scene, part)
-            labels = _labels(part)
-            if any(labels) and max(image.size) >= 480:
-                label = sv.LabelAnnotator(color=COLORS[name], text_scale=0.35 * thickness / 2,
-                                          text_padding=2, text_position=sv.Position.TOP_LEFT,
-                                          color_lookup=sv.ColorLookup.INDEX)
-                scene = label.annotate(scene, part, labels=labels)
-    if len(evidence):
-        bad = sv.Detections(xyxy=np.asarray(evidence, dtype=np.float32).reshape(-1, 4))
-        scene = sv.BoxAnnotator(color=COLORS["violation"], thickness=thickness * 2,
-                                    color_lookup=sv.ColorLookup.INDEX).annotate(
-            scene, bad)
-    return Image.fromarray(scene)
+    """Boxes of the chosen layers in their kind's colour, violation evidence in thick red
+    (:func:`pipeline.vision.annotate.annotate`; the colours :func:`legend` names)."""
+    from pipeline.vision.annotate import annotate as vision_annotate
 
-
-def annotate(image: Image.Image, photo: PhotoDetections, evidence: Sequence[Sequence[float]] = (),
-             layers: Sequence[str] = tuple(LAYERS)) -> Image.Image:
-    """The vision package's annotator when present, else :func:`draw`."""
-    try:
-        from pipeline.vision.annotate import annotate as vision_annotate
-    except ImportError:
-        return draw(image, photo, evidence, layers)
     violations = [{"boxes": [list(b) for b in evidence]}] if len(evidence) else None
-    try:
-        return vision_annotate(image, photo, violations=violations, layers=tuple(layers))
-    except TypeError:  # an older signature: keep the page working
-        return draw(image, photo, evidence, layers)
+    return vision_annotate(image, photo, violations=violations, layers=tuple(layers))
+
+
+annotate = draw  # the name the pages used first
+
+
+def legend(layers: Sequence[str] = tuple(LAYERS), violations: bool = True) -> None:
+    """What the colours on the photo above mean, in the reader's words and the same colours
+    as the boxes: one square per layer drawn, and red for violations (or numbered markers)."""
+    from pipeline.vision.annotate import COLOURS, VIOLATION
+
+    shown = [k for k in LAYERS if k in layers]
+    words = [f":{COLOURS[k][1]}[:material/square:] {_(LAYERS[k])}" for k in shown]
+    if violations:
+        words.append(f":{COLOURS[VIOLATION][1]}[:material/square:] {_(VIOLATIONS)}")
+    if words:
+        st.caption("  ".join(words))
 
 
 def _shrunk(image: Image.Image, photo: PhotoDetections, evidence: Sequence[Sequence[float]],
@@ -145,6 +95,12 @@ def _shrunk(image: Image.Image, photo: PhotoDetections, evidence: Sequence[Seque
             [[v * scale for v in b] for b in evidence])
 
 
+def _red() -> sv.Color:
+    from pipeline.vision.annotate import VIOLATION, colour
+
+    return colour(VIOLATION)
+
+
 def mark(image: Image.Image, markers: Sequence[tuple[str, Sequence[float]]]) -> Image.Image:
     """Numbered markers: each ``(label, box)`` as a red box with its label in a red tag at the
     top-left corner (moved aside where tags would overlap), so an entry of a list and its
@@ -154,9 +110,9 @@ def mark(image: Image.Image, markers: Sequence[tuple[str, Sequence[float]]]) -> 
     det = sv.Detections(xyxy=np.asarray([list(b) for _, b in markers],
                                         dtype=np.float32).reshape(-1, 4))
     scale = max(0.6, max(image.size) / 800)
-    image = sv.BoxAnnotator(color=COLORS["violation"], thickness=max(2, round(3 * scale)),
+    image = sv.BoxAnnotator(color=_red(), thickness=max(2, round(3 * scale)),
                             color_lookup=sv.ColorLookup.INDEX).annotate(image.convert("RGB"), det)
-    tags = sv.LabelAnnotator(color=COLORS["violation"], text_color=sv.Color.WHITE,
+    tags = sv.LabelAnnotator(color=_red(), text_color=sv.Color.WHITE,
                              text_scale=scale, text_thickness=max(1, round(2 * scale)),
                              text_padding=max(3, round(5 * scale)),
                              text_position=sv.Position.TOP_LEFT,
@@ -224,7 +180,7 @@ def _crop(image: Image.Image, boxes: Sequence[Sequence[float]], pad: float,
         return None
     part = sv.crop_image(image, area)
     outline = sv.Detections(xyxy=xyxy - np.array([area[0], area[1]] * 2, dtype=np.float32))
-    part = sv.BoxAnnotator(color=COLORS["violation"], thickness=max(2, round(max(part.size) / 150)),
+    part = sv.BoxAnnotator(color=_red(), thickness=max(2, round(max(part.size) / 150)),
                            color_lookup=sv.ColorLookup.INDEX).annotate(part, outline)
     part.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
     return _jpeg(part, quality=85)

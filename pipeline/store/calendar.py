@@ -42,6 +42,17 @@ def previous_week(label: str) -> str:
     return iso_week(week_start(label) - timedelta(days=7))
 
 
+def weeks_between(first: str, last: str) -> list[str]:
+    """Every ISO week from ``first`` to ``last``, both included, in order (charts draw weeks
+    without data too: ``2026-W52, 2026-W53, 2027-W01``)."""
+    day, end = week_start(first), week_start(last)
+    out = []
+    while day <= end:
+        out.append(iso_week(day))
+        day += timedelta(days=7)
+    return out
+
+
 def last_complete_week(today: date | None = None) -> str:
     """The ISO week before the current one (what the Monday report covers)."""
     today = today or datetime.now(UTC).date()

@@ -1,9 +1,10 @@
 """Draw what was found on a shelf photo (supervision annotators), for people to look at.
 
-Boxes are coloured by kind (product blue, price tag amber, promo magenta, gap grey) and
+Boxes are coloured by kind — product green, price tag blue, promo violet, gap orange — and
 labelled with the SKU and its score, the price text, or the promo text. When the rules
-engine's violations are given, the evidence of each violation is drawn in red and every other
-box in green (products) or grey (tags, promos), so a supervisor sees at once what is wrong.
+engine's violations are given, the evidence of each violation is drawn in red, twice as thick,
+so a supervisor sees at once what is wrong. :data:`COLOURS` is the one colour map of every
+annotated photo (dashboard pages, reports, the CLI) and of the legends beside them.
 Chinese text is drawn with the bundled font (``pipeline/fonts/shelf-sans.ttf``).
 """
 
@@ -23,18 +24,25 @@ from pipeline.detections import PhotoDetections, field_values
 FONT_PATH = Path(__file__).resolve().parent.parent / "fonts" / "shelf-sans.ttf"
 ALL_LAYERS = frozenset(keys.KINDS)
 
-# Palette slots: one per kind, then the verdict colours.
-_PALETTE = sv.ColorPalette([
-    sv.Color.from_hex("#1f77ff"),  # product
-    sv.Color.from_hex("#ffb000"),  # price_tag
-    sv.Color.from_hex("#d62ad6"),  # promo
-    sv.Color.from_hex("#8c8c8c"),  # gap
-    sv.Color.from_hex("#e0201b"),  # violation evidence
-    sv.Color.from_hex("#22b14c"),  # passing product
-    sv.Color.from_hex("#b4b4b4"),  # passing tag / promo
-])
+VIOLATION = "violation"
+# What a colour on an annotated photo means: kind (or violation evidence) -> (the colour drawn,
+# the Streamlit colour name a legend writes it with — the same hues as Streamlit's palette).
+COLOURS: dict[str, tuple[str, str]] = {
+    keys.PRODUCT: ("#21c354", "green"),
+    keys.PRICE_TAG: ("#1c83e1", "blue"),
+    keys.PROMO: ("#803df5", "violet"),
+    keys.GAP: ("#ffa421", "orange"),
+    VIOLATION: ("#ff4b4b", "red"),
+}
+_ROLES = [*keys.KINDS, VIOLATION]  # palette slots
+_PALETTE = sv.ColorPalette([sv.Color.from_hex(COLOURS[role][0]) for role in _ROLES])
 _KIND_SLOT = {kind: i for i, kind in enumerate(keys.KINDS)}
-_RED, _GREEN, _NEUTRAL = 4, 5, 6
+_RED = _ROLES.index(VIOLATION)
+
+
+def colour(role: str) -> sv.Color:
+    """The colour of a kind (``product`` ...) or of ``violation`` evidence."""
+    return sv.Color.from_hex(COLOURS[role][0])
 
 
 def label_of(kind: str, row: dict[str, Any]) -> str:
@@ -116,8 +124,11 @@ def annotate(
     drawn = sv.Detections(xyxy=np.asarray(boxes, dtype=np.float32).reshape(-1, 4))
     lookup = np.asarray(slots, dtype=np.int64)
     thickness = max(1, round(max(scene.size) / 600))
-    scene = sv.BoxAnnotator(color=_PALETTE, thickness=thickness).annotate(
-        scene, drawn, custom_color_lookup=lookup)
+    red = lookup == _RED
+    for part, width in ((~red, thickness), (red, thickness * 2)):  # evidence on top, thicker
+        if part.any():
+            scene = sv.BoxAnnotator(color=_PALETTE, thickness=width).annotate(
+                scene, drawn[part], custom_color_lookup=lookup[part])
     has_text = np.array([bool(t) for t in labels])
     if has_text.any():
         scene = _label_annotator(scene).annotate(
@@ -133,11 +144,11 @@ def _rows(det: sv.Detections) -> list[dict[str, Any]]:
 
 
 def _slot(kind: str, flagged: bool, judged: bool) -> int:
+    """Red for violation evidence, else the kind's colour (``judged``: violations were
+    given — kept for callers; the colours do not depend on it)."""
     if flagged:
         return _RED
-    if not judged:
-        return _KIND_SLOT.get(kind, _KIND_SLOT[keys.GAP])
-    return _GREEN if kind == keys.PRODUCT else _NEUTRAL
+    return _KIND_SLOT.get(kind, _KIND_SLOT[keys.GAP])
 
 
 def _label_annotator(scene: Image.Image) -> Any:

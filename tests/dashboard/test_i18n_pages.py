@@ -27,6 +27,8 @@ def _english(text: str) -> list[str]:
     """English words left in ``text`` once code, icons, ids and data are taken out."""
     text = re.sub(r"`[^`]*`", " ", text)  # code spans: commands and file names
     text = re.sub(r":[a-z]+(-badge|/[a-z_]+):?", " ", text)  # :material/x: icons, badges
+    text = re.sub(r":(red|orange|yellow|green|blue|violet|gr[ae]y|rainbow|primary)\[", " [",
+                  text)  # coloured text (:green[...]: a legend's squares)
     text = re.sub(r"\S*[0-9/._@#\\-]\S*", " ", text)  # ids, weeks, files, zones, numbers
     return [w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in KEPT | DATA]
 
