@@ -134,6 +134,16 @@ def loads(text: str, name: str = "<text>") -> Any:
 
 def load(path: str | Path, name: str | None = None) -> Any:
     """Read and parse a YAML file (see :func:`loads`)."""
+    label = name or str(path)
+    return loads(read_text(path, label), label)
+
+
+def read_text(path: str | Path, name: str | None = None) -> str:
+    """A YAML file's text (UTF-8, at most :data:`MAX_BYTES`).
+
+    Raises:
+        YamlFileError: unreadable, too large or not UTF-8, located to ``name``.
+    """
     path = Path(path)
     label = name or str(path)
     try:
@@ -146,7 +156,7 @@ def load(path: str | Path, name: str | None = None) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise YamlFileError([Problem(label, 0, 0, f"not UTF-8 text (byte {exc.start})")]) from None
-    return loads(text, label)
+    return text
 
 
 def locate(doc: Any, loc: Sequence[str | int]) -> tuple[int, int]:

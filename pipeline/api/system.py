@@ -81,6 +81,7 @@ def _photos(body: RulesCheckIn) -> list[Any]:
 
 
 def _check(caller: ApiCaller, body: RulesCheckIn) -> RulesCheckOut:
+    from pipeline.rules.book import RuleText
     from pipeline.rules.config import errors_only, load_config
     from pipeline.rules.whatif import check_photos, rules_from_text
 
@@ -88,17 +89,18 @@ def _check(caller: ApiCaller, body: RulesCheckIn) -> RulesCheckOut:
     for photo in photos:
         if photo.store is not None:
             caller.scope.check(photo.store)  # another store's photo: 403
-    chosen = None
     if body.rules is not None:
-        chosen, problems = rules_from_text(body.rules, "rules")
+        _rules, problems = rules_from_text(body.rules, "rules")
         errors = errors_only(problems)
         if errors:
             raise Problem(422, "bad-rules", ngettext(
                 "the rule file has {n} error: {first}",
                 "the rule file has {n} errors; the first: {first}", len(errors)).format(
                 n=len(errors), first=errors[0]), problems=[p.to_dict() for p in problems])
-    config = load_config()
-    results = check_photos(photos, config.catalog, chosen, config, None, body.trust_shelf)
+    book = load_config().book
+    if body.rules is not None:  # the caller's own rule file for every photo
+        book = book.only([RuleText("rules", body.rules)])
+    results = check_photos(photos, book, None, body.trust_shelf)
     stores = sorted({p.store for p in photos if p.store})
     audited(caller, "api_rules_check", "/v1/rules/check", store=stores[0] if stores else None,
             photos=len(photos), own_rules=body.rules is not None)

@@ -183,13 +183,14 @@ def check(
     from pipeline.errors import ShelfAuditError
     from pipeline.rules.config import load_config
     from pipeline.rules.loading import load_planogram
-    from pipeline.rules.whatif import check_photos, read_detections, rules_from_files
+    from pipeline.rules.whatif import check_photos, only_these, read_detections, rule_texts
     from pipeline.yamldoc import YamlFileError
 
     if bool(photos) == bool(detections):
         raise ShelfAuditError("give either photos or --detections FILE (not both, not neither)")
-    config = load_config()
-    chosen = rules_from_files(rules) if rules else None
+    book = load_config().book
+    if rules:
+        book = only_these(rule_texts(rules), book)
     plan = None
     if planogram is not None:
         loaded = load_planogram(planogram)
@@ -197,7 +198,7 @@ def check(
             raise YamlFileError(loaded.problems)
         plan = loaded.value
     found = read_detections(detections) if detections else _inspect(photos, models)
-    results = check_photos(found, config.catalog, chosen, config, plan, trust_shelf)
+    results = check_photos(found, book, plan, trust_shelf)
     if as_json:
         typer.echo(json.dumps({"results": [r.to_dict() for r in results]},
                               ensure_ascii=False, indent=2))

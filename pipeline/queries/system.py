@@ -158,21 +158,26 @@ def rule_files_status(scope: Scope, engine: Engine | None = None) -> pd.DataFram
     """
     from sqlalchemy.orm import Session as OrmSession
 
+    from pipeline.rules.book import check_text, folder_names, owner_of
     from pipeline.settings import get_settings
     from pipeline.store.compliance import last_good_version, rule_files
-    from pipeline.store.rulebook import check_text
 
     rows_out = []
+    folder = get_settings().rules_dir
+    paths = rule_files(folder)
     with OrmSession(engine_for(engine)) as session:
-        for path in rule_files(get_settings().rules_dir):
+        for name, path in zip(folder_names(folder, paths), paths, strict=True):
+            owner = owner_of(name)
+            if owner is not None and not scope.allows(owner):
+                continue  # another store's own file
             text = path.read_text(encoding="utf-8", errors="replace")
-            problems = check_text(text, path.name)
+            problems = check_text(text, name)
             if not problems:
-                rows_out.append([path.name, "ok", None, None, ""])
+                rows_out.append([name, "ok", None, None, ""])
                 continue
-            good = last_good_version(session, path.name)
+            good = last_good_version(session, name)
             shown = problems[0] if scope.can_edit() else ""
-            rows_out.append([path.name, "last_good" if good else "waiting",
+            rows_out.append([name, "last_good" if good else "waiting",
                              good.id if good else None, good.created_at if good else None,
                              shown])
     return pd.DataFrame(rows_out, columns=RULE_STATUS_COLUMNS)

@@ -101,27 +101,12 @@ def store_spec(store: str):
     raise ShelfAuditError(_("store {store} is not in stores.yaml").format(store=repr(store)))
 
 
-class _AdhocRules:
-    """The rule sets that apply to every store, for a photo with no store."""
-
-    hash, versions, problems = "", {}, []
-
-    def __init__(self) -> None:
-        from pipeline.rules.config import load_config
-
-        self.config = load_config()
-
-    def evaluate(self, detections: PhotoDetections, camera: str) -> dict[str, Any]:
-        return self.config.evaluate(detections).to_dict()
-
-
 def rules_for(store: str | None) -> Any:
-    """The rules that judge uploads for ``store`` (``None`` = ad-hoc)."""
-    if store is None:
-        return _AdhocRules()
+    """The rules that judge uploads for ``store`` (``None`` = ad-hoc: the rule sets that
+    apply everywhere) — the store's rule book, as its scheduled runs use it."""
     from pipeline.store.compliance import load_store_rules
 
-    return load_store_rules(store_spec(store))
+    return load_store_rules(store_spec(store) if store is not None else None)
 
 
 def inspect_uploads(files: Sequence[Uploaded], store: str | None, camera: str | None,

@@ -20,6 +20,16 @@ from typing import TYPE_CHECKING
 from pipeline import yamldoc
 from pipeline.catalog import Catalog, parse_catalog
 from pipeline.planogram import Planogram, Zone
+from pipeline.rules.book import (
+    STORE_FOLDER,
+    RuleBook,
+    RuleText,
+    build,
+    folder_names,
+    order_key,
+    owner_of,
+    rules_in_force,
+)
 from pipeline.rules.loading import (
     Loaded,
     RuleSet,
@@ -62,8 +72,22 @@ def _load_catalog(path: Path) -> Loaded:
         return Loaded(str(path), None, doc, tuple(exc.problems))
 
 
-def rule_set_files(folder: Path) -> list[Path]:
-    return [p for p in sorted(folder.glob("*.yaml")) if p.name not in SPECIAL_FILES]
+def rule_set_files(folder: Path, store: str | None = "*") -> list[Path]:
+    """The rule-set files of a rules folder: the shared ones (``*.yaml`` but the catalog and
+    stores.yaml), then the stores' own (``stores/<id>/*.yaml``) — of every store (``"*"``),
+    of one store, or of none (``None``)."""
+    shared = [p for p in sorted(folder.glob("*.yaml")) if p.name not in SPECIAL_FILES]
+    if store is None:
+        return shared
+    own = sorted(folder.glob(f"{STORE_FOLDER}/{'*' if store == '*' else store}/*.yaml"))
+    return shared + [p for p in own if p.is_file()]
+
+
+def rule_texts(folder: Path, store: str | None = "*") -> list[RuleText]:
+    """The rule-set texts of a rules folder as on disk (names relative to it)."""
+    paths = rule_set_files(folder, store)
+    return [RuleText(name, p.read_text(encoding="utf-8", errors="replace"))
+            for name, p in zip(folder_names(folder, paths), paths, strict=True)]
 
 
 def gather(folder: Path, files: Sequence[Path] | None = None) -> Gathered:
@@ -81,7 +105,7 @@ def gather(folder: Path, files: Sequence[Path] | None = None) -> Gathered:
         elif path.parent.name == "planograms":
             extra_planograms.append(load_planogram(path))
         else:
-            got.rule_sets.append(load_rule_set(path))
+            got.rule_sets.append(load_rule_set(path, owner_of(folder_names(folder, [path])[0])))
     if extra_planograms:
         named = {p.name for p in extra_planograms}
         got.planograms = [p for p in got.planograms if p.name not in named] + extra_planograms
@@ -132,7 +156,7 @@ def _stores_problems(loaded: Loaded, catalog: Catalog,
     stores: StoresFile = loaded.value
     problems = _alert_problems(loaded)
     for si, store in enumerate(stores.stores):
-        for ci, camera in enumerate(store.cameras):
+        for ci, camera in enumerate(store.cameras.values()):
             where = ("stores", si, "cameras", ci)
             if isinstance(camera.planogram, str) and camera.planogram not in planograms:
                 line, col = yamldoc.locate(loaded.doc, (*where, "planogram"))
@@ -174,6 +198,10 @@ def camera_zones(camera: Camera, planograms: dict[str, Planogram]) -> dict[str, 
 def _selector_problems(rule_set: RuleSet, cameras: list[tuple[str, Camera]]) -> list[Problem]:
     """Warnings for store/camera patterns that match nothing in stores.yaml (likely typos)."""
     problems = []
+    if rule_set.owner is not None and rule_set.owner not in {s for s, _ in cameras}:
+        return [Problem(rule_set.path, 1, 1, (
+            f"store '{rule_set.owner}' is not in stores.yaml: this file reaches no camera"),
+            severity="warning")]
     known = {"stores": {s for s, _ in cameras},
              "cameras": {c.id for _, c in cameras} | {SYNTHETIC_CAMERA}}
     for kind in ("stores", "cameras"):
@@ -190,6 +218,8 @@ def _selector_problems(rule_set: RuleSet, cameras: list[tuple[str, Camera]]) -> 
 def _rule_set_problems(rule_set: RuleSet, catalog: Catalog | None,
                        cameras: list[tuple[str, Camera]],
                        planograms: dict[str, Planogram]) -> list[Problem]:
+    if rule_set.owner is not None:  # a store's own file: that store's cameras only
+        cameras = [(s, c) for s, c in cameras if s == rule_set.owner]
     problems = _selector_problems(rule_set, cameras)
     matched = [(s, c) for s, c in cameras if rule_set.applies_to.matches(s, c.id)]
     entries = rule_set.doc.get("rules") if isinstance(rule_set.doc, dict) else None
@@ -253,62 +283,50 @@ def errors_only(problems: Iterable[Problem]) -> list[Problem]:
 
 
 def ordered(rule_sets: Iterable[RuleSet]) -> list[RuleSet]:
-    """Rule sets in the order they apply: by priority, then file name."""
-    return sorted(rule_sets, key=lambda r: (r.priority, Path(r.path).name))
-
-
-def rules_in_force(rule_sets: Iterable[RuleSet]) -> list[Rule]:
-    """The enabled rules of ``rule_sets`` taken in the order given: a later set's rule
-    replaces an earlier rule of the same id, so ``enabled: false`` switches that one off."""
-    merged: dict[str, Rule] = {}
-    for rule_set in rule_sets:
-        for rule in rule_set.rules:
-            merged[rule.id] = rule
-    return [r for r in merged.values() if r.enabled]
+    """Rule sets in the order they apply (:func:`pipeline.rules.book.order_key`)."""
+    return sorted(rule_sets, key=order_key)
 
 
 def merge_rules(rule_sets: Iterable[RuleSet], store: str | None = None,
                 camera: str | None = None, use_selectors: bool = True) -> list[Rule]:
     """The rules in force: sets by priority and file name, later ones replacing earlier
     rules by id (see :func:`rules_in_force`)."""
-    return rules_in_force(s for s in ordered(rule_sets)
-                          if not use_selectors or s.applies_to.matches(store, camera))
+    return rules_in_force(s for s in ordered(rule_sets) if not use_selectors or (
+        s.applies_to.matches(store, camera) and s.owner in (None, store)))
 
 
 @dataclass
 class RulesConfig:
-    """A validated rules folder."""
+    """A validated rules folder and its rule book (:mod:`pipeline.rules.book`)."""
 
     folder: Path
     catalog: Catalog
     stores: StoresFile
     planograms: dict[str, Planogram]
     rule_sets: list[RuleSet]
+    book: RuleBook
 
     def camera(self, store: str | None, camera: str | None) -> Camera | None:
         return self.stores.camera(store, camera)
 
     def planogram_for(self, store: str | None, camera: str | None) -> Planogram | None:
-        cam = self.camera(store, camera)
-        if cam is None or cam.planogram is None:
-            return None
-        return self.planograms.get(cam.planogram) if isinstance(cam.planogram, str) \
-            else cam.planogram
+        return self.book.planogram_for(store, camera)
 
     def zones_for(self, store: str | None, camera: str | None) -> list[Zone]:
-        cam = self.camera(store, camera)
-        return list(camera_zones(cam, self.planograms).values()) if cam else []
+        return self.book.zones_for(store, camera)
 
     def rules_for(self, store: str | None, camera: str | None) -> list[Rule]:
-        return merge_rules(self.rule_sets, store, camera)
+        return self.book.rules_for(store, camera)
 
     def evaluate(self, photo: PhotoDetections) -> ComplianceResult:
         """Check a photo against the rules, planogram and zones of its store and camera."""
-        from pipeline.rules.engine import evaluate
+        return self.book.judge(photo)
 
-        return evaluate(photo, self.rules_for(photo.store, photo.camera), self.catalog,
-                        self.planogram_for(photo.store, photo.camera),
-                        self.zones_for(photo.store, photo.camera))
+
+def book_of(got: Gathered, texts: Sequence[RuleText]) -> RuleBook:
+    """The rule book of gathered files (which must be error-free) and their rule texts."""
+    stores = got.stores.value if got.stores and got.stores.value else StoresFile()
+    return build(texts, stores.stores, got.catalog.value, planograms=_planogram_ids(got))
 
 
 def load_config(folder: str | Path | None = None) -> RulesConfig:
@@ -328,4 +346,5 @@ def load_config(folder: str | Path | None = None) -> RulesConfig:
         stores=got.stores.value if got.stores else StoresFile(),
         planograms=_planogram_ids(got),
         rule_sets=ordered(r.value for r in got.rule_sets),
+        book=book_of(got, rule_texts(base)),
     )

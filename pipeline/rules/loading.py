@@ -32,6 +32,7 @@ class RuleSet:
     priority: int
     rules: tuple[Rule, ...]
     doc: Any = None  # the parsed YAML (positions for reference problems)
+    owner: str | None = None  # the store of a rules/stores/<id>/ file (reaches it alone)
 
     def rule_index(self, rule_id: str) -> int:
         return next(i for i, r in enumerate(self.rules) if r.id == rule_id)
@@ -111,8 +112,29 @@ def parse_rule(entry: Any, doc: Any, name: str, index: int) -> tuple[Rule | None
         return None, model_problems(exc, cls, doc, name, where, label)
 
 
-def parse_rule_set(doc: Any, name: str) -> tuple[RuleSet | None, list[Problem]]:
-    """Validate a parsed rule set document.
+def _owner_problems(doc: Any, name: str, owner: str) -> list[Problem]:
+    """A store's own file (rules/stores/<id>/) reaches that store only: its ``applies_to``
+    may narrow the cameras but not name another store (nor a pattern)."""
+    where = doc.get("applies_to") if isinstance(doc, dict) else None
+    stores = where.get("stores") if isinstance(where, dict) else None
+    if stores is None:
+        return []
+    entries = [(("applies_to", "stores"), stores)] if isinstance(stores, str) else \
+        [(("applies_to", "stores", j), s) for j, s in enumerate(stores)]
+    problems = []
+    for path, pattern in entries:
+        if pattern != owner:
+            line, col = yamldoc.locate(doc, path)
+            problems.append(Problem(name, line, col, (
+                f"applies_to stores: '{pattern}' — a file in stores/{owner}/ reaches store "
+                f"{owner} only; remove 'stores:' (or write [{owner}])")))
+    return problems
+
+
+def parse_rule_set(doc: Any, name: str, owner: str | None = None
+                   ) -> tuple[RuleSet | None, list[Problem]]:
+    """Validate a parsed rule set document (``owner``: the store of a rules/stores/<id>/
+    file, whose selector may not name another store).
 
     Returns the rule set (with the rules that are valid) whenever the file's top level is
     valid, plus the problems found; callers refuse to use a set that has problems.
@@ -128,7 +150,7 @@ def parse_rule_set(doc: Any, name: str) -> tuple[RuleSet | None, list[Problem]]:
     if not header.rules:
         line, col = yamldoc.locate(doc, ("rules",)) if "rules" in doc else (1, 1)
         return None, [Problem(name, line, col, f"the rule set has no rules; {NO_RULES}")]
-    problems: list[Problem] = []
+    problems: list[Problem] = _owner_problems(doc, name, owner) if owner else []
     rules: list[Rule] = []
     seen: dict[str, int] = {}
     for i, entry in enumerate(doc.get("rules") or []):
@@ -145,7 +167,7 @@ def parse_rule_set(doc: Any, name: str) -> tuple[RuleSet | None, list[Problem]]:
         rules.append(rule)
     stem = Path(name).stem
     rule_set = RuleSet(header.name or stem, name, header.applies_to, header.priority,
-                       tuple(rules), doc)
+                       tuple(rules), doc, owner)
     return rule_set, problems
 
 
@@ -169,12 +191,12 @@ def _load_model(path: str | Path, model: type[BaseModel]) -> Loaded:
         return Loaded(str(path), None, doc, tuple(model_problems(exc, model, doc, str(path))))
 
 
-def load_rule_set(path: str | Path) -> Loaded:
-    """A rule set file (``value`` is a :class:`RuleSet`)."""
+def load_rule_set(path: str | Path, owner: str | None = None) -> Loaded:
+    """A rule set file (``value`` is a :class:`RuleSet`; ``owner``: see :func:`parse_rule_set`)."""
     doc, problems = read_yaml(path)
     if problems:
         return Loaded(str(path), None, None, tuple(problems))
-    rule_set, problems = parse_rule_set(doc, str(path))
+    rule_set, problems = parse_rule_set(doc, str(path), owner)
     return Loaded(str(path), rule_set, doc, tuple(problems))
 
 

@@ -25,11 +25,23 @@ A rule set (``rules/<name>.yaml``)::
 
 from __future__ import annotations
 
+import re
 import zoneinfo
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime
 from fnmatch import fnmatchcase
 from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    create_model,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import core_schema
 
 from pipeline.alerts.config import AlertSettings, SmtpServer
 from pipeline.planogram import Planogram, Zone
@@ -46,8 +58,12 @@ def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+_EVERY = re.compile(r"^every\s+([0-9.]+)\s*(h|hours?|m|min|minutes?)$", re.IGNORECASE)
+
+
 class Schedule(_Strict):
-    """When a store's cameras are inspected: a cron line or every N hours."""
+    """When a store's cameras are inspected: a cron line or every N hours (written out as
+    ``{every_hours: 6}`` or as the text ``every 6h`` / ``every 30m``)."""
 
     cron: str | None = Field(default=None, description="cron line 'min hour day month "
                              "weekday', e.g. '0 2 * * *' = every day at 02:00 store time")
@@ -57,7 +73,14 @@ class Schedule(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _from_text(cls, value: Any) -> Any:
-        return {"cron": value} if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        every = _EVERY.match(value.strip())
+        if every:
+            amount = float(every.group(1))
+            return {"every_hours": amount if every.group(2).lower().startswith("h")
+                    else amount / 60}
+        return {"cron": value}
 
     @model_validator(mode="after")
     def _one(self) -> Schedule:
@@ -72,6 +95,11 @@ class Schedule(_Strict):
                 raise ValueError(f"bad cron line '{self.cron}': {exc}") from None
         return self
 
+    @property
+    def text(self) -> str:
+        """The schedule as one line: the cron line, or ``every 6h``."""
+        return self.cron if self.cron is not None else f"every {self.every_hours:g}h"
+
 
 class Camera(_Strict):
     id: str = Field(pattern=_ID)
@@ -81,7 +109,49 @@ class Camera(_Strict):
     zones: list[Zone] = Field(default_factory=list, description="zones besides the planogram's")
 
 
+class CameraMap(Mapping[str, Camera]):
+    """A store's cameras by id, in file order; written in YAML as a list (``- id: c01 ...``),
+    so problems are located to the list entry."""
+
+    def __init__(self, cameras: Iterable[Camera] = ()) -> None:
+        self._by_id = {c.id: c for c in cameras}
+
+    def __getitem__(self, camera_id: str) -> Camera:
+        return self._by_id[camera_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_id)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __repr__(self) -> str:
+        return f"CameraMap({list(self._by_id.values())!r})"
+
+    @classmethod
+    def _validate(cls, cameras: list[Camera]) -> CameraMap:
+        ids = [c.id for c in cameras]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"camera id '{dupes[0]}' is used twice in this store")
+        return cls(cameras)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler
+                                     ) -> core_schema.CoreSchema:
+        as_list = handler.generate_schema(list[Camera])
+        return core_schema.no_info_before_validator_function(
+            lambda v: list(v.values()) if isinstance(v, Mapping) else v,
+            core_schema.no_info_after_validator_function(cls._validate, as_list),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda m: list(m.values()), return_schema=as_list))
+
+
 class Store(_Strict):
+    """One store of ``stores.yaml`` — the one model of a store everywhere (runs, schedules,
+    uploads, alerts, the rule book). ``cameras`` maps camera id -> :class:`Camera`; after
+    :meth:`resolved`, each camera's ``planogram`` is the :class:`Planogram` itself."""
+
     id: str = Field(pattern=_ID)
     name: str
     timezone: str = "UTC"
@@ -90,7 +160,7 @@ class Store(_Strict):
                                  "to this store: zh or en (default: SHELFAUDIT_LANG, else en)")
     alerts: AlertSettings | None = Field(default=None, description="morning digest and "
                                          "immediate alerts by e-mail and webhooks")
-    cameras: list[Camera] = Field(default_factory=list)
+    cameras: CameraMap = Field(default_factory=CameraMap)
 
     @field_validator("language")
     @classmethod
@@ -114,13 +184,23 @@ class Store(_Strict):
                              "Europe/Berlin, UTC)") from None
         return value
 
-    @model_validator(mode="after")
-    def _unique_cameras(self) -> Store:
-        ids = [c.id for c in self.cameras]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"camera id '{dupes[0]}' is used twice in store '{self.id}'")
-        return self
+    def local_day(self, moment_utc: datetime) -> date:
+        """The store-local day of a naive-UTC moment."""
+        from pipeline.store.calendar import local_day
+
+        return local_day(moment_utc, self.timezone)
+
+    @property
+    def schedule_text(self) -> str | None:
+        """The schedule as one line (``0 2 * * *``, ``every 6h``), ``None`` without one."""
+        return self.schedule.text if self.schedule else None
+
+    def resolved(self, planograms: Mapping[str, Planogram]) -> Store:
+        """This store with each camera's planogram id replaced by the planogram (``None``
+        when unknown; validation reports unknown ids)."""
+        cameras = [c.model_copy(update={"planogram": planograms.get(c.planogram)})
+                   if isinstance(c.planogram, str) else c for c in self.cameras.values()]
+        return self.model_copy(update={"cameras": CameraMap(cameras)})
 
 
 class StoresFile(_Strict):
@@ -140,11 +220,11 @@ class StoresFile(_Strict):
     def camera(self, store: str | None, camera: str | None) -> Camera | None:
         for s in self.stores:
             if s.id == store:
-                return next((c for c in s.cameras if c.id == camera), None)
+                return s.cameras.get(camera or "")
         return None
 
     def cameras(self) -> list[tuple[str, Camera]]:
-        return [(s.id, c) for s in self.stores for c in s.cameras]
+        return [(s.id, c) for s in self.stores for c in s.cameras.values()]
 
 
 class Selector(_Strict):

@@ -1,7 +1,8 @@
 """What-if checks without models: detections JSON + rules -> results (``shelfaudit check``).
 
-Also the basis of the dashboard's rule-edit preview: :func:`rules_from_text` validates an
-edited rule set and :func:`check_photos` judges saved detections with it.
+Photos are judged by a rule book (:mod:`pipeline.rules.book`), the same builder scheduled runs,
+uploads and the Rules page's preview use: the rules folder's book by each photo's store and
+camera, or — with rule files asked for by name — those files for every photo.
 
 Which planogram a photo is judged against, first match wins: the ``planogram`` given by the
 caller; a ``planogram`` key carried in the photo's JSON (synthetic ground truth has one); the
@@ -17,13 +18,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from pipeline import yamldoc
-from pipeline.catalog import Catalog
 from pipeline.detections import PhotoDetections, loads
 from pipeline.errors import ShelfAuditError
 from pipeline.planogram import Planogram
-from pipeline.rules.config import RulesConfig, errors_only, merge_rules, rules_in_force
-from pipeline.rules.engine import evaluate
-from pipeline.rules.loading import RuleSet, load_rule_set, parse_rule_set
+from pipeline.rules.book import RuleBook, RuleText, build
 from pipeline.rules.registry import Rule
 from pipeline.rules.result import ComplianceResult
 from pipeline.yamldoc import Problem, YamlFileError
@@ -31,37 +29,56 @@ from pipeline.yamldoc import Problem, YamlFileError
 MAX_DETECTIONS_BYTES = 200_000_000
 
 
-def rules_from_files(paths: Sequence[str | Path]) -> list[Rule]:
-    """The rules of the given rule set files, later files replacing earlier rules by id (a
-    later ``enabled: false`` switches an earlier rule off).
+def rule_texts(paths: Sequence[str | Path]) -> list[RuleText]:
+    """The texts of rule set files named on the command line (names as given).
+
+    Raises:
+        YamlFileError: a file cannot be read.
+    """
+    texts, problems = [], []
+    for path in paths:
+        try:
+            texts.append(RuleText(str(path), yamldoc.read_text(path)))
+        except YamlFileError as exc:
+            problems += exc.problems
+    if problems:
+        raise YamlFileError(problems)
+    return texts
+
+
+def only_these(texts: Sequence[RuleText], book: RuleBook | None = None) -> RuleBook:
+    """A book applying ``texts`` to every photo, later files replacing earlier rules by id (a
+    later ``enabled: false`` switches an earlier rule off); stores and catalog of ``book``.
 
     Selectors (``applies_to``) are ignored: the files were asked for explicitly.
 
     Raises:
-        YamlFileError: every problem of every file.
+        YamlFileError: every error of every file.
     """
-    sets: list[RuleSet] = []
-    problems: list[Problem] = []
-    for path in paths:
-        loaded = load_rule_set(path)
-        problems += errors_only(loaded.problems)
-        if loaded.value is not None:
-            sets.append(loaded.value)
+    chosen = book.only(texts) if book is not None else build(texts, selectors=False)
+    problems = [p for found in chosen.invalid.values() for p in found if p.severity == "error"]
     if problems:
         raise YamlFileError(problems)
-    return rules_in_force(sets)
+    return chosen
+
+
+def rules_from_files(paths: Sequence[str | Path]) -> list[Rule]:
+    """The rules of the given rule set files (see :func:`only_these`).
+
+    Raises:
+        YamlFileError: every problem of every file.
+    """
+    return only_these(rule_texts(paths)).rules_for(None, None)
 
 
 def rules_from_text(text: str, name: str = "rule set") -> tuple[list[Rule], list[Problem]]:
     """Validate an edited rule set text: its enabled rules, and its problems (never raises)."""
-    try:
-        doc = yamldoc.loads(text, name)
-    except YamlFileError as exc:
-        return [], exc.problems
-    rule_set, problems = parse_rule_set(doc, name)
-    if rule_set is None or errors_only(problems):
-        return [], problems
-    return merge_rules([rule_set], use_selectors=False), problems
+    from pipeline.rules.book import parse_text
+
+    rule_set, problems = parse_text(text, name)
+    if rule_set is None:
+        return [], list(problems)
+    return build([RuleText(name, text)], selectors=False).rules_for(None, None), list(problems)
 
 
 def photo_planogram(photo: PhotoDetections) -> Planogram | None:
@@ -101,32 +118,17 @@ def read_detections(path: str | Path) -> list[PhotoDetections]:
     return photos
 
 
-def check_photos(
-    photos: Sequence[PhotoDetections],
-    catalog: Catalog,
-    rules: Sequence[Rule] | None = None,
-    config: RulesConfig | None = None,
-    planogram: Planogram | None = None,
-    trust_shelf: bool = False,
-) -> list[ComplianceResult]:
-    """Judge each photo with ``rules`` (or, when ``None``, the rules of its store/camera).
+def check_photos(photos: Sequence[PhotoDetections], book: RuleBook,
+                 planogram: Planogram | None = None, trust_shelf: bool = False
+                 ) -> list[ComplianceResult]:
+    """Judge each photo with the rule book, as its store and camera.
 
     Args:
         photos: detections of the photos.
-        catalog: the product catalog.
-        rules: the rules to apply to every photo; ``None`` = by selector from ``config``.
-        config: the rules folder (planograms, zones, rule sets by camera).
+        book: the rules folder's book (:func:`pipeline.rules.config.load_config`), or one of
+            named files (:func:`only_these`).
         planogram: a planogram for every photo (overrides the others).
         trust_shelf: keep ``shelf`` indices given in the input.
     """
-    results = []
-    for photo in photos:
-        store, camera = photo.store, photo.camera
-        plan = planogram or photo_planogram(photo)
-        if plan is None and config is not None:
-            plan = config.planogram_for(store, camera)
-        zones = config.zones_for(store, camera) if config is not None else []
-        chosen = rules if rules is not None else (config.rules_for(store, camera)
-                                                  if config is not None else [])
-        results.append(evaluate(photo, chosen, catalog, plan, zones, trust_shelf=trust_shelf))
-    return results
+    return [book.judge(photo, planogram=planogram or photo_planogram(photo),
+                       trust_shelf=trust_shelf) for photo in photos]

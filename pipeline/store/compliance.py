@@ -1,16 +1,17 @@
 """The one adapter between the batch runner and the rules package, with rule-set versions.
 
-Each run reads the rule files (``rules/*.yaml`` except ``catalog.yaml`` and ``stores.yaml``),
+Each run reads the rule files that may reach its store (``rules/*.yaml`` except
+``catalog.yaml`` and ``stores.yaml``, and the store's own ``rules/stores/<id>/*.yaml``),
 records every text it has not seen before in ``rule_set_versions`` (content hash, text,
-whether it validated, its problems), and evaluates with the valid ones. When a file is broken,
-the newest valid version of that file from the database is used instead and the run notes the
-problem (status ``partial``); the stores the file does not apply to are not affected at all. A
-broken file with no valid version on record stops only the stores it might apply to.
+whether it validated, its problems; named relative to the rules folder), and judges with the
+store's rule book (:mod:`pipeline.rules.book`). When a file is broken, the newest valid version
+of that file from the database is used instead and the run notes the problem (status
+``partial``); the stores the file does not apply to are not affected at all. A broken file with
+no valid version on record stops only the stores it might apply to.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.detections import PhotoDetections
+from pipeline.rules.book import RuleText, content_hash
 from pipeline.store import tables
 from pipeline.store.db import session_scope
 from pipeline.store.sites import StoreSpec
@@ -39,23 +41,12 @@ class StoreRules(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class RuleText:
-    """One rule file's text as used by a run (from disk, or a saved version standing in)."""
+def rule_files(rules_dir: Path, store: str | None = "*") -> list[Path]:
+    """The rule-set files of a rules folder that may reach ``store`` (``"*"``: every store's
+    own files, ``None``: the shared ones only), shared first."""
+    from pipeline.rules.config import rule_set_files
 
-    name: str
-    text: str
-    version_id: int
-    from_saved: bool = False
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def rule_files(rules_dir: Path) -> list[Path]:
-    """The rule-set files of a rules folder, in the order they apply."""
-    return sorted(p for p in rules_dir.glob("*.yaml") if p.name not in NOT_RULE_FILES)
+    return rule_set_files(rules_dir, store)
 
 
 def record_version(session: Session, name: str, text: str, *, valid: bool,
@@ -92,47 +83,44 @@ class ResolvedTexts:
     unusable: list[str] = field(default_factory=list)  # broken and no saved version
 
 
-def resolve_rule_texts(files: Sequence[Path], check: Any, url: str | None = None
-                       ) -> ResolvedTexts:
+def resolve_rule_texts(files: Sequence[Path], check: Any, url: str | None = None,
+                       folder: Path | None = None) -> ResolvedTexts:
     """Record each file's text as a version; broken ones fall back to their last good version.
 
     Args:
         files: rule files in order.
         check: ``check(text, name) -> list[str]`` of problems (empty = valid).
+        folder: the rules folder; versions are named relative to it (``stores/s001/x.yaml``).
     """
+    from pipeline.rules.book import folder_names
+
+    names = folder_names(folder, files) if folder is not None else [p.name for p in files]
     out = ResolvedTexts()
     with session_scope(url) as session:
-        for path in files:
+        for name, path in zip(names, files, strict=True):
             text = path.read_text(encoding="utf-8", errors="replace")
-            problems = list(check(text, path.name))
-            row = record_version(session, path.name, text, valid=not problems,
-                                 problems=problems)
+            problems = list(check(text, name))
+            row = record_version(session, name, text, valid=not problems, problems=problems)
             if not problems:
-                out.texts.append(RuleText(path.name, text, row.id))
+                out.texts.append(RuleText(name, text, row.id))
                 continue
-            good = last_good_version(session, path.name)
+            good = last_good_version(session, name)
             first = problems[0] + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
             if good is None:
-                out.unusable.append(path.name)
-                out.problems.append(f"rule file {path.name} is broken and no earlier valid "
+                out.unusable.append(name)
+                out.problems.append(f"rule file {name} is broken and no earlier valid "
                                     f"version is on record: {first}")
                 continue
-            out.texts.append(RuleText(path.name, good.yaml_text, good.id, from_saved=True))
-            out.problems.append(f"rule file {path.name} is broken ({first}); using the last "
+            out.texts.append(RuleText(name, good.yaml_text, good.id, from_saved=True))
+            out.problems.append(f"rule file {name} is broken ({first}); using the last "
                                 f"good version #{good.id} saved {good.created_at:%Y-%m-%d %H:%M}")
     return out
 
 
-def combined_hash(texts: Sequence[RuleText]) -> str:
-    digest = hashlib.sha256()
-    for t in texts:
-        digest.update(t.name.encode() + b"\0" + content_hash(t.text).encode() + b"\0")
-    return digest.hexdigest()
-
-
-def load_store_rules(store: StoreSpec, rules_dir: Path | None = None,
+def load_store_rules(store: StoreSpec | None, rules_dir: Path | None = None,
                      url: str | None = None) -> StoreRules:
-    """The rules in force for ``store`` (see the module docstring for broken files)."""
+    """The rules in force for ``store`` (``None``: an ad-hoc photo; see the module docstring
+    for broken files)."""
     from pipeline.store import rulebook
 
     return rulebook.build(store, rules_dir, url)

@@ -1,48 +1,25 @@
-"""The rules in force for one store, built from rule-set texts, and judging photos with them.
+"""The rule book of one store as its runs and uploads use it: read from disk, versions recorded.
 
-Rule sets apply in order of ``priority`` then file name; a later set's rule replaces an earlier
-one with the same id, and ``enabled: false`` switches it off. Each camera gets the rules of the
-sets whose ``applies_to`` selector matches the store and camera, and is judged against its own
-planogram and zones (from ``stores.yaml``).
+:func:`build` reads the rule files that may reach the store (the shared ones and the store's own
+``rules/stores/<id>/*.yaml``), records their texts as versions, lets the last good version stand
+in for a broken file, and builds the book with :func:`pipeline.rules.book.build` — the one
+builder every path uses. A broken file with no valid version on record that may reach the store
+stops it (its photos wait in the inbox); other stores are not affected.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from pipeline import yamldoc
-from pipeline.catalog import Catalog, load_catalog
-from pipeline.detections import PhotoDetections
+from pipeline.catalog import load_catalog
 from pipeline.errors import ShelfAuditError
+from pipeline.rules import book as rule_book
+from pipeline.rules.book import check_text
+from pipeline.rules.schema import Store
 from pipeline.settings import get_settings
-from pipeline.store.compliance import (
-    RuleText,
-    combined_hash,
-    resolve_rule_texts,
-    rule_files,
-)
-from pipeline.store.sites import StoreSpec
-from pipeline.yamldoc import YamlFileError
-
-
-@lru_cache(maxsize=256)
-def parse_text(text: str, name: str) -> tuple[Any, tuple[str, ...]]:
-    """``(RuleSet or None, error messages)`` of one rule-set text (cached by content)."""
-    from pipeline.rules.loading import parse_rule_set
-
-    try:
-        doc = yamldoc.loads(text, name)
-    except YamlFileError as exc:
-        return None, tuple(str(p) for p in exc.problems)
-    rule_set, problems = parse_rule_set(doc, name)
-    errors = tuple(str(p) for p in problems if getattr(p, "severity", "error") == "error")
-    return (None if errors else rule_set), errors
-
-
-def check_text(text: str, name: str) -> list[str]:
-    return list(parse_text(text, name)[1])
+from pipeline.store.compliance import resolve_rule_texts, rule_files
 
 
 def _selector_of_broken(text: str, name: str) -> Any:
@@ -56,66 +33,40 @@ def _selector_of_broken(text: str, name: str) -> Any:
         return None
 
 
-def _applies_to_store(rule_set: Any, store: StoreSpec) -> bool:
-    cameras = list(store.cameras) or ["*"]
-    return any(rule_set.applies_to.matches(store.id, c) for c in cameras)
+def _may_reach(name: str, text: str, store: Store | None) -> bool:
+    """Whether a broken file might reach ``store`` (``None``: an ad-hoc photo)."""
+    owner = rule_book.owner_of(name)
+    if owner is not None:
+        return store is not None and store.id == owner
+    selector = _selector_of_broken(text, name)
+    if selector is None:
+        return True
+    if store is None:
+        return selector.matches(None, None)
+    return any(selector.matches(store.id, c) for c in (list(store.cameras) or ["*"]))
 
 
-class RuleBook:
-    """The rules of one store with the versions they came from (see ``StoreRules``)."""
-
-    def __init__(self, store: StoreSpec, rule_sets: list[Any], texts: list[RuleText],
-                 catalog: Catalog, problems: list[str]) -> None:
-        self.store = store
-        self.rule_sets = rule_sets
-        self.catalog = catalog
-        self.problems = problems
-        self.hash = combined_hash(texts)
-        self.versions = {t.name: t.version_id for t in texts}
-        self._per_camera: dict[str, list[Any]] = {}
-
-    def rules_for(self, camera: str) -> list[Any]:
-        from pipeline.rules.config import merge_rules
-
-        if camera not in self._per_camera:
-            self._per_camera[camera] = merge_rules(self.rule_sets, self.store.id, camera)
-        return self._per_camera[camera]
-
-    def evaluate(self, detections: PhotoDetections, camera: str) -> dict[str, Any]:
-        from pipeline.rules.engine import evaluate
-
-        spec = self.store.cameras.get(camera)
-        result = evaluate(detections, self.rules_for(camera), self.catalog,
-                          planogram=spec.planogram if spec else None,
-                          zones=spec.zones if spec else ())
-        return result.to_dict()
-
-
-def build(store: StoreSpec, rules_dir: Path | None = None, url: str | None = None) -> RuleBook:
-    """The rule book of ``store`` from the rule files on disk (broken ones -> last good version).
+def build(store: Store | None, rules_dir: Path | None = None, url: str | None = None
+          ) -> rule_book.StoreRules:
+    """The rule book of ``store`` (``None``: an ad-hoc photo) from the rule files on disk
+    (broken ones -> last good version).
 
     Raises:
         ShelfAuditError: a broken rule file that may apply to this store has no valid version
             on record (the store's photos wait in the inbox until it is fixed).
     """
     folder = rules_dir or get_settings().rules_dir
-    resolved = resolve_rule_texts(rule_files(folder), check_text, url)
-    sets, texts, problems = [], [], []
-    for text in resolved.texts:
-        rule_set, _ = parse_text(text.text, text.name)
-        if rule_set is None or not _applies_to_store(rule_set, store):
-            continue
-        sets.append(rule_set)
-        texts.append(text)
-        if text.from_saved:
-            problems.extend(p for p in resolved.problems if p.startswith(f"rule file {text.name} "))
+    resolved = resolve_rule_texts(rule_files(folder, store.id if store else None), check_text,
+                                  url, folder)
     for name in resolved.unusable:
-        path = folder / name
-        selector = _selector_of_broken(path.read_text(encoding="utf-8", errors="replace"), name)
-        cameras = list(store.cameras) or ["*"]
-        if selector is None or any(selector.matches(store.id, c) for c in cameras):
+        text = (folder / name).read_text(encoding="utf-8", errors="replace")
+        if _may_reach(name, text, store):
             detail = next(p for p in resolved.problems if p.startswith(f"rule file {name} "))
-            raise ShelfAuditError(f"{detail}; store {store.id} is not inspected until it is "
-                                  f"fixed (its photos wait in the inbox)")
-    catalog = load_catalog(folder / "catalog.yaml")
-    return RuleBook(store, sets, texts, catalog, problems)
+            who = f"store {store.id}" if store else "an ad-hoc photo"
+            raise ShelfAuditError(f"{detail}; {who} is not inspected until it is fixed (its "
+                                  f"photos wait in the inbox)")
+    notes = {t.name: next(p for p in resolved.problems if p.startswith(f"rule file {t.name} "))
+             for t in resolved.texts if t.from_saved}
+    book = rule_book.build(resolved.texts, [store] if store else [],
+                           load_catalog(folder / "catalog.yaml"), notes=notes)
+    return book.for_store(store.id if store else None)

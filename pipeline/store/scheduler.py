@@ -157,7 +157,7 @@ def configure(scheduler: Any, stores: Sequence[StoreSpec]) -> list[str]:
     for store in stores:
         if store.schedule:
             job_id = f"inspect:{store.id}"
-            scheduler.add_job(scheduled_inspection, trigger_for(store.schedule, store.timezone),
+            scheduler.add_job(scheduled_inspection, trigger_for(store.schedule_text, store.timezone),
                               args=[store.id], id=job_id, name=f"inspect {store.id}",
                               replace_existing=True, **JOB_DEFAULTS)
             wanted.append(job_id)

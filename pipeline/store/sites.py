@@ -1,86 +1,27 @@
-"""Stores and cameras as the store layer sees them (one adapter over ``rules/stores.yaml``).
+"""Stores and cameras as the runs see them: ``rules/stores.yaml`` read once into its one model.
 
-:func:`load_sites` reads ``stores.yaml`` through the rules package and returns plain
-:class:`StoreSpec` values; :func:`sync_sites` mirrors them into the ``stores``/``cameras``
-tables (a store or camera removed from the file is kept, marked inactive, so its history stays).
+:func:`load_sites` reads ``stores.yaml`` into :class:`pipeline.rules.schema.Store` values with
+each camera's planogram resolved (``StoreSpec`` and ``CameraSpec`` are those same classes, named
+for the store layer); :func:`sync_sites` mirrors them into the ``stores``/``cameras`` tables (a
+store or camera removed from the file is kept, marked inactive, so its history stays).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.planogram import Planogram, Zone
+from pipeline.planogram import Planogram
+from pipeline.rules.schema import Camera, Store
 from pipeline.store import tables
-from pipeline.store.calendar import local_day, zone
 
-DEFAULT_SCHEDULE = "0 2 * * *"  # nightly 02:00 store time
-
-
-@dataclass(frozen=True)
-class CameraSpec:
-    id: str
-    name: str = ""
-    planogram: Planogram | None = None
-    zones: tuple[Zone, ...] = ()
-
-
-@dataclass(frozen=True)
-class StoreSpec:
-    id: str
-    name: str = ""
-    timezone: str = "UTC"
-    schedule: str | None = DEFAULT_SCHEDULE  # cron "m h dom mon dow" or "every 4h"
-    cameras: dict[str, CameraSpec] = field(default_factory=dict)
-    language: str | None = None  # of the messages pushed to the store (None: the default)
-    alerts: Any = None  # pipeline.alerts.config.AlertSettings, or None: nothing is pushed
-
-    def local_day(self, moment_utc: datetime) -> date:
-        return local_day(moment_utc, self.timezone)
-
-
-def _attr(obj: Any, *names: str, default: Any = None) -> Any:
-    for name in names:
-        value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-        if value is not None:
-            return value
-    return default
-
-
-def _schedule_text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    cron = _attr(value, "cron")
-    if cron:
-        return str(cron)
-    every = _attr(value, "every", "every_hours")
-    if every is not None:
-        return f"every {every}" if isinstance(every, str) else f"every {every}h"
-    return str(value)
-
-
-def spec_from(store: Any, planograms: dict[str, Planogram] | None = None) -> StoreSpec:
-    """A :class:`StoreSpec` from the rules package's store model (or a plain dict)."""
-    cameras = {}
-    for cam in _attr(store, "cameras", default=[]) or []:
-        plan = _attr(cam, "planogram")
-        if isinstance(plan, str):
-            plan = (planograms or {}).get(plan)
-        cam_id = str(_attr(cam, "id"))
-        cameras[cam_id] = CameraSpec(cam_id, str(_attr(cam, "name", default="")), plan,
-                                     tuple(_attr(cam, "zones", default=()) or ()))
-    tz = str(_attr(store, "timezone", "tz", default="UTC"))
-    zone(tz)  # fail early on a bad zone name
-    return StoreSpec(id=str(_attr(store, "id")), name=str(_attr(store, "name", default="")),
-                     timezone=tz, schedule=_schedule_text(_attr(store, "schedule")),
-                     cameras=cameras, language=_attr(store, "language"),
-                     alerts=_attr(store, "alerts"))
+StoreSpec = Store  # the one model of a store (rules.schema), named for the store layer
+CameraSpec = Camera
 
 
 @dataclass
@@ -154,7 +95,7 @@ def load_sites(rules_dir: Path | None = None, url: str | None = None) -> Sites:
             parsed, _ = _parse_stores(good.yaml_text, f"{path} (version #{good.id})")
             notes.append(f"{problems[0]}; using the last good stores.yaml, version #{good.id}")
     planograms, plan_problems = _planograms(folder)
-    return Sites([spec_from(s, planograms) for s in parsed.stores], notes + plan_problems,
+    return Sites([s.resolved(planograms) for s in parsed.stores], notes + plan_problems,
                  parsed.smtp)
 
 
@@ -168,7 +109,7 @@ def sync_sites(session: Session, sites: Sequence[StoreSpec]) -> None:
             row = tables.Store(id=spec.id)
             session.add(row)
         row.name, row.timezone, row.schedule, row.active = (spec.name or spec.id, spec.timezone,
-                                                            spec.schedule, True)
+                                                            spec.schedule_text, True)
     for store_id, row in rows.items():
         if store_id not in known:
             row.active = False

@@ -62,7 +62,7 @@ def test_perfect_shelves_of_every_demo_camera_pass_the_shipped_rules(catalog):
 
     config = load_config(REPO / "rules")
     for store in config.stores.stores[:1] + config.stores.stores[2:]:
-        for camera in store.cameras:
+        for camera in store.cameras.values():
             plan = config.planogram_for(store.id, camera.id)
             scene = render_scene(catalog, 3, width=640, planogram=plan,
                                  fault_rates=FaultRates().scaled(0))

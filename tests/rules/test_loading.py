@@ -174,9 +174,9 @@ def test_three_demo_stores_with_four_cameras_each():
     config = load_config(REPO / "rules")
     assert [s.id for s in config.stores.stores] == ["s001", "s002", "s003"]
     for store in config.stores.stores:
-        assert [c.id for c in store.cameras] == ["c01", "c02", "c03", "c04"]
+        assert [c.id for c in store.cameras.values()] == ["c01", "c02", "c03", "c04"]
         assert store.schedule is not None
-        assert all(config.planogram_for(store.id, c.id) for c in store.cameras)
+        assert all(config.planogram_for(store.id, c.id) for c in store.cameras.values())
 
 
 def test_partial_rule_set_keeps_valid_rules_but_reports(tmp_path):

@@ -22,8 +22,8 @@ PLANOGRAM = Planogram(id="p1", shelves=[
 
 def make_sites(stores: tuple[str, ...] = ("s1", "s2"), cameras: tuple[str, ...] = ("c1", "c2"),
                timezone: str = "UTC") -> list[StoreSpec]:
-    return [StoreSpec(id=s, name=f"Store {s}", timezone=timezone,
-                      cameras={c: CameraSpec(c, planogram=PLANOGRAM) for c in cameras})
+    return [StoreSpec(id=s, name=f"Store {s}", timezone=timezone, schedule="0 2 * * *",
+                      cameras=[CameraSpec(id=c, planogram=PLANOGRAM) for c in cameras])
             for s in stores]
 
 

@@ -51,7 +51,7 @@ def test_bad_schedule_is_a_user_error():
 
 
 def _stores(*ids: str, schedule: str = "0 2 * * *") -> list[StoreSpec]:
-    return [StoreSpec(id=i, timezone="Asia/Shanghai", schedule=schedule) for i in ids]
+    return [StoreSpec(id=i, name=i, timezone="Asia/Shanghai", schedule=schedule) for i in ids]
 
 
 def test_jobs_persist_in_the_database_and_follow_stores_yaml(store_db):
