@@ -28,13 +28,14 @@ run: install
 test: install
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-## bench: CLI start-up (rules validate), recognition speed ratios, HTTP API intake rate and inspect-now latency, local vs Ray engines and PostgreSQL commits, 25 dashboard sessions and 10 API clients at once, then page render times on a demo database (one run)
+## bench: CLI start-up (rules validate), recognition speed ratios, HTTP API intake rate and inspect-now latency, local vs Ray engines and PostgreSQL commits, 25 dashboard sessions and 10 API clients at once, each page's first paint in headless Chromium (target < 1.5 s), then page render times on a demo database (one run)
 bench: install
 	$(PY) -m pipeline.lab.bench_cli
 	$(VENV)/bin/shelfaudit bench
 	$(VENV)/bin/shelfaudit bench api
 	$(VENV)/bin/shelfaudit bench cluster
 	$(VENV)/bin/shelfaudit bench load --sessions 25
+	$(VENV)/bin/shelfaudit bench pages
 	SHELFAUDIT_HOME=$(BENCH_HOME) $(VENV)/bin/shelfaudit demo --inspector truth --weeks 8 --force --json > /dev/null
 	SHELFAUDIT_HOME=$(BENCH_HOME) $(PY) -m pipeline.dashboard.bench_pages
 

@@ -1,5 +1,6 @@
-"""CLI command: ``shelfaudit bench load`` (many dashboard sessions and API clients at once; see
-:mod:`pipeline.loadbench`)."""
+"""CLI commands: ``shelfaudit bench load`` (many dashboard sessions and API clients at once; see
+:mod:`pipeline.loadbench`) and ``shelfaudit bench pages`` (each page's first paint in a real
+browser; :mod:`pipeline.loadbench.paint`)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``bench load`` to the ``bench`` group (made here if no module made it yet)."""
+    """Add ``bench load`` and ``bench pages`` to the ``bench`` group (made here if no module
+    made it yet)."""
     from pipeline.commands import bench_group
 
     bench = bench_group(app)
     bench.command("load")(bench_load)
+    bench.command("pages")(bench_pages)
 
 
 def bench_load(
@@ -73,4 +76,41 @@ def bench_load(
                           weeks=weeks, home=home, timeout_s=timeout,
                           profile=profile, replicas=replicas, cold=cold)
     report = run_load_bench(options, log=lambda line: typer.echo(line, err=True))
+    typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))
+
+
+def bench_pages(
+    weeks: int = typer.Option(8, "--weeks", min=1, max=52, help="Weeks of demo history."),
+    home: Path | None = typer.Option(None, "--home", help="A SHELFAUDIT_HOME with inspections "
+                                                          "to use as it is (default: the demo "
+                                                          "bench load keeps in the temp "
+                                                          "folder)."),
+    pages: str = typer.Option("overview,fixes,weekly_report,inspections,trends,upload,rules,"
+                              "system,admin", "--pages",
+                              help="Pages to open, by URL path, comma-separated."),
+    cold: bool = typer.Option(True, "--cold/--warm",
+                              help="Empty the dashboard's caches before each page (as after a "
+                                   "data change) or keep what earlier pages filled."),
+    chromium: str = typer.Option("/usr/bin/chromium", "--chromium",
+                                 help="The Chromium executable Playwright drives."),
+    timeout: float = typer.Option(60.0, "--timeout", min=5.0,
+                                  help="Seconds one page may take."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Each page's first paint in a real browser (headless Chromium, 1440x900). Starts its own
+    dashboard (as shelfaudit serve does, a free 127.0.0.1 port, a demo database), signs in as
+    an admin and opens every page twice — by its URL (first contentful paint, heading shown,
+    script run finished; from navigation start) and by its sidebar link (from the click) — once
+    each, after an untimed round. Target: every page ready in under 1.5 s. Needs Playwright
+    (the dev extra) and Chromium."""
+    from pipeline.errors import ShelfAuditError
+    from pipeline.loadbench.paint import PaintOptions, format_report, run_paint_bench
+
+    wanted = tuple(dict.fromkeys("" if p.strip() in ("", "overview") else p.strip()
+                                 for p in pages.split(",")))
+    if not wanted:
+        raise ShelfAuditError("--pages names no page")
+    options = PaintOptions(home=home, weeks=weeks, cold=cold, pages=wanted, chromium=chromium,
+                           page_timeout_s=timeout)
+    report = run_paint_bench(options, log=lambda line: typer.echo(line, err=True))
     typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))

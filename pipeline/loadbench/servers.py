@@ -69,6 +69,24 @@ def _inspections(home: Path) -> int:
             return int(session.scalar(select(func.count()).select_from(tables.Inspection)) or 0)
 
 
+def _photos_there(home: Path) -> bool:
+    """Whether the home's newest photo file is where its database says (a home moved or
+    half-deleted is built again)."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pipeline.store import tables
+    from pipeline.store.db import session_scope
+
+    try:
+        with home_env(home), session_scope() as session:
+            path = session.scalar(select(tables.Photo.path).order_by(tables.Photo.id.desc())
+                                  .limit(1))
+    except SQLAlchemyError:
+        return False
+    return path is not None and Path(path).is_file()
+
+
 def prepare_home(home: Path | None, weeks: int, log=print) -> Path:
     """A home with inspections: ``home`` as it is when it has some, else the demo (built now
     unless the bench built one with the same weeks less than six days ago)."""
@@ -77,7 +95,8 @@ def prepare_home(home: Path | None, weeks: int, log=print) -> Path:
     try:
         made = json.loads(marker.read_text())
         built = datetime.fromisoformat(made["built"])
-        if made.get("weeks") == weeks and datetime.now(UTC) - built < FRESH:
+        if made.get("weeks") == weeks and datetime.now(UTC) - built < FRESH and _photos_there(
+                where):
             return where
     except (OSError, ValueError, KeyError, TypeError):
         if home and where.exists() and _inspections(where):
@@ -175,11 +194,13 @@ def _stop(process: subprocess.Popen, pid: int) -> None:
 
 
 @contextmanager
-def dashboard(home: Path, timeout_s: float = 120, profile: Path | None = None
-              ) -> Iterator[Dashboard]:
+def dashboard(home: Path, timeout_s: float = 120, profile: Path | None = None,
+              script: Path = REPO_ROOT / "streamlit_app.py") -> Iterator[Dashboard]:
     """``streamlit run streamlit_app.py`` on a free 127.0.0.1 port with ``SHELFAUDIT_HOME=home``
     (no file watcher; the fake inspector, so nothing loads models); stopped on the way out
-    (SIGTERM, then SIGKILL). Its output goes to ``home/streamlit-load-PORT.log``. With
+    (SIGTERM, then SIGKILL). ``script``: what to run instead (``pipeline/dashboard/server.py``,
+    what ``shelfaudit serve`` runs: the router plus the sign-in cookie route, so a new page
+    load stays signed in). Its output goes to ``home/streamlit-load-PORT.log``. With
     ``profile``, the server runs under ``py-spy record --gil`` (raw collapsed stacks of the
     thread holding the GIL — the one the others wait for — written there; py-spy must be
     installed: ``pip install py-spy``)."""
@@ -192,7 +213,7 @@ def dashboard(home: Path, timeout_s: float = 120, profile: Path | None = None
     log = home / f"streamlit-load-{port}.log"
     env = {**os.environ, "SHELFAUDIT_HOME": str(home), "SHELFAUDIT_INSPECTOR": "fake",
            "SHELFAUDIT_LANG": "en"}
-    command = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "streamlit_app.py"),
+    command = [sys.executable, "-m", "streamlit", "run", str(script),
                "--server.port", str(port), "--server.address", "127.0.0.1",
                "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
