@@ -15,7 +15,15 @@ import streamlit as st
 from pipeline import i18n
 from pipeline.catalog import display_name
 from pipeline.dashboard import frame, loaders, names, pictures
-from pipeline.dashboard.formatting import column_config, labels_for, levels, pct, severity, when
+from pipeline.dashboard.formatting import (
+    column_config,
+    kpi_card,
+    labels_for,
+    levels,
+    pct,
+    severity,
+    when,
+)
 from pipeline.i18n import _, ngettext
 from pipeline.kpis import SHORT_LABELS
 from pipeline.queries import inspections, pickers
@@ -222,7 +230,7 @@ def _detail(inspection_id: int) -> None:
     with right:
         m = st.columns(2)
         for i, name in enumerate(SHORT_LABELS):
-            m[i % 2].metric(_(SHORT_LABELS[name]), pct(detail.kpis[name]), border=True)
+            kpi_card(m[i % 2], _(SHORT_LABELS[name]), detail.kpis[name])
         _violation_rows(detail)
     found = detail.detections.get("detections") or []
     with st.expander(_("Detections ({n})").format(n=len(found))):

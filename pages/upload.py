@@ -267,7 +267,7 @@ def _photos() -> list:
                  value=_on_a_phone(),
                  help=_("On a phone or tablet: the camera opens here; the photo is checked and "
                         "inspected like an uploaded file.")):
-        shot = st.camera_input(_("Take a photo of the shelf"), key="upload_camera",
+        shot = st.camera_input(_("Take a photo of the shelf"), key="upload_shot",
                                resolution="1080p")
         return [shot] if shot is not None else []
     return st.file_uploader(_("Shelf photos"), type=list(uploads.ACCEPTED),

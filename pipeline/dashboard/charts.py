@@ -24,9 +24,9 @@ HEIGHT = 320
 
 
 def _tidy(fig: go.Figure, title: str = "", percent: bool = True, height: int = HEIGHT,
-          axis: str = "y") -> go.Figure:
+          axis: str = "y", hovermode: str = "x unified") -> go.Figure:
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=36 if title else 10, b=10),
-                      legend=dict(orientation="h", y=-0.2), hovermode="x unified",
+                      legend=dict(orientation="h", y=-0.2), hovermode=hovermode,
                       title=dict(text=title) if title else None)
     if percent:
         (fig.update_yaxes if axis == "y" else fig.update_xaxes)(range=[0, 100], ticksuffix=" %")
@@ -87,7 +87,8 @@ def lines(df: pd.DataFrame, x: str, y: str | list[str], color: str | None = None
                                  customdata=[name] * len(xs),
                                  line=dict(color=PALETTE[i % len(PALETTE)])))
     _ordered(fig, order)
-    return _tidy(fig, title, percent)
+    # one line per group: a click must pick that line's point, not every line's at that week
+    return _tidy(fig, title, percent, hovermode="closest" if color else "x unified")
 
 
 def bars(df: pd.DataFrame, x: str, y: str, color: str | None = None, title: str = "",
@@ -119,7 +120,7 @@ def bars(df: pd.DataFrame, x: str, y: str, color: str | None = None, title: str 
     fig.update_layout(barmode="stack", showlegend=color is not None)
     if horizontal:
         fig.update_yaxes(categoryorder="total ascending")
-    return _tidy(fig, title, percent, axis="x" if horizontal else "y")
+    return _tidy(fig, title, percent, axis="x" if horizontal else "y", hovermode="closest")
 
 
 def fitted_range(values: Sequence[float], step: float = 5.0, least: float = 10.0
@@ -157,4 +158,4 @@ def heatmap(df: pd.DataFrame, x: str, y: str, z: str, title: str = "",
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category")
     height = max(HEIGHT, min(1400, 18 * len(grid.index) + 120))
-    return _tidy(fig, title, percent=False, height=height)
+    return _tidy(fig, title, percent=False, height=height, hovermode="closest")

@@ -182,7 +182,7 @@ def column_config(columns: Any = None, **overrides: Any) -> dict[str, Any]:
             out[name] = change_column()
         elif name == "trend":
             out[name] = st.column_config.LineChartColumn(_(COLUMN_LABELS["trend"]), y_min=0,
-                                                         y_max=100)
+                                                         y_max=100, color="auto")
         elif name in COLUMN_LABELS:
             out[name] = st.column_config.Column(_(COLUMN_LABELS[name]))
     out.update(overrides)

@@ -85,3 +85,12 @@ def test_unknown_filter_values_in_the_url_are_ignored(small_db):
     assert not at.exception
     assert at.selectbox(key="inspections_camera").value == "(all)"
     assert len(table_with(at, "captured_at")) == 28
+
+
+def test_upload_takes_a_photo_with_the_devices_camera_when_asked(small_db, app):
+    at = app("pages/upload.py")
+    assert at.get("file_uploader") and not at.get("camera_input")  # a desktop: files first
+    at.toggle(key="upload_take").set_value(True).run()
+    assert not at.exception
+    assert at.get("camera_input") and not at.get("file_uploader")
+    assert at.button(key="upload_run").disabled  # nothing taken yet
