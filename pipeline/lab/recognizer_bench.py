@@ -174,7 +174,6 @@ def measure(recognizer: Any, naive_model: Any, processor: Any, photos: list,
     naive, naive_text_s = naive
     naive = np.concatenate(naive)
     log("  (b) optimized pipeline ...")
-    recognizer.memory.forget()
     best, t_best, mem_best = _timed(lambda: recognizer.recognize(images, dets, keep_empty=True))
     work = dict(recognizer.stats)
     tolerance, recognizer.facing_tolerance = recognizer.facing_tolerance, 0.0
@@ -193,14 +192,13 @@ def measure(recognizer: Any, naive_model: Any, processor: Any, photos: list,
         cpu_recheck = mem_recheck["cpu_seconds"]
     log("  (d) re-inspection ...")
     cams = [f"bench-camera-{i}" for i in range(n)]
-    recognizer.memory.forget()
-    first, t_first, _ = _timed(lambda: recognizer.recognize(images, dets, cameras=cams,
-                                                         keep_empty=True))
+    (first, memory), t_first, _ = _timed(lambda: recognizer.recognize_with_memory(
+        images, dets, cams, keep_empty=True))
     rng = np.random.default_rng(0)  # a new shot of the same shelf: fresh sensor noise
     again_images = [np.clip(im + rng.normal(0, 2.0, im.shape), 0, 255).astype(np.uint8)
                     for im in images]
-    again, t_again, _ = _timed(lambda: recognizer.recognize(again_images, dets,
-                                                               cameras=cams, keep_empty=True))
+    (again, _), t_again, _ = _timed(lambda: recognizer.recognize_with_memory(
+        again_images, dets, cams, memory, keep_empty=True))
     reused = recognizer.stats.get("reused", 0)
     best_idx, plain_idx = _indices(catalog, best), _indices(catalog, plain)
     return {

@@ -1,8 +1,11 @@
 """The vision engine: detect (YOLO) -> recognize (CLIP crops) -> read text (OCR).
 
-Every stage takes and returns ``supervision.Detections`` with ``data`` keys from
-:mod:`pipeline.keys`. Heavy libraries (torch, ultralytics, transformers, rapidocr) are imported
-inside the stage modules, so importing this package is cheap.
+Every stage has one shape (:mod:`pipeline.vision.stage`): a batch of photos and their
+``supervision.Detections`` (``data`` keys from :mod:`pipeline.keys`) in, a new batch out, camera
+memory passed in and returned. The stages in order: :mod:`pipeline.vision.engine`. Heavy
+libraries (torch, ultralytics, transformers, rapidocr) are imported inside the stage modules, so
+importing this package is cheap. Training, tuning, evaluation and benchmarks live in
+:mod:`pipeline.lab`, never imported here.
 """
 
 import os as _os

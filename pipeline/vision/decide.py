@@ -173,11 +173,12 @@ def facing_context(rule: Rule, labels: Labels, boxes: np.ndarray) -> Labels:
     return labels
 
 
-def beside_a_facing_of(boxes: np.ndarray, i: int, sku_index: int, named: np.ndarray,
+def beside_a_facing_of(boxes: np.ndarray, i: int, sku_index: int | str, named: np.ndarray,
                        among: np.ndarray | None = None) -> bool:
-    """Whether a box named ``sku_index`` (in ``named``; only boxes where ``among`` is true)
-    stands right beside box ``i``: on its shelf (bottoms within a quarter of its height) and at
-    most half its width apart."""
+    """Whether a box named ``sku_index`` (in ``named``: catalog indices, or SKU ids as
+    :mod:`pipeline.vision.faint` passes them; only boxes where ``among`` is true) stands right
+    beside box ``i``: on its shelf (bottoms within a quarter of its height) and at most half
+    its width apart."""
     boxes = np.asarray(boxes, dtype=np.float32)
     w = max(float(boxes[i, 2] - boxes[i, 0]), 1e-3)
     h = max(float(boxes[i, 3] - boxes[i, 1]), 1e-3)
@@ -188,20 +189,3 @@ def beside_a_facing_of(boxes: np.ndarray, i: int, sku_index: int, named: np.ndar
         beside &= among
     beside[i] = False
     return bool(beside.any())
-
-
-def confirm_faint(labels: Labels, boxes: np.ndarray, faint: np.ndarray) -> np.ndarray:
-    """Which ``faint`` boxes of one photo are products: those named an upright catalog SKU
-    (not unknown, not empty shelf) that a confident box right beside them is named too.
-
-    A facing the detector is unsure of, at the end of its block, looks like its neighbours;
-    a stray box on an empty slot is named "empty shelf" or nothing in particular. A faint box
-    named lying is dropped: on seed 96 the two such boxes kept were lying bottles and the two
-    others parts of upright packs, which would be reported as fallen over. Returns a mask over
-    the boxes (true: keep; every confident box is kept)."""
-    faint = np.asarray(faint, dtype=bool)
-    keep = ~faint
-    for i in np.flatnonzero(faint & ~np.asarray(labels.lying, dtype=bool)):
-        sku = labels.sku_index[i]
-        keep[i] = sku >= 0 and beside_a_facing_of(boxes, i, sku, labels.sku_index, among=~faint)
-    return keep

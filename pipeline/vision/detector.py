@@ -30,9 +30,14 @@ the more confident is kept (:func:`drop_overlapping`): two boxes on one product.
 **Faint product boxes.** With ``config.faint_product_conf`` set, ``detect(images, faint=True)``
 also returns product boxes between that and the product floor, marked ``data["faint"]``: the
 detector is unsure of a facing at the end of its block (a small can beside tall bottles, say),
-and below the floor it would leave a gap the rules report as out of stock. The recognizer keeps
-such a box only when it names it the SKU of a confident facing right beside it
-(:func:`pipeline.vision.decide.confirm_faint`). Plain ``detect(images)`` leaves them out.
+and below the floor it would leave a gap the rules report as out of stock. A named step of the
+engine settles them: kept where the recognizer names them the SKU of a confident facing right
+beside them, else dropped (:mod:`pipeline.vision.faint`). Plain ``detect(images)`` leaves them
+out.
+
+As the engine's first stage (:meth:`ShelfDetector.run`, the shape of
+:mod:`pipeline.vision.stage`) it returns the batch with its boxes, faint ones included when the
+config asks for them.
 
 Gaps are not detected: the rules engine infers them from the shelf geometry (empty runs of a
 shelf between products), which needs no labels and works with any checkpoint.
@@ -53,6 +58,8 @@ from pipeline import keys
 from pipeline.errors import ModelNotFoundError
 from pipeline.settings import REPO_ROOT, STARTER_MODELS_DIR
 from pipeline.vision.config import ModelsConfig
+from pipeline.vision.faint import without_faint
+from pipeline.vision.stage import Batch, Stage, empty_detections
 
 _ALIASES: dict[str, str] = {
     "product": keys.PRODUCT, "products": keys.PRODUCT, "object": keys.PRODUCT,
@@ -132,8 +139,10 @@ def resolve_weights(weights: str | Path) -> Path:
     raise ModelNotFoundError(f"detector weights not found: {weights} — {GET_WEIGHTS_HINT}")
 
 
-class ShelfDetector:
+class ShelfDetector(Stage):
     """A loaded YOLO checkpoint that finds products, price tags and promo signs."""
+
+    name = "detect"
 
     def __init__(self, model: Any, device: Any, config: ModelsConfig, weights: str):
         self.model = model
@@ -178,6 +187,12 @@ class ShelfDetector:
             return path.name
         return f"{path.name}:{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
 
+    def run(self, batch: Batch) -> Batch:
+        """The engine stage: the batch with each photo's boxes (its detections so far are
+        replaced), faint product boxes marked when ``config.faint_product_conf`` is set."""
+        faint = self.config.faint_product_conf is not None
+        return batch.with_detections(self.detect(batch.images, faint=faint))
+
     def detect(self, images: Sequence[np.ndarray], faint: bool = False) -> list[sv.Detections]:
         """Detections per photo, in input order (``images`` are RGB uint8 arrays); with
         ``faint``, also the faint product boxes (module docstring)."""
@@ -194,7 +209,7 @@ class ShelfDetector:
                 chunk = indices[start:start + self.config.batch]
                 for i, det in zip(chunk, self._predict([images[i] for i in chunk]), strict=True):
                     results[i] = det
-        out = [drop_contained(drop_overlapping(r)) if r is not None else _empty()
+        out = [drop_contained(drop_overlapping(r)) if r is not None else empty_detections()
                for r in results]
         return out if faint else [without_faint(d) for d in out]
 
@@ -234,7 +249,7 @@ class ShelfDetector:
 
     def _to_kinds(self, det: sv.Detections) -> sv.Detections:
         if len(det) == 0:
-            return _empty()
+            return empty_detections()
         raw = det.class_id if det.class_id is not None else np.zeros(len(det), dtype=int)
         kinds = np.array([self.kinds.get(int(c)) for c in raw], dtype=object)
         keep = kinds != None  # noqa: E711 - elementwise comparison on an object array
@@ -304,17 +319,3 @@ def drop_contained(det: sv.Detections, share: float = CONTAINED) -> sv.Detection
     around = (inside & (conf[product][:, None] > conf[holder][None, :]))[:, is_product]
     keep[holder[is_product][around.sum(0) >= 2]] = False
     return det if keep.all() else det[keep]
-
-
-def without_faint(det: sv.Detections) -> sv.Detections:
-    """``det`` without its faint product boxes and without the ``faint`` marks."""
-    faint = det.data.pop(keys.FAINT, None)
-    if faint is None or not np.asarray(faint, dtype=bool).any():
-        return det
-    return det[~np.asarray(faint, dtype=bool)]
-
-
-def _empty() -> sv.Detections:
-    det = sv.Detections.empty()
-    det.data[keys.KIND] = np.array([], dtype=object)
-    return det

@@ -1,30 +1,46 @@
-"""The inspection engine: photos -> typed detections (detect -> recognize -> read text).
+"""The inspection engine: photos -> typed detections, through a list of named stages.
 
-A detector without ``price_tag``/``promo`` classes (SKU-110K style) gets a last stage that finds
-tags and signs in the photo's text (:mod:`pipeline.vision.text_finder`).
+:class:`Inspector` holds the stages, loaded once, in order (:func:`engine_stages`)::
 
-Between recognition and reading, the fragments of a lying product that the detector cut into
-two boxes are joined (:func:`pipeline.vision.fragments.merge_lying_fragments`).
+    detect -> recognize -> confirm_faint -> merge_fragments -> pack_text -> read_text -> find_text
 
-:class:`Inspector` holds the models, loaded once, and maps a batch of photos to
-:class:`~pipeline.detections.PhotoDetections`. It is a function of (photos, models) -> results
-with no I/O besides reading the photos handed to :meth:`Inspector.inspect_paths`, so a
-distributed runner can map it over many workers later.
+Each is a :class:`~pipeline.vision.stage.Stage`: a batch of photos in, the batch with new
+detections out (:mod:`pipeline.vision.stage`). The models config picks them:
 
-Each photo's ``extra`` carries ``timings`` (seconds per stage for the batch it ran in, and the
-batch size) and ``models`` (which weights produced it).
+* ``faint_product_conf``: the detector also returns faint product boxes, and a named step
+  settles them (:mod:`pipeline.vision.faint`): ``confirm_faint`` after the recognizer keeps
+  those named like a confident facing beside them, ``drop_faint`` without a recognizer drops
+  them;
+* with a recognizer, ``merge_fragments`` joins the fragments of a lying product the detector
+  cut into two boxes (:mod:`pipeline.vision.fragments`, with the recognizer's upright aspects);
+* ``pack_text`` (default: on with an ``embedder``) reads the words on each pack;
+* ``ocr`` reads price tags and promo signs (``read_text``);
+* a detector without ``price_tag``/``promo`` classes (SKU-110K style) gets a last stage that
+  finds tags and signs in the photo's text (``find_text``, :mod:`pipeline.vision.text_finder`).
+
+After the first stage (the boxes), the out-of-domain check (:mod:`pipeline.vision.domain`) marks
+each photo trusted or not; products on an untrusted photo are not named (``unknown``).
+
+The inspector owns its cameras' history: the camera memory (what each camera's last inspection
+left, per stage: crops unchanged since then keep their labels) goes into each batch, and from
+the memory the batch comes back with it keeps that batch's cameras for the next call. Besides
+that it is a function of (photos, models) -> results with no I/O besides reading the photos
+handed to :meth:`Inspector.inspect_paths`, so a distributed runner can map it over many workers.
+
+Each photo's ``extra`` carries ``timings`` (seconds per stage, ``<stage name>_s``, for the
+batch it ran in, and the batch size) and ``models`` (which weights produced it).
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
-import supervision as sv
 
 from pipeline.catalog import Catalog
 from pipeline.detections import PhotoDetections
@@ -32,16 +48,7 @@ from pipeline.errors import PhotoError
 from pipeline.imaging import Photo, load_photo
 from pipeline.vision.config import ModelsConfig, load_models_config
 from pipeline.vision.domain import DomainCheck, DomainVerdict, unknown_verdict
-from pipeline.vision.fragments import merge_lying_fragments
-
-
-class Stage(Protocol):
-    """A recognition stage: takes photos and their detections, returns new detections."""
-
-    def recognize(
-        self, images: Sequence[np.ndarray], detections: Sequence[sv.Detections],
-        cameras: Sequence[str | None] | None = None,
-    ) -> list[sv.Detections]: ...
+from pipeline.vision.stage import Batch, Stage
 
 
 @dataclass
@@ -66,17 +73,22 @@ def _version(stage: Any) -> str | None:
 
 
 class Inspector:
-    """Detector + recognizer + tag reader, loaded once, applied to batches of photos (with a
-    detector that has no price_tag or promo class, a tag-and-sign finder after the reader)."""
+    """The engine's stages, loaded once, applied in order to batches of photos.
 
-    def __init__(self, detector: Any, recognizer: Stage | None = None, reader: Any = None):
-        self.detector = detector
-        self.recognizer = recognizer
-        self.reader = reader
-        self.domain: DomainCheck | None = None  # out-of-domain check (see pipeline.vision.domain)
-        self.pack_text: Any = None  # pack-text reader (see pipeline.vision.pack_text)
-        # tags and signs found in the photo's text (see pipeline.vision.text_finder)
-        self.finder: Any = None
+    Args:
+        stages: in order, with distinct names (:func:`engine_stages` builds them from the
+            models config); the first finds the boxes.
+        domain: the out-of-domain check (``None``: every photo trusted).
+    """
+
+    def __init__(self, stages: Sequence[Stage], domain: DomainCheck | None = None):
+        names = [stage.name for stage in stages]
+        if len(set(names)) != len(names):
+            raise ValueError(f"stage names must differ: {names}")
+        self.stages = tuple(stages)
+        self.domain = domain
+        self.memory: Mapping[str, Any] = {}  # stage name -> camera memory (see the docstring)
+        self._memory_lock = threading.Lock()
 
     @classmethod
     def load(
@@ -114,15 +126,39 @@ class Inspector:
             from pipeline.vision.ocr import TagReader
 
             reader = TagReader()
-        inspector = cls(detector, recognizer, reader)
-        inspector.domain = load_domain_check(config, device)
-        inspector.finder = load_text_finder(config, detector, reader)
-        pack_text = config.pack_text if config.pack_text is not None else bool(config.embedder)
-        if pack_text and recognizer is not None:
+        domain = load_domain_check(config, device)
+        finder = load_text_finder(config, detector, reader)
+        pack_text = None
+        if (config.pack_text if config.pack_text is not None else bool(config.embedder)) and \
+                recognizer is not None:
             from pipeline.vision.pack_text import PackTextReader
 
-            inspector.pack_text = PackTextReader(recognizer.catalog, reader)
-        return inspector
+            pack_text = PackTextReader(recognizer.catalog, reader)
+        return cls(engine_stages(config, detector, recognizer, pack_text, reader, finder), domain)
+
+    def stage(self, name: str) -> Any:
+        """The stage called ``name`` (``None``: not in this engine)."""
+        return next((stage for stage in self.stages if stage.name == name), None)
+
+    @property
+    def detector(self) -> Any:
+        return self.stages[0] if self.stages else None
+
+    @property
+    def recognizer(self) -> Any:
+        return self.stage("recognize")
+
+    @property
+    def reader(self) -> Any:
+        return self.stage("read_text")
+
+    @property
+    def pack_text(self) -> Any:
+        return self.stage("pack_text")
+
+    @property
+    def finder(self) -> Any:
+        return self.stage("find_text")
 
     @property
     def models(self) -> dict[str, str | None]:
@@ -143,56 +179,31 @@ class Inspector:
 
         Args:
             photos: decoded photos (see :func:`pipeline.imaging.load_photo`).
-            meta: optional per-photo ``store``/``camera``/``captured_at``/``path`` values.
+            meta: optional per-photo ``store``/``camera``/``captured_at``/``path`` values; a
+                photo with a camera reuses what that camera's last inspection found where its
+                pixels did not change.
         """
         if meta is not None and len(meta) != len(photos):
             raise ValueError(f"{len(meta)} meta entries for {len(photos)} photos")
         images = [photo.array() for photo in photos]
+        cameras = [_camera_key(m) for m in meta] if meta is not None else [None] * len(photos)
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        # faint product boxes only for a recognizer that confirms or drops them
-        if getattr(self.recognizer, "confirms_faint", False):
-            detections = self.detector.detect(images, faint=True)
-        else:
-            detections = self.detector.detect(images)
-        timings["detect_s"] = time.perf_counter() - started
-        cameras = [_camera_key(m) for m in meta] if meta is not None else None
-        if cameras is not None and not any(cameras):
-            cameras = None
+        memory = self.memory
+        batch = _timed(self.stages[:1], Batch.of(images, cameras=cameras, memory=memory),
+                       timings)  # the boxes
         mark = time.perf_counter()
         verdicts = self.domain_verdicts(images)
         timings["domain_s"] = time.perf_counter() - mark
-        if self.recognizer is not None:
-            mark = time.perf_counter()
-            # crops unchanged since a camera's last inspection reuse their labels; products on
-            # a photo unlike the models' training photos are not named (unknown)
-            detections = recognize_in_domain(self.recognizer, images, detections, cameras,
-                                             verdicts)
-            aspect = getattr(self.recognizer, "upright_aspect", None)
-            if aspect is not None:  # a lying product cut into two boxes becomes one box again
-                detections = [merge_lying_fragments(d, aspect) for d in detections]
-            timings["recognize_s"] = time.perf_counter() - mark
-        if self.pack_text is not None:
-            mark = time.perf_counter()
-            # the words on each pack: recorded, and a name where the image gave none
-            detections = self.pack_text.recognize(
-                images, detections, trusted=[not v.out_of_domain for v in verdicts])
-            timings["pack_text_s"] = time.perf_counter() - mark
-        if self.reader is not None:
-            mark = time.perf_counter()
-            # tags and signs unchanged since a camera's last inspection keep their text
-            detections = self.reader.read(images, detections, cameras=cameras)
-            timings["read_text_s"] = time.perf_counter() - mark
-        if self.finder is not None:  # after the reader: what it adds comes read already
-            mark = time.perf_counter()
-            detections = self.finder.find(images, detections)
-            timings["find_text_s"] = time.perf_counter() - mark
+        batch = _timed(self.stages[1:], replace(
+            batch, trusted=tuple(not v.out_of_domain for v in verdicts)), timings)
+        self.keep_memory(batch.memory, cameras, started_from=memory)
         timings["total_s"] = time.perf_counter() - started
         timings = {k: round(v, 4) for k, v in timings.items()}
         timings["batch"] = len(photos)
         models = self.models
         results = []
-        for i, (photo, det) in enumerate(zip(photos, detections, strict=True)):
+        for i, (photo, det) in enumerate(zip(photos, batch.detections, strict=True)):
             info = dict(meta[i]) if meta is not None else {}
             results.append(PhotoDetections(
                 path=str(info.get("path", photo.source)),
@@ -208,6 +219,22 @@ class Inspector:
                        "domain_check": verdicts[i].record()},
             ))
         return results
+
+    def keep_memory(self, memory: Mapping[str, Any], cameras: Iterable[str | None],
+                    started_from: Mapping[str, Any] | None = None) -> None:
+        """Keep what ``memory`` (a batch's, as it came back; it ``started_from`` this one) says
+        of ``cameras``: batches inspected at the same time each add their own cameras, none
+        undoes another's."""
+        seen = list(dict.fromkeys(camera for camera in cameras if camera))
+        if not seen:
+            return
+        with self._memory_lock:
+            kept = dict(self.memory)
+            for stage, new in memory.items():
+                if started_from is not None and new is started_from.get(stage):
+                    continue  # the stage remembered nothing new
+                kept[stage] = new if stage not in kept else kept[stage].merged(new, seen)
+            self.memory = kept
 
     def domain_verdicts(self, images: Sequence[np.ndarray]) -> list[DomainVerdict]:
         """Per photo: is it like the configured models' training photos?"""
@@ -236,6 +263,15 @@ class Inspector:
         if pending:
             out.photos += self.inspect(pending)
         return out
+
+
+def _timed(stages: Sequence[Stage], batch: Batch, timings: dict[str, float]) -> Batch:
+    """``batch`` through ``stages`` in order, each one's seconds in ``timings``."""
+    for stage in stages:
+        mark = time.perf_counter()
+        batch = stage.run(batch)
+        timings[f"{stage.name}_s"] = time.perf_counter() - mark
+    return batch
 
 
 def load_text_finder(config: ModelsConfig, detector: Any, reader: Any) -> Any:
@@ -270,35 +306,18 @@ def load_domain_check(config: ModelsConfig, device: Any) -> DomainCheck | None:
     return DomainCheck.load(folder, Embedder.load((folder / features).resolve(), device))
 
 
-def recognize_in_domain(recognizer: Stage, images: Sequence[np.ndarray],
-                        detections: Sequence[sv.Detections], cameras: Sequence[str | None] | None,
-                        verdicts: Sequence[DomainVerdict]) -> list[sv.Detections]:
-    """Name products on in-domain photos; on out-of-domain ones every product is unknown."""
-    inside = [i for i, v in enumerate(verdicts) if not v.out_of_domain]
-    out = [unnamed(d) for d in detections]
-    if inside:
-        named = recognizer.recognize([images[i] for i in inside],
-                                     [detections[i] for i in inside],
-                                     cameras=None if cameras is None else
-                                     [cameras[i] for i in inside])
-        for i, det in zip(inside, named, strict=True):
-            out[i] = det
-    return out
+def engine_stages(config: ModelsConfig, detector: Stage, recognizer: Any = None,
+                  pack_text: Stage | None = None, reader: Stage | None = None,
+                  finder: Stage | None = None) -> list[Stage]:
+    """The stages in order, as the models config sets them (see the module docstring)."""
+    from pipeline.vision.faint import ConfirmFaint, DropFaint
+    from pipeline.vision.fragments import MergeLyingFragments
 
-
-def unnamed(det: sv.Detections) -> sv.Detections:
-    """A copy where every product is ``unknown`` with no brand, category or score."""
-    from pipeline import keys
-    from pipeline.detections import field_values
-
-    out = det[np.arange(len(det))] if len(det) else det
-    if not len(det):
-        return out
-    products = field_values(det, keys.KIND) == keys.PRODUCT
-    for name, value in ((keys.SKU, keys.UNKNOWN), (keys.BRAND, None), (keys.CATEGORY, None),
-                        (keys.SKU_SCORE, None)):
-        column = np.array(field_values(det, name), dtype=object)
-        column[products] = value
-        out.data[name] = column
-    out.data.pop(keys.FAINT, None)
-    return out[~(products & np.array(field_values(det, keys.FAINT), dtype=bool))]
+    faint = config.faint_product_conf is not None
+    stages: list[Stage] = [detector]
+    if recognizer is None:
+        stages += [DropFaint()] if faint else []
+    else:
+        stages += [recognizer, *([ConfirmFaint()] if faint else []),
+                   MergeLyingFragments(recognizer.upright_aspect)]
+    return stages + [stage for stage in (pack_text, reader, finder) if stage is not None]

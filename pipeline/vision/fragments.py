@@ -10,6 +10,9 @@ the same row (their heights overlap by most of the lower one) and touch or overl
 and together they are no longer than one lying product of that SKU: a lying product's box is
 about ``height / upright_aspect`` wide, and the union must stay within ``LENGTH_SLACK`` times
 that. Two real bottles lying end to end are twice that long, so they stay apart.
+
+In the engine this is a named step after the recognizer (:class:`MergeLyingFragments`), built
+with the recognizer's upright aspects when the models are loaded.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import supervision as sv
 
 from pipeline import keys
 from pipeline.detections import field_values
+from pipeline.vision.stage import Batch, Stage
 
 TOUCH = 0.25  # largest horizontal gap between fragments, in box heights
 ROW_OVERLAP = 0.6  # vertical overlap, share of the lower box's height
@@ -81,3 +85,22 @@ def merge_lying_fragments(det: sv.Detections, upright_aspect: Callable[[str], fl
     out = det[np.flatnonzero(alive)]
     out.xyxy = boxes[alive].astype(det.xyxy.dtype)
     return out
+
+
+class MergeLyingFragments(Stage):
+    """The engine step that joins the fragments of lying products, photo by photo.
+
+    Args:
+        upright_aspect: a SKU's upright width / height (``None``: unknown shape), e.g. the
+            loaded recognizer's :meth:`~pipeline.vision.recognizer.Recognizer.upright_aspect`
+            (it follows reference photos added later).
+    """
+
+    name = "merge_fragments"
+
+    def __init__(self, upright_aspect: Callable[[str], float | None]):
+        self.upright_aspect = upright_aspect
+
+    def run(self, batch: Batch) -> Batch:
+        return batch.with_detections([merge_lying_fragments(d, self.upright_aspect)
+                                      for d in batch.detections])

@@ -7,9 +7,12 @@ batched recognition call. Price tags get ``text`` (their largest text line: the 
 noisy OCR text (``¥3.5O``, ``3.50元``, ``$ 2.99``, ``1,299.00``, ``2,49 €``) into a number and
 an ISO currency.
 
-Fixed shelf cameras see the same tags every day: given camera ids, a tag or sign whose box and
-pixels did not change since that camera's last photo keeps the text read then (compared at the
-remembered box, so detector jitter does not count; one changed digit does — see ``TAG_PEAK``).
+Fixed shelf cameras see the same tags every day: given camera ids and the camera memory, a tag
+or sign whose box and pixels did not change since that camera's last photo keeps the text read
+then (compared at the remembered box, so detector jitter does not count; one changed digit does
+— see ``TAG_PEAK``). As an engine stage (:meth:`TagReader.run`, the shape of
+:mod:`pipeline.vision.stage`) the memory comes in the batch and goes back in the new one; the
+reader keeps none.
 """
 
 from __future__ import annotations
@@ -17,13 +20,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import supervision as sv
 
 from pipeline import keys
 from pipeline.detections import field_values
+from pipeline.vision.stage import Batch, Stage
+
+if TYPE_CHECKING:
+    from pipeline.vision.reuse import CameraMemory
 
 _CURRENCIES: tuple[tuple[str, str], ...] = (
     ("¥", "CNY"), ("元", "CNY"), ("RMB", "CNY"), ("CNY", "CNY"),
@@ -133,8 +140,10 @@ def crop(image: np.ndarray, box: Sequence[float], pad: float = 0.06) -> np.ndarr
     return image[y1:y2, x1:x2]
 
 
-class TagReader:
-    """Reads the text of price tags and promo signs (one verb: :meth:`read`)."""
+class TagReader(Stage):
+    """Reads the text of price tags and promo signs (:meth:`read`; as a stage, :meth:`run`)."""
+
+    name = "read_text"
 
     def __init__(self, engine: object | None = None, min_score: float = 0.3,
                  reuse: bool = True, sign_min_score: float = SIGN_MIN_SCORE):
@@ -146,11 +155,7 @@ class TagReader:
         self.engine = engine
         self.min_score = min_score
         self.sign_min_score = sign_min_score
-        from pipeline.vision.reuse import CameraMemory
-
-        # per fixed camera: the tags and signs of its last photo, and what they said
-        self.memory = CameraMemory(tolerance=TAG_TOLERANCE, peak=TAG_PEAK,
-                                   min_iou=TAG_MIN_IOU) if reuse else None
+        self.reuse = reuse  # texts of unchanged tags kept, given a camera and its memory
         self.stats: dict[str, int] = {}
 
     @property
@@ -207,16 +212,34 @@ class TagReader:
         boxes = self.engine.sorted_boxes(boxes)
         return self.engine.get_crop_img_list(padded, boxes)
 
-    def read(
-        self, images: Sequence[np.ndarray], detections: Sequence[sv.Detections],
-        cameras: Sequence[str | None] | None = None,
-    ) -> list[sv.Detections]:
-        """New detections with text/price/currency filled on price_tag and promo boxes.
+    def run(self, batch: Batch) -> Batch:
+        """The engine stage: texts read, those of tags and signs unchanged since a camera's
+        last photo kept from ``batch.memory`` (the new memory comes back in the batch)."""
+        out, memory = self.read_with_memory(batch.images, batch.detections, batch.cameras,
+                                            batch.memory.get(self.name))
+        return batch.with_detections(out).remembering(self.name, memory)
 
-        ``cameras`` (one id per photo, or ``None``) turns on reuse: a tag or sign of a fixed
-        camera whose box and pixels did not change since that camera's last photo keeps the
-        text read then, without running OCR again.
-        """
+    def read(self, images: Sequence[np.ndarray], detections: Sequence[sv.Detections],
+             ) -> list[sv.Detections]:
+        """New detections with text/price/currency filled on price_tag and promo boxes."""
+        return self.read_with_memory(images, detections)[0]
+
+    @staticmethod
+    def new_memory() -> CameraMemory:
+        """An empty memory of the tags and signs each camera showed, and what they said."""
+        from pipeline.vision.reuse import CameraMemory  # (torch)
+
+        return CameraMemory(tolerance=TAG_TOLERANCE, peak=TAG_PEAK, min_iou=TAG_MIN_IOU)
+
+    def read_with_memory(
+        self, images: Sequence[np.ndarray], detections: Sequence[sv.Detections],
+        cameras: Sequence[str | None] | None = None, memory: CameraMemory | None = None,
+    ) -> tuple[list[sv.Detections], CameraMemory]:
+        """:meth:`read`, and with ``cameras`` (one id or ``None`` per photo; with ``reuse``) a
+        tag or sign whose box and pixels did not change since that camera's last photo in
+        ``memory`` keeps the text read then, without running OCR again. Returns the detections
+        and the memory after these photos."""
+        memory = memory if memory is not None else self.new_memory()
         wanted: list[tuple[int, int]] = []
         per_photo: list[np.ndarray] = []
         for p, det in enumerate(detections):
@@ -225,8 +248,7 @@ class TagReader:
             per_photo.append(rows)
             wanted += [(p, int(b)) for b in rows]
         texts: list[str | None] = [None] * len(wanted)
-        cams = list(cameras) if cameras is not None and self.memory is not None else \
-            [None] * len(images)
+        cams = list(cameras) if cameras is not None and self.reuse else [None] * len(images)
         signatures = [_thumbs(images[p], detections[p].xyxy[per_photo[p]])
                       if cams[p] is not None else None
                       for p in range(len(images))]
@@ -234,7 +256,7 @@ class TagReader:
         for p, camera in enumerate(cams):
             if camera is None or not len(per_photo[p]):
                 continue
-            match, seen = self.memory.recall_in_place(
+            match, seen = memory.recall_in_place(
                 camera, detections[p].xyxy[per_photo[p]],
                 lambda at, image=images[p]: _thumbs(image, at))
             kinds = field_values(detections[p], keys.KIND)[per_photo[p]]
@@ -256,8 +278,9 @@ class TagReader:
                       "read": len(todo)}
         for p, camera in enumerate(cams):
             if camera is not None:
-                self.memory.remember(camera, detections[p].xyxy[per_photo[p]], signatures[p],
-                                     np.array(texts[starts[p]:starts[p + 1]], dtype=object))
+                memory = memory.remember(camera, detections[p].xyxy[per_photo[p]],
+                                         signatures[p],
+                                         np.array(texts[starts[p]:starts[p + 1]], dtype=object))
         out = []
         for det in detections:
             det = det[np.arange(len(det))]  # a copy: the input is never changed
@@ -271,7 +294,7 @@ class TagReader:
                 price, currency = parse_price(text)
                 det.data[keys.PRICE][b] = price
                 det.data[keys.CURRENCY][b] = currency
-        return out
+        return out, memory
 
 def _thumbs(image: np.ndarray, boxes: np.ndarray) -> Any:
     from pipeline.vision.crops import thumbnails

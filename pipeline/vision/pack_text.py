@@ -31,6 +31,7 @@ import supervision as sv
 from pipeline import keys
 from pipeline.catalog import Catalog
 from pipeline.detections import field_values
+from pipeline.vision.stage import Batch, Stage
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -87,8 +88,10 @@ class NameIndex:
                                            for n in self.sku_names[s.id])).id
 
 
-class PackTextReader:
+class PackTextReader(Stage):
     """Reads each product's pack text and names products by it where the image could not."""
+
+    name = "pack_text"
 
     def __init__(self, catalog: Catalog, reader: object | None = None, brand_min: float = 85,
                  text_weight: float = 0.9, min_side_px: int = 24):
@@ -101,6 +104,11 @@ class PackTextReader:
         self.brand_min = brand_min
         self.text_weight = text_weight
         self.min_side_px = min_side_px
+
+    def run(self, batch: Batch) -> Batch:
+        """The engine stage: pack texts read; names from them only on trusted photos."""
+        return batch.with_detections(self.recognize(batch.images, batch.detections,
+                                                    trusted=batch.trusted))
 
     def recognize(self, images: Sequence[np.ndarray], detections: Sequence[sv.Detections],
                   trusted: Sequence[bool] | None = None) -> list[sv.Detections]:

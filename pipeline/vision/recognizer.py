@@ -5,7 +5,9 @@ new ``sv.Detections`` where each ``product`` box carries ``sku``, ``brand``, ``c
 ``sku_score`` and ``orientation`` (keys from :mod:`pipeline.keys`); other boxes are untouched.
 A product box that shows an empty shelf (models trained with the "empty shelf" class, such as
 the starter) is dropped: it is a detector's stray box on an empty slot, and the rules should see
-the gap.
+the gap. As an engine stage (:meth:`Recognizer.run`, the shape of :mod:`pipeline.vision.stage`)
+it names the products of the photos in the models' domain only, and reuses the labels of crops
+a camera showed unchanged last time from the batch's camera memory.
 
 How the work is kept small (all in memory, no temp files):
 
@@ -13,9 +15,9 @@ How the work is kept small (all in memory, no temp files):
    preprocessed by one call of the model's image processor per photo
    (:mod:`pipeline.vision.crops`);
 2. near-identical neighbouring facings are classified once and verified
-   (:func:`pipeline.vision.reuse.group_facings`), and with ``cameras`` given, crops that did not
-   change since that camera's last inspection reuse their labels
-   (:class:`pipeline.vision.reuse.CameraMemory`);
+   (:func:`pipeline.vision.reuse.group_facings`), and with a camera and its memory given, crops
+   that did not change since that camera's last inspection reuse their labels
+   (:class:`pipeline.vision.reuse.CameraMemory`, passed in and returned, never kept here);
 3. the remaining crops go through the image tower in large batches (fp16 on CUDA; dynamic int8
    on CPU for ViT-B-size towers, see :data:`PRECISIONS`);
 4. the catalog's text embeddings are computed once per (model, catalog) and cached in memory and
@@ -46,7 +48,6 @@ from pipeline.vision.crops import as_photo, cut_crops, thumbnails
 from pipeline.vision.decide import (
     EMPTY_INDEX,
     Rule,
-    confirm_faint,
     decide,
     facing_context,
     fused_logits,
@@ -56,6 +57,7 @@ from pipeline.vision.dual_encoder import DualEncoder, load_dual_encoder, quantiz
 from pipeline.vision.embedder import Embedder
 from pipeline.vision.gallery import Gallery, embed_references, load_gallery
 from pipeline.vision.reuse import THUMB, CameraMemory, Labels, group_facings
+from pipeline.vision.stage import Batch, Stage, name_in_domain
 from pipeline.vision.textbank import TextBank, text_bank
 
 if TYPE_CHECKING:
@@ -74,10 +76,10 @@ RECHECK_SAMPLE = 64
 RECHECK_SAFETY = 1.5
 
 
-class Recognizer:
+class Recognizer(Stage):
     """A CLIP-family model, the catalog's text embeddings and a reference gallery."""
 
-    confirms_faint = True  # the detector may hand it faint product boxes (see recognize)
+    name = "recognize"
 
     def __init__(self, encoder: DualEncoder, catalog: Catalog, gallery: Gallery | None = None,
                  rule: Rule | None = None, facing_tolerance: float = 6.0,
@@ -89,7 +91,6 @@ class Recognizer:
         self.rule = rule or Rule.from_tuning(encoder.tuning, encoder.logit_scale)
         self.facing_tolerance = facing_tolerance  # 0 turns facing grouping off
         self.languages = tuple(languages)
-        self.memory = CameraMemory()
         self._generation = 0  # bumped when the gallery changes (camera memory goes stale)
         self._aspects: torch.Tensor | None = None
         self._lock = threading.RLock()  # one recognize at a time (shared by app sessions)
@@ -159,36 +160,52 @@ class Recognizer:
                                               catalog.sku_ids)
         return recognizer
 
-    # --- the one verb ---
+    # --- the verbs: the stage, and naming without camera memory ---
+    def run(self, batch: Batch) -> Batch:
+        """The engine stage: products named on the photos in the models' domain (on the others
+        every product is ``unknown``); for a photo with a camera, crops unchanged since that
+        camera's last inspection keep their labels from ``batch.memory`` (the new memory comes
+        back in the batch). Faint product boxes are named like the others; the ``faint`` mark
+        stays for :class:`pipeline.vision.faint.ConfirmFaint`."""
+        return name_in_domain(batch, self._run_named)
+
+    def _run_named(self, batch: Batch) -> Batch:
+        named, memory = self.recognize_with_memory(batch.images, batch.detections,
+                                                   batch.cameras, batch.memory.get(self.name))
+        return batch.with_detections(named).remembering(self.name, memory)
+
     def recognize(self, images: Sequence[np.ndarray], detections: Sequence[sv.Detections],
-                  cameras: Sequence[str | None] | None = None, keep_empty: bool = False
-                  ) -> list[sv.Detections]:
+                  keep_empty: bool = False) -> list[sv.Detections]:
         """New detections where every product box is named (other boxes untouched).
 
         Args:
             images: ``HxWx3`` uint8 RGB photos; ``detections[i]`` belongs to ``images[i]``.
-            cameras: optional camera id per photo; crops unchanged since that camera's last
-                inspection reuse their labels.
             keep_empty: keep product boxes that show an empty shelf, with SKU ``empty``
                 (measuring the recognizer); by default they are dropped.
 
-        Product boxes marked ``faint`` by the detector (under its product floor) are kept only
-        where :func:`pipeline.vision.decide.confirm_faint` confirms them; the mark is removed.
+        Faint boxes are named like the others and keep the detector's mark
+        (:mod:`pipeline.vision.faint` settles them).
         """
+        return self.recognize_with_memory(images, detections, keep_empty=keep_empty)[0]
+
+    def recognize_with_memory(self, images: Sequence[np.ndarray],
+                              detections: Sequence[sv.Detections],
+                              cameras: Sequence[str | None] | None = None,
+                              memory: CameraMemory | None = None, keep_empty: bool = False
+                              ) -> tuple[list[sv.Detections], CameraMemory]:
+        """:meth:`recognize`, and with ``cameras`` (one id or ``None`` per photo) crops
+        unchanged since that camera's last inspection in ``memory`` keep their labels.
+        Returns the detections and the memory after these photos."""
         if len(images) != len(detections):
             raise ValueError(f"{len(images)} photos but {len(detections)} detections")
         rows = [np.flatnonzero(field_values(d, keys.KIND) == keys.PRODUCT) for d in detections]
         boxes = [np.asarray(d.xyxy, np.float32)[r] for d, r in zip(detections, rows, strict=True)]
         with self._lock:
-            labels = self.label_boxes(images, boxes, cameras)
+            labels, memory = self.label_boxes(images, boxes, cameras, memory)
         self.stats["empty"] = int(sum((lab.sku_index == EMPTY_INDEX).sum() for lab in labels))
-        out = []
-        for d, r, lab, b in zip(detections, rows, labels, boxes, strict=True):
-            faint = np.array(field_values(d, keys.FAINT)[r], dtype=bool)  # no mark: False
-            keep = confirm_faint(lab, b, faint)
-            self.stats["faint_kept"] += int((faint & keep).sum())
-            out.append(self._named(d, r, lab, keep_empty, drop=r[~keep]))
-        return out
+        named = [self._named(d, r, lab, keep_empty)
+                 for d, r, lab in zip(detections, rows, labels, strict=True)]
+        return named, memory
 
     def add_reference(self, sku: str, image: np.ndarray | Image.Image) -> None:
         """Add one reference photo of ``sku`` (one upright product) — no retraining."""
@@ -208,15 +225,18 @@ class Recognizer:
         return text_bank(self.encoder, self.catalog, self.languages)
 
     def label_boxes(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray],
-                    cameras: Sequence[str | None] | None = None) -> list[Labels]:
-        """Labels per photo for the given product boxes (see the module docstring)."""
+                    cameras: Sequence[str | None] | None = None,
+                    memory: CameraMemory | None = None) -> tuple[list[Labels], CameraMemory]:
+        """Labels per photo for the given product boxes (see the module docstring), and the
+        camera memory after these photos (``memory``, or a new empty one, with the photos that
+        have a camera remembered)."""
+        memory = memory if memory is not None else CameraMemory()
         counts = [len(b) for b in boxes]
         total = sum(counts)
-        stats = {"crops": total, "reused": 0, "grouped": 0, "classified": 0, "rechecked": 0,
-                 "faint_kept": 0}
+        stats = {"crops": total, "reused": 0, "grouped": 0, "classified": 0, "rechecked": 0}
         self.stats = stats  # _recheck counts into it
         if total == 0:
-            return [Labels.empty(0) for _ in boxes]
+            return [Labels.empty(0) for _ in boxes], memory
         photos = [as_photo(img, self.encoder.device) for img in images]
         thumbs = thumbnails(photos, boxes, THUMB)
         starts = np.cumsum([0, *counts])
@@ -227,7 +247,7 @@ class Recognizer:
             if camera is None:
                 continue
             span = slice(starts[i], starts[i + 1])
-            match, seen = self.memory.recall(camera, boxes[i], thumbs[span], self._generation)
+            match, seen = memory.recall(camera, boxes[i], thumbs[span], self._generation)
             hit = np.flatnonzero(match >= 0)
             if len(hit) and seen is not None:
                 out.put(starts[i] + hit, seen.take(match[hit]))
@@ -240,11 +260,11 @@ class Recognizer:
         for i, camera in enumerate(cams):
             if camera is not None:
                 span = slice(starts[i], starts[i + 1])
-                self.memory.remember(camera, boxes[i], thumbs[span],
-                                     out.take(np.arange(starts[i], starts[i + 1])),
-                                     self._generation)
+                memory = memory.remember(camera, boxes[i], thumbs[span],
+                                         out.take(np.arange(starts[i], starts[i + 1])),
+                                         self._generation)
         self.stats = stats
-        return [out.take(np.arange(starts[i], starts[i + 1])) for i in range(len(boxes))]
+        return [out.take(np.arange(starts[i], starts[i + 1])) for i in range(len(boxes))], memory
 
     def _classify_rest(self, photos: list[torch.Tensor], boxes: Sequence[np.ndarray],
                        thumbs: torch.Tensor, starts: np.ndarray, done: np.ndarray,
@@ -360,7 +380,8 @@ class Recognizer:
         return self._aspects
 
     def upright_aspect(self, sku: str) -> float | None:
-        """The SKU's upright width / height (``None``: not a catalog SKU)."""
+        """The SKU's upright width / height (``None``: not a catalog SKU); what
+        :class:`pipeline.vision.fragments.MergeLyingFragments` is built with."""
         if sku not in self.catalog.by_id:
             return None
         return float(self.aspects[self.catalog.sku_ids.index(sku)])
@@ -373,7 +394,7 @@ class Recognizer:
                       gx)
 
     def _named(self, det: sv.Detections, rows: np.ndarray, labels: Labels,
-               keep_empty: bool = False, drop: np.ndarray | None = None) -> sv.Detections:
+               keep_empty: bool = False) -> sv.Detections:
         out = det[np.arange(len(det))] if len(det) else det  # a copy with copied data arrays
         n = len(det)
         columns = {name: np.array(field_values(det, name), dtype=object) for name in
@@ -390,10 +411,7 @@ class Recognizer:
         if n:  # (out is a copy)
             for name, values in columns.items():
                 out.data[name] = values
-            out.data.pop(keys.FAINT, None)  # the detector's mark, settled by recognize
         gone = rows[labels.sku_index == EMPTY_INDEX] if not keep_empty else rows[:0]
-        if drop is not None:
-            gone = np.union1d(gone, drop)
         return out[np.setdiff1d(np.arange(n), gone)] if len(gone) else out
 
 

@@ -14,11 +14,14 @@ another label) does not.
   disagrees the whole group is classified one by one.
 * :class:`CameraMemory` — per camera, the boxes, thumbnails and labels of the last inspection.
   A crop at the same position (IoU >= 0.9) whose thumbnail did not change reuses its labels.
+  A memory is a value: remembering gives a new one. Stages get it in a
+  :class:`~pipeline.vision.stage.Batch` and hand the new one back; none keeps one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,7 +115,7 @@ def group_facings(thumbs: torch.Tensor, boxes: np.ndarray, tolerance: float
     return leader, verifier
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Seen:
     boxes: np.ndarray
     thumbs: torch.Tensor
@@ -127,6 +130,8 @@ class CameraMemory:
     crop is unchanged when its thumbnail's mean absolute difference is at most ``tolerance``
     and, when ``peak`` is set, no single value differs by more than ``peak`` (a small but
     strong change, such as another digit on a price tag, must not be averaged away).
+
+    A value: :meth:`remember` returns a new memory and leaves this one as it was.
     """
 
     def __init__(self, tolerance: float = REUSE_TOLERANCE, min_iou: float = 0.9,
@@ -135,7 +140,7 @@ class CameraMemory:
         self.peak = peak
         self.min_iou = min_iou
         self.max_cameras = max_cameras
-        self._seen: dict[str, _Seen] = {}
+        self._seen: Mapping[str, _Seen] = {}
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -178,11 +183,24 @@ class CameraMemory:
         return match, seen.labels
 
     def remember(self, camera: str, boxes: np.ndarray, thumbs: torch.Tensor, labels: Any,
-                 generation: int = 0) -> None:
-        if camera not in self._seen and len(self._seen) >= self.max_cameras:
-            self._seen.pop(next(iter(self._seen)))
-        self._seen[camera] = _Seen(np.asarray(boxes, np.float32).copy(), thumbs.clone(),
-                                   labels.take(np.arange(len(boxes))), generation)
+                 generation: int = 0) -> CameraMemory:
+        """A new memory where ``camera``'s last inspection is this one (the oldest camera is
+        forgotten beyond ``max_cameras``)."""
+        return self._with({camera: _Seen(np.asarray(boxes, np.float32).copy(), thumbs.clone(),
+                                         labels.take(np.arange(len(boxes))), generation)})
 
-    def forget(self) -> None:
-        self._seen.clear()
+    def merged(self, newer: CameraMemory, cameras: Iterable[str]) -> CameraMemory:
+        """A new memory: this one with ``newer``'s last inspection of ``cameras``. Two batches
+        inspected at the same time start from one memory; each keeps its own cameras so
+        neither loses the other's."""
+        return self._with({c: newer._seen[c] for c in cameras if c in newer._seen})
+
+    def _with(self, entries: Mapping[str, _Seen]) -> CameraMemory:
+        seen = dict(self._seen)
+        for camera, entry in entries.items():
+            if camera not in seen and len(seen) >= self.max_cameras:
+                seen.pop(next(iter(seen)))
+            seen[camera] = entry
+        out = copy.copy(self)
+        out._seen = seen
+        return out

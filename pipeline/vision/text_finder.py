@@ -37,6 +37,7 @@ from pipeline import keys
 from pipeline.detections import field_values, make_detections, merge_padded, of_kind
 from pipeline.rules.shelves import ShelfRow, infer_rows
 from pipeline.vision.ocr import SIGN_MIN_SCORE, parse_price
+from pipeline.vision.stage import Batch, Stage
 
 # Long side (px) of the photo at each text-detection pass. PP-OCR's detector misses some large
 # bold prices at one size and finds them at another: on the tuning scenes (seed 88, 1920 px,
@@ -191,8 +192,9 @@ def _signs(seeds: list[Line], others: list[Line]) -> list[list[Line]]:
     return groups
 
 
-class TagAndSignFinder:
-    """Finds price tags and promo signs in a photo's text (one verb: :meth:`find`).
+class TagAndSignFinder(Stage):
+    """Finds price tags and promo signs in a photo's text (:meth:`find`; as a stage,
+    :meth:`run`).
 
     Args:
         engine: a ``rapidocr_onnxruntime.RapidOCR`` (default: a new one; share the tag
@@ -201,6 +203,8 @@ class TagAndSignFinder:
         promo_texts: planned promo texts (the planograms') counted as promo words too.
         sides: long side (px) of the photo at each text-detection pass.
     """
+
+    name = "find_text"
 
     def __init__(self, engine: Any = None, kinds: Sequence[str] = (keys.PRICE_TAG, keys.PROMO),
                  promo_texts: Iterable[str] = (), sides: Sequence[int] = DETECT_SIDES,
@@ -219,6 +223,10 @@ class TagAndSignFinder:
     @property
     def version(self) -> str:
         return "text-finder (PP-OCRv4 text detection) " + "+".join(self.kinds)
+
+    def run(self, batch: Batch) -> Batch:
+        """The engine stage (after the tag reader: what it adds comes read already)."""
+        return batch.with_detections(self.find(batch.images, batch.detections))
 
     def find(self, images: Sequence[np.ndarray], detections: Sequence[sv.Detections],
              ) -> list[sv.Detections]:

@@ -5,63 +5,69 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from pipeline import keys
 from pipeline.detections import field_values, make_detections
 from pipeline.imaging import decode_photo
 from pipeline.vision.engine import Inspector
+from pipeline.vision.stage import Stage, name_in_domain
 
 
-class BoxesEverywhere:
+class BoxesEverywhere(Stage):
     """Test double for the detector: one product and one price tag per photo."""
 
+    name = "detect"
     version = "boxes-everywhere"
 
     def __init__(self):
         self.calls: list[int] = []
 
-    def detect(self, images):
-        self.calls.append(len(images))
-        return [make_detections([[1, 1, 20, 30], [1, 32, 20, 40]],
-                                kind=[keys.PRODUCT, keys.PRICE_TAG]) for _ in images]
+    def run(self, batch):
+        self.calls.append(len(batch))
+        return batch.with_detections([make_detections([[1, 1, 20, 30], [1, 32, 20, 40]],
+                                                      kind=[keys.PRODUCT, keys.PRICE_TAG])
+                                      for _ in batch.images])
 
 
-class NamesEverythingUnknown:
+class NamesEverythingUnknown(Stage):
     """Test double for the recognizer (the real one lives in pipeline.vision.recognizer)."""
 
+    name = "recognize"
     version = "names-everything-unknown"
 
     def __init__(self):
         self.calls: list[tuple[int, object]] = []
 
-    def recognize(self, images, detections, cameras=None):
-        self.calls.append((len(images), cameras))
+    def run(self, batch):
+        self.calls.append((len(batch), batch.cameras))
         out = []
-        for det in detections:
+        for det in batch.detections:
             det = det[np.arange(len(det))]
             det.data[keys.SKU] = np.array(
                 [keys.UNKNOWN if k == keys.PRODUCT else None for k in det.data[keys.KIND]],
                 dtype=object)
             out.append(det)
-        return out
+        return batch.with_detections(out)
 
 
-class ReadsNinetyNine:
+class ReadsNinetyNine(Stage):
+    name = "read_text"
     version = "reads-99"
 
     def __init__(self):
         self.cameras = []
 
-    def read(self, images, detections, cameras=None):
-        self.cameras.append(cameras)
+    def run(self, batch):
+        self.cameras.append(batch.cameras)
         out = []
-        for det in detections:
+        for det in batch.detections:
             det = det[np.arange(len(det))]
             det.data[keys.PRICE] = np.array(
                 [9.99 if k == keys.PRICE_TAG else None for k in det.data[keys.KIND]], dtype=object)
             out.append(det)
-        return out
+        return batch.with_detections(out)
 
 
 def _photo(seed: int, size=(64, 48)):
@@ -72,7 +78,7 @@ def _photo(seed: int, size=(64, 48)):
 
 
 def _inspector():
-    return Inspector(BoxesEverywhere(), NamesEverythingUnknown(), ReadsNinetyNine())
+    return Inspector([BoxesEverywhere(), NamesEverythingUnknown(), ReadsNinetyNine()])
 
 
 def test_all_stages_run_once_over_the_whole_batch():
@@ -106,14 +112,14 @@ def test_cameras_are_told_to_the_recognizer_and_reader_per_store():
     inspector = _inspector()
     inspector.inspect([_photo(1), _photo(2)], meta=[{"store": "s1", "camera": "c01"},
                                                     {"store": "s2", "camera": "c01"}])
-    assert inspector.recognizer.calls[-1][1] == ["s1/c01", "s2/c01"]
-    assert inspector.reader.cameras[-1] == ["s1/c01", "s2/c01"]
+    assert inspector.recognizer.calls[-1][1] == ("s1/c01", "s2/c01")
+    assert inspector.reader.cameras[-1] == ("s1/c01", "s2/c01")
     inspector.inspect([_photo(3)], meta=[{"path": "upload.jpg"}])
-    assert inspector.reader.cameras[-1] is None  # an ad-hoc photo: no camera, no reuse
+    assert inspector.reader.cameras[-1] == (None,)  # an ad-hoc photo: no camera, no reuse
 
 
 def test_stages_can_be_left_out():
-    (result,) = Inspector(BoxesEverywhere()).inspect([_photo(3)])
+    (result,) = Inspector([BoxesEverywhere()]).inspect([_photo(3)])
     assert keys.SKU not in result.detections.data
     assert "recognize_s" not in result.extra["timings"]
     assert result.extra["models"]["recognizer"] is None
@@ -144,24 +150,29 @@ def test_inspect_paths_works_in_batches(tmp_path):
     assert [p.path for p in found.photos] == [str(p) for p in paths]
 
 
-class Named:
-    """Test double for the recognizer: names every product ``colaco-cola-330`` at 1.0."""
+class Named(Stage):
+    """Test double for the recognizer: names every product ``colaco-cola-330`` at 1.0 on the
+    photos in the models' domain (as the real one does, with name_in_domain)."""
 
+    name = "recognize"
     version = "named"
 
     def __init__(self):
         self.seen = 0
 
-    def recognize(self, images, detections, cameras=None):
-        self.seen += len(images)
+    def run(self, batch):
+        return name_in_domain(batch, self._name)
+
+    def _name(self, batch):
+        self.seen += len(batch)
         out = []
-        for det in detections:
+        for det in batch.detections:
             det = det[np.arange(len(det))]
             products = det.data[keys.KIND] == keys.PRODUCT
             det.data[keys.SKU] = np.where(products, "colaco-cola-330", None).astype(object)
             det.data[keys.SKU_SCORE] = np.where(products, 1.0, None).astype(object)
             out.append(det)
-        return out
+        return batch.with_detections(out)
 
 
 class FirstPhotoForeign:
@@ -181,8 +192,7 @@ def test_out_of_domain_photo_gets_no_product_names(noise_images):
     from pipeline.imaging import Photo
 
     recognizer = Named()
-    inspector = Inspector(BoxesEverywhere(), recognizer)
-    inspector.domain = FirstPhotoForeign()
+    inspector = Inspector([BoxesEverywhere(), recognizer], domain=FirstPhotoForeign())
     photos = [Photo(Image.fromarray(img), f"h{i}", f"p{i}.jpg", "JPEG")
               for i, img in enumerate(noise_images[:2])]
     foreign, known = inspector.inspect(photos)
@@ -203,11 +213,108 @@ def test_out_of_domain_photo_gets_no_product_names(noise_images):
 def test_without_a_reference_the_check_says_it_did_not_run(noise_images):
     from pipeline.imaging import Photo
 
-    inspector = Inspector(BoxesEverywhere(), Named())
+    inspector = Inspector([BoxesEverywhere(), Named()])
     (result,) = inspector.inspect([Photo(Image.fromarray(noise_images[0]), "h", "p.jpg",
                                          "JPEG")])
     assert result.extra["out_of_domain"] is False
     assert result.extra["domain_reason"].startswith("not checked")
+
+
+class Visits:
+    """Test double for a camera memory: how often each camera was seen."""
+
+    def __init__(self, counts=None):
+        self.counts = dict(counts or {})
+
+    def merged(self, newer, cameras):
+        return Visits({**self.counts, **{c: newer.counts[c] for c in cameras
+                                         if c in newer.counts}})
+
+
+class CountsVisits(Stage):
+    """Test double for a stage with camera memory: writes each photo's earlier visits."""
+
+    name = "visits"
+
+    def run(self, batch):
+        memory = batch.memory.get(self.name) or Visits()
+        counts = dict(memory.counts)
+        out = []
+        for det, camera in zip(batch.detections, batch.cameras, strict=True):
+            det = det[np.arange(len(det))]
+            det.data["visits"] = np.full(len(det), counts.get(camera, 0), dtype=object)
+            out.append(det)
+            if camera is not None:
+                counts[camera] = counts.get(camera, 0) + 1
+        return batch.with_detections(out).remembering(self.name, Visits(counts))
+
+
+def _visits(result):
+    return int(field_values(result.detections, "visits")[0])
+
+
+def test_the_inspector_keeps_each_cameras_memory_between_calls():
+    inspector = Inspector([BoxesEverywhere(), CountsVisits()])
+    cam = [{"store": "s1", "camera": "c1"}]
+    assert [_visits(r) for r in inspector.inspect([_photo(1)], meta=cam)] == [0]
+    assert [_visits(r) for r in inspector.inspect([_photo(1)], meta=cam)] == [1]
+    assert _visits(inspector.inspect([_photo(1)])[0]) == 0  # no camera: nothing recalled
+    assert inspector.memory["visits"].counts == {"s1/c1": 2}  # ... nor remembered
+    other = [{"store": "s2", "camera": "c1"}]  # camera ids repeat across stores
+    assert _visits(inspector.inspect([_photo(1)], meta=other)[0]) == 0
+
+
+def test_batches_inspected_at_once_each_keep_their_cameras():
+    """Two batches start from one memory; neither undoes what the other remembered."""
+    inspector = Inspector([BoxesEverywhere(), CountsVisits()])
+    inspector.memory = {"visits": Visits({"s/a": 1, "s/b": 1})}
+    start = inspector.memory
+    first = inspector.stages[1].run(_batch(["s/a"], start))
+    second = inspector.stages[1].run(_batch(["s/b"], start))
+    inspector.keep_memory(first.memory, ["s/a"], started_from=start)
+    inspector.keep_memory(second.memory, ["s/b"], started_from=start)
+    assert inspector.memory["visits"].counts == {"s/a": 2, "s/b": 2}
+
+
+def _batch(cameras, memory):
+    from pipeline.vision.stage import Batch
+
+    images = [np.zeros((8, 8, 3), np.uint8) for _ in cameras]
+    return Batch.of(images, [make_detections([[0, 0, 4, 4]], kind=keys.PRODUCT)] * len(cameras),
+                    cameras=cameras, memory=memory)
+
+
+class Shapes:
+    """Test double for a loaded recognizer, as engine_stages uses it."""
+
+    name = "recognize"
+
+    def upright_aspect(self, sku):
+        return 0.5
+
+
+@pytest.mark.parametrize(("settings", "recognizer", "expected"), [
+    ({}, True, ["detect", "recognize", "confirm_faint", "merge_fragments", "read_text"]),
+    ({"faint_product_conf": None}, True, ["detect", "recognize", "merge_fragments",
+                                          "read_text"]),
+    ({}, False, ["detect", "drop_faint", "read_text"]),
+    ({"faint_product_conf": None}, False, ["detect", "read_text"]),
+])
+def test_the_models_config_names_the_steps(settings, recognizer, expected):
+    from pipeline.vision.config import ModelsConfig
+    from pipeline.vision.engine import engine_stages
+    from pipeline.vision.fragments import MergeLyingFragments
+
+    stages = engine_stages(ModelsConfig(**settings), BoxesEverywhere(),
+                           Shapes() if recognizer else None, reader=ReadsNinetyNine())
+    assert [stage.name for stage in stages] == expected
+    merge = next((s for s in stages if isinstance(s, MergeLyingFragments)), None)
+    assert merge is None or merge.upright_aspect("any") == 0.5  # the recognizer's shapes
+
+
+def test_stage_names_must_differ():
+    with pytest.raises(ValueError, match="differ"):
+        Inspector([BoxesEverywhere(), ReadsNinetyNine(), ReadsNinetyNine()])
 
 
 # What runs when photos are inspected: every vision module, and the scheduled runs' path to them.

@@ -58,3 +58,17 @@ def test_the_joined_box_keeps_the_known_sku_and_other_boxes_untouched():
     out = merge_lying_fragments(det, ASPECTS.get)
     assert list(field_values(out, keys.SKU)) == ["water", "can"]
     assert len(det) == 3  # the input is not changed
+
+
+def test_as_an_engine_step_every_photo_is_merged_with_the_shapes_it_was_built_with():
+    from pipeline.vision.fragments import MergeLyingFragments
+    from pipeline.vision.stage import Batch
+
+    halves = [([100, 500, 150, 530], "water", "lying", 0.9),
+              ([152, 501, 205, 530], "water", "lying", 0.8)]
+    batch = Batch.of([np.zeros((8, 8, 3), np.uint8)] * 2, [_det(halves), _det(halves[:1])])
+    out = MergeLyingFragments(ASPECTS.get).run(batch)
+    assert [len(d) for d in out.detections] == [1, 1]
+    assert [len(d) for d in batch.detections] == [2, 1]  # the batch given is not changed
+    unknown_shapes = MergeLyingFragments(lambda sku: None).run(batch)
+    assert [len(d) for d in unknown_shapes.detections] == [2, 1]

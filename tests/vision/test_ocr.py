@@ -11,6 +11,7 @@ from PIL import Image
 from pipeline import keys
 from pipeline.detections import field_values, make_detections, of_kind
 from pipeline.vision.ocr import TagReader, crop, parse_price
+from pipeline.vision.stage import Batch
 
 
 @pytest.mark.parametrize(
@@ -161,10 +162,18 @@ class _Counting:
         return self.engine.text_rec(lines)
 
 
+def _run(reader, image, det, camera, memory):
+    """The reader as an engine stage: one photo of ``camera`` with ``memory``; returns the
+    read detections and the memory that came back."""
+    batch = reader.run(Batch.of([image], [det], cameras=[camera], memory=memory))
+    return batch.detections[0], batch.memory
+
+
 def test_a_fixed_camera_reuses_unchanged_tags_and_rereads_changed_ones(catalog, reader):
     """Day 2 of the same view with the same prices: nothing is read again and the texts are
     day 1's; day 3 with every price changed: every tag is read again and the new prices come
-    out; another camera or no camera never reuses."""
+    out; another camera or no camera never reuses. The memory goes in and out of each call;
+    the reader keeps none."""
     from pipeline.synth import FaultRates, make_planogram
 
     plan = make_planogram(catalog, np.random.default_rng(8), promo_rate=0.5)
@@ -175,16 +184,18 @@ def test_a_fixed_camera_reuses_unchanged_tags_and_rereads_changed_ones(catalog, 
     image1, det1, _ = _day(catalog, 1, clean, plan)
     image2, det2, _ = _day(catalog, 2, clean, plan)
     image3, det3, scene3 = _day(catalog, 3, repriced, plan)
-    (read1,) = fresh.read([image1], [det1], cameras=["s1/c1"])
+    read1, day1 = _run(fresh, image1, det1, "s1/c1", {})
     regions = fresh.stats["regions"]
     assert regions >= 10 and fresh.stats["read"] == regions and counting.lines > 0
 
     counting.lines = 0
-    (read2,) = fresh.read([image2], [det2], cameras=["s1/c1"])
+    read2, day2 = _run(fresh, image2, det2, "s1/c1", day1)
     assert fresh.stats["reused"] == regions and counting.lines == 0
     assert list(field_values(read2, keys.TEXT)) == list(field_values(read1, keys.TEXT))
+    _run(fresh, image2, det2, "s1/c1", {})
+    assert fresh.stats["reused"] == 0  # what counts is the memory given, not earlier calls
 
-    (read3,) = fresh.read([image3], [det3], cameras=["s1/c1"])
+    read3, _ = _run(fresh, image3, det3, "s1/c1", day2)
     tags = field_values(det3, keys.KIND) == keys.PRICE_TAG
     assert fresh.stats["read"] >= tags.sum()  # every repriced tag is read again
     shown = np.array(field_values(scene3.truth.detections, keys.PRICE), dtype=object)[tags]
@@ -192,10 +203,13 @@ def test_a_fixed_camera_reuses_unchanged_tags_and_rereads_changed_ones(catalog, 
     right = sum(g is not None and abs(g - s) < 0.005 for g, s in zip(got, shown, strict=True))
     assert right / len(shown) >= 0.9
 
-    fresh.read([image2], [det2], cameras=["s2/c1"])
+    _run(fresh, image2, det2, "s2/c1", day1)
     assert fresh.stats["reused"] == 0  # another camera's memory is its own
+    _, after = _run(fresh, image2, det2, None, day1)
+    assert fresh.stats["reused"] == 0  # no camera: no reuse ...
+    assert after["read_text"] is day1["read_text"]  # ... and nothing remembered
     fresh.read([image2], [det2])
-    assert fresh.stats["reused"] == 0  # no camera, no reuse
+    assert fresh.stats["reused"] == 0  # without a memory, no reuse
 
 
 def test_a_camera_photo_without_tags_is_remembered_without_error(reader):
@@ -203,7 +217,7 @@ def test_a_camera_photo_without_tags_is_remembered_without_error(reader):
     next photo of that camera."""
     fresh = TagReader(engine=reader.engine)
     empty = make_detections([[0, 0, 10, 10]], kind=keys.PRODUCT)
-    (out,) = fresh.read([np.zeros((20, 20, 3), np.uint8)], [empty], cameras=["s1/c9"])
+    out, memory = _run(fresh, np.zeros((20, 20, 3), np.uint8), empty, "s1/c9", {})
     assert field_values(out, keys.TEXT)[0] is None
-    (out,) = fresh.read([np.zeros((20, 20, 3), np.uint8)], [empty], cameras=["s1/c9"])
+    out, _ = _run(fresh, np.zeros((20, 20, 3), np.uint8), empty, "s1/c9", memory)
     assert fresh.stats == {"regions": 0, "reused": 0, "read": 0}

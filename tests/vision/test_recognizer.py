@@ -188,13 +188,14 @@ def test_adding_a_reference_photo_changes_the_label_without_retraining(recognize
     image, truth = _photo(scene)
     products = of_kind(truth, keys.PRODUCT)[:1]
     recognizer.rule.min_score = 0.0
-    [before] = recognizer.recognize([image], [products], cameras=["cam-1"])
+    [before], memory = recognizer.recognize_with_memory([image], [products], ["cam-1"])
     label = field_values(before, keys.SKU)[0]
     target = next(s for s in catalog.sku_ids if s != label)
     x1, y1, x2, y2 = (int(round(v)) for v in products.xyxy[0])
     weights = [p.clone() for p in recognizer.encoder.model.parameters()]
     recognizer.add_reference(target, image[y1:y2, x1:x2])
-    [after] = recognizer.recognize([image], [products], cameras=["cam-1"])
+    # the camera's memory of the crop is stale now: it is named again
+    [after], _ = recognizer.recognize_with_memory([image], [products], ["cam-1"], memory)
     assert field_values(after, keys.SKU)[0] == target
     assert field_values(after, keys.BRAND)[0] == catalog.sku(target).brand
     assert len(recognizer.gallery) == 1
@@ -229,21 +230,35 @@ def test_below_the_threshold_a_product_is_unknown(recognizer, scene):
     assert set(field_values(products, keys.CATEGORY)) == {None}
 
 
+def _run(recognizer, image, det, camera, memory):
+    """The recognizer as an engine stage: one photo of ``camera`` with ``memory``."""
+    from pipeline.vision.stage import Batch
+
+    batch = recognizer.run(Batch.of([image], [det], cameras=[camera], memory=memory))
+    return batch.detections[0], batch.memory
+
+
 def test_unchanged_crops_reuse_labels_changed_ones_are_named_again(recognizer, scene):
+    """The camera memory goes in and out of each call: the recognizer keeps none, so a call's
+    result depends on the memory it is given, never on the calls before it."""
     image, truth = _photo(scene)
     n = len(of_kind(truth, keys.PRODUCT))
-    first = recognizer.recognize([image], [truth], cameras=["c1"])
-    assert recognizer.stats["reused"] == 0
-    again = recognizer.recognize([image], [truth], cameras=["c1"])
+    first, seen = _run(recognizer, image, truth, "c1", {})
+    assert recognizer.stats["reused"] == 0 and len(seen["recognize"]) == 1
+    again, _ = _run(recognizer, image, truth, "c1", seen)
     assert recognizer.stats["reused"] == n
-    assert list(field_values(again[0], keys.SKU)) == list(field_values(first[0], keys.SKU))
+    assert list(field_values(again, keys.SKU)) == list(field_values(first, keys.SKU))
+    _run(recognizer, image, truth, "c1", {})
+    assert recognizer.stats["reused"] == 0  # the same call without the memory: no reuse
     changed = image.copy()
     x1, y1, x2, y2 = (int(round(v)) for v in of_kind(truth, keys.PRODUCT).xyxy[0])
     changed[y1:y2, x1:x2] = 255 - changed[y1:y2, x1:x2]
-    recognizer.recognize([changed], [truth], cameras=["c1"])
+    _run(recognizer, changed, truth, "c1", seen)
     assert recognizer.stats["reused"] == n - 1
-    recognizer.recognize([image], [truth], cameras=["another-camera"])
+    _run(recognizer, image, truth, "another-camera", seen)
     assert recognizer.stats["reused"] == 0
+    _, kept = _run(recognizer, image, truth, None, seen)
+    assert kept["recognize"] is seen["recognize"]  # no camera: nothing remembered
 
 
 def test_precision_choice_is_validated(tiny_clip, catalog):
@@ -263,10 +278,11 @@ def test_camera_memory_refuses_a_small_strong_change_and_compares_in_place():
 
     from pipeline.vision.reuse import CameraMemory
 
-    memory = CameraMemory(tolerance=8.0, peak=64.0)
+    empty = CameraMemory(tolerance=8.0, peak=64.0)
     boxes = np.array([[10, 10, 50, 90], [60, 10, 100, 90]], np.float32)
     thumbs = torch.full((2, 432), 100.0)
-    memory.remember("c", boxes, thumbs, np.array(["a", "b"], dtype=object))
+    memory = empty.remember("c", boxes, thumbs, np.array(["a", "b"], dtype=object))
+    assert len(empty) == 0 and len(memory) == 1  # a value: remembering gives a new one
     now = thumbs.clone()
     now[1, 7] = 200.0  # mean difference 0.23, peak 100
     match, seen = memory.recall("c", boxes + 1.0, now)
@@ -280,6 +296,27 @@ def test_camera_memory_refuses_a_small_strong_change_and_compares_in_place():
     match, _ = memory.recall_in_place("c", boxes + 1.0, at)
     assert list(match) == [0, 1]
     np.testing.assert_array_equal(asked[0], boxes)  # cut where the tags were last time
+
+
+def test_camera_memories_that_went_two_ways_are_merged_by_camera():
+    """Two batches inspected at once start from one memory; the inspector joins what each
+    remembered of its own cameras (oldest camera forgotten beyond max_cameras)."""
+    import torch
+
+    from pipeline.vision.reuse import CameraMemory
+
+    box = np.array([[0, 0, 10, 10]], np.float32)
+
+    def seen(memory, camera, text):
+        return memory.remember(camera, box, torch.zeros((1, 4)), np.array([text], dtype=object))
+
+    start = seen(CameraMemory(max_cameras=3), "old", "o")
+    one, two = seen(start, "a", "a1"), seen(seen(start, "b", "b1"), "a", "stale")
+    both = start.merged(one, ["a"]).merged(two, ["b"])
+    assert len(both) == 3 and both.recall("a", box, torch.zeros((1, 4)))[1][0] == "a1"
+    assert both.recall("b", box, torch.zeros((1, 4)))[1][0] == "b1"
+    fuller = both.merged(seen(both, "c", "c1"), ["c"])
+    assert len(fuller) == 3 and fuller.recall("old", box, torch.zeros((1, 4)))[1] is None
 
 
 def test_int8_close_calls_are_rechecked_in_fp32(tiny_clip, catalog, scene):
@@ -323,26 +360,3 @@ def test_models_settings_turn_the_empty_shelf_class_on(tiny_clip, catalog):
     assert not Recognizer.load(tiny_clip, catalog, device="cpu").rule.empty_class
     config = ModelsConfig(empty_class=True, gallery=[])
     assert Recognizer.load(tiny_clip, catalog, device="cpu", config=config).rule.empty_class
-
-
-def test_faint_boxes_stay_only_beside_a_facing_of_the_same_sku(recognizer, scene, monkeypatch):
-    image, truth = _photo(scene)
-    products = of_kind(truth, keys.PRODUCT)
-    row = products.xyxy[np.abs(products.xyxy[:, 3] - products.xyxy[0, 3]) < 2][:4]
-    assert len(row) == 4
-    w, h = row[0, 2] - row[0, 0], row[0, 3] - row[0, 1]
-    alone = [image.shape[1] - w - 1, 1, image.shape[1] - 1, 1 + h]  # far from every product
-    boxes = make_detections([*row.tolist(), alone], kind=[keys.PRODUCT] * 5)
-    boxes.data[keys.FAINT] = np.array([False, True, False, False, True])
-    real = recognizer.decide
-
-    def all_one_sku(embeddings, aspects):  # as if every crop showed the same SKU
-        labels = real(embeddings, aspects)
-        labels.sku_index[:] = 0
-        return labels
-
-    monkeypatch.setattr(recognizer, "decide", all_one_sku)
-    [named] = recognizer.recognize([image], [boxes])
-    np.testing.assert_allclose(named.xyxy, row)  # the faint facing stays, the lone box goes
-    assert keys.FAINT not in named.data
-    assert recognizer.stats["faint_kept"] == 1

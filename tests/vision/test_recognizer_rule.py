@@ -158,31 +158,3 @@ def test_facing_context_can_be_turned_off_and_needs_a_named_neighbour():
     labels = facing_context(Rule(), _labels([-1, -1, 0], [0.4, 0.4, 0.9], [1, 1, 0]),
                             SHELF[:3])
     assert labels.sku_index.tolist() == [-1, -1, 0]
-
-
-@pytest.mark.parametrize(("index", "faint", "kept"), [
-    # the faint box 2 named a can like its confident neighbour 1: a facing
-    ([1, 1, 1, 1, 0], [0, 0, 1, 0, 0], [1, 1, 1, 1, 1]),
-    # named another SKU than anything beside it, unknown, or empty shelf: dropped
-    ([1, 1, 0, 1, 0], [0, 0, 1, 0, 0], [1, 1, 0, 1, 1]),
-    ([1, 1, -1, 1, 0], [0, 0, 1, 0, 0], [1, 1, 0, 1, 1]),
-    ([1, 1, -2, 1, 0], [0, 0, 1, 0, 0], [1, 1, 0, 1, 1]),
-    # alone at the far right (box 3), or beside only another faint box: dropped
-    ([1, 1, 1, 1, 0], [0, 0, 0, 1, 0], [1, 1, 1, 0, 1]),
-    ([0, 1, 1, 1, 0], [0, 1, 1, 0, 0], [1, 0, 0, 1, 1]),
-])
-def test_a_faint_box_is_kept_when_named_like_a_confident_facing_beside_it(index, faint, kept):
-    from pipeline.vision.decide import confirm_faint
-
-    labels = _labels(index, [0.9] * 5, [max(i, 0) for i in index])
-    assert confirm_faint(labels, SHELF, np.array(faint, bool)).astype(int).tolist() == kept
-
-
-def test_a_faint_box_named_lying_is_dropped():
-    from pipeline.vision.decide import confirm_faint
-
-    labels = _labels([1, 1, 1, 1, 0], [0.9] * 5, [1, 1, 1, 1, 0])
-    faint = np.array([0, 0, 1, 0, 0], bool)
-    assert confirm_faint(labels, SHELF, faint)[2]
-    labels.lying[2] = True
-    assert not confirm_faint(labels, SHELF, faint)[2]
