@@ -176,3 +176,60 @@ def test_a_password_sign_in_offers_the_cookie_through_a_one_time_code(small_db, 
     code = at.session_state["auth_cookie_code"]
     assert any(f"api/session?code={code}" in m.value for m in at.sidebar.markdown)
     assert session_cookie.redeem(code) == at.session_state["auth_token"]
+
+
+# --- the route that sets and clears the cookie (pipeline.dashboard.cookie_route) --------------
+
+@pytest.fixture
+def route():
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from pipeline.dashboard import cookie_route
+
+    with TestClient(Starlette(routes=cookie_route.routes()), base_url="http://127.0.0.1") as c:
+        yield c
+
+
+def _set_cookie(response) -> str:
+    return "; ".join(response.headers.get_list("set-cookie"))
+
+
+def test_the_route_gives_the_cookie_once_for_a_live_session(alice, route):
+    token = sessions.start_session(alice)
+    code = session_cookie.offer(token)
+    got = route.get(f"/api/session?code={code}")
+    assert got.status_code == 200 and got.headers["content-type"] == "image/gif"
+    assert got.headers["cache-control"] == "no-store"
+    header = _set_cookie(got)
+    assert f"{session_cookie.COOKIE}=" in header and "HttpOnly" in header
+    assert "SameSite=strict" in header and "Path=/" in header and "Secure" not in header
+    max_age = int(header.split("Max-Age=")[1].split(";")[0])
+    assert 11.9 * 3600 < max_age <= 12 * 3600  # the session's absolute end
+    assert session_cookie.unseal(got.cookies[session_cookie.COOKIE]) == token
+    again = route.get(f"/api/session?code={code}")  # a code works once
+    assert again.status_code == 200 and not _set_cookie(again)
+    sessions.end_session(token)
+    late = route.get(f"/api/session?code={session_cookie.offer(token)}")  # no live session
+    assert not _set_cookie(late)
+
+
+def test_behind_a_trusted_https_proxy_the_cookie_is_secure(alice, route, monkeypatch):
+    monkeypatch.setenv("SHELFAUDIT_TRUST_PROXY", "1")
+    code = session_cookie.offer(sessions.start_session(alice))
+    got = route.get(f"/api/session?code={code}", headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" in _set_cookie(got)
+
+
+@pytest.mark.parametrize(("fetch_site", "ends"), [
+    ("same-origin", True), (None, True), ("same-site", False), ("cross-site", False)])
+def test_only_the_sites_own_page_ends_the_session_and_clears_the_cookie(
+        alice, route, fetch_site, ends):
+    token = sessions.start_session(alice)
+    route.cookies.set(session_cookie.COOKIE, session_cookie.seal(token))
+    headers = {"Sec-Fetch-Site": fetch_site} if fetch_site else {}
+    got = route.get("/api/session?end=1", headers=headers)
+    assert got.status_code == 200
+    assert (sessions.resume(token) is None) == ends
+    assert (f'{session_cookie.COOKIE}=""' in _set_cookie(got)
+            or "Max-Age=0" in _set_cookie(got)) == ends
