@@ -1,7 +1,8 @@
-"""Admin: accounts (add, role, stores, disable, new password) and the audit log.
+"""Users & audit: accounts (add, role, stores, disable, new password) and the audit log.
 
 Render only: every change goes through :mod:`pipeline.access.admin`, which checks the admin
-role itself. User-typed text is shown in tables or escaped, never as markup.
+role itself. User-typed text is shown in tables or escaped, never as markup. No account is
+chosen until the admin picks one, and a new password is made only after a confirmation.
 """
 
 import streamlit as st
@@ -17,7 +18,7 @@ from pipeline.i18n import _, ngettext
 from pipeline.queries import pickers
 from pipeline.queries.scope import ALL_STORES
 
-st.title(_("Admin"))
+st.title(_("Users & audit"))
 me = auth.user()
 if me is None or not me.is_admin:
     st.error(_("This page is for admins."))
@@ -33,6 +34,52 @@ if notice:
 
 def _role(value: str) -> str:
     return _(ROLE_LABELS.get(value, value))
+
+
+def _change(who: str, picked) -> None:
+    current = [] if picked["stores"] in ("", "all") else picked["stores"].split(", ")
+    with st.form("admin_change"):
+        new_role = st.selectbox(_("Role"), ROLES, index=ROLES.index(picked["role"]),
+                                key="admin_change_role", format_func=labels_for(ROLES, _role))
+        new_stores = st.multiselect(_("Stores"), sorted(set(store_ids) | set(current)),
+                                    default=current, key="admin_change_stores")
+        active = st.toggle(_("Active"), value=bool(picked["active"]), key="admin_change_active")
+        if st.form_submit_button(_("Save changes")):
+            try:
+                accounts_admin.change_account(me, who, new_role, new_stores, active)
+            except (ShelfAuditError, AccessDenied) as exc:
+                st.error(auth.as_text(exc))
+            else:
+                st.session_state["admin_notice"] = (
+                    _("Saved {user}.").format(user=auth.as_text(who)), None)
+                st.rerun()
+
+
+def _reset(who: str) -> None:
+    """A new random password for ``who``, after the admin confirms it is meant for them."""
+    if st.session_state.get("admin_reset_for") != who:
+        if st.button(_("New random password…"), key="admin_reset"):
+            st.session_state["admin_reset_for"] = who
+            st.rerun()
+        return
+    st.warning(_("Make a new password for {user}? Their current password stops working and "
+                 "their sessions end.").format(user=auth.as_text(who)))
+    yes, no = st.columns(2)
+    if no.button(_("Cancel"), key="admin_reset_cancel"):
+        st.session_state.pop("admin_reset_for", None)
+        st.rerun()
+    if yes.button(_("Yes, new password for {user}").format(user=auth.as_text(who)),
+                  key="admin_reset_confirm", type="primary"):
+        st.session_state.pop("admin_reset_for", None)
+        try:
+            password = accounts_admin.reset_password(me, who)
+        except (ShelfAuditError, AccessDenied) as exc:
+            st.error(auth.as_text(exc))
+        else:
+            st.session_state["admin_notice"] = (
+                _("New password for {user} (their sessions ended):").format(
+                    user=auth.as_text(who)), password)
+            st.rerun()
 
 
 store_ids = [s for s, _name in pickers.stores(ALL_STORES)]
@@ -66,36 +113,11 @@ with users_tab:
     names = list(table["username"])
     if names:
         st.subheader(_("Change a user"))
-        who = st.selectbox(_("User"), names, key="admin_pick")
-        picked = table.set_index("username").loc[who]
-        current = [] if picked["stores"] in ("", "all") else picked["stores"].split(", ")
-        with st.form("admin_change"):
-            new_role = st.selectbox(_("Role"), ROLES, index=ROLES.index(picked["role"]),
-                                    key="admin_change_role",
-                                    format_func=labels_for(ROLES, _role))
-            new_stores = st.multiselect(_("Stores"), sorted(set(store_ids) | set(current)),
-                                        default=current, key="admin_change_stores")
-            active = st.toggle(_("Active"), value=bool(picked["active"]),
-                               key="admin_change_active")
-            if st.form_submit_button(_("Save changes")):
-                try:
-                    accounts_admin.change_account(me, who, new_role, new_stores, active)
-                except (ShelfAuditError, AccessDenied) as exc:
-                    st.error(auth.as_text(exc))
-                else:
-                    st.session_state["admin_notice"] = (
-                        _("Saved {user}.").format(user=auth.as_text(who)), None)
-                    st.rerun()
-        if st.button(_("New random password"), key="admin_reset"):
-            try:
-                password = accounts_admin.reset_password(me, who)
-            except (ShelfAuditError, AccessDenied) as exc:
-                st.error(auth.as_text(exc))
-            else:
-                st.session_state["admin_notice"] = (
-                    _("New password for {user} (their sessions ended):").format(
-                        user=auth.as_text(who)), password)
-                st.rerun()
+        who = st.selectbox(_("User"), names, key="admin_pick", index=None,
+                           placeholder=_("Choose a user"))
+        if who is not None:
+            _change(who, table.set_index("username").loc[who])
+            _reset(who)
 
 with audit_tab:
     left, right = st.columns(2)

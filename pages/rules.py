@@ -1,4 +1,8 @@
-"""Rules: browse rule files, edit with live validation, diff, what-if preview, save, history."""
+"""Rules: browse rule files, edit with live validation, diff, what-if preview, save, history.
+
+A file the user may not save opens read-only, with the reason, before any edit; a supervisor
+makes her store's own rule files here (``rules/stores/<id>/``, reaching that store only).
+"""
 
 import re
 
@@ -11,18 +15,24 @@ from pipeline.dashboard.formatting import column_config, labels_for, pct
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import N_, _, ngettext
 from pipeline.queries import rule_edits, rule_files, what_if
+from pipeline.rules.book import owner_of
 
 TEXT = "rules_text"
 FILE = "rules_file"
 LOADED = "rules_loaded"  # which file (and saved text) the editor holds
+CONFIRM = "rules_confirm_rollback"  # the version a rollback waits to be confirmed for
 KINDS = {rule_files.RULE_SET: N_("rule set"), rule_files.STORES: N_("stores"),
          rule_files.CATALOG: N_("catalog"), rule_files.PLANOGRAM: N_("planogram")}
 
 st.title(_("Rules"))
 scope = frame.scope()
-files = rule_files.rule_files()
-names = [f.name for f in files]
-kinds = {f.name: f.kind for f in files}
+
+
+def _kind(name: str, kind: str) -> str:
+    owner = owner_of(name)
+    if owner is not None:
+        return _("rules of store {store} only").format(store=owner)
+    return _(KINDS.get(kind, kind))
 
 
 def _load(name: str) -> None:
@@ -30,10 +40,43 @@ def _load(name: str) -> None:
     st.session_state[TEXT] = text
     st.session_state[LOADED] = (name, text)
     st.session_state.pop("rules_whatif_result", None)
+    st.session_state.pop(CONFIRM, None)
 
 
 def _opened() -> None:
     _load(st.session_state[FILE])
+
+
+def _new_file() -> None:
+    """"New rule file for my store": a store's own file, created with an example rule that is
+    switched off, then opened in the editor."""
+    stores = rule_edits.editable_stores(scope)
+    if not stores:
+        return
+    title = _("New rule file for my store") if not scope.all_stores else \
+        _("New rule file for one store")
+    with st.expander(title), st.form("rules_new"):
+        st.caption(_("Its rules reach this store only and apply after the shared rule files: "
+                     "a rule with the `id` of a shared rule replaces it for this store, and "
+                     "`enabled: false` switches it off here."))
+        store = st.selectbox(_("Store"), stores, key="rules_new_store")
+        name = st.text_input(_("File name"), key="rules_new_name", max_chars=64,
+                             placeholder="late-deliveries",
+                             help=_("Letters, digits, - and _; .yaml is added."))
+        if not st.form_submit_button(_("Create the file")):
+            return
+    try:
+        made = rule_edits.create_store_file(store, name, scope)
+    except ShelfAuditError as exc:
+        st.error(as_text(exc))
+        return
+    loaders.refresh()
+    st.session_state[FILE] = made.name
+    st.session_state["rules_reload"] = True
+    st.session_state["rules_notice"] = _(
+        "Created {file} (version #{id}). Change the example rule and save.").format(
+        file=made.name, id=made.version_id)
+    st.rerun()
 
 
 def _problem_md(problem, text: str) -> str:
@@ -65,19 +108,14 @@ def _problems(name: str, text: str) -> list:
     return errors
 
 
-def _what_if(name: str, text: str) -> None:
-    if st.button(_("Preview on last week's photos"), key="rules_whatif",
-                 help=_("Re-judge the stored detections of the cameras this file reaches")):
-        with st.spinner(_("Re-judging last week's photos…")):
-            try:
-                st.session_state["rules_whatif_result"] = (
-                    text, what_if.what_if(name, text, frame.scope(), frame.week()))
-            except ShelfAuditError as exc:
-                st.error(str(exc))
-    found = st.session_state.get("rules_whatif_result")
-    if not found or found[0] != text:
+def _what_if_result(result) -> None:
+    cameras = ngettext("{n} camera", "{n} cameras", len(result.cameras)).format(
+        n=len(result.cameras))
+    if not result.photos:
+        st.info(_("No photos to compare: the cameras this file reaches ({cameras}) have no "
+                  "inspections in the last complete week ({week}).").format(
+            cameras=cameras, week=result.week or "—"))
         return
-    result = found[1]
     cols = st.columns(3)
     cols[0].metric(_("Violations that appear"), result.appear, delta_color="inverse",
                    border=True)
@@ -87,8 +125,6 @@ def _what_if(name: str, text: str) -> None:
                    else i18n.points(result.compliance_after - result.compliance_before),
                    border=True)
     photos = ngettext("{n} photo", "{n} photos", result.photos).format(n=result.photos)
-    cameras = ngettext("{n} camera", "{n} cameras", len(result.cameras)).format(
-        n=len(result.cameras))
     st.caption(_("{photos} of week {week} from {cameras}").format(
         photos=photos, week=result.week or "—", cameras=cameras)
         + (" " + _("(newest photos only)") if result.sampled else ""))
@@ -97,20 +133,33 @@ def _what_if(name: str, text: str) -> None:
     st.dataframe(table, hide_index=True, column_config=column_config(table.columns))
 
 
+def _what_if(name: str, text: str) -> None:
+    if st.button(_("Preview on the last complete week"), key="rules_whatif",
+                 help=_("Re-judge the stored detections of the last complete week (whatever "
+                        "week the sidebar shows) from the cameras this file reaches")):
+        with st.spinner(_("Re-judging the last complete week's photos…")):
+            try:
+                st.session_state["rules_whatif_result"] = (
+                    text, what_if.what_if(name, text, frame.scope()))
+            except ShelfAuditError as exc:
+                st.error(as_text(exc))
+    found = st.session_state.get("rules_whatif_result")
+    if found and found[0] == text:
+        _what_if_result(found[1])
+
+
 def _save(name: str, text: str, errors: list, saved: str) -> None:
     comment = st.text_input(_("Comment"), key="rules_comment",
                             max_chars=rule_edits.MAX_COMMENT,
                             placeholder=_("what changed and why"))
     st.caption(_("The version is recorded under your name ({user}).").format(
         user=as_text(scope.user)))
-    may = scope.can_edit()
     if st.button(_("Save as new version"), key="rules_save", type="primary",
-                 disabled=bool(errors) or text == saved or not may,
-                 help=None if may else _("your role may not change rules")):
+                 disabled=bool(errors) or text == saved):
         try:
             result = rule_edits.save_text(name, text, scope, comment)
         except ShelfAuditError as exc:
-            st.error(str(exc))
+            st.error(as_text(exc))
             return
         loaders.refresh()
         st.session_state["rules_reload"] = True
@@ -120,55 +169,15 @@ def _save(name: str, text: str, errors: list, saved: str) -> None:
         st.rerun()
 
 
-def _history(name: str) -> None:
-    hist = loaders.load(rule_edits.history, name, scope)
-    if hist.empty:
-        st.caption(_("No saved versions yet (the first save records the text it replaces)."))
-        return
-    st.dataframe(hist, hide_index=True, key="rules_history_table",
-                 column_config=column_config(hist.columns))
-    ids = [int(i) for i in hist["id"]]
-    c1, c2 = st.columns([2, 1])
-    pick = c1.selectbox(_("Version"), ids, key="rules_version",
-                        format_func=labels_for(ids, lambda i: f"#{i}" + (
-                            " " + _("(in force)") if bool(hist.set_index("id").loc[i, "in_force"])
-                            else "")))
-    with st.expander(_("Text of version #{id}").format(id=pick)):
-        st.code(rule_edits.version_text(name, pick), language="yaml", line_numbers=True)
-    if c2.button(_("Roll back to this version"), key="rules_rollback",
-                 disabled=not scope.can_edit()):
-        try:
-            result = rule_edits.rollback(name, pick, scope)
-        except ShelfAuditError as exc:
-            st.error(str(exc))
-            return
-        loaders.refresh()
-        st.session_state["rules_reload"] = True
-        st.session_state["rules_notice"] = _("{file} is back to version #{id}.").format(
-            file=name, id=result.version_id)
-        st.rerun()
-
-
-if not names:
-    st.info(_("The rules folder has no YAML files."))
-else:
-    if st.session_state.get(FILE) not in names:
-        st.session_state[FILE] = names[0]
-    name = st.selectbox(_("Rule file"), names, key=FILE, on_change=_opened,
-                        format_func=labels_for(names, lambda n: f"{n}  ·  "
-                                               + _(KINDS.get(kinds[n], kinds[n]))))
-    # Streamlit forgets a widget's value when its page is left: reload the text then too.
-    if st.session_state.pop("rules_reload", False) or TEXT not in st.session_state or \
-            st.session_state.get(LOADED, (None,))[0] != name:
-        _load(name)
-    notice = st.session_state.pop("rules_notice", None)
-    if notice:
-        st.success(notice)
-    saved = st.session_state[LOADED][1]
+def _editor(name: str, saved: str) -> None:
     left, right = st.columns([3, 2])
     with left:
-        text = st.text_area("YAML", key=TEXT, height=520, label_visibility="collapsed")
-        st.caption(_("Press Ctrl+Enter (or click outside) to check the text."))
+        edit, numbered = st.tabs([_("Edit"), _("With line numbers")])
+        with edit:
+            text = st.text_area("YAML", key=TEXT, height=520, label_visibility="collapsed")
+            st.caption(_("Press Ctrl+Enter (or click outside) to check the text."))
+        with numbered:
+            st.code(text, language="yaml", line_numbers=True)
     with right:
         errors = _problems(name, text)
         change = rule_files.diff(saved, text, name)
@@ -177,5 +186,93 @@ else:
         if not errors and change:
             _what_if(name, text)
     _save(name, text, errors, saved)
+
+
+def _event(row) -> str:
+    if row["event"] == "rollback":
+        return _("rolled back to #{id}").format(id=row["to_version"])
+    return _("saved")
+
+
+def _rollback(name: str, pick: int) -> None:
+    """Roll back only after the user confirms; the rollback is a row of the history."""
+    if st.session_state.get(CONFIRM) != pick:
+        if st.button(_("Roll back to this version"), key="rules_rollback"):
+            st.session_state[CONFIRM] = pick
+            st.rerun()
+        return
+    st.warning(_("Put version #{id} of {file} back in force? It replaces the text in force "
+                 "now for every camera the file reaches (recorded in the history).").format(
+        id=pick, file=name))
+    yes, no = st.columns(2)
+    if no.button(_("Cancel"), key="rules_rollback_cancel"):
+        st.session_state.pop(CONFIRM, None)
+        st.rerun()
+    if yes.button(_("Yes, roll back"), key="rules_rollback_confirm", type="primary"):
+        st.session_state.pop(CONFIRM, None)
+        try:
+            result = rule_edits.rollback(name, pick, scope)
+        except ShelfAuditError as exc:
+            st.error(as_text(exc))
+            return
+        loaders.refresh()
+        st.session_state["rules_reload"] = True
+        st.session_state["rules_notice"] = _("{file} is back to version #{id}.").format(
+            file=name, id=result.version_id)
+        st.rerun()
+
+
+def _history(name: str, may_edit: bool) -> None:
+    hist = loaders.load(rule_edits.history, name, scope)
+    if hist.empty:
+        st.caption(_("No saved versions yet (the first save records the text it replaces)."))
+        return
+    shown = hist.assign(event=[_event(r) for _, r in hist.iterrows()]).drop(
+        columns="to_version")
+    st.dataframe(shown, hide_index=True, key="rules_history_table",
+                 column_config=column_config(shown.columns, event=st.column_config.Column(
+                     _("What")), id=st.column_config.NumberColumn(_("Version"), format="%d")))
+    versions = hist[hist["event"] == "saved"]
+    ids = [int(i) for i in versions["id"]]
+    in_force = dict(zip(ids, versions["in_force"], strict=True))
+    # keyed by the versions it offers: a picker whose options change under the same key
+    # keeps showing the old labels in the browser
+    pick = st.selectbox(_("Version"), ids, key=f"rules_version_{len(ids)}_{ids[0]}",
+                        format_func=labels_for(ids, lambda i: f"#{i}" + (
+                            " " + _("(in force)") if bool(in_force[i]) else "")))
+    with st.expander(_("Text of version #{id}").format(id=pick)):
+        st.code(rule_edits.version_text(name, pick), language="yaml", line_numbers=True)
+    if may_edit:
+        _rollback(name, pick)
+
+
+files = [f for f in rule_files.rule_files()  # other stores' own files are theirs
+         if owner_of(f.name) is None or scope.allows(owner_of(f.name))]
+names = [f.name for f in files]
+kinds = {f.name: f.kind for f in files}
+_new_file()
+if not names:
+    st.info(_("The rules folder has no YAML files."))
+else:
+    if st.session_state.get(FILE) not in names:
+        st.session_state[FILE] = names[0]
+    name = st.selectbox(_("Rule file"), names, key=FILE, on_change=_opened,
+                        format_func=labels_for(names, lambda n: f"{n}  ·  "
+                                               + _kind(n, kinds[n])))
+    # Streamlit forgets a widget's value when its page is left: reload the text then too.
+    if st.session_state.pop("rules_reload", False) or TEXT not in st.session_state or \
+            st.session_state.get(LOADED, (None,))[0] != name:
+        _load(name)
+    notice = st.session_state.pop("rules_notice", None)
+    if notice:
+        st.success(notice)
+    saved = st.session_state[LOADED][1]
+    reason = rule_edits.read_only_reason(scope, name)
+    if reason:
+        st.info(_("Read only — {reason}.").format(reason=as_text(reason)),
+                icon=":material/lock:")
+        st.code(saved, language="yaml", line_numbers=True)
+    else:
+        _editor(name, saved)
     st.subheader(_("History"))
-    _history(name)
+    _history(name, reason is None)

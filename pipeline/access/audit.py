@@ -26,6 +26,7 @@ LOGIN, LOGIN_FAILED, LOGOUT = "login", "login_failed", "logout"
 UPLOAD, UPLOAD_REFUSED = "upload", "upload_refused"
 REFERENCE_ADD, REFERENCE_REFUSED = "reference_add", "reference_refused"
 RULE_SAVE, RULE_SAVE_REFUSED, RULE_ROLLBACK = "rule_save", "rule_save_refused", "rule_rollback"
+RULE_CREATE = "rule_create"  # a store's own rule file, made from the Rules page
 USER_ADD, USER_ROLE, USER_STORES = "user_add", "user_role", "user_stores"
 USER_DISABLE, USER_ENABLE, USER_PASSWORD = "user_disable", "user_enable", "user_password"
 

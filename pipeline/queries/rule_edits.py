@@ -4,7 +4,12 @@ A save validates the text first (a file with errors is never written), checks th
 may change every store the file applies to (before and after the edit), writes a temporary file
 next to the target and ``os.replace``s it (readers see the old or the new text, never half), and
 records the text in ``rule_set_versions`` with author and comment. The scheduled runs pick the
-new text up on their next run. Rolling back saves an earlier version's text the same way.
+new text up on their next run. Rolling back saves an earlier version's text the same way and is
+a row of the file's history (from the audit log) even when that text is an existing version.
+
+A store's own files (``rules/stores/<id>/*.yaml``, :mod:`pipeline.rules.book`) reach that store
+only, so its supervisor may create (:func:`create_store_file`) and change them.
+:func:`read_only_reason` says before any edit why a user may not save a file.
 """
 
 from __future__ import annotations
@@ -16,17 +21,20 @@ import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from pipeline.access.audit import audit
+from pipeline.access.audit import RULE_CREATE, RULE_ROLLBACK, audit
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _, ngettext
 from pipeline.queries import rule_files as rf
-from pipeline.queries.db import engine_for, frame
+from pipeline.queries.db import engine_for, frame, rows
 from pipeline.queries.scope import Scope, ScopeError
+from pipeline.rules.book import owner_of
 from pipeline.store.compliance import content_hash, record_version
 from pipeline.store.tables import RuleSetVersion
 from pipeline.uploads import write_atomic
 from pipeline.yamldoc import Problem, YamlFileError
 
 MAX_COMMENT = 500
+HISTORY_COLUMNS = ["id", "created_at", "author", "event", "comment", "valid", "in_force"]
 
 
 class RuleEditRefused(ShelfAuditError):
@@ -66,34 +74,85 @@ def _reach_problem(scope: Scope, name: str, texts: list[str]) -> str | None:
 
     A supervisor's file must name their own stores, written out: a pattern (``x*``,
     ``s00?``, ``[...]``) can match stores that are added later and are not theirs, so only an
-    admin may use one — whatever stores exist today.
+    admin may use one — whatever stores exist today. A store's own file
+    (``stores/<id>/...``) reaches that store alone.
     """
     if scope.all_stores:
         return None
+    owner = owner_of(name)
+    if owner is not None:
+        if owner in (scope.stores or ()):
+            return None
+        return _("{file} is a rule file of store {store}, which is not yours").format(
+            file=name, store=owner[:80])
     patterns = store_patterns(name, texts)
     if patterns is None:
-        return f"{name} is not a rule set of known reach; only an admin may change it"
+        return _("{file} is not a rule set of known reach; only an admin may change it").format(
+            file=name)
     if "*" in patterns:
-        return f"{name} applies to every store; only an admin may change it"
+        return _("{file} applies to every store; only an admin may change it").format(file=name)
     wild = [p for p in patterns if GLOB & set(p)]
     if wild:
-        return (f"{name}: store pattern '{wild[0][:80]}' can match stores that are not yours "
-                "(now or later); list your store ids one by one, or ask an admin")
+        return _("{file}: store pattern '{pattern}' can match stores that are not yours (now or "
+                 "later); list your store ids one by one, or ask an admin").format(
+            file=name, pattern=wild[0][:80])
     outside = sorted(set(patterns) - set(scope.stores or ()))
     if outside:
-        shown = ", ".join(s[:80] for s in outside[:5])
-        return f"{name} also applies to store(s) {shown}, which are not yours; ask an admin"
+        return _("{file} also applies to store(s) {stores}, which are not yours; ask an "
+                 "admin").format(file=name, stores=", ".join(s[:80] for s in outside[:5]))
     return None
+
+
+def read_only_reason(scope: Scope, name: str, folder: Path | None = None) -> str | None:
+    """Why ``scope`` may not save file ``name`` as it is (``None``: they may), said before
+    they edit it. Their own stores' files stay theirs unless an edit reaches further, which
+    the save refuses with the reason."""
+    if not scope.can_edit():
+        return _("your role may read rule files but not change them")
+    return _reach_problem(scope, name, [rf.read_text(name, folder)])
 
 
 def check_may_edit(scope: Scope, name: str, texts: list[str], folder: Path | None = None) -> None:
     """Raise :class:`ScopeError` unless ``scope`` may change ``name`` this way (``folder`` is
     kept for callers; reach is decided by the texts alone)."""
     if not scope.can_edit():
-        raise ScopeError("your role may read rule files but not change them")
+        raise ScopeError(_("your role may read rule files but not change them"))
     problem = _reach_problem(scope, name, texts)
     if problem:
         raise ScopeError(problem)
+
+
+def editable_stores(scope: Scope) -> list[str]:
+    """The stores of ``stores.yaml`` whose own rule files ``scope`` may create."""
+    from pipeline.rules.loading import load_stores
+
+    if not scope.can_edit():
+        return []
+    loaded = load_stores(rf.rules_folder() / "stores.yaml")
+    ids = [s.id for s in loaded.value.stores] if loaded.value is not None else []
+    return [s for s in ids if scope.allows(s)]
+
+
+def store_file_template(store: str, name: str) -> str:
+    """The first text of a store's own rule file: what it is for, and one example rule that
+    is switched off (a rule set needs a rule; this one changes nothing)."""
+    example = Path(name).stem[:40]
+    lines = [
+        "# " + _("Rules of store {store} only: no other store reads this file.").format(
+            store=store),
+        "# " + _("They apply after the shared rule files: a rule with the id of a shared rule "
+                 "replaces it here,"),
+        "# " + _("and enabled: false switches that rule off for this store. Rule types: "
+                 "docs/RULES.md"),
+        'applies_to: {cameras: ["*"]}   # ' + _("or some cameras, e.g. [c01, c02]"),
+        "rules:",
+        f"  - id: {store}-{example}",
+        "    type: max_gaps",
+        "    max: 1",
+        "    severity: medium",
+        "    enabled: false   # " + _("an example: change it, then set enabled: true"),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -115,13 +174,8 @@ def save_text(name: str, text: str, scope: Scope, comment: str = "",
     path = rf.path_of(name, folder)
     saved = path.read_text(encoding="utf-8", errors="replace")
     if text == saved:
-        raise RuleEditRefused(f"{name}: nothing changed")
-    if not text.strip():
-        raise RuleEditRefused(f"{name}: the new text is empty; it was not saved (to switch "
-                              "a rule off, set enabled: false)")
-    problems = rf.errors(rf.validate_text(name, text, folder))
-    if problems:
-        raise RuleEditRefused(f"{name} has {len(problems)} error(s); it was not saved", problems)
+        raise RuleEditRefused(_("{file}: nothing changed").format(file=name))
+    _check_text(name, text, folder)
     try:
         check_may_edit(scope, name, [saved, text], folder)
     except ScopeError as exc:
@@ -144,22 +198,89 @@ def save_text(name: str, text: str, scope: Scope, comment: str = "",
         return Saved(name, row.id, existing is None)
 
 
+def _check_text(name: str, text: str, folder: Path | None) -> None:
+    """Refuse an empty text or one with errors (listed)."""
+    if not text.strip():
+        raise RuleEditRefused(_("{file}: the new text is empty; it was not saved (to switch "
+                                "a rule off, set enabled: false)").format(file=name))
+    problems = rf.errors(rf.validate_text(name, text, folder))
+    if problems:
+        raise RuleEditRefused(ngettext("{file} has {n} error; it was not saved",
+                                       "{file} has {n} errors; it was not saved",
+                                       len(problems)).format(file=name, n=len(problems)),
+                              problems)
+
+
+def create_store_file(store: str, file_name: str, scope: Scope, text: str | None = None,
+                      comment: str = "", engine: Engine | None = None,
+                      folder: Path | None = None) -> Saved:
+    """Create a store's own rule file ``stores/<store>/<file_name>.yaml`` (with
+    :func:`store_file_template` unless ``text`` is given): validated, written atomically,
+    recorded as its first version and audited.
+
+    Raises:
+        ScopeError: not the user's store, or a role that may not change rules.
+        RuleEditRefused: the text has errors.
+        ShelfAuditError: a bad or existing file name, or a store not in stores.yaml.
+    """
+    folder = folder or rf.rules_folder()
+    if not scope.can_edit():
+        raise ScopeError(_("your role may read rule files but not change them"))
+    scope.check(store)
+    name = rf.new_store_file_name(store, file_name, folder)
+    if store not in editable_stores(scope):
+        raise ShelfAuditError(_("store {store} is not in stores.yaml").format(store=repr(store)))
+    text = store_file_template(store, name) if text is None else text
+    _check_text(name, text, folder)
+    with Session(engine_for(engine)) as session:
+        write_atomically(folder / name, text)
+        row = record_version(session, name, text, valid=True, author=scope.user[:200],
+                             comment=comment.strip()[:MAX_COMMENT] or "new file")
+        audit(scope.user, RULE_CREATE, name, store=store, session=session, version=row.id)
+        session.commit()
+        return Saved(name, row.id, True)
+
+
+def _rollbacks(engine: Engine, name: str) -> pd.DataFrame:
+    """The rollbacks of ``name`` from the audit log, as history rows."""
+    from pipeline.access.tables import AuditEntry
+
+    stmt = (select(AuditEntry.at, AuditEntry.actor, AuditEntry.detail)
+            .where(AuditEntry.action == RULE_ROLLBACK, AuditEntry.target == name,
+                   AuditEntry.ok.is_(True)))
+    found = [(None, at, actor, "rollback", (detail or {}).get("comment", ""), True, False,
+              (detail or {}).get("version")) for at, actor, detail in rows(engine, stmt)]
+    return pd.DataFrame(found, columns=[*HISTORY_COLUMNS, "to_version"])
+
+
 def history(name: str, scope: Scope, engine: Engine | None = None,
             folder: Path | None = None) -> pd.DataFrame:
-    """Saved versions of ``name``, newest first, marking the one in force on disk."""
+    """The history of ``name``, newest first: each saved version (``event`` = ``saved``,
+    ``in_force`` marks the text on disk) and each rollback (``event`` = ``rollback``, no
+    ``id``: the version it put back is in ``to_version``)."""
+    owner = owner_of(name)
+    if owner is not None:
+        scope.check(owner)  # another store's own file is that store's business
     folder = folder or rf.rules_folder()
     current = content_hash(rf.read_text(name, folder))
+    eng = engine_for(engine)
     stmt = (select(RuleSetVersion.id, RuleSetVersion.created_at, RuleSetVersion.author,
                    RuleSetVersion.comment, RuleSetVersion.is_valid.label("valid"),
                    RuleSetVersion.content_hash)
             .where(RuleSetVersion.name == name)
             .order_by(RuleSetVersion.created_at.desc(), RuleSetVersion.id.desc()))
-    df = frame(engine_for(engine), stmt)
-    if df.empty:
-        return pd.DataFrame(columns=["id", "created_at", "author", "comment", "valid",
-                                     "in_force"])
+    df = frame(eng, stmt)
     df["in_force"] = df["content_hash"] == current
-    return df.drop(columns="content_hash")
+    df["event"] = "saved"
+    df["to_version"] = None
+    df = df.drop(columns="content_hash")[[*HISTORY_COLUMNS, "to_version"]]
+    events = _rollbacks(eng, name)
+    if not events.empty:
+        df = pd.concat([df, events], ignore_index=True) if not df.empty else events
+    df = df.sort_values("created_at", ascending=False, kind="stable").reset_index(drop=True)
+    df["id"] = df["id"].astype("Int64")
+    df["to_version"] = df["to_version"].astype("Int64")
+    return df
 
 
 def version_text(name: str, version_id: int, engine: Engine | None = None) -> str:
@@ -169,7 +290,7 @@ def version_text(name: str, version_id: int, engine: Engine | None = None) -> st
     with engine_for(engine).connect() as conn:
         text = conn.execute(stmt).scalar_one_or_none()
     if text is None:
-        raise ShelfAuditError(f"{name} has no version #{version_id}")
+        raise ShelfAuditError(_("{file} has no version #{id}").format(file=name, id=version_id))
     return text
 
 
@@ -179,6 +300,6 @@ def rollback(name: str, version_id: int, scope: Scope, engine: Engine | None = N
     text = version_text(name, version_id, engine)
     try:
         return save_text(name, text, scope, f"roll back to version #{version_id}",
-                         engine, folder, action="rule_rollback")
+                         engine, folder, action=RULE_ROLLBACK)
     except YamlFileError as exc:  # pragma: no cover - validate_text reports, never raises
         raise RuleEditRefused(str(exc), exc.problems) from None

@@ -39,6 +39,13 @@ rules:
   matches S and C applies, in order of `priority`, then file name. A later set's rule with the
   same `id` replaces the earlier one; `enabled: false` switches it off. The same holds for
   files named with `shelfaudit check --rules A.yaml --rules B.yaml`, in the order given.
+* **A store's own rules.** Files in `rules/stores/<store id>/` (e.g.
+  `rules/stores/s001/late-deliveries.yaml`) reach that store only and apply after all the shared
+  files (among themselves by `priority`, then file name): a rule there with the `id` of a shared
+  rule replaces it for that store, and `enabled: false` switches it off there. Their
+  `applies_to` may narrow the cameras but not name another store (a validation error). A
+  store's supervisor may create and change them on the Rules page ("New rule file for my
+  store"); scheduled runs, uploads, the what-if preview and `shelfaudit check` all see them.
 * **Where.** `zone:` names a zone of the camera (from its planogram in `rules/planograms/`, or
   from `stores.yaml`); `shelf:` is one shelf (`2`, 1 = top) or a range (`[2, 3]`). A rule that
   names a zone the camera does not have is *not applicable* there.

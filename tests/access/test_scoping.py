@@ -64,6 +64,8 @@ WRITERS = {  # changes data: each must refuse viewers and other stores' supervis
         fn, name=GENERAL, text=ctx["general"] + "\n# changed\n"),
     "rule_edits.rollback": lambda fn, ctx: _other_store_refused(
         fn, name=GENERAL, version_id=ctx["general_version"]),
+    "rule_edits.create_store_file": lambda fn, ctx: _other_store_refused(
+        fn, store=OTHER, file_name="late-deliveries"),
     "uploads.save_upload": lambda fn, ctx: _other_store_refused(
         fn, item=None, store=OTHER, camera="c01", inspector=None, rules=None),
     "uploads.receive": lambda fn, ctx: _other_store_refused(
