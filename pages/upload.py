@@ -163,7 +163,8 @@ def _show(i: int, item, store: str | None, camera: str | None, rules, view=None)
     boxes = [b for v in item.violations for b in v.get("boxes") or []]
     with left:
         found = len(item.detections.detections)
-        st.image(pictures.draw(item.photo.image, item.detections, boxes), width="stretch",
+        st.image(pictures.draw(item.photo.image, item.detections, boxes,
+                               structure=item.verdict.get("structure")), width="stretch",
                  caption=ngettext("{n} detection · {seconds} s", "{n} detections · {seconds} s",
                                   found).format(n=found, seconds=i18n.number(item.seconds)))
         pictures.legend(violations=bool(boxes))

@@ -30,9 +30,15 @@ CURRENCY = "currency"
 SHELF = "shelf"
 PACK_TEXT = "pack_text"  # words printed on a product, read by OCR (pipeline.vision.pack_text)
 NAMED_BY = "named_by"  # which signal named a product: NAMED_BY_* below
+# a gap the shelf-structure step found from shelf geometry (``True``), not a detector's gap box:
+# judging again drops it and finds the gaps anew (pipeline.rules.structure)
+INFERRED = "inferred"
 # internal (never in results): a product box under the detector's product floor, kept until
 # the recognizer confirms it (see pipeline.vision.detector)
 FAINT = "faint"
+
+# --- photo-level keys in the JSON ---
+SHELF_ROWS = "shelf_rows"  # the shelf rows the rules used (pipeline.rules.structure)
 
 # --- values ---
 UNKNOWN = "unknown"

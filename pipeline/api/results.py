@@ -115,12 +115,14 @@ def one_inspection(caller: ApiCaller, inspection_id: int) -> q.InspectionDetail:
 
 
 def _annotated(detail: q.InspectionDetail, max_side: int) -> bytes:
-    """The photo with its boxes and the violations' evidence in red, as a JPEG."""
+    """The photo with its boxes, shelf rows and the violations' evidence in red, as a JPEG (an
+    inspection stored before shelf rows were kept has them found again)."""
     from PIL import Image
 
     from pipeline.detections import PhotoDetections
     from pipeline.errors import PhotoError
     from pipeline.imaging import load_photo
+    from pipeline.rules.structure import structure_of
     from pipeline.vision.annotate import annotate
 
     try:
@@ -130,7 +132,7 @@ def _annotated(detail: q.InspectionDetail, max_side: int) -> bytes:
                                            "disk; its results are still at "
                                            "/v1/inspections/{id}").format(id=detail.id)
                       ) from None
-    photo = PhotoDetections.from_dict(detail.detections or {"detections": []})
+    photo = structure_of(PhotoDetections.from_dict(detail.detections or {"detections": []})).photo
     marks = [{"type": v["type"], "boxes": q.evidence_boxes(v["evidence"])}
              for v in detail.violations.to_dict("records")]
     out = annotate(image, photo, violations=marks)

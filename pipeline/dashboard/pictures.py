@@ -2,8 +2,11 @@
 
 Drawn by the vision package's annotator (:func:`pipeline.vision.annotate.annotate`) on every
 page — Inspections, Upload, Today's fixes, the weekly report — with its one colour map
-(``COLOURS`` there: products green, price tags blue, promo signs violet, gaps orange,
-violation evidence and numbered markers red), and :func:`legend` says so beside each photo.
+(``COLOURS`` there: products green, price tags blue, promo signs violet, gaps orange, shelf
+rows grey, violation evidence and numbered markers red), and :func:`legend` says so beside each
+photo. Shelf rows and gaps are the ones the rules used, kept with the inspection; an inspection
+stored before they were kept has them found again from its boxes
+(:func:`pipeline.rules.structure.structure_of`).
 A photo whose file is gone (archived elsewhere, synthetic history) is drawn on a plain canvas.
 Numbered markers (:func:`mark`) tie a box on the photo to the same number in a list (Today's
 fixes); :func:`crops_jpeg` cuts each violation's boxes out of the photo.
@@ -31,6 +34,7 @@ LAYERS: dict[str, str] = {  # kind -> label (an English message id: show it thro
     keys.PRICE_TAG: N_("Price tags"),
     keys.PROMO: N_("Promo signs"),
     keys.GAP: N_("Gaps"),
+    keys.SHELF_ROWS: N_("Shelf rows"),
 }
 MAX_SIDE = 1600  # pixels: bigger photos are shown scaled down
 WORST_SIDE = 640  # pixels: the weekly report's worst photos (drawn ahead by the Monday job)
@@ -52,11 +56,19 @@ def load_image(path: str | None, width: int, height: int) -> tuple[Image.Image, 
 
 
 def draw(image: Image.Image, photo: PhotoDetections, evidence: Sequence[Sequence[float]] = (),
-         layers: Sequence[str] = tuple(LAYERS)) -> Image.Image:
-    """Boxes of the chosen layers in their kind's colour, violation evidence in thick red
-    (:func:`pipeline.vision.annotate.annotate`; the colours :func:`legend` names)."""
+         layers: Sequence[str] = tuple(LAYERS), structure: Any = None) -> Image.Image:
+    """Boxes of the chosen layers in their kind's colour, shelf rows, violation evidence in
+    thick red (:func:`pipeline.vision.annotate.annotate`; the colours :func:`legend` names).
+
+    Shelf rows and inferred gaps: ``structure`` (a verdict's, for a photo not stored yet),
+    else those kept with ``photo`` (:func:`pipeline.rules.structure.structure_of`)."""
+    from pipeline.rules.structure import structure_of, with_structure
     from pipeline.vision.annotate import annotate as vision_annotate
 
+    if structure is not None:
+        photo = PhotoDetections.from_dict(with_structure(photo.to_dict(), structure))
+    else:
+        photo = structure_of(photo).photo
     violations = [{"boxes": [list(b) for b in evidence]}] if len(evidence) else None
     return vision_annotate(image, photo, violations=violations, layers=tuple(layers))
 
@@ -88,11 +100,22 @@ def _shrunk(image: Image.Image, photo: PhotoDetections, evidence: Sequence[Seque
     if len(det):
         det = sv.Detections(xyxy=det.xyxy * scale, confidence=det.confidence,
                             class_id=det.class_id, data=dict(det.data))
+    rows = photo.extra.get(keys.SHELF_ROWS)
+    extra = {keys.SHELF_ROWS: [_scaled(r, scale) for r in rows]} if isinstance(rows, list) \
+        else {}
     small = PhotoDetections(path=photo.path, width=size[0], height=size[1], detections=det,
                             store=photo.store, camera=photo.camera,
-                            captured_at=photo.captured_at)
+                            captured_at=photo.captured_at, extra=extra)
     return (image.resize(size, Image.Resampling.BILINEAR), small,
             [[v * scale for v in b] for b in evidence])
+
+
+def _scaled(row: Any, scale: float) -> Any:
+    """A stored shelf row's pixel figures times ``scale`` (its ``shelf`` number kept)."""
+    if not isinstance(row, dict):
+        return row
+    return {k: v * scale if k != keys.SHELF and isinstance(v, int | float)
+            and not isinstance(v, bool) else v for k, v in row.items()}
 
 
 def _red() -> sv.Color:
@@ -131,7 +154,9 @@ def render_jpeg(path: str | None, payload: dict[str, Any], evidence: tuple,
                 max_side: int = MAX_SIDE, markers: tuple = ()) -> tuple[bytes, bool]:
     """JPEG bytes of the annotated photo, at most ``max_side`` pixels, and whether the photo
     file is real. ``markers``: ``(label, box)`` pairs drawn as numbered tags (:func:`mark`)."""
-    photo = PhotoDetections.from_dict(payload or {"detections": []})
+    from pipeline.rules.structure import structure_of
+
+    photo = structure_of(PhotoDetections.from_dict(payload or {"detections": []})).photo
     image, real = load_image(path, width or photo.width, height or photo.height)
     scale = min(1.0, max_side / max(image.size))
     image, photo, boxes = _shrunk(image, photo, evidence, max_side)

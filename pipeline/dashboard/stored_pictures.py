@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-VERSION = 2  # raise when the drawing changes: kept files are then drawn again
+VERSION = 3  # raise when the drawing changes: kept files are then drawn again
 KEEP_DAYS = 30
 FOLDER = ("cache", "annotated")
 

@@ -55,6 +55,7 @@ def evaluate(
         shelves=len(scene.rows),
         outcomes=outcomes,
         kpis=measure(scene, outcomes, tolerance),
+        structure=scene.structure,
     )
 
 

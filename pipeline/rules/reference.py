@@ -60,7 +60,11 @@ rules:
   in — a span across a block boundary is one gap per block where its piece alone is that
   wide (two SKUs out), and when no piece is, one gap over the whole span if it is wider than
   0.8 facings of the block holding most of it (one facing missing, the rest shifted);
-  without a planogram, facings of the narrower neighbouring product.
+  without a planogram, facings of the narrower neighbouring product. The rows, each box's
+  shelf and the gaps found are kept with the inspection (`shelf`, gap boxes marked
+  `inferred: true`, `shelf_rows`) and drawn on its photo; judging the detections again
+  (what-if, `shelfaudit check`) drops the `inferred` gaps and finds them anew against the
+  planogram in force then — `gap` boxes without `inferred` (a detector's) are kept.
 * **Messages** are templates: `{placeholders}` are filled in. Every type knows
   @COMMON@; each type's own are listed below.
   Messages are stored in English; a Chinese (zh-CN) reader sees `message_zh` when the rule

@@ -1,13 +1,18 @@
 """What the rules engine returns: violations, per-rule outcomes, KPIs (JSON-serialisable).
 
 ``ComplianceResult.to_dict()`` is what the store persists and ``shelfaudit check --json``
-prints. Boxes are pixel ``[x1, y1, x2, y2]`` in the photo's upright frame.
+prints; its ``structure`` is the shelf structure the rules used
+(:class:`pipeline.rules.structure.ShelfStructure`). Boxes are pixel ``[x1, y1, x2, y2]`` in the
+photo's upright frame.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # not at run time: checking rule files needs no detections library
+    from pipeline.rules.structure import ShelfStructure
 
 Box = tuple[float, float, float, float]
 
@@ -132,6 +137,9 @@ class ComplianceResult:
     shelves: int
     outcomes: tuple[RuleOutcome, ...]
     kpis: Kpis
+    # the shelf rows, shelf per box and inferred gaps the rules used (kept with the inspection:
+    # pipeline.rules.structure.with_structure)
+    structure: ShelfStructure | None = None
 
     @property
     def violations(self) -> list[Violation]:
@@ -158,6 +166,7 @@ class ComplianceResult:
             "violations": [v.to_dict() for v in self.violations],
             "not_judged": [{"rule": o.rule, "type": o.type, "reason": o.not_judged}
                            for o in self.not_judged],
+            **({"structure": self.structure.to_dict()} if self.structure is not None else {}),
         }
 
 

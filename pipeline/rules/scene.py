@@ -13,22 +13,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-import supervision as sv
 
 from pipeline import keys
 from pipeline.catalog import Catalog
-from pipeline.detections import PhotoDetections, field_values, merge_padded
+from pipeline.detections import PhotoDetections, field_values
 from pipeline.planogram import Block, Planogram, Zone
 from pipeline.rules.result import Box
-from pipeline.rules.shelves import (
-    PlannedSpan,
-    ShelfRow,
-    assign_shelves,
-    infer_gaps,
-    infer_rows,
-)
-
-GAP_WIDTHS = 0.8  # an empty span wider than this many product widths is a gap
+from pipeline.rules.shelves import ShelfRow
+from pipeline.rules.structure import ShelfStructure, shelf_structure
 
 
 @dataclass(frozen=True)
@@ -105,6 +97,7 @@ class Scene:
     promos: tuple[Item, ...]
     gaps: tuple[Item, ...]
     blocks: tuple[SkuBlock, ...] = field(default=())
+    structure: ShelfStructure = field(default=ShelfStructure())  # what the verdict carries
 
     @cached_property
     def promo_texts(self) -> frozenset[str]:
@@ -242,13 +235,6 @@ def _items(photo: PhotoDetections, catalog: Catalog) -> list[Item]:
     return items
 
 
-def _planned_spans(planogram: Planogram | None, width: float) -> dict[int, list[PlannedSpan]]:
-    """Per shelf: each planned block's px span and the width of one of its facings."""
-    return {s.index: [(b.x[0] * width, b.x[1] * width, (b.x[1] - b.x[0]) * width / b.facings)
-                      for b in s.blocks]
-            for s in (planogram.shelves if planogram else [])}
-
-
 def planned_blocks(planogram: Planogram, products: Sequence[Item], width: float) -> list[SkuBlock]:
     """The planogram's blocks in pixels, each with the products of its SKU standing in it."""
     blocks = []
@@ -285,11 +271,6 @@ def observed_blocks(products: Sequence[Item]) -> list[SkuBlock]:
     return blocks
 
 
-def _with_gaps(det: sv.Detections, gaps: sv.Detections) -> sv.Detections:
-    """``det`` plus gap boxes (data keys padded with ``None`` so the two can be merged)."""
-    return merge_padded([det, gaps])
-
-
 def build_scene(
     photo: PhotoDetections,
     catalog: Catalog,
@@ -297,16 +278,10 @@ def build_scene(
     zones: Sequence[Zone] = (),
     trust_shelf: bool = False,
 ) -> Scene:
-    """Structure one photo for the rules: shelf rows, shelf per box, gaps, blocks, zones."""
-    rows = infer_rows(photo.detections)
-    det = assign_shelves(photo.detections, rows, trust_input=trust_shelf)
-    kinds = field_values(det, keys.KIND)
-    if not np.any(kinds == keys.GAP):
-        gaps = infer_gaps(det, rows, GAP_WIDTHS, _planned_spans(planogram, photo.width))
-        if len(gaps):
-            det = _with_gaps(det, gaps)
-    structured = PhotoDetections(photo.path, photo.width, photo.height, det, photo.store,
-                                 photo.camera, photo.captured_at, photo.extra)
+    """Structure one photo for the rules: the shelf-structure step (shelf rows, shelf per box,
+    gaps: :func:`pipeline.rules.structure.shelf_structure`), then blocks and zones."""
+    step = shelf_structure(photo, planogram, trust_shelf=trust_shelf)
+    structured, rows = step.photo, step.rows
     items = _items(structured, catalog)
     products = tuple(i for i in items if i.kind == keys.PRODUCT)
     blocks = (planned_blocks(planogram, products, photo.width) if planogram
@@ -324,4 +299,5 @@ def build_scene(
         promos=tuple(i for i in items if i.kind == keys.PROMO),
         gaps=tuple(i for i in items if i.kind == keys.GAP),
         blocks=tuple(blocks),
+        structure=step.structure,
     )

@@ -1,8 +1,10 @@
 """Writing one photo's result: the inspection row, its detections JSON and its violations.
 
 The verdict is ``ComplianceResult.to_dict()`` of the rules engine: ``kpis`` (compliance, osa,
-share_of_shelf, facings, price, promo), ``rules`` (per-rule outcome) and ``violations``
-(rule, type, severity, message, boxes ...).
+share_of_shelf, facings, price, promo), ``rules`` (per-rule outcome), ``violations``
+(rule, type, severity, message, boxes ...) and ``structure``: the shelf rows, shelf per box and
+inferred gaps the rules used, written into the stored detections JSON
+(:func:`pipeline.rules.structure.with_structure`) so pictures draw what was judged.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.detections import PhotoDetections
 from pipeline.kpis import FROM_VERDICT
+from pipeline.rules.structure import with_structure
 from pipeline.store import tables
 from pipeline.store.calendar import iso_week
 
@@ -80,7 +83,9 @@ def record_inspection(session: Session, photo: tables.Photo, detections: PhotoDe
     payload.pop("timings", None)
     payload.pop("models", None)
     payload["path"] = str(final_path)
-    inspection.detections = tables.InspectionDetections(count=len(detections.detections),
+    if verdict.get("structure") is not None:
+        payload = with_structure(payload, verdict["structure"])
+    inspection.detections = tables.InspectionDetections(count=len(payload["detections"]),
                                                         payload=payload)
     for v in verdict.get("violations") or []:
         row = dict(store_id=photo.store_id, camera_id=photo.camera_id,

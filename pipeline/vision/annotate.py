@@ -1,7 +1,9 @@
 """Draw what was found on a shelf photo (supervision annotators), for people to look at.
 
 Boxes are coloured by kind — product green, price tag blue, promo violet, gap orange — and
-labelled with the SKU and its score, the price text, or the promo text. When the rules
+labelled with the SKU and its score, the price text, or the promo text. The shelf rows kept
+with a photo (``shelf_rows``, see :mod:`pipeline.rules.structure`) are drawn as grey lines where
+the products stand, numbered 1 = top, under the boxes. When the rules
 engine's violations are given, the evidence of each violation is drawn in red, twice as thick,
 so a supervisor sees at once what is wrong. :data:`COLOURS` is the one colour map of every
 annotated photo (dashboard pages, reports, the CLI) and of the legends beside them.
@@ -22,7 +24,8 @@ from pipeline import keys
 from pipeline.detections import PhotoDetections, field_values
 
 FONT_PATH = Path(__file__).resolve().parent.parent / "fonts" / "shelf-sans.ttf"
-ALL_LAYERS = frozenset(keys.KINDS)
+ROWS = keys.SHELF_ROWS  # the layer (and colour) of shelf rows
+ALL_LAYERS = frozenset((*keys.KINDS, ROWS))
 
 VIOLATION = "violation"
 # What a colour on an annotated photo means: kind (or violation evidence) -> (the colour drawn,
@@ -32,6 +35,7 @@ COLOURS: dict[str, tuple[str, str]] = {
     keys.PRICE_TAG: ("#1c83e1", "blue"),
     keys.PROMO: ("#803df5", "violet"),
     keys.GAP: ("#ffa421", "orange"),
+    ROWS: ("#808495", "gray"),
     VIOLATION: ("#ff4b4b", "red"),
 }
 _ROLES = [*keys.KINDS, VIOLATION]  # palette slots
@@ -99,10 +103,14 @@ def annotate(
         photo: its detections.
         violations: the rules engine's violations (``.boxes``/``.type``, or dicts); their
             boxes are drawn red, everything else green or grey.
-        layers: kinds to draw (``product``, ``price_tag``, ``promo``, ``gap``).
+        layers: kinds to draw (``product``, ``price_tag``, ``promo``, ``gap``) and
+            ``shelf_rows`` (the rows kept with ``photo``, if any).
     """
     scene = image.copy() if isinstance(image, Image.Image) else Image.fromarray(image)
     scene = scene.convert("RGB")
+    layers = frozenset(layers)
+    if ROWS in layers and isinstance(photo, PhotoDetections):
+        scene = _draw_rows(scene, photo)
     det = photo.detections if isinstance(photo, PhotoDetections) else photo
     kinds = field_values(det, keys.KIND)
     det = det[np.isin(kinds.astype(str), list(layers))] if len(det) else det
@@ -134,6 +142,34 @@ def annotate(
         scene = _label_annotator(scene).annotate(
             scene, drawn[has_text], labels=[t for t in labels if t],
             custom_color_lookup=lookup[has_text])
+    return scene
+
+
+def _draw_rows(scene: Image.Image, photo: PhotoDetections) -> Image.Image:
+    """The shelf rows kept with ``photo``: a grey line along each, its number at the left."""
+    from PIL import ImageDraw, ImageFont
+
+    from pipeline.rules.structure import stored_rows
+
+    rows = stored_rows(photo) or ()
+    if not rows:
+        return scene
+    draw = ImageDraw.Draw(scene)
+    grey = COLOURS[ROWS][0]
+    width = max(2, round(max(scene.size) / 400))
+    size = _font_size(scene)
+    font = ImageFont.truetype(str(FONT_PATH), size) if FONT_PATH.exists() \
+        else ImageFont.load_default()
+    for row in rows:
+        draw.line([(row.x0, row.line), (row.x1, row.line)], fill=grey, width=width)
+        text = str(row.index)
+        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+        pad = max(2, size // 4)
+        w, h = right - left + 2 * pad, bottom - top + 2 * pad
+        x = row.x0 - w if row.x0 >= w else row.x0  # left of the shelf when there is room
+        y = row.line - h / 2
+        draw.rectangle([x, y, x + w, y + h], fill=grey)
+        draw.text((x + pad - left, y + pad - top), text, fill="white", font=font)
     return scene
 
 

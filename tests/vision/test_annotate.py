@@ -84,3 +84,23 @@ def test_works_on_arrays_and_empty_detections():
     image = np.full((50, 80, 3), 255, dtype=np.uint8)
     empty = PhotoDetections(path="e.jpg", width=80, height=50)
     assert np.asarray(annotate(image, empty)).min() == 255
+
+
+def _is_grey(pixel):
+    from pipeline.vision.annotate import COLOURS, ROWS
+
+    hexes = COLOURS[ROWS][0]
+    return tuple(pixel[:3]) == tuple(int(hexes[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def test_kept_shelf_rows_are_drawn_grey_along_the_line_when_their_layer_is_on():
+    from pipeline.vision.annotate import ROWS
+
+    photo = _photo()
+    photo.extra[ROWS] = [{"shelf": 1, "line": 95.0, "top": 0.0, "x0": 10.0, "x1": 120.0}]
+    out = np.asarray(annotate(_blank(), photo))
+    assert _is_grey(out[95, 65]) and _is_grey(out[95, 110])  # along the line
+    assert not _is_grey(out[95, 150])  # not past the row's end
+    off = np.asarray(annotate(_blank(), photo, layers={keys.PRODUCT, keys.PRICE_TAG}))
+    assert not _is_grey(off[95, 65])
+    assert not _is_grey(np.asarray(annotate(_blank(), _photo()))[95, 65])  # none kept: none
