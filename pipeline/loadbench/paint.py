@@ -10,8 +10,9 @@ a data change or on a Monday morning; ``--warm`` keeps them), it times every pag
 - ``load``: the page's URL opened in the tab (a bookmark, a link or a reload: a new Streamlit
   session, kept signed in by the cookie). Times are from the browser's navigation start:
   first contentful paint (Paint Timing, the app's frame), ``shown`` (the page's heading on
-  screen) and ``ready`` (the heading on screen and the script run finished:
-  ``data-test-script-state="notRunning"``);
+  screen) and ``ready`` (the heading on screen, the script run finished —
+  ``data-test-script-state="notRunning"`` — and no element still a grey placeholder while
+  its code loads: Streamlit's ``stSkeleton``);
 - ``switch``: the page's link in the sidebar clicked: ``shown`` and ``ready`` from the click.
 
 ``ready`` is what the target is held against (**< 1.5 s**, issue #19 item 10). Times are read
@@ -62,7 +63,10 @@ WATCH = """
     const app = document.querySelector('[data-testid="stApp"]');
     const h = heading();
     if (h && sa.shown === null) sa.shown = now;
-    const ok = !!h && !!app && app.getAttribute('data-test-script-state') === 'notRunning';
+    const drawn = !document.querySelector(
+      '[data-testid="stSkeleton"], [data-testid="stSkeletonElement"], [data-testid="stAppSkeleton"]');
+    const ok = !!h && drawn && !!app &&
+      app.getAttribute('data-test-script-state') === 'notRunning';
     if (ok && !sa.ok) sa.done = now;
     sa.ok = ok;
     requestAnimationFrame(tick);
