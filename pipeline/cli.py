@@ -16,6 +16,7 @@ import sys
 import typer
 
 from pipeline import __version__
+from pipeline.clihelp import translate_help
 from pipeline.commands import ops, rules, synth, train, users, vision
 
 app = typer.Typer(
@@ -39,6 +40,9 @@ for _module in _modules:
 def version() -> None:
     """Print the ShelfAudit version."""
     typer.echo(__version__)
+
+
+translate_help(app)  # --help in the language of SHELFAUDIT_LANG / LANG (pipeline.clihelp)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTER_MODELS_DIR = REPO_ROOT / "models"
@@ -58,8 +59,8 @@ class Settings(BaseSettings):
         for folder in (Path("rules"), SHIPPED_RULES_DIR):
             if folder.is_dir():
                 return _resolved(folder, os.getcwd())
-        raise ShelfAuditError("no rules folder: there is no ./rules here and none shipped with "
-                              "ShelfAudit; set SHELFAUDIT_RULES to your rules folder")
+        raise ShelfAuditError(_("no rules folder: there is no ./rules here and none shipped "
+                                "with ShelfAudit; set SHELFAUDIT_RULES to your rules folder"))
 
     @property
     def db_url(self) -> str:

@@ -47,8 +47,8 @@ def clean_username(name: str) -> str:
     value = unicodedata.normalize("NFC", str(name or "")).strip().lower()
     if not USERNAME.fullmatch(value):
         shown = log.clip(name, 80)
-        raise AccountError(f"user name {shown!r} is not allowed: use 1-64 letters, digits "
-                           "and . _ @ + - (no spaces)")
+        raise AccountError(_("user name {name} is not allowed: use 1-64 letters, digits "
+                             "and . _ @ + - (no spaces)").format(name=repr(shown)))
     return value
 
 
@@ -56,16 +56,18 @@ def clean_display_name(name: str) -> str:
     """A display name exactly as typed, or :class:`AccountError` (too long, control chars)."""
     value = str(name or "")
     if len(value) > MAX_DISPLAY_NAME:
-        raise AccountError(f"display name has {len(value)} characters; at most "
-                           f"{MAX_DISPLAY_NAME} are allowed")
+        raise AccountError(_("display name has {n} characters; at most {limit} are allowed"
+                             ).format(n=len(value), limit=MAX_DISPLAY_NAME))
     if any(unicodedata.category(c) == "Cc" for c in value):
-        raise AccountError("display name cannot contain control characters (tabs, new lines)")
+        raise AccountError(_("display name cannot contain control characters (tabs, new "
+                             "lines)"))
     return value
 
 
 def clean_role(role: str) -> str:
     if role not in ROLES:
-        raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+        raise AccountError(_("unknown role {role}; choose one of {roles}").format(
+            role=repr(role), roles=", ".join(ROLES)))
     return role
 
 
@@ -73,12 +75,13 @@ def _clean_stores(session: Session, stores: Iterable[str]) -> list[str]:
     wanted = sorted({str(s).strip() for s in stores})
     bad = [s for s in wanted if not STORE_ID.fullmatch(s)]
     if bad:
-        raise AccountError(f"store id {log.clip(bad[0], 80)!r} is not a store id")
+        raise AccountError(_("store id {store} is not a store id").format(
+            store=repr(log.clip(bad[0], 80))))
     known = set(session.scalars(select(Store.id)))
     unknown = [s for s in wanted if known and s not in known]
     if unknown:
-        raise AccountError(f"unknown store {unknown[0]!r}; known stores: "
-                           f"{', '.join(sorted(known))}")
+        raise AccountError(_("unknown store {store}; known stores: {known}").format(
+            store=repr(unknown[0]), known=", ".join(sorted(known))))
     return wanted
 
 
@@ -91,7 +94,7 @@ def _to_user(row: Account) -> User:
 def _row(session: Session, username: str) -> Account:
     found = session.scalar(select(Account).where(Account.username == clean_username(username)))
     if found is None:
-        raise AccountError(f"no user named {log.clip(username, 80)!r}")
+        raise AccountError(_("no user named {name}").format(name=repr(log.clip(username, 80))))
     return found
 
 
@@ -128,7 +131,7 @@ def add_user(username: str, password: str | None, role: str = VIEWER, stores: It
         passwords.check_password(password, name)
     with session_scope() as session:
         if session.scalar(select(Account.id).where(Account.username == name)) is not None:
-            raise AccountError(f"user {name!r} already exists")
+            raise AccountError(_("user {name} already exists").format(name=repr(name)))
         row = Account(username=name, role=role, display_name=display,
                       email=(email or "").strip().lower() or None,
                       password_hash=passwords.hash_password(password) if password else None)
@@ -150,8 +153,8 @@ def set_role(username: str, role: str, actor: User | str | None = None) -> User:
     with session_scope() as session:
         row = _row(session, username)
         if row.role == ADMIN and role != ADMIN and not _other_active_admins(session, row):
-            raise AccountError(f"{row.username} is the last active admin; make another "
-                               "admin first")
+            raise AccountError(_("{name} is the last active admin; make another admin "
+                                 "first").format(name=row.username))
         old, row.role = row.role, role
         log.audit(actor or log.cli_actor(), log.USER_ROLE, row.username, session=session,
                   old=old, new=role)
@@ -163,8 +166,8 @@ def set_active(username: str, active: bool, actor: User | str | None = None) -> 
     with session_scope() as session:
         row = _row(session, username)
         if not active and row.role == ADMIN and not _other_active_admins(session, row):
-            raise AccountError(f"{row.username} is the last active admin; make another "
-                               "admin first")
+            raise AccountError(_("{name} is the last active admin; make another admin "
+                                 "first").format(name=row.username))
         row.active = active
         if not active:
             session.query(LoginSession).filter(LoginSession.user_id == row.id).delete()

@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 
 MIN_LENGTH = 8
 MAX_LENGTH = 1024
@@ -37,15 +38,17 @@ def check_password(password: str, username: str = "") -> None:
     Rules: 8 to 1024 characters, not the user name, not only spaces.
     """
     if not isinstance(password, str) or len(password) < MIN_LENGTH:
-        raise PasswordError(f"the password needs at least {MIN_LENGTH} characters")
+        raise PasswordError(_("the password needs at least {n} characters").format(
+            n=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        raise PasswordError(f"the password may have at most {MAX_LENGTH} characters")
+        raise PasswordError(_("the password may have at most {n} characters").format(
+            n=MAX_LENGTH))
     if not password.strip():
-        raise PasswordError("the password cannot be only spaces")
+        raise PasswordError(_("the password cannot be only spaces"))
     if username and password.casefold() == username.casefold():
-        raise PasswordError("the password cannot be the user name")
+        raise PasswordError(_("the password cannot be the user name"))
     if "\x00" in password:
-        raise PasswordError("the password cannot contain NUL characters")
+        raise PasswordError(_("the password cannot contain NUL characters"))
 
 
 def hash_password(password: str) -> str:

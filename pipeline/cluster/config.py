@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 
 ENGINES: tuple[str, ...] = ("local", "ray")
 FILE_ENV = "SHELFAUDIT_CLUSTER"
@@ -53,11 +54,12 @@ def _from_file() -> dict[str, Any]:
 
     doc = yamldoc.to_plain(yamldoc.load(path))
     if not isinstance(doc, dict):
-        raise ShelfAuditError(f"{path}: expected a mapping with engine/address/actors")
+        raise ShelfAuditError(_("{file}: expected a mapping with engine/address/actors").format(
+            file=path))
     unknown = sorted(set(doc) - set(ENV))
     if unknown:
-        raise ShelfAuditError(f"{path}: unknown setting {unknown[0]!r} "
-                              f"(use {', '.join(ENV)})")
+        raise ShelfAuditError(_("{file}: unknown setting {name} (use {names})").format(
+            file=path, name=repr(unknown[0]), names=", ".join(ENV)))
     return doc
 
 
@@ -69,8 +71,8 @@ def _actors(value: Any, source: str) -> int | None:
     except (TypeError, ValueError):
         n = 0
     if n < 1:
-        raise ShelfAuditError(f"{source}: actors must be a whole number of at least 1, "
-                              f"not {value!r}")
+        raise ShelfAuditError(_("{source}: actors must be a whole number of at least 1, not "
+                                "{value}").format(source=source, value=repr(value)))
     return n
 
 
@@ -85,7 +87,8 @@ def engine_settings(engine: str | None = None, address: str | None = None,
     chosen = {key: os.environ.get(env) or file.get(key) for key, env in ENV.items()}
     name = str(engine or chosen["engine"] or "local").strip().lower()
     if name not in ENGINES:
-        raise ShelfAuditError(f"unknown engine {name!r} (use {' or '.join(ENGINES)})")
+        raise ShelfAuditError(_("unknown engine {name} (use {names})").format(
+            name=repr(name), names=_(" or ").join(ENGINES)))
     return EngineSettings(engine=name, address=str(address or chosen["address"] or "auto"),
                           actors=_actors(actors if actors is not None else chosen["actors"],
                                          "--actors" if actors is not None else "settings"))

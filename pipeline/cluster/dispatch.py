@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import ngettext
 from pipeline.store.engines import Batch, Done, Outcome
 
 PING_TRIES = 20  # failed calls to a restarting actor before it is taken out of the pool
@@ -41,10 +42,12 @@ class Dispatch:
                 self._send(jobs.popleft(), self.pool.idle.popleft())
             waiting = [*self.pending, *self.pool.pings]
             if not waiting:
-                raise ShelfAuditError(
-                    f"every Ray inspection actor is gone; {sum(len(j.items) for j in jobs)} "
-                    f"photo(s) stay in flight and are inspected by the next run")
-            ready, _ = self.ray.wait(waiting, num_returns=1)
+                left = sum(len(j.items) for j in jobs)
+                raise ShelfAuditError(ngettext(
+                    "every Ray inspection actor is gone; {n} photo stays in flight and is "
+                    "inspected by the next run", "every Ray inspection actor is gone; {n} photos "
+                    "stay in flight and are inspected by the next run", left).format(n=left))
+            ready, _waiting = self.ray.wait(waiting, num_returns=1)
             for ref in ready:
                 if ref in self.pool.pings:
                     self._rejoin(ref)

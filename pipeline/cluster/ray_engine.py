@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 from pipeline.imaging import decode_photo
 from pipeline.store.compliance import StoreRules
 from pipeline.store.engines import Batch, Done, Mark, Outcome, inspect_batch
@@ -42,7 +43,8 @@ def _ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise ShelfAuditError("the ray engine needs Ray: pip install 'shelfaudit[ray]'") from None
+        raise ShelfAuditError(_("the ray engine needs Ray: pip install 'shelfaudit[ray]'")
+                              ) from None
     return ray
 
 
@@ -140,8 +142,9 @@ class RayEngine:
                 ray.init(address=self.address, logging_level="ERROR", log_to_driver=False,
                          namespace="shelfaudit")
             except (ConnectionError, RuntimeError, ValueError) as exc:
-                raise ShelfAuditError(f"cannot reach the Ray cluster at {self.address!r}: "
-                                      f"{exc}") from None
+                raise ShelfAuditError(_("cannot reach the Ray cluster at {address}: {problem}"
+                                        ).format(address=repr(self.address), problem=exc)
+                                      ) from None
             self._connected_here = True
         resources = ray.cluster_resources()
         gpus = int(resources.get("GPU", 0))
@@ -157,7 +160,8 @@ class RayEngine:
         try:
             described = ray.get([a.describe.remote() for a in pool.actors])
         except ray.exceptions.RayError as exc:
-            raise ShelfAuditError(f"the Ray inspection actors could not start: {exc}") from None
+            raise ShelfAuditError(_("the Ray inspection actors could not start: {problem}"
+                                    ).format(problem=exc)) from None
         for i, (pid, name, models) in enumerate(described):
             pool.pids[i] = pid
             pool.idle.append(i)

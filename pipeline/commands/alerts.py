@@ -7,6 +7,10 @@ import json
 
 import typer
 
+from pipeline.i18n import N_
+
+KIND_WORDS = {"alert": N_("alert"), "digest": N_("digest"), "test": N_("test")}
+
 alerts_app = typer.Typer(
     name="alerts",
     help="Digest and immediate alerts (alerts: in stores.yaml): send a test, read the log.",
@@ -79,6 +83,7 @@ def alerts_log(
     from sqlalchemy import select
 
     from pipeline.alerts.tables import AlertMessage
+    from pipeline.i18n import _
     from pipeline.store import db
 
     db.upgrade()
@@ -95,6 +100,7 @@ def alerts_log(
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
     for r in rows:
-        typer.echo(f"{r['created_at']} {r['store']} {r['kind']:<6} {r['channel']:<10} "
+        kind = _(KIND_WORDS[r["kind"]]) if r["kind"] in KIND_WORDS else r["kind"]
+        typer.echo(f"{r['created_at']} {r['store']} {kind:<6} {r['channel']:<10} "
                    f"{_status_word(r['status'])} ×{r['attempts']} {r['subject']}"
                    + (f" — {r['error']}" if r["error"] else ""))

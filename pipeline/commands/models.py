@@ -9,13 +9,26 @@ from typing import Any
 
 import typer
 
+from pipeline.i18n import N_, _
+
 models_app = typer.Typer(
     help="Real model weights: pull a public checkpoint by name, list what is configured.",
     no_args_is_help=True,
 )
 
-_REGISTRY_HELP = ("Registry YAML to use instead of the built-in one "
-                  "(default: $SHELFAUDIT_MODELS_REGISTRY if set).")
+_REGISTRY_HELP = N_("Registry YAML to use instead of the built-in one "
+                    "(default: $SHELFAUDIT_MODELS_REGISTRY if set).")
+# the words of `models pull` and `models list` for values that stay English in --json
+PINNED_BY = {"registry": N_("registry"), "record": N_("record"),
+             "first download": N_("first download")}
+ROLE_WORDS = {"detector": N_("detector"), "recognizer": N_("recognizer"),
+              "embedder": N_("embedder"), "gallery": N_("gallery")}
+SOURCE_WORDS = {"starter": N_("starter"), "local path": N_("local path"),
+                "hub id": N_("hub id"), "none": N_("none")}
+
+
+def _word(words: dict[str, str], value: str) -> str:
+    return _(words[value]) if value in words else value
 
 
 def register(app: typer.Typer) -> None:
@@ -63,9 +76,9 @@ def pull(
         except weights_setup.SmokeTestError as exc:
             record["smoke"] = {"ok": False, "error": str(exc)}
             weights.save_record(entry.name, record)
-            raise weights_setup.SmokeTestError(
-                f"{exc} - the files are in {pulled.folder} (verified) but models.yaml was not "
-                "changed") from None
+            raise weights_setup.SmokeTestError(_(
+                "{problem} - the files are in {folder} (verified) but models.yaml was not "
+                "changed").format(problem=exc, folder=pulled.folder)) from None
     weights.save_record(entry.name, record)
     settings_file = weights_setup.configure(entry.role, pulled.model_path)
     result = {"name": entry.name, "role": entry.role, "path": str(pulled.model_path),
@@ -126,15 +139,20 @@ class _progress_bar:  # noqa: N801 - used as a context manager, reads like a fun
 
 def _print_pull(result: dict[str, Any]) -> None:
     for f in result["files"]:
-        how = "already here, verified" if f["reused"] else f"from {f['origin']}"
-        typer.echo(f"{f['name']}: sha256 {f['sha256'][:16]}... ({f['pinned_by']}), {how}")
+        how = _("already here, verified") if f["reused"] else _("from {origin}").format(
+            origin=f["origin"])
+        typer.echo(_("{file}: sha256 {hash}... ({pinned}), {how}").format(
+            file=f["name"], hash=f["sha256"][:16], pinned=_word(PINNED_BY, f["pinned_by"]),
+            how=how))
     smoke = result["smoke"]
     if smoke and smoke.get("ok"):
-        typer.echo(f"smoke test on {smoke['device']}: loaded in {smoke['load_s']} s, "
-                   f"{smoke['per_photo_ms']} ms per {smoke['image']} photo")
-    typer.echo(f"{result['role']}: {result['path']} (set in {result['models_file']})")
-    typer.echo(f"licence: {result['licence']}")
-    typer.echo("next:")
+        typer.echo(_("smoke test on {device}: loaded in {load} s, {ms} ms per {image} photo"
+                     ).format(device=smoke["device"], load=smoke["load_s"],
+                              ms=smoke["per_photo_ms"], image=smoke["image"]))
+    typer.echo(_("{role}: {path} (set in {file})").format(
+        role=_word(ROLE_WORDS, result["role"]), path=result["path"], file=result["models_file"]))
+    typer.echo(_("licence: {licence}").format(licence=result["licence"]))
+    typer.echo(_("next:"))
     for step in result["next"]:
         typer.echo(f"  {step}")
 
@@ -165,24 +183,31 @@ def list_models(
                                "configured": weights_setup.as_dicts(rows),
                                "available": available}, indent=2, ensure_ascii=False))
         return
-    typer.echo(f"models settings: {models_file or 'none (the starter models)'}")
+    typer.echo(_("models settings: {file}").format(
+        file=models_file or _("none (the starter models)")))
     for row in rows:
         _print_row(row)
-    typer.echo("\navailable (shelfaudit models pull NAME):")
+    typer.echo("\n" + _("available (shelfaudit models pull NAME):"))
     for e in available:
-        typer.echo(f"  {e['name']:<22} {e['role']:<11} {e['title']}  [{e['licence']}]")
+        typer.echo(f"  {e['name']:<22} {_word(ROLE_WORDS, e['role']):<11} {e['title']}  "
+                   f"[{e['licence']}]")
 
 
 def _print_row(row: Any) -> None:
-    missing = "" if row.exists or row.source == "none" else "  (missing)"
-    typer.echo(f"{row.role:<11} {row.path or '-'}{missing}")
+    missing = "" if row.exists or row.source == "none" else "  " + _("(missing)")
+    typer.echo(f"{_word(ROLE_WORDS, row.role):<11} {row.path or '-'}{missing}")
+    indent = " " * 11
     if row.source == "registry":
-        typer.echo(f"{'':<11} pulled as {row.registry_name} from {row.url}")
-        typer.echo(f"{'':<11} sha256 {row.sha256}; licence: {row.licence}")
+        typer.echo(indent + " " + _("pulled as {name} from {url}").format(
+            name=row.registry_name, url=row.url))
+        typer.echo(indent + " " + _("sha256 {hash}; licence: {licence}").format(
+            hash=row.sha256, licence=row.licence))
     elif row.source == "none" and row.role == "embedder":
-        typer.echo(f"{'':<11} none: gallery photos are matched with the recognizer's image tower")
+        typer.echo(indent + " " + _("none: gallery photos are matched with the recognizer's "
+                                    "image tower"))
     else:
-        typer.echo(f"{'':<11} {row.source}")
+        typer.echo(indent + " " + _word(SOURCE_WORDS, row.source))
     if row.figures:
         text = ", ".join(f"{k} {v}" for k, v in row.figures.items())
-        typer.echo(f"{'':<11} {'holds' if row.role == 'gallery' else 'measured'}: {text}")
+        said = _("holds: {figures}") if row.role == "gallery" else _("measured: {figures}")
+        typer.echo(indent + " " + said.format(figures=text))

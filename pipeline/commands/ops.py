@@ -11,6 +11,10 @@ from pathlib import Path
 import typer
 
 from pipeline.commands.serve import serve
+from pipeline.i18n import N_, _
+
+STATUS_WORDS = {"ok": N_("ok"), "partial": N_("partial"), "skipped": N_("skipped"),
+                "error": N_("error")}
 
 
 def register(app: typer.Typer) -> None:
@@ -91,13 +95,21 @@ def run_once(
                               ensure_ascii=False))
     else:
         for note in notes:
-            typer.echo(f"note: {note}", err=True)
+            typer.echo(_("note: {message}").format(message=note), err=True)
         for r in results:
-            typer.echo(f"{r.store}: {r.status} — {r.message}")
+            typer.echo(_("{store}: {status} — {message}").format(
+                store=r.store, status=_(STATUS_WORDS.get(r.status, r.status)),
+                message=_counts_text(r.counts) if r.counts else r.message))
             for note in r.notes:
                 typer.echo(f"  {note}")
     if bad:
         raise typer.Exit(1)
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    """A store run's counts in the reader's language (the job-run row keeps English)."""
+    return _("{inspected} inspected, {failed} failed, {retry} to retry, {quarantined} "
+             "quarantined, {duplicates} duplicates of {seen} photos").format(**counts)
 
 
 def scheduler(
@@ -120,7 +132,7 @@ def scheduler(
     finally:
         if cluster is not None:
             cluster.close()
-    typer.echo("scheduler stopped")
+    typer.echo(_("scheduler stopped"))
 
 
 def report(
@@ -202,8 +214,9 @@ def demo(
     except ModelNotFoundError as exc:
         if not or_truth:
             raise
-        typer.echo(f"warning: {exc}\nbuilding the demo from synthetic ground truth instead "
-                   f"(inspections labelled inspector=truth)", err=True)
+        typer.echo(_("warning: {message}").format(message=exc) + "\n" + _(
+            "building the demo from synthetic ground truth instead (inspections labelled "
+            "inspector=truth)"), err=True)
         options.inspector = "truth"
         summary = build_demo(options)
     from pipeline.commands.users import announce_first_admin
@@ -212,10 +225,19 @@ def demo(
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False))
         return
-    typer.echo(f"demo: {summary['photos']} photos, {summary['inspections']} inspections, "
-               f"{summary['reports']} reports in {summary['seconds']:.0f}s "
-               f"(render {summary['render_s']:.0f}s, pipeline {summary['pipeline_s']:.0f}s, "
-               f"reports {summary['reports_s']:.0f}s; inspector={summary['inspector']})")
+    typer.echo(_("demo: {photos} photos, {inspections} inspections, {reports} reports in "
+                 "{seconds} s (render {render} s, pipeline {pipeline} s, reports {reports_s} s; "
+                 "inspector={inspector})").format(
+        photos=summary["photos"], inspections=summary["inspections"],
+        reports=summary["reports"], seconds=_whole(summary["seconds"]),
+        render=_whole(summary["render_s"]), pipeline=_whole(summary["pipeline_s"]),
+        reports_s=_whole(summary["reports_s"]), inspector=summary["inspector"]))
+
+
+def _whole(seconds: float) -> str:
+    from pipeline.i18n import number
+
+    return number(float(seconds), decimals=0)
 
 
 def bigdb(
@@ -239,6 +261,10 @@ def bigdb(
     if as_json:
         typer.echo(json.dumps(summary))
         return
-    typer.echo(f"bigdb: {summary['inspections']} inspections, {summary['violations']} "
-               f"violations, {summary['reports']} reports in {summary['seconds']:.1f}s "
-               f"({summary['rows_per_s']:.0f} rows/s) -> {summary['url']}")
+    from pipeline.i18n import number
+
+    typer.echo(_("bigdb: {inspections} inspections, {violations} violations, {reports} reports "
+                 "in {seconds} s ({rate} rows/s) -> {url}").format(
+        inspections=summary["inspections"], violations=summary["violations"],
+        reports=summary["reports"], seconds=number(float(summary["seconds"])),
+        rate=number(float(summary["rows_per_s"]), decimals=0), url=summary["url"]))

@@ -9,6 +9,8 @@ from typing import Any
 
 import typer
 
+from pipeline.i18n import _, ngettext
+
 rules_app = typer.Typer(
     name="rules",
     help="Check rule files, print their JSON Schema, measure rules on synthetic scenes.",
@@ -45,13 +47,16 @@ def validate(
                               ensure_ascii=False, indent=2))
     else:
         for problem in problems:
-            prefix = "warning: " if problem.severity == "warning" else ""
-            typer.echo(f"{prefix}{problem}")
+            typer.echo(_("warning: {message}").format(message=problem)
+                       if problem.severity == "warning" else str(problem))
         if not problems:
-            typer.echo("rules OK: no problems found")
+            typer.echo(_("rules OK: no problems found"))
         else:
-            typer.echo(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)",
-                       err=True)
+            warnings = len(problems) - len(errors)
+            typer.echo(_("{errors}, {warnings}").format(
+                errors=ngettext("{n} error", "{n} errors", len(errors)).format(n=len(errors)),
+                warnings=ngettext("{n} warning", "{n} warnings", warnings).format(n=warnings)),
+                err=True)
     raise typer.Exit(1 if errors else 0)
 
 
@@ -65,7 +70,8 @@ def schema(
     from pipeline.rules.schema import json_schema
 
     if kind not in ("rule-set", "stores", "planogram"):
-        raise ShelfAuditError(f"--kind must be rule-set, stores or planogram, not '{kind}'")
+        raise ShelfAuditError(_("--kind must be rule-set, stores or planogram, not {kind}"
+                                ).format(kind=repr(kind)))
     typer.echo(json.dumps(json_schema(kind), ensure_ascii=False, indent=2))
 
 
@@ -82,13 +88,14 @@ def docs(
     if check_only:
         current = out.read_text(encoding="utf-8") if out.exists() else ""
         if current != text:
-            typer.echo(f"{out} is out of date; run: shelfaudit rules docs --out {out}", err=True)
+            typer.echo(_("{file} is out of date; run: shelfaudit rules docs --out {file}"
+                         ).format(file=out), err=True)
             raise typer.Exit(1)
-        typer.echo(f"{out} is up to date")
+        typer.echo(_("{file} is up to date").format(file=out))
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
-    typer.echo(f"wrote {out}")
+    typer.echo(_("wrote {file}").format(file=out))
 
 
 @rules_app.command("score")
@@ -122,9 +129,12 @@ def score(
     if as_json:
         typer.echo(json.dumps(table.to_dict(), indent=2))
     else:
-        source = f"detections {detections}" if detections else "ground-truth detections"
-        typer.echo(f"{table.photos} photos from {data}, {source}:\n")
-        typer.echo(table.render())
+        source = _("detections {file}").format(file=detections) if detections else \
+            _("ground-truth detections")
+        typer.echo(ngettext("{n} photo from {folder}, {source}:", "{n} photos from {folder}, "
+                            "{source}:", table.photos).format(n=table.photos, folder=data,
+                                                              source=source) + "\n")
+        typer.echo(table.render())  # the README's table: its headings stay English
     values = [v for r in table.rows.values() for v in (r.precision, r.recall) if v is not None]
     if minimum is not None and any(v < minimum for v in values):
         raise typer.Exit(1)
@@ -137,25 +147,28 @@ def _inspect(paths: list[Path], models: Path | None) -> list[Any]:
     inspector = Inspector.load(load_models_config(models))
     found = inspector.inspect_paths(paths)
     for line in found.errors:
-        print(f"warning: {line}", file=sys.stderr)
+        print(_("warning: {message}").format(message=line), file=sys.stderr)
     return found.photos
 
 
 def _print_result(result: Any) -> None:
-    from pipeline.rules.wording import violation_text
+    from pipeline.i18n import percent
+    from pipeline.rules.wording import SEVERITY_WORDS, violation_text
 
     k = result.kpis
-
-    def pct(v: float | None) -> str:
-        return "—" if v is None else f"{v:.1f} %"
-
-    where = "/".join(x for x in (result.store, result.camera) if x) or "no camera"
-    verdict = "OK" if result.passed else f"{len(result.violations)} violation(s)"
-    typer.echo(f"{result.path} ({where}, {result.shelves} shelves): {verdict} — compliance "
-               f"{pct(k.compliance)}, OSA {pct(k.osa)}, prices {pct(k.price)}, "
-               f"promos {pct(k.promo)}")
+    n = len(result.violations)
+    where = "/".join(x for x in (result.store, result.camera) if x) or _("no camera")
+    shelves = ngettext("{n} shelf", "{n} shelves", result.shelves).format(n=result.shelves)
+    verdict = _("OK") if result.passed else ngettext("{n} violation", "{n} violations",
+                                                     n).format(n=n)
+    typer.echo(_("{photo} ({where}, {shelves}): {verdict} — compliance {compliance}, OSA {osa}, "
+                 "prices {prices}, promos {promos}").format(
+        photo=result.path, where=where, shelves=shelves, verdict=verdict,
+        compliance=percent(k.compliance), osa=percent(k.osa), prices=percent(k.price),
+        promos=percent(k.promo)))
     for v in result.violations:
-        typer.echo(f"  [{v.severity}] {v.rule}: {violation_text(v)}")
+        severity = _(SEVERITY_WORDS[v.severity]) if v.severity in SEVERITY_WORDS else v.severity
+        typer.echo(f"  [{severity}] {v.rule}: {violation_text(v)}")
 
 
 def check(
@@ -187,7 +200,8 @@ def check(
     from pipeline.yamldoc import YamlFileError
 
     if bool(photos) == bool(detections):
-        raise ShelfAuditError("give either photos or --detections FILE (not both, not neither)")
+        raise ShelfAuditError(_("give either photos or --detections FILE (not both, not "
+                                "neither)"))
     book = load_config().book
     if rules:
         book = only_these(rule_texts(rules), book)

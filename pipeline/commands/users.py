@@ -12,6 +12,8 @@ import sys
 
 import typer
 
+from pipeline.i18n import N_, _
+
 users_app = typer.Typer(help="Dashboard accounts: add, list, disable, roles, stores, passwords.",
                         no_args_is_help=True)
 
@@ -32,15 +34,21 @@ def _read_password(from_stdin: bool) -> str:
         line = sys.stdin.readline()
         return line[:-1] if line.endswith("\n") else line
     if not sys.stdin.isatty():
-        raise ShelfAuditError("standard input is not a terminal: pass --password-stdin and "
-                              "write the password to standard input")
-    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        raise ShelfAuditError(_("standard input is not a terminal: pass --password-stdin and "
+                                "write the password to standard input"))
+    return typer.prompt(_("Password"), hide_input=True,
+                        confirmation_prompt=_("Repeat the password"))
+
+
+ROLE_WORDS = {"viewer": N_("viewer"), "supervisor": N_("supervisor"), "admin": N_("admin")}
 
 
 def _describe(user) -> str:  # noqa: ANN001 - pipeline.access.roles.User
-    stores = "all stores" if user.is_admin else (", ".join(sorted(user.stores)) or "no stores")
-    state = "" if user.active else " [disabled]"
-    return f"{user.username} ({user.role}; {stores}){state}"
+    stores = _("all stores") if user.is_admin else (", ".join(sorted(user.stores))
+                                                     or _("no stores"))
+    role = _(ROLE_WORDS[user.role]) if user.role in ROLE_WORDS else user.role
+    text = _("{name} ({role}; {stores})").format(name=user.username, role=role, stores=stores)
+    return text if user.active else _("{account} [disabled]").format(account=text)
 
 
 @users_app.command("add")
@@ -59,7 +67,7 @@ def add(username: str = typer.Argument(..., help="Sign-in name: letters, digits,
     password = None if no_password else _read_password(password_stdin)
     user = add_user(username, password, role=role, stores=store, display_name=display_name,
                     email=email or None)
-    typer.echo(f"added {_describe(user)}")
+    typer.echo(_("added {account}").format(account=_describe(user)))
 
 
 @users_app.command("list")
@@ -76,7 +84,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Machine-readable o
                               ensure_ascii=False, indent=2))
         return
     if not found:
-        typer.echo("no accounts yet (`shelfaudit users add NAME --role admin`)")
+        typer.echo(_("no accounts yet (`shelfaudit users add NAME --role admin`)"))
     for user in found:
         typer.echo(_describe(user))
 
@@ -87,7 +95,7 @@ def disable(username: str) -> None:
     from pipeline.access.accounts import set_active
 
     _ready()
-    typer.echo(f"disabled {_describe(set_active(username, False))}")
+    typer.echo(_("disabled {account}").format(account=_describe(set_active(username, False))))
 
 
 @users_app.command("enable")
@@ -96,7 +104,7 @@ def enable(username: str) -> None:
     from pipeline.access.accounts import set_active
 
     _ready()
-    typer.echo(f"enabled {_describe(set_active(username, True))}")
+    typer.echo(_("enabled {account}").format(account=_describe(set_active(username, True))))
 
 
 @users_app.command("set-role")
@@ -106,7 +114,7 @@ def set_role(username: str, role: str = typer.Argument(..., help="viewer, superv
     from pipeline.access.accounts import set_role as change
 
     _ready()
-    typer.echo(f"changed {_describe(change(username, role))}")
+    typer.echo(_("changed {account}").format(account=_describe(change(username, role))))
 
 
 @users_app.command("assign")
@@ -119,10 +127,10 @@ def assign(username: str, stores: list[str] = typer.Argument(..., help="Store id
     from pipeline.errors import ShelfAuditError
 
     if remove and replace:
-        raise ShelfAuditError("use either --remove or --replace, not both")
+        raise ShelfAuditError(_("use either --remove or --replace, not both"))
     _ready()
     user = assign_stores(username, stores, remove=remove, replace=replace)
-    typer.echo(f"changed {_describe(user)}")
+    typer.echo(_("changed {account}").format(account=_describe(user)))
 
 
 @users_app.command("passwd")
@@ -133,9 +141,9 @@ def passwd(username: str, password_stdin: bool = PASSWORD_STDIN) -> None:
 
     _ready()
     if get_user(username) is None:
-        raise ShelfAuditError(f"no user named {username!r}")
+        raise ShelfAuditError(_("no user named {name}").format(name=repr(username)))
     set_password(username, _read_password(password_stdin))
-    typer.echo(f"password changed for {username}")
+    typer.echo(_("password changed for {name}").format(name=username))
 
 
 def announce_first_admin() -> tuple[str, str] | None:
@@ -149,12 +157,13 @@ def announce_first_admin() -> tuple[str, str] | None:
     if made is None:
         return None
     name, password = made
-    shown = f"(the value of ${ADMIN_PASSWORD_ENV})" if os.environ.get(ADMIN_PASSWORD_ENV) \
-        else password
+    shown = _("(the value of ${variable})").format(variable=ADMIN_PASSWORD_ENV) \
+        if os.environ.get(ADMIN_PASSWORD_ENV) else password
     line = "=" * 64
-    typer.echo(f"{line}\n First admin account created. The password is shown only this once:\n"
-               f"   user name: {name}\n   password:  {shown}\n"
-               f" Sign in, then change it:  shelfaudit users passwd {name}\n{line}", err=True)
+    typer.echo(line + "\n" + _(" First admin account created. The password is shown only this "
+                               "once:\n   user name: {name}\n   password:  {password}\n Sign "
+                               "in, then change it:  shelfaudit users passwd {name}").format(
+        name=name, password=shown) + "\n" + line, err=True)
     return made
 
 

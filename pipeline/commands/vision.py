@@ -9,7 +9,14 @@ from typing import Any
 
 import typer
 
-_MODELS_HELP = "Models settings YAML (default: $SHELFAUDIT_MODELS or the starter models)."
+from pipeline.i18n import N_, _
+
+_MODELS_HELP = N_("Models settings YAML (default: $SHELFAUDIT_MODELS or the starter models).")
+# column headings of the inspect tables (the JSON keeps its own field names)
+SUMMARY_COLUMNS = {"size": N_("size"), "products": N_("products"), "unknown": N_("unknown"),
+                   "lying": N_("lying"), "tags": N_("tags"), "priced": N_("priced"),
+                   "promos": N_("promos"), "s": N_("s")}
+BOX_COLUMNS = (N_("kind"), N_("box"), N_("score"), N_("sku / text"), N_("detail"))
 
 
 def register(app: typer.Typer) -> None:
@@ -34,7 +41,7 @@ def _load_inspector(models: Path | None, detector: str | None, recognize: bool, 
     except ModuleNotFoundError as exc:
         if exc.name != "pipeline.vision.recognizer":
             raise
-        print("note: no recognizer installed; products get no SKU", file=sys.stderr)
+        print(_("note: no recognizer installed; products get no SKU"), file=sys.stderr)
         return Inspector.load(config, recognize=False)
 
 
@@ -51,11 +58,11 @@ def _summary_table(results: list[Any]) -> Any:
     from pipeline import keys
     from pipeline.detections import field_values
 
-    table = Table(title="ShelfAudit inspection")
+    table = Table(title=_("ShelfAudit inspection"))
     names = [Path(photo.path).name for photo in results]
-    table.add_column("photo", min_width=min(40, max(len(n) for n in names)), overflow="fold")
-    for name in ("size", "products", "unknown", "lying", "tags", "priced", "promos", "s"):
-        table.add_column(name, justify="right")
+    table.add_column(_("photo"), min_width=min(40, max(len(n) for n in names)), overflow="fold")
+    for heading in SUMMARY_COLUMNS.values():
+        table.add_column(_(heading), justify="right")
     for photo in results:
         det = photo.detections
         kinds = field_values(det, keys.KIND)
@@ -78,8 +85,8 @@ def _boxes_table(photo: Any) -> Any:
     from rich.table import Table
 
     table = Table(title=photo.path)
-    for name in ("kind", "box", "score", "sku / text", "detail"):
-        table.add_column(name)
+    for heading in BOX_COLUMNS:
+        table.add_column(_(heading))
     for row in photo.to_dict()["detections"]:
         what = row.get("sku") or row.get("text") or ""
         detail = row.get("orientation") or (f"{row['price']:.2f} {row.get('currency') or ''}"
@@ -114,9 +121,9 @@ def inspect(
     inspector = _load_inspector(models, detector, recognize=recognize, ocr=ocr)
     found = inspector.inspect_paths(photos)
     for error in found.errors:
-        print(f"error: {error}", file=sys.stderr)
+        print(_("error: {message}").format(message=error), file=sys.stderr)
     if not found.photos:
-        raise ShelfAuditError("no photo could be read")
+        raise ShelfAuditError(_("no photo could be read"))
     if annotate_dir is not None:
         _write_annotated(found.photos, annotate_dir)
     if as_json:
@@ -144,7 +151,7 @@ def _write_annotated(results: list[Any], folder: Path) -> None:
         image = load_photo(photo.path).image
         target = folder / (Path(photo.path).stem + ".annotated.jpg")
         annotate(image, photo).save(target, quality=90)
-        print(f"wrote {target}", file=sys.stderr)
+        print(_("wrote {file}").format(file=target), file=sys.stderr)
 
 
 eval_app = typer.Typer(
@@ -169,7 +176,7 @@ def evaluate(
     if ctx.invoked_subcommand is not None:
         return
     if data is None:
-        raise typer.BadParameter("give --data DIR (or a subcommand such as `recognition`)",
+        raise typer.BadParameter(_("give --data DIR (or a subcommand such as `recognition`)"),
                                  param_hint="--data")
     from pipeline.lab.engine_eval import evaluate as run_eval
     from pipeline.lab.engine_eval import load_labeled_set

@@ -17,6 +17,7 @@ from typing import Any
 from pipeline.catalog import Catalog
 from pipeline.detections import PhotoDetections
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 from pipeline.planogram import Planogram
 from pipeline.rules.engine import evaluate
 from pipeline.rules.registry import Rule
@@ -167,7 +168,8 @@ def read_truth(path: Path) -> tuple[PhotoDetections, list[dict[str, Any]], Plano
         planogram = Planogram.model_validate(plan) if plan else None
         return PhotoDetections.from_dict(doc), faults, planogram
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ShelfAuditError(f"{path}: not a synthetic truth file ({exc})") from None
+        raise ShelfAuditError(_("{file}: not a synthetic truth file ({reason})").format(
+            file=path, reason=exc)) from None
 
 
 def score_dataset(
@@ -187,7 +189,8 @@ def score_dataset(
     """
     files = sorted(Path(data_dir, "truth").glob("*.json"))
     if not files:
-        raise ShelfAuditError(f"{data_dir}: no truth/*.json (make some with shelfaudit synth)")
+        raise ShelfAuditError(_("{folder}: no truth/*.json (make some with shelfaudit synth)"
+                                ).format(folder=data_dir))
     by_path = {p.path: p for p in predictions or []}
     by_path.update({Path(p.path).name: p for p in predictions or [] if Path(p.path).name
                     not in by_path})

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from pipeline import yamldoc
 from pipeline.detections import PhotoDetections, loads
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 from pipeline.planogram import Planogram
 from pipeline.rules.book import RuleBook, RuleText, build
 from pipeline.rules.registry import Rule
@@ -89,8 +90,8 @@ def photo_planogram(photo: PhotoDetections) -> Planogram | None:
     try:
         return Planogram.model_validate(plan)
     except ValidationError as exc:
-        raise ShelfAuditError(f"{photo.path}: the photo's planogram is not valid: "
-                              f"{exc.errors()[0]['msg']}") from None
+        raise ShelfAuditError(_("{photo}: the photo's planogram is not valid: {problem}").format(
+            photo=photo.path, problem=exc.errors()[0]["msg"])) from None
 
 
 def read_detections(path: str | Path) -> list[PhotoDetections]:
@@ -102,19 +103,22 @@ def read_detections(path: str | Path) -> list[PhotoDetections]:
     path = Path(path)
     files = sorted(path.glob("*.json")) if path.is_dir() else [path]
     if not files:
-        raise ShelfAuditError(f"{path}: no *.json files in this folder")
+        raise ShelfAuditError(_("{folder}: no *.json files in this folder").format(folder=path))
     photos: list[PhotoDetections] = []
     for file in files:
         try:
             if file.stat().st_size > MAX_DETECTIONS_BYTES:
-                raise ShelfAuditError(f"{file}: larger than {MAX_DETECTIONS_BYTES // 10**6} MB")
+                raise ShelfAuditError(_("{file}: larger than {limit} MB").format(
+                    file=file, limit=MAX_DETECTIONS_BYTES // 10**6))
             photos += loads(file.read_text(encoding="utf-8"))
         except OSError as exc:
-            raise ShelfAuditError(f"{file}: cannot read ({exc.strerror})") from None
+            raise ShelfAuditError(_("{file}: cannot read ({reason})").format(
+                file=file, reason=exc.strerror)) from None
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            kind = "not valid JSON" if isinstance(exc, json.JSONDecodeError) else \
-                "not in the detections JSON format"
-            raise ShelfAuditError(f"{file}: {kind} ({exc})") from None
+            kind = _("{file}: not valid JSON ({reason})") if isinstance(
+                exc, json.JSONDecodeError) else _("{file}: not in the detections JSON format "
+                                                  "({reason})")
+            raise ShelfAuditError(kind.format(file=file, reason=exc)) from None
     return photos
 
 

@@ -26,6 +26,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _, ngettext
 from pipeline.settings import get_settings
 from pipeline.store import tables
 from pipeline.store.calendar import iso_week
@@ -86,8 +87,10 @@ def _prepare(options: DemoOptions, stores: Sequence[StoreSpec], keep: int) -> No
     with session_scope() as session:
         existing = session.scalar(select(func.count()).select_from(tables.Inspection))
         if existing and not options.force:
-            raise ShelfAuditError(f"the database already has {existing} inspections; "
-                                  f"use --force to replace them with the demo history")
+            raise ShelfAuditError(ngettext(
+                "the database already has {n} inspection; use --force to replace it with the "
+                "demo history", "the database already has {n} inspections; use --force to "
+                "replace them with the demo history", existing).format(n=existing))
         if options.force:
             for model in (tables.Violation, tables.InspectionDetections, tables.Inspection,
                           tables.Photo, tables.Report, tables.Lease):
@@ -168,14 +171,16 @@ def _make_inspector(name: str) -> Any:
     if name == "truth":
         return TruthInspector()
     if name != "models":
-        raise ShelfAuditError(f"demo inspector must be 'models' or 'truth', not {name!r}")
+        raise ShelfAuditError(_("demo inspector must be 'models' or 'truth', not {name}"
+                                ).format(name=repr(name)))
     from pipeline.errors import ModelNotFoundError
 
     try:
         return shared_inspector("models")
     except ModelNotFoundError as exc:
-        raise ModelNotFoundError(f"{exc} — or run `shelfaudit demo --inspector truth` to use "
-                                 f"the synthetic ground truth instead of models") from None
+        raise ModelNotFoundError(_("{problem} — or run `shelfaudit demo --inspector truth` to "
+                                   "use the synthetic ground truth instead of models").format(
+            problem=exc)) from None
 
 
 def build_demo(options: DemoOptions) -> dict[str, Any]:
@@ -192,7 +197,7 @@ def build_demo(options: DemoOptions) -> dict[str, Any]:
     try:
         stores = list(options.stores or load_sites().stores)
         if not stores:
-            raise ShelfAuditError("stores.yaml lists no stores; nothing to build a demo for")
+            raise ShelfAuditError(_("stores.yaml lists no stores; nothing to build a demo for"))
         inspector = _make_inspector(options.inspector)  # fail on missing models before deleting
         _prepare(options, stores, keep=tracker.run_id)
         summary = _build(options, stores, inspector, tracker, start)

@@ -26,6 +26,7 @@ from typing import Protocol
 from pipeline import keys
 from pipeline.detections import PhotoDetections, make_detections
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 from pipeline.imaging import Photo
 from pipeline.planogram import Planogram
 
@@ -105,8 +106,9 @@ class TruthInspector:
         for photo, meta in zip(photos, metas, strict=True):
             truth = self._truth.get(photo.sha256)
             if truth is None:
-                raise ShelfAuditError(f"{photo.source}: no ground truth for this photo (the "
-                                      f"'truth' inspector only knows photos the demo rendered)")
+                raise ShelfAuditError(_("{photo}: no ground truth for this photo (the 'truth' "
+                                        "inspector only knows photos the demo rendered)"
+                                        ).format(photo=photo.source))
             doc = truth.to_dict()
             doc["path"] = photo.source
             out.append(_stamp(PhotoDetections.from_dict(doc), photo, meta))
@@ -168,7 +170,7 @@ class FakeInspector:
 
 def make_inspector(spec: str) -> PhotoInspector:
     """An inspector by name (``models``, ``truth``, ``fake[:SECONDS]``)."""
-    name, _, arg = spec.partition(":")
+    name, _sep, arg = spec.partition(":")
     if name == "models":
         return ModelsInspector()
     if name == "truth":
@@ -178,8 +180,10 @@ def make_inspector(spec: str) -> PhotoInspector:
             return FakeInspector(float(arg or 0), os.environ.get(GATE_ENV),
                                  os.environ.get(CRASH_ENV))
         except ValueError:
-            raise ShelfAuditError(f"inspector {spec!r}: expected fake:SECONDS") from None
-    raise ShelfAuditError(f"unknown inspector {spec!r} (use models, truth or fake[:SECONDS])")
+            raise ShelfAuditError(_("inspector {name}: expected fake:SECONDS").format(
+                name=repr(spec))) from None
+    raise ShelfAuditError(_("unknown inspector {name} (use models, truth or fake[:SECONDS])"
+                            ).format(name=repr(spec)))
 
 
 def shared_inspector(spec: str | None = None) -> PhotoInspector:

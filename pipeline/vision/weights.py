@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 
 from pipeline import __version__
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 from pipeline.settings import get_settings
 from pipeline.vision.weights_registry import Checkpoint, WeightFile
 
@@ -79,8 +80,8 @@ def load_records() -> dict[str, Any]:
     try:
         records = json.loads(path.read_text(encoding="utf-8")).get("models", {})
     except (ValueError, AttributeError, OSError) as exc:
-        raise ShelfAuditError(f"{path}: not a pull record ({exc}); move it away to start a "
-                              "new one") from None
+        raise ShelfAuditError(_("{file}: not a pull record ({reason}); move it away to start a "
+                                "new one").format(file=path, reason=exc)) from None
     return records if isinstance(records, dict) else {}
 
 
@@ -163,8 +164,9 @@ def pull(entry: Checkpoint, options: PullOptions | None = None) -> Pulled:
     folder = models_dir / entry.name
     unknown = set(options.pins) - {"", *(f.name for f in entry.files)}
     if unknown:
-        raise ShelfAuditError(f"--sha256 {sorted(unknown)[0]}=...: {entry.name} has no such "
-                              f"file (it has {', '.join(f.name for f in entry.files)})")
+        raise ShelfAuditError(_("--sha256 {file}=...: {name} has no such file (it has {files})"
+                                ).format(file=sorted(unknown)[0], name=entry.name,
+                                         files=", ".join(f.name for f in entry.files)))
     before = load_records().get(entry.name, {})
     previous = before.get("files", {})
     staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".partial", dir=models_dir))
@@ -222,15 +224,17 @@ def _expected(file: WeightFile, previous: dict[str, Any], pins: dict[str, str]
 
 
 def _mismatch(file: WeightFile, origin: str, actual: str, expected: str, pinned_by: str) -> str:
-    head = f"{file.name} from {origin} has sha256 {actual}, not"
+    values = {"file": file.name, "origin": origin, "actual": actual, "expected": expected}
     if pinned_by == "--sha256":
-        return f"{head} {expected} (given with --sha256); nothing was changed"
+        return _("{file} from {origin} has sha256 {actual}, not {expected} (given with "
+                 "--sha256); nothing was changed").format(**values)
     if pinned_by == "registry":
-        return (f"{head} the registry's {expected}; nothing was changed (a damaged download, "
-                "or not the published file)")
-    return (f"{head} {expected} recorded at its first download ({record_file()}); nothing was "
-            f"changed - if the publisher really changed it, pull again with --sha256 "
-            f"{file.name}={actual}")
+        return _("{file} from {origin} has sha256 {actual}, not the registry's {expected}; "
+                 "nothing was changed (a damaged download, or not the published file)"
+                 ).format(**values)
+    return _("{file} from {origin} has sha256 {actual}, not {expected} recorded at its first "
+             "download ({record}); nothing was changed - if the publisher really changed it, "
+             "pull again with --sha256 {file}={actual}").format(**values, record=record_file())
 
 
 def _origin(entry: Checkpoint, file: WeightFile, source: str | None) -> str:
@@ -241,12 +245,13 @@ def _origin(entry: Checkpoint, file: WeightFile, source: str | None) -> str:
         return f"{source.rstrip('/')}/{file.name}"
     folder = Path(source).expanduser()
     if not folder.is_dir():
-        raise ShelfAuditError(f"--from {source}: no such folder (or use an http(s):// URL)")
+        raise ShelfAuditError(_("--from {source}: no such folder (or use an http(s):// URL)"
+                                ).format(source=source))
     for candidate in (folder / file.name, folder / file.path, folder / entry.name / file.name):
         if candidate.is_file():
             return str(candidate)
-    raise ShelfAuditError(f"--from {folder}: {file.name} is not there (copy it from "
-                          f"{entry.url(file)})")
+    raise ShelfAuditError(_("--from {source}: {file} is not there (copy it from {url})").format(
+        source=folder, file=file.name, url=entry.url(file)))
 
 
 def is_url(text: str) -> bool:
@@ -274,8 +279,9 @@ def _stream(origin: str, dest: Path, name: str, on_progress: Progress | None
             if on_progress is not None:
                 on_progress(name, done, total)
     if total is not None and done != total:
-        raise DownloadError(f"{origin}: the transfer stopped after {done} of {total} bytes; "
-                            "nothing was changed")
+        raise DownloadError(_("{origin}: the transfer stopped after {done} of {total} bytes; "
+                              "nothing was changed").format(origin=origin, done=done,
+                                                            total=total))
     return digest.hexdigest(), done
 
 
@@ -305,12 +311,13 @@ def _read(source: BinaryIO, origin: str) -> bytes:
 def _offline(url: str, exc: BaseException) -> OfflineError:
     reason = getattr(exc, "reason", None) or exc
     if isinstance(reason, socket.gaierror):
-        why = "name not resolved (no DNS)"
+        why = _("name not resolved (no DNS)")
     elif isinstance(reason, ConnectionRefusedError):
-        why = "connection refused"
+        why = _("connection refused")
     elif isinstance(reason, TimeoutError | socket.timeout):
-        why = "timed out"
+        why = _("timed out")
     else:
         why = str(reason).strip() or type(reason).__name__
     host = urlsplit(url).netloc or url
-    return OfflineError(f"cannot reach {host}: {why}; copy the files with --from DIR")
+    return OfflineError(_("cannot reach {host}: {reason}; copy the files with --from DIR").format(
+        host=host, reason=why))

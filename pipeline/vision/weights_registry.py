@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline import yamldoc
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 from pipeline.yamldoc import Problem, YamlFileError
 
 REGISTRY_ENV = "SHELFAUDIT_MODELS_REGISTRY"
@@ -148,7 +149,8 @@ def check_sha256(value: str) -> str:
     """``value`` as 64 lower-case hex digits, or :class:`ShelfAuditError`."""
     text = value.strip().lower()
     if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
-        raise ShelfAuditError(f"not a sha256 (64 hex digits): {value!r}")
+        raise ShelfAuditError(_("not a sha256 (64 hex digits): {value}").format(
+            value=repr(value)))
     return text
 
 
@@ -182,7 +184,8 @@ def find(registry: dict[str, Checkpoint], name: str) -> Checkpoint:
     """The entry called ``name``, or a one-line error listing the names there are."""
     if name in registry:
         return registry[name]
-    raise ShelfAuditError(f"no model {name!r} in the registry{yamldoc.suggest(name, registry)}"
-                          f" (there are: {', '.join(registry) or 'none'})")
+    raise ShelfAuditError(_("no model {name} in the registry{suggestion} (there are: {names})"
+                            ).format(name=repr(name), suggestion=yamldoc.suggest(name, registry),
+                                     names=", ".join(registry) or _("none")))
 
 

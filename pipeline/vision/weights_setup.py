@@ -29,6 +29,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from pipeline import yamldoc
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 from pipeline.settings import STARTER_MODELS_DIR, get_settings
 from pipeline.vision.config import ModelsConfig, load_models_config
 from pipeline.vision.weights import load_records, write_atomically
@@ -119,10 +120,12 @@ def smoke_test(role: str, path: Path) -> dict[str, Any]:
         run(image)
         done = time.perf_counter()
     except ShelfAuditError as exc:
-        raise SmokeTestError(f"smoke test of {path}: {exc}") from None
+        raise SmokeTestError(_("smoke test of {path}: {problem}").format(
+            path=path, problem=exc)) from None
     except Exception as exc:  # noqa: BLE001 - any failure means "these weights do not run"
-        raise SmokeTestError(f"smoke test of {path}: {type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0][:300] if str(exc) else ''}") from None
+        first = str(exc).splitlines()[0][:300] if str(exc) else ""
+        raise SmokeTestError(_("smoke test of {path}: {problem}").format(
+            path=path, problem=f"{type(exc).__name__}: {first}")) from None
     return {"ok": True, "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "device": str(device), "load_s": round(loaded - started, 2),
             "first_ms": round((warm - loaded) * 1000, 1),
@@ -135,8 +138,8 @@ def _smoke_detector(path: Path, device: Any):
 
     detector = ShelfDetector.load(path, device=device, config=load_models_config())
     if not detector.kinds:
-        raise ShelfAuditError(f"none of its classes {dict(detector.model.names)} is a product, "
-                              "price tag or promo sign")
+        raise ShelfAuditError(_("none of its classes {classes} is a product, price tag or "
+                                "promo sign").format(classes=dict(detector.model.names)))
 
     def run(image: np.ndarray) -> dict[str, Any]:
         boxes = detector.detect([image])[0]
@@ -159,7 +162,7 @@ def _smoke_recognizer(path: Path, device: Any):
         similarity = encoder.image_features(pixels) @ encoder.text_features(
             ["a can of cola", "一瓶矿泉水"]).T
         if not torch.isfinite(similarity).all():
-            raise ShelfAuditError("image-text similarities are not finite numbers")
+            raise ShelfAuditError(_("image-text similarities are not finite numbers"))
         return {"embed_dim": encoder.embed_dim, "crops": len(pixels)}
     return run
 

@@ -1,0 +1,164 @@
+"""The command line in the language of ``SHELFAUDIT_LANG`` / ``LANG``: ``--help`` of the commands
+a store group's admin uses (text, options, typer's panel words) and their messages and one-line
+errors, in Chinese and, unchanged, in English."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from pipeline import i18n
+from pipeline.cli import app, main
+from pipeline.detections import dumps
+from tests.rules.shelfkit import CHIPS, COLA, layout
+
+ADMIN_COMMANDS = ["inspect", "check", "run-once", "scheduler", "report", "demo", "serve",
+                  "bigdb", "api", "version", "eval", "rules", "users", "models", "tokens",
+                  "alerts"]
+ADMIN_GROUPS = ["rules", "users", "models", "tokens", "alerts"]  # and every command in them
+
+
+def _admin_commands() -> list[tuple[str, click.Command]]:
+    root = typer.main.get_command(app)
+    found = [("shelfaudit", root)]
+    for name in ADMIN_COMMANDS:
+        command = root.commands[name]
+        found.append((name, command))
+        if name in ADMIN_GROUPS:
+            found += [(f"{name} {sub}", c) for sub, c in command.commands.items()]
+    return found
+
+
+def test_every_help_text_of_the_admin_commands_has_a_chinese_translation():
+    """What typer shows (docstrings, ``help=``) reaches the catalog through
+    pipeline.clihelp.extract exactly as the click objects hold it."""
+    zh = i18n.translations("zh")
+    untranslated = []
+    for path, command in _admin_commands():
+        ctx = click.Context(command, info_name=path)
+        texts = [command.help] + [getattr(p, "help", None) for p in command.get_params(ctx)]
+        untranslated += [f"{path}: {t[:60]!r}" for t in texts if t and zh.gettext(t) == t]
+    assert not untranslated, "\n".join(untranslated)
+
+
+def _invoke(args: list[str], lang: str, **kwargs):
+    return CliRunner().invoke(app, args, env={"SHELFAUDIT_LANG": lang, "LANG": ""}, **kwargs)
+
+
+def test_help_speaks_the_language_of_the_environment():
+    zh = _invoke(["users", "add", "--help"], "zh")
+    assert zh.exit_code == 0, zh.output
+    for words in ("添加账号。", "登录名：字母、数字", "─ 参数 ", "─ 选项 ", "[默认：viewer]",
+                  "[必填]", "显示此帮助并退出。"):
+        assert words in zh.output, words
+    group = _invoke(["users", "--help"], "zh").output
+    assert "看板账号：添加、列出" in group and "设置新密码" in group and "─ 命令 " in group
+    en = _invoke(["users", "add", "--help"], "en")
+    for words in ("Add an account.", "Sign-in name: letters", "Options", "[default: viewer]",
+                  "Show this message and exit."):
+        assert words in en.output, words
+    assert "添加" not in en.output
+    assert "Usage" in zh.output  # click's own words stay English
+
+
+def test_a_long_chinese_help_line_folds_instead_of_being_cut():
+    root = _invoke(["--help"], "zh", terminal_width=80).output
+    assert "把大量合成巡检历史直接写入数据库" in root and "带违规和周报记录" in root
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """``cli("users", "list", lang="zh")`` -> (exit code, stdout, stderr) through the real
+    entry point (its one-line errors included)."""
+
+    def call(*args: str, lang: str):
+        monkeypatch.setenv("SHELFAUDIT_LANG", lang)
+        monkeypatch.setattr(sys, "argv", ["shelfaudit", *map(str, args)])
+        with pytest.raises(SystemExit) as info:
+            main()
+        out = capsys.readouterr()
+        return info.value.code, out.out, out.err
+
+    return call
+
+
+def test_user_accounts_in_chinese_and_english(cli):
+    assert cli("users", "list", lang="zh")[1] == \
+        "还没有账号（`shelfaudit users add NAME --role admin`）\n"
+    code, out, _ = cli("users", "add", "bob", "--no-password", lang="zh")
+    assert code == 0 and out == "已添加 bob（查看者；没有门店）\n"
+    assert cli("users", "add", "root", "--role", "admin", "--no-password", lang="en")[1] == \
+        "added root (admin; all stores)\n"
+    assert cli("users", "disable", "bob", lang="zh")[1] == "已停用 bob（查看者；没有门店） [已停用]\n"
+    assert cli("users", "disable", "bob", lang="en")[1] == \
+        "disabled bob (viewer; no stores) [disabled]\n"
+    code, _, err = cli("users", "passwd", "ghost", "--password-stdin", lang="zh")
+    assert (code, err) == (2, "错误：没有名为 'ghost' 的用户\n")
+    code, _, err = cli("users", "add", "x", "--role", "god", "--no-password", lang="zh")
+    assert code == 2 and err.startswith("错误：未知角色 'god'；请从 ")
+    code, _, err = cli("users", "assign", "bob", "s001", "--remove", "--replace", lang="en")
+    assert (code, err) == (2, "error: use either --remove or --replace, not both\n")
+
+
+def _detections(tmp_path, catalog):
+    shelf = layout([[COLA] * 5, [CHIPS] * 5], catalog, store="s001", camera="c01",
+                   actual={(1, 2): None})  # one gap on the top shelf
+    doc = json.loads(dumps([shelf.photo]))
+    doc["photos"][0]["planogram"] = shelf.planogram.model_dump(mode="json")
+    path = tmp_path / "det.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_check_speaks_chinese_and_its_json_stays_the_same(cli, tmp_path, catalog):
+    det = _detections(tmp_path, catalog)
+    rules = tmp_path / "gaps.yaml"
+    rules.write_text("rules:\n  - {id: no-gaps, type: max_gaps}\n", encoding="utf-8")
+    code, out, _ = cli("check", "--rules", rules, "--detections", det, lang="zh")
+    first, violation = out.splitlines()
+    assert code == 1
+    assert "（s001/c01，2 层货架）：1 处违规 —— 合规率 " in first
+    assert "在架率 " in first and "价格 " in first and "促销 " in first
+    assert violation.startswith("  [中] no-gaps: 第 1 层有空位")
+    code, out, _ = cli("check", "--rules", rules, "--detections", det, lang="en")
+    assert "(s001/c01, 2 shelves): 1 violation — compliance " in out and "  [medium] no-gaps: " in out
+    zh_json = cli("check", "--rules", rules, "--detections", det, "--json", lang="zh")[1]
+    assert zh_json == cli("check", "--rules", rules, "--detections", det, "--json", lang="en")[1]
+
+
+def test_rule_validation_and_its_errors_in_chinese(cli, tmp_path):
+    assert cli("rules", "validate", lang="zh")[1] == "规则正常：没有发现问题\n"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - id: x\n    type: min_facing\n", encoding="utf-8")
+    code, out, err = cli("rules", "validate", bad, lang="zh")
+    assert code == 1 and "unknown rule type 'min_facing'" in out  # the problem stays English
+    assert err == "1 个错误，0 个警告\n"
+    assert cli("rules", "validate", bad, lang="en")[2] == "1 error, 0 warnings\n"
+    code, _, err = cli("rules", "schema", "--kind", "nope", lang="zh")
+    assert (code, err) == (2, "错误：--kind 必须是 rule-set、stores 或 planogram，而不是 'nope'\n")
+    code, _, err = cli("check", lang="zh")
+    assert (code, err) == (2, "错误：请给出照片或 --detections FILE 之一（不能都给，也不能都不给）\n")
+
+
+def test_a_store_run_reports_in_chinese(cli):
+    code, out, _ = cli("run-once", "--store", "s001", "--inspector", "fake", lang="zh")
+    assert code == 0, out
+    assert out.startswith("s001：正常 —— 0 张照片中：已巡检 0，失败 0，")
+    code, out, _ = cli("run-once", "--store", "s001", "--inspector", "fake", lang="en")
+    assert out.startswith("s001: ok — 0 inspected, 0 failed, 0 to retry, 0 quarantined, 0 "
+                          "duplicates of 0 photos")
+    code, _, err = cli("run-once", "--store", "nowhere", lang="zh")
+    assert code == 2 and err.startswith("错误：未知门店 nowhere；stores.yaml 中有 s001")
+
+
+def test_models_list_in_chinese(cli):
+    code, out, _ = cli("models", "list", lang="zh")
+    assert code == 0
+    assert "模型设置：无（使用入门模型）" in out
+    assert "\n可拉取（shelfaudit models pull NAME）：\n" in out
+    assert out.splitlines()[1].startswith("检测器 ")
