@@ -68,21 +68,31 @@ def main() -> None:
         print(_("interrupted"), file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - last line of defence for a CLI
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2 if isinstance(exc, click.UsageError) else 1)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
+        code = _framework_exit(exc)
+        if code is not None:
+            sys.exit(code)
         if os.environ.get("SHELFAUDIT_DEBUG"):
             raise
         print(_("error: {message}").format(message=f"{type(exc).__name__}: {exc}"),
               file=sys.stderr)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)
+
+
+def _framework_exit(exc: Exception) -> int | None:
+    """The exit code of click's own exceptions (a usage error shown as click shows it: the
+    usage line, then ``Error: ...``; exit code 2), ``None`` for any other exception. Recent
+    typer carries its own copy of click, whose exceptions are not click's."""
+    import click
+
+    if isinstance(exc, click.exceptions.Exit | typer.Exit):
+        return exc.exit_code
+    if isinstance(exc, click.exceptions.Abort | typer.Abort):
+        return 1
+    if isinstance(exc, click.ClickException | typer.TyperException) and hasattr(exc, "show"):
+        exc.show()
+        return exc.exit_code
+    return None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
-import click
 import typer
 from typer.core import TyperCommand, TyperGroup
 
@@ -34,7 +33,7 @@ PANEL_WORDS = {"ARGUMENTS_PANEL_TITLE": N_("Arguments"), "OPTIONS_PANEL_TITLE": 
 _ENGLISH = "_shelfaudit_english_help"
 
 
-def _translate(command: click.Command, ctx: click.Context) -> None:
+def _translate(command: Any, ctx: Any) -> None:
     """Set the help of ``command`` and its parameters to the current language (from the
     English kept at the first call, so calling again in another language works)."""
     english = getattr(command, _ENGLISH, None)
@@ -81,7 +80,7 @@ def _typer_words() -> Iterator[None]:
 class TranslatedCommand(TyperCommand):
     """A typer command whose ``--help`` is drawn in the current language."""
 
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_help(self, ctx: Any, formatter: Any) -> None:
         _translate(self, ctx)
         with _typer_words():
             super().format_help(ctx, formatter)
@@ -91,12 +90,12 @@ class TranslatedGroup(TyperGroup):
     """A typer group whose ``--help`` (its own text and its commands' lines) is drawn in the
     current language."""
 
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_help(self, ctx: Any, formatter: Any) -> None:
         _translate(self, ctx)
         for name in self.list_commands(ctx):
             sub = self.get_command(ctx, name)
             if sub is not None:
-                _translate(sub, click.Context(sub, info_name=name, parent=ctx))
+                _translate(sub, typer.Context(sub, info_name=name, parent=ctx))
         with _typer_words():
             super().format_help(ctx, formatter)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
-import click
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -23,7 +23,7 @@ ADMIN_COMMANDS = ["inspect", "check", "run-once", "scheduler", "report", "demo",
 ADMIN_GROUPS = ["rules", "users", "models", "tokens", "alerts"]  # and every command in them
 
 
-def _admin_commands() -> list[tuple[str, click.Command]]:
+def _admin_commands() -> list[tuple[str, Any]]:
     root = typer.main.get_command(app)
     found = [("shelfaudit", root)]
     for name in ADMIN_COMMANDS:
@@ -40,7 +40,7 @@ def test_every_help_text_of_the_admin_commands_has_a_chinese_translation():
     zh = i18n.translations("zh")
     untranslated = []
     for path, command in _admin_commands():
-        ctx = click.Context(command, info_name=path)
+        ctx = typer.Context(command, info_name=path)
         texts = [command.help] + [getattr(p, "help", None) for p in command.get_params(ctx)]
         untranslated += [f"{path}: {t[:60]!r}" for t in texts if t and zh.gettext(t) == t]
     assert not untranslated, "\n".join(untranslated)
@@ -162,3 +162,13 @@ def test_models_list_in_chinese(cli):
     assert "模型设置：无（使用入门模型）" in out
     assert "\n可拉取（shelfaudit models pull NAME）：\n" in out
     assert out.splitlines()[1].startswith("检测器 ")
+
+
+def test_a_usage_error_is_shown_as_click_shows_it_with_exit_code_2(cli):
+    """click's own words stay English; ours inside them are translated."""
+    code, _, err = cli("report", lang="zh")
+    assert code == 2 and "Error: Missing option '--store'" in err and "Traceback" not in err
+    code, _, err = cli("eval", lang="zh")
+    assert code == 2 and "Invalid value for --data: 请给出 --data DIR（或子命令" in err
+    code, _, err = cli("users", "nope", lang="en")
+    assert code == 2 and "No such command 'nope'" in err
