@@ -106,8 +106,9 @@ def _seconds(ms: float | None, t0: float = 0.0) -> float | None:
 
 
 @contextmanager
-def browser_tab(chromium: str, timeout_s: float) -> Iterator[Any]:
-    """A headless Chromium tab (1440×900, English) with :data:`WATCH` in every document."""
+def browser_tab(chromium: str, timeout_s: float, language: str = "en-US") -> Iterator[Any]:
+    """A headless Chromium tab (1440×900, its language ``language``: what the browser sends
+    as ``Accept-Language``) with :data:`WATCH` in every document."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as e:
@@ -119,9 +120,9 @@ def browser_tab(chromium: str, timeout_s: float) -> Iterator[Any]:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run",
-            "--accept-lang=en-US,en"])
+            f"--accept-lang={language},{language.split('-')[0]}"])
         try:
-            tab = browser.new_page(viewport=VIEWPORT, locale="en-US")
+            tab = browser.new_page(viewport=VIEWPORT, locale=language)
             tab.set_default_timeout(timeout_s * 1000)
             tab.add_init_script(WATCH)
             yield tab

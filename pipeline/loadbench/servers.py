@@ -195,12 +195,14 @@ def _stop(process: subprocess.Popen, pid: int) -> None:
 
 @contextmanager
 def dashboard(home: Path, timeout_s: float = 120, profile: Path | None = None,
-              script: Path = REPO_ROOT / "streamlit_app.py") -> Iterator[Dashboard]:
+              script: Path = REPO_ROOT / "streamlit_app.py", inspector: str = "fake"
+              ) -> Iterator[Dashboard]:
     """``streamlit run streamlit_app.py`` on a free 127.0.0.1 port with ``SHELFAUDIT_HOME=home``
     (no file watcher; the fake inspector, so nothing loads models); stopped on the way out
     (SIGTERM, then SIGKILL). ``script``: what to run instead (``pipeline/dashboard/server.py``,
     what ``shelfaudit serve`` runs: the router plus the sign-in cookie route, so a new page
-    load stays signed in). Its output goes to ``home/streamlit-load-PORT.log``. With
+    load stays signed in); ``inspector``: who inspects uploads (``models`` for the real
+    pipeline). Its output goes to ``home/streamlit-load-PORT.log``. With
     ``profile``, the server runs under ``py-spy record --gil`` (raw collapsed stacks of the
     thread holding the GIL — the one the others wait for — written there; py-spy must be
     installed: ``pip install py-spy``)."""
@@ -211,7 +213,7 @@ def dashboard(home: Path, timeout_s: float = 120, profile: Path | None = None,
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = home / f"streamlit-load-{port}.log"
-    env = {**os.environ, "SHELFAUDIT_HOME": str(home), "SHELFAUDIT_INSPECTOR": "fake",
+    env = {**os.environ, "SHELFAUDIT_HOME": str(home), "SHELFAUDIT_INSPECTOR": inspector,
            "SHELFAUDIT_LANG": "en"}
     command = [sys.executable, "-m", "streamlit", "run", str(script),
                "--server.port", str(port), "--server.address", "127.0.0.1",
