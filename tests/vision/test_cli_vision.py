@@ -134,3 +134,17 @@ def test_inspect_says_why_a_real_photo_has_no_product_names(monkeypatch, capsys)
     assert found["out_of_domain"] is True
     assert all(r.get("sku") in (None, keys.UNKNOWN) for r in found["detections"]
                if r["kind"] == keys.PRODUCT)
+
+
+def test_inspect_speaks_chinese(monkeypatch, capsys, tmp_path, shelf_photo, tiny_weights):
+    """``SHELFAUDIT_LANG=zh``: the table's title and headings and the one-line errors."""
+    monkeypatch.setenv("SHELFAUDIT_LANG", "zh")
+    code, out, err = run_cli(monkeypatch, capsys, "inspect", shelf_photo[0], tmp_path / "x.jpg",
+                             "--detector", tiny_weights, "--no-recognize", "--no-ocr", "--boxes")
+    assert code == 1 and "ShelfAudit 巡检" in out and "shelf.jpg" in out
+    for heading in ("照片", "尺寸", "商品", "价签", "促销", "类型", "得分", "详情"):
+        assert heading in out, heading
+    assert err.startswith("错误：") and "x.jpg" in err
+    code, _, err = run_cli(monkeypatch, capsys, "inspect", tmp_path / "x.jpg",
+                           "--detector", tiny_weights, "--no-recognize", "--no-ocr")
+    assert code == 2 and err.strip().splitlines()[-1] == "错误：没有一张照片能读取"
