@@ -1,6 +1,7 @@
-"""The supervisor's morning in a real browser, in English and Chinese (issue #19 items 1, 2, 7
-and 9; items 3 and 5 are in test_browser_fixes, 8 in test_links_and_phones, 9 in English and
-10 in tests/store/test_serve and ``shelfaudit bench pages``).
+"""The supervisor's morning in a real browser, in English and Chinese (issue #19 items 1, 2, 5,
+7 and 9; items 3 and 5 also in test_browser_fixes, 6 in test_rules_browser, 7 and 8 in
+test_links_and_phones, 9 in English and 10 in tests/store/test_serve and
+tests/loadbench/test_bench_pages_browser).
 
 One dashboard for the module (``pipeline/dashboard/server.py`` as ``shelfaudit serve`` runs it,
 started by the bench's :func:`pipeline.loadbench.servers.dashboard`) on the small store
@@ -264,6 +265,59 @@ def test_photos_carry_one_legend_names_stand_beside_ids_and_kpis_their_level(
     fixes = _legend_colours(page)
     assert fixes.get(words["violation"]) == inspections[words["violation"]], (fixes,
                                                                               inspections)
+
+
+def _said(lang: str, message: str) -> str:
+    """``message`` in ``lang``'s words (up to its first placeholder)."""
+    from pipeline.i18n import translations
+
+    return translations(lang).gettext(message).split("{")[0]
+
+
+def _week_shown(page) -> str:
+    """The sidebar's week picker: its words and its value."""
+    return page.locator('[data-testid="stSidebar"] .st-key-week').evaluate(
+        "e => e.textContent + ' ' + [...e.querySelectorAll('input')].map(i => i.value).join(' ')")
+
+
+def test_a_saved_upload_moves_no_week_and_can_be_excluded_and_deleted(morning, browsers, lang,
+                                                                       tmp_path):
+    """Item 5: an upload of camera c01's own view, judged and saved as an inspection, leaves
+    the default week where it was (a new tab still opens on it); it is excluded from the
+    figures, then deleted with its file — in the reader's words."""
+    from pipeline.loadbench import servers
+    from tests.dashboard.test_browser import camera_view
+
+    url, home, _ids = morning
+    page = browsers(lang)
+    words = WORDS[lang]
+    _open(page, f"{url}/", words["pages"][0])
+    week = _week_shown(page)
+    assert "2026-W4" in week, week
+    with servers.home_env(home):
+        photo = camera_view(tmp_path / f"shelf-{lang}.jpg")
+    _open(page, f"{url}/upload?store=s001", words["pages"][5])
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
+    page.get_by_text(photo.name).first.wait_for()
+    page.locator(".st-key-upload_camera [data-testid='stSelectbox']").click()
+    page.get_by_role("option", name="c01", exact=True).click()
+    drawn(page)
+    page.locator(".st-key-upload_run button").click()
+    page.locator(".st-key-upload_save_0 button").click()
+    page.get_by_text(_said(lang, "Saved as inspection #{id}.")).first.wait_for()
+    drawn(page)
+    _open(page, f"{url}/", words["pages"][0])  # a new session: the default week
+    assert _week_shown(page) == week
+    _open(page, f"{url}/upload?store=s001", words["pages"][5])
+    page.locator(".st-key-upload_exclude button").click()
+    page.locator(".st-key-upload_include button").wait_for()  # excluded: it can count again
+    drawn(page)
+    page.locator(".st-key-upload_sure label").click()
+    drawn(page)
+    page.locator(".st-key-upload_delete button").click()
+    page.get_by_text(_said(lang, "No saved uploads yet."), exact=True).wait_for()
+    drawn(page)
+    shot(page, f"upload-deleted-{lang}")
 
 
 def test_first_start_shows_the_demo_build_in_chinese(morning, browsers):
