@@ -72,6 +72,18 @@ WRITERS = {  # changes data: each must refuse viewers and other stores' supervis
         fn, name="x.jpg", data=b"", store=OTHER),
     "photo_intake.queue_photo": lambda fn, ctx: _other_store_refused(
         fn, item=None, store=OTHER, camera="c01"),
+    "photo_intake.received_before": lambda fn, ctx: _other_store_refused(
+        fn, data=b"", store=OTHER, camera="c01"),
+    "fixes.record_feedback": lambda fn, ctx: _other_store_refused(
+        fn, violation_id=ctx["other_violation"], verdict="done"),
+    "fixes.clear_feedback": lambda fn, ctx: _other_store_refused(
+        fn, violation_id=ctx["other_violation"]),
+    "saved_uploads.exclude_upload": lambda fn, ctx: _other_store_refused(
+        fn, photo_id=ctx["other_photo"]),
+    "saved_uploads.include_upload": lambda fn, ctx: _other_store_refused(
+        fn, photo_id=ctx["other_photo"]),
+    "saved_uploads.delete_upload": lambda fn, ctx: _other_store_refused(
+        fn, photo_id=ctx["other_photo"]),
     # the recognition gallery serves every store; viewers may not change it
     "system.add_reference": lambda fn, ctx: _viewer_refused(
         fn, sku="x", name="x.jpg", data=b""),
@@ -84,7 +96,8 @@ def _arguments(fn, ctx: dict) -> dict:
         "week": lambda: "2026-W46", "first": lambda: None, "last": lambda: None,
         "flt": lambda: InspectionFilter(), "inspection_id": lambda: ctx["other_inspection"],
         "sha256": lambda: ctx["other_sha256"],
-        "store": lambda: OWN, "name": lambda: "beverages.yaml",
+        "store": lambda: OWN, "name": lambda: "beverages.yaml", "camera": lambda: "c01",
+        "items": lambda: [], "inspector": lambda: None, "rules": lambda: None,
         "text": lambda: ctx["beverages"].replace("severity: high", "severity: low"),
     }
     args = {}
@@ -137,9 +150,12 @@ def ctx(small_db, rules_copy):  # noqa: F811 - the imported fixture
     with session_scope() as s:
         other = s.scalar(select(t.Inspection.id).where(t.Inspection.store_id == OTHER))
         other_sha = s.scalar(select(t.Photo.sha256).where(t.Photo.store_id == OTHER))
+        other_photo = s.scalar(select(t.Photo.id).where(t.Photo.store_id == OTHER))
+        other_violation = s.scalar(select(t.Violation.id).where(t.Violation.store_id == OTHER))
         general = (rules_copy / GENERAL).read_text(encoding="utf-8")
         version = record_version(s, GENERAL, general + "\n# older\n", valid=True).id
     return {"other_inspection": other, "other_sha256": other_sha, "general": general,
+            "other_photo": other_photo, "other_violation": other_violation,
             "general_version": version,
             "beverages": (rules_copy / "beverages.yaml").read_text(encoding="utf-8"),
             "engine": get_engine()}
