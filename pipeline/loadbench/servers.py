@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -27,7 +28,9 @@ import httpx
 from pipeline.errors import ShelfAuditError
 from pipeline.settings import REPO_ROOT
 
-PASSWORD = "monday-0800-load"  # the bench accounts' password (a scratch home only)
+# the bench accounts' password: new for each bench process (accounts of a reused scratch home
+# get it again), so no password is written in the code
+PASSWORD = secrets.token_urlsafe(18)
 MARKER = "bench-load.json"  # what the bench built in a home, and when
 FRESH = timedelta(days=6)
 
@@ -117,7 +120,7 @@ def prepare_home(home: Path | None, weeks: int, log=print) -> Path:
 def ensure_accounts(home: Path, count: int, prefix: str = "load") -> list[tuple[str, list[str]]]:
     """``count`` supervisor accounts (``load-01`` …), each with one store, round robin over
     the home's stores, and an admin ``load-admin`` first; ``[(name, stores)]``, admin first.
-    All share :data:`PASSWORD`. Existing accounts are kept."""
+    All share :data:`PASSWORD`; existing accounts are kept and given it."""
     from sqlalchemy import select
 
     from pipeline.access import accounts
@@ -136,6 +139,8 @@ def ensure_accounts(home: Path, count: int, prefix: str = "load") -> list[tuple[
             if accounts.get_user(name) is None:
                 accounts.add_user(name, PASSWORD, role=role, stores=where,
                                   display_name=name, actor="bench")
+            else:
+                accounts.set_password(name, PASSWORD, actor="bench")
     return [(name, where) for name, _, where in wanted]
 
 

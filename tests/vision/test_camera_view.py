@@ -50,11 +50,12 @@ def test_a_camera_whose_days_differ_tolerates_more():
 @pytest.fixture(scope="module")
 def views(catalog, tmp_path_factory):
     """Three days of two fixed demo cameras (their planograms and views), as files."""
+    from pipeline.rules.config import load_config
     from pipeline.store.demo import _camera_planograms
-    from pipeline.store.sites import load_sites
     from pipeline.synth import FaultRates, render_scene
 
-    store = load_sites().stores[0]
+    rules = load_config()  # the shipped stores and planograms, no database needed
+    store = rules.stores.stores[0].resolved(rules.planograms)
     plans = _camera_planograms([store], catalog, 2026)
     folder = tmp_path_factory.mktemp("views")
     out = {}
