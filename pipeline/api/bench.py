@@ -19,9 +19,8 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,25 +28,6 @@ import httpx
 
 TARGET_PER_S = 50.0
 STORE, CAMERAS = "s001", ("c01", "c02", "c03", "c04")
-
-
-@contextmanager
-def _home(home: Path) -> Iterator[None]:
-    from pipeline.settings import get_settings
-    from pipeline.store.db import dispose_engines
-
-    old = os.environ.get("SHELFAUDIT_HOME")
-    os.environ["SHELFAUDIT_HOME"] = str(home)
-    get_settings.cache_clear()
-    try:
-        yield
-    finally:
-        dispose_engines()
-        if old is None:
-            os.environ.pop("SHELFAUDIT_HOME", None)
-        else:
-            os.environ["SHELFAUDIT_HOME"] = old
-        get_settings.cache_clear()
 
 
 def _jpeg(image: Any, quality: int = 90) -> bytes:
@@ -140,11 +120,12 @@ def run_api_bench(photos: int = 200, clients: int = 4, width: int = 1920, inspec
     """Both measurements on a fresh server; a JSON-ready report."""
     from pipeline.access.tokens import add_token
     from pipeline.api.local import api_server
+    from pipeline.loadbench.servers import home_env
     from pipeline.store import db
 
     with tempfile.TemporaryDirectory(prefix="shelfaudit-bench-api-") as scratch:
         where = Path(home) if home else Path(scratch) / "home"
-        with _home(where):
+        with home_env(where):
             db.upgrade()
             _, token = add_token(f"bench-{int(time.time())}", [STORE],
                                  ["photos:write,results:read"], rate_per_minute=10**9,

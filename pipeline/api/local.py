@@ -39,19 +39,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_ready(url: str, process: subprocess.Popen, log: Path, timeout_s: float) -> None:
+def wait_ready(health_url: str, process: subprocess.Popen, log: Path, timeout_s: float,
+               what: str, answers: tuple[int, ...] = (200,), every_s: float = 0.2) -> None:
+    """Wait until ``health_url`` answers with one of ``answers``; a server that exits or
+    stays silent for ``timeout_s`` is an error naming ``what``, with its log's end."""
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
         if process.poll() is not None:
-            raise ShelfAuditError(f"the API server exited with code {process.returncode}: "
+            raise ShelfAuditError(f"{what} exited with code {process.returncode}: "
                                   f"{log.read_text(errors='replace')[-2000:]}")
         try:
-            if httpx.get(f"{url}/v1/health", timeout=2).status_code in (200, 503):
+            if httpx.get(health_url, timeout=2).status_code in answers:
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.2)
-    raise ShelfAuditError(f"the API server did not answer within {timeout_s:.0f} s: "
+        time.sleep(every_s)
+    raise ShelfAuditError(f"{what} did not answer within {timeout_s:.0f} s: "
                           f"{log.read_text(errors='replace')[-2000:]}")
 
 
@@ -72,7 +75,8 @@ def api_server(home: Path, *, inspector: str = "fake", env: Mapping[str, str] | 
     with open(log, "wb") as out:
         process = subprocess.Popen(command, env=child_env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_ready(url, process, log, timeout_s)
+        wait_ready(f"{url}/v1/health", process, log, timeout_s, "the API server",
+                   answers=(200, 503))
         yield LocalServer(url, process.pid)
     finally:
         process.terminate()

@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
-
 from pipeline.errors import ShelfAuditError
 from pipeline.settings import REPO_ROOT
 
@@ -151,21 +149,6 @@ class Dashboard:
     log: Path
 
 
-def _wait_ready(url: str, process: subprocess.Popen, log: Path, timeout_s: float) -> None:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if process.poll() is not None:
-            raise ShelfAuditError(f"streamlit exited with code {process.returncode}: "
-                                  f"{log.read_text(errors='replace')[-2000:]}")
-        try:
-            if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise ShelfAuditError(f"streamlit did not answer within {timeout_s:.0f} s")
-
-
 def _server_pid(process: subprocess.Popen, profiled: bool, timeout_s: float = 30) -> int:
     """The streamlit process: ``process`` itself, or py-spy's child when profiled."""
     import psutil
@@ -213,7 +196,7 @@ def dashboard(home: Path, timeout_s: float = 120, profile: Path | None = None,
     installed: ``pip install py-spy``)."""
     import shutil
 
-    from pipeline.api.local import free_port
+    from pipeline.api.local import free_port, wait_ready
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -237,7 +220,8 @@ def dashboard(home: Path, timeout_s: float = 120, profile: Path | None = None,
     pid = process.pid
     try:
         pid = _server_pid(process, profile is not None)
-        _wait_ready(url, process, log, timeout_s)
+        wait_ready(f"{url}/_stcore/health", process, log, timeout_s, "streamlit",
+                   every_s=0.3)
         yield Dashboard(url, pid, log)
     finally:
         _stop(process, pid)
