@@ -1,6 +1,6 @@
 """Owner-only files by default: the database, reports, archived and uploaded photos.
 
-A ShelfAudit process that opens the store (:func:`pipeline.store.db.get_engine` — the
+A ShelfAudit process that opens the store (:func:`pipeline.db.get_engine` — the
 dashboard, the scheduler, ``run-once``, ``report``, ``demo``) calls :func:`private_by_default`:
 its umask becomes ``077``, so every file it creates is ``0600`` and every folder ``0700``
 (the SQLite file, ``reports/``, ``archive/``, ``uploads``, the gallery). An existing SQLite

@@ -20,10 +20,10 @@ from pipeline.access import audit as log
 from pipeline.access import passwords
 from pipeline.access.roles import ADMIN, ROLES, VIEWER, User
 from pipeline.access.tables import Account, AccountStore, LoginSession
+from pipeline.db import session_scope
+from pipeline.db.tables import Store, utcnow
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _
-from pipeline.store.db import session_scope
-from pipeline.store.tables import Store, utcnow
 
 USERNAME = re.compile(r"^[\w.@+-]{1,64}$")
 STORE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

@@ -62,7 +62,7 @@ def audit(actor: User | str | None, action: str, target: Any = "", *, store: str
     if session is not None:
         session.add(row)
         return
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope
 
     with session_scope() as own:
         own.add(row)
@@ -82,7 +82,7 @@ def audit_entries(viewer: User, limit: int = 500, action: str | None = None,
                   actor: str | None = None, since: datetime | None = None,
                   engine: Engine | None = None) -> pd.DataFrame:
     """The newest audit rows (admins only), optionally of one action or actor."""
-    from pipeline.queries.db import engine_for, frame
+    from pipeline.db.read import engine_for, frame
 
     require(viewer, "view_audit")
     stmt = select(AuditEntry.id, AuditEntry.at, AuditEntry.actor, AuditEntry.action,

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from pipeline.access.accounts import user_by_id
 from pipeline.access.roles import User
 from pipeline.access.tables import LoginSession
-from pipeline.store.db import session_scope
-from pipeline.store.tables import utcnow
+from pipeline.db import session_scope
+from pipeline.db.tables import utcnow
 
 IDLE_ENV, MAX_ENV = "SHELFAUDIT_SESSION_IDLE_MINUTES", "SHELFAUDIT_SESSION_HOURS"
 TOUCH_EVERY = timedelta(seconds=60)  # write last_seen at most once a minute

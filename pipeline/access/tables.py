@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pipeline.store.tables import Base, utcnow
+from pipeline.db.tables import Base, utcnow
 
 
 class Account(Base):

@@ -34,8 +34,8 @@ from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pipeline.access.tables import LoginThrottle
-from pipeline.store.db import session_scope
-from pipeline.store.tables import utcnow
+from pipeline.db import session_scope
+from pipeline.db.tables import utcnow
 
 PAIR, ADDRESS, NAME = "name@address", "address", "name"
 FREE = {PAIR: 5, ADDRESS: 20, NAME: 50}

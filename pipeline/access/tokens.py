@@ -31,11 +31,11 @@ from sqlalchemy.exc import IntegrityError
 
 from pipeline.access import audit as log
 from pipeline.access.tables import ApiToken
+from pipeline.db import session_scope
+from pipeline.db.tables import utcnow
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _, moment
 from pipeline.queries.scope import Scope
-from pipeline.store.db import session_scope
-from pipeline.store.tables import utcnow
 
 PHOTOS_WRITE, RESULTS_READ, RULES_CHECK = "photos:write", "results:read", "rules:check"
 SCOPES: tuple[str, ...] = (PHOTOS_WRITE, RESULTS_READ, RULES_CHECK)
@@ -156,7 +156,7 @@ def add_token(name: str, stores: Iterable[str] | None, scopes: Iterable[str], *,
                            ". _ @ - (starting with a letter or digit)").format(
             name=repr(log.clip(name, 80))))
     if known_stores is None:
-        from pipeline.store.sites import load_sites
+        from pipeline.sites import load_sites
 
         known_stores = [s.id for s in load_sites().stores]
     chosen, granted = _clean_stores(stores, known_stores), _clean_scopes(scopes)

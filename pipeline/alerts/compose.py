@@ -16,7 +16,7 @@ from pipeline import i18n
 from pipeline.alerts.findings import Finding, StoreState, most_severe_first
 from pipeline.catalog import display_name
 from pipeline.i18n import N_, _, ngettext
-from pipeline.store.sites import StoreSpec
+from pipeline.sites import StoreSpec
 
 SEVERITY_WORDS = {"high": N_("high"), "medium": N_("medium"), "low": N_("low")}
 MAX_LINES = 15  # problems listed in one message; the rest are counted

@@ -35,10 +35,10 @@ from pipeline.alerts import compose, tables
 from pipeline.alerts.channels import deliver
 from pipeline.alerts.config import AlertSettings, Channel, SmtpServer
 from pipeline.alerts.findings import Finding, new_findings, run_findings, store_state
+from pipeline.db import session_scope
+from pipeline.db.tables import utcnow
 from pipeline.errors import ShelfAuditError
-from pipeline.store.db import session_scope
-from pipeline.store.sites import StoreSpec
-from pipeline.store.tables import utcnow
+from pipeline.sites import StoreSpec
 
 log = logging.getLogger("shelfaudit.alerts")
 REPEAT_AFTER = timedelta(hours=24)  # a problem pushed to a channel is not pushed again sooner

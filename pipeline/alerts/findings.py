@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from pipeline.db.tables import Inspection, JobRun, Photo, Violation, utcnow
 from pipeline.rules.result import SEVERITY_WEIGHT
-from pipeline.store.tables import Inspection, JobRun, Photo, Violation, utcnow
 
 UPLOAD = "upload"  # Photo.captured_from of photos saved from the Upload page
 

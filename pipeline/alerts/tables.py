@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pipeline.store.tables import Base, utcnow
+from pipeline.db.tables import Base, utcnow
 
 # kinds
 ALERT, DIGEST, TEST = "alert", "digest", "test"

@@ -39,7 +39,7 @@ class Models:
     """
 
     def __init__(self, spec: str | None = None) -> None:
-        from pipeline.store.inspectors import ENV
+        from pipeline.inbox.inspectors import ENV
 
         self.spec = spec or os.environ.get(ENV) or "models"
         self._inspector: Any = None
@@ -54,7 +54,7 @@ class Models:
     def load(self) -> Any:
         with self._loading:
             if self._inspector is None:
-                from pipeline.store.inspectors import make_inspector
+                from pipeline.inbox.inspectors import make_inspector
 
                 try:
                     self._inspector = make_inspector(self.spec)
@@ -78,7 +78,7 @@ class Models:
 
 
 class _OneAtATime:
-    """A :class:`~pipeline.store.inspectors.PhotoInspector` whose inspections hold a lock."""
+    """A :class:`~pipeline.inbox.inspectors.PhotoInspector` whose inspections hold a lock."""
 
     def __init__(self, inspector: Any, lock: threading.Lock) -> None:
         self._inspector, self._lock = inspector, lock

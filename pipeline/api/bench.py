@@ -118,10 +118,10 @@ def run_api_bench(photos: int = 200, clients: int = 4, width: int = 1920, inspec
                   home: Path | None = None, log: Callable[[str], None] = print
                   ) -> dict[str, Any]:
     """Both measurements on a fresh server; a JSON-ready report."""
+    from pipeline import db
     from pipeline.access.tokens import add_token
     from pipeline.api.local import api_server
     from pipeline.loadbench.servers import home_env
-    from pipeline.store import db
 
     with tempfile.TemporaryDirectory(prefix="shelfaudit-bench-api-") as scratch:
         where = Path(home) if home else Path(scratch) / "home"

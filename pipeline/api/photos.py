@@ -31,7 +31,7 @@ from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _
 from pipeline.queries import photo_intake, uploads
 from pipeline.queries.photo_intake import PhotoStatus
-from pipeline.store.calendar import local_to_utc
+from pipeline.weeks import local_to_utc
 
 router = APIRouter(prefix="/v1", tags=["photos"], responses=PROBLEM_RESPONSES)
 FIELD = "photo"
@@ -101,7 +101,7 @@ def capture_time(text: str | None, tz: str) -> datetime | None:
 
 
 def _exif_time(data: bytes, tz: str) -> datetime | None:
-    from pipeline.store.ingest import exif_time
+    from pipeline.inbox.ingest import exif_time
 
     found = exif_time(data)
     return None if found is None else local_to_utc(found, tz)

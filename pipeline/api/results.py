@@ -24,7 +24,7 @@ from pipeline.api.security import audited, needs
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _
 from pipeline.queries import inspections as q
-from pipeline.store.report_model import WeeklyReport
+from pipeline.reports.model import WeeklyReport
 
 router = APIRouter(prefix="/v1", tags=["results"], responses=PROBLEM_RESPONSES)
 MAX_PAGE = 500
@@ -166,7 +166,7 @@ async def get_inspection(
 
 def _week(caller: ApiCaller, store: str, week: str) -> WeeklyReport:
     from pipeline.queries.weekly import weekly_report
-    from pipeline.store.calendar import week_start
+    from pipeline.weeks import week_start
 
     try:
         week_start(week)

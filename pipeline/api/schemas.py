@@ -1,7 +1,7 @@
 """The API's JSON shapes (pydantic), for validation and the OpenAPI page at ``/docs``.
 
 The weekly report is not here: ``GET /v1/stores/{id}/weeks/{iso_week}`` returns
-:class:`pipeline.store.report_model.WeeklyReport` itself, the object the page and the exports
+:class:`pipeline.reports.model.WeeklyReport` itself, the object the page and the exports
 render. Times are UTC, ISO 8601 with ``Z``.
 """
 

@@ -26,7 +26,7 @@ router = APIRouter(prefix="/v1", tags=["system"], responses=PROBLEM_RESPONSES)
 
 
 def _database() -> dict[str, Any]:
-    from pipeline.store import db
+    from pipeline import db
 
     try:
         revision = db.current_revision()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from pipeline.cluster.config import EngineSettings, engine_settings
 
 if TYPE_CHECKING:
-    from pipeline.store.engines import InspectionEngine
+    from pipeline.inbox.engines import InspectionEngine
 
 __all__ = ["EngineSettings", "engine_settings", "make_engine"]
 

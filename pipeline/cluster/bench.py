@@ -71,8 +71,8 @@ def drop_into_inbox(home: Path, photos: Sequence[bytes], store: str = STORE,
 @contextmanager
 def fresh_home(root: Path, name: str, url: str | None = None) -> Iterator[Path]:
     """A new SHELFAUDIT_HOME (and database: SQLite there, or ``url``) for one measurement."""
+    from pipeline import db
     from pipeline.settings import get_settings
-    from pipeline.store import db
 
     saved = {k: os.environ.get(k) for k in ("SHELFAUDIT_HOME", "DATABASE_URL")}
     home = root / name
@@ -98,8 +98,8 @@ def fresh_home(root: Path, name: str, url: str | None = None) -> Iterator[Path]:
 def timed_run(root: Path, name: str, photos: Sequence[bytes], engine: Any,
               url: str | None = None) -> float:
     """Seconds for the runner to take ``photos`` from the inbox to committed results."""
-    from pipeline.store.jobs import RunOptions, run_once
-    from pipeline.store.sites import load_sites
+    from pipeline.inbox.jobs import RunOptions, run_once
+    from pipeline.sites import load_sites
 
     with fresh_home(root, name, url) as home:
         drop_into_inbox(home, photos)
@@ -125,8 +125,8 @@ def _engine_rate(root: Path, label: str, engine: Any, photos: Sequence[bytes],
 
 def _local_rate(root: Path, label: str, spec: str, photos: Sequence[bytes],
                 log: Log) -> tuple[dict[str, float], float]:
-    from pipeline.store.engines import LocalEngine
-    from pipeline.store.inspectors import make_inspector
+    from pipeline.inbox.engines import LocalEngine
+    from pipeline.inbox.inspectors import make_inspector
 
     start = time.perf_counter()
     local = LocalEngine(make_inspector(spec))

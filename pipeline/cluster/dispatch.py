@@ -16,7 +16,7 @@ from typing import Any
 
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import ngettext
-from pipeline.store.engines import Batch, Done, Outcome
+from pipeline.inbox.engines import Batch, Done, Outcome
 
 PING_TRIES = 20  # failed calls to a restarting actor before it is taken out of the pool
 

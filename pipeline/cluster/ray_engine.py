@@ -4,7 +4,7 @@ The driver (``run-once`` or ``scheduler``) lists the inbox, claims photos in the
 and hands batches to :class:`RayEngine`, which sends each batch to a free actor, gathers the
 outcomes and gives them back to the runner, which commits them. Each actor loads the models
 once (``num_gpus=1`` per actor where the cluster has GPUs, else a share of the CPUs) and runs
-the same :func:`~pipeline.store.engines.inspect_batch` as the local engine, so results are the
+the same :func:`~pipeline.inbox.engines.inspect_batch` as the local engine, so results are the
 same detections and the same violations.
 
 **Photo bytes travel through the Ray object store**: the driver reads each file (it hashes
@@ -30,9 +30,9 @@ from typing import Any
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _
 from pipeline.imaging import decode_photo
-from pipeline.store.compliance import StoreRules
-from pipeline.store.engines import Batch, Done, Mark, Outcome, inspect_batch
-from pipeline.store.inspectors import PhotoMeta
+from pipeline.inbox.engines import Batch, Done, Mark, Outcome, inspect_batch
+from pipeline.inbox.inspectors import PhotoMeta
+from pipeline.rulebook.in_force import StoreRules
 
 DEATHS_ALONE = 2  # a photo that kills its actor this many times alone is recorded as failed
 PASSED_ENV = ("SHELFAUDIT_HOME", "SHELFAUDIT_RULES", "SHELFAUDIT_MODELS", "SHELFAUDIT_DEVICE",
@@ -53,8 +53,8 @@ class InspectionActor:
 
     def __init__(self, spec: str | None, env: dict[str, str]) -> None:
         os.environ.update(env)
+        from pipeline.inbox.inspectors import make_inspector
         from pipeline.settings import get_settings
-        from pipeline.store.inspectors import make_inspector
 
         get_settings.cache_clear()
         self.inspector = make_inspector(spec or os.environ.get("SHELFAUDIT_INSPECTOR")

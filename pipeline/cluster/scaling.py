@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.store.engines import Batch, Done, LocalEngine, Mark, Outcome, inspect_batch
+from pipeline.inbox.engines import Batch, Done, LocalEngine, Mark, Outcome, inspect_batch
 
 PHOTOS_PER_DAY = 240_000  # 2,000 stores x 10 cameras x a photo every 2 hours
 UTILISATION = 0.7  # share of the day a node is modelled as busy (headroom for bursts, retries)
@@ -53,9 +53,9 @@ def _outcomes(photos: Sequence[bytes], inspector: Any) -> dict[str, Outcome]:
     """Fake detections judged by the store's real rules, once, keyed by content hash."""
     from pipeline.cluster.bench import CAMERAS, STORE
     from pipeline.imaging import decode_photo
-    from pipeline.store.compliance import load_store_rules
-    from pipeline.store.inspectors import PhotoMeta
-    from pipeline.store.sites import load_sites
+    from pipeline.inbox.inspectors import PhotoMeta
+    from pipeline.rulebook.in_force import load_store_rules
+    from pipeline.sites import load_sites
 
     store = next(s for s in load_sites().stores if s.id == STORE)
     rules = load_store_rules(store)
@@ -71,7 +71,7 @@ def _outcomes(photos: Sequence[bytes], inspector: Any) -> dict[str, Outcome]:
 def measure_commits(root: Path, n: int, pg_url: str | None, log: Log) -> dict[str, Any]:
     """Committed inspections/s through the runner on SQLite and on PostgreSQL."""
     from pipeline.cluster.bench import fresh_home
-    from pipeline.store.inspectors import FakeInspector
+    from pipeline.inbox.inspectors import FakeInspector
 
     photos = small_photos(n)
     inspector = FakeInspector()
@@ -84,7 +84,7 @@ def measure_commits(root: Path, n: int, pg_url: str | None, log: Log) -> dict[st
     cluster = None
     try:
         if pg_url is None:
-            from pipeline.store.pgtemp import start_cluster
+            from pipeline.db.pgtemp import start_cluster
 
             cluster = start_cluster()
             pg_url = cluster.url(cluster.create_database())

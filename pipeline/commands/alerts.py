@@ -42,11 +42,11 @@ def alerts_test(
     the environment variables they name; quiet hours and the hourly limit do not apply. Exit
     code 1 when a channel failed.
     """
+    from pipeline import db
     from pipeline.alerts.dispatch import send_test
     from pipeline.errors import ShelfAuditError
     from pipeline.i18n import _, ngettext
-    from pipeline.store import db
-    from pipeline.store.sites import load_sites
+    from pipeline.sites import load_sites
 
     db.upgrade()
     sites = load_sites()
@@ -82,9 +82,9 @@ def alerts_log(
     """What was pushed, newest first: kind, channel, status, tries, error, subject."""
     from sqlalchemy import select
 
+    from pipeline import db
     from pipeline.alerts.tables import AlertMessage
     from pipeline.i18n import _
-    from pipeline.store import db
 
     db.upgrade()
     query = select(AlertMessage).order_by(AlertMessage.id.desc()).limit(limit)

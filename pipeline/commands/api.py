@@ -46,8 +46,8 @@ def api(
     """
     import uvicorn
 
+    from pipeline import db
     from pipeline.api.app import create_app
-    from pipeline.store import db
 
     db.upgrade()
     app = create_app(inspector, preload=preload)
@@ -71,9 +71,9 @@ def tokens_add(
     as_json: bool = typer.Option(False, "--json", help="Print the token and its facts as JSON."),
 ) -> None:
     """Create an API token. It is shown only this once; the database keeps its SHA-256."""
+    from pipeline import db
     from pipeline.access.audit import cli_actor
     from pipeline.access.tokens import TokenError, add_token
-    from pipeline.store import db
 
     if bool(store) == all_stores:
         raise TokenError(_("give the token's stores (--store s001 ...) or --all-stores, not "
@@ -97,8 +97,8 @@ def tokens_list(
     as_json: bool = typer.Option(False, "--json", help="Print the tokens as JSON."),
 ) -> None:
     """List tokens (never the tokens themselves): stores, scopes, status, last use."""
+    from pipeline import db
     from pipeline.access.tokens import list_tokens
-    from pipeline.store import db
 
     db.upgrade()
     found = [t.to_dict() for t in list_tokens()]
@@ -120,9 +120,9 @@ def tokens_list(
 @tokens_app.command("revoke")
 def tokens_revoke(name: str = typer.Argument(..., help="The token's name.")) -> None:
     """Revoke a token now: its next request is refused (401)."""
+    from pipeline import db
     from pipeline.access.audit import cli_actor
     from pipeline.access.tokens import revoke_token
-    from pipeline.store import db
 
     db.upgrade()
     info = revoke_token(name, actor=cli_actor())

@@ -47,7 +47,7 @@ def _engine(engine: str | None, address: str | None, actors: int | None,
 
 
 def _upgrade(url: str | None = None) -> None:
-    from pipeline.store import db
+    from pipeline import db
 
     db.upgrade(url)
 
@@ -73,10 +73,10 @@ def run_once(
     that another run is already inspecting is skipped, saying who holds it. Exit code 1 when a
     store's run failed or a photo was given up on.
     """
-    from pipeline.store.inspectors import shared_inspector
-    from pipeline.store.jobs import RunOptions, stray_inbox_notes
-    from pipeline.store.jobs import run_once as run
-    from pipeline.store.sites import load_sites
+    from pipeline.inbox.inspectors import shared_inspector
+    from pipeline.inbox.jobs import RunOptions, stray_inbox_notes
+    from pipeline.inbox.jobs import run_once as run
+    from pipeline.sites import load_sites
 
     _upgrade()
     sites = load_sites()
@@ -124,7 +124,7 @@ def scheduler(
     into one, runs more than an hour late are skipped and recorded, and each job runs at most
     once at a time. Every run leaves a row in job_runs.
     """
-    from pipeline.store.scheduler import run_scheduler
+    from pipeline.schedule.scheduler import run_scheduler
 
     cluster = _engine(engine, address, actors, None)
     try:
@@ -152,7 +152,7 @@ def report(
     from pipeline import i18n
     from pipeline.errors import ShelfAuditError
     from pipeline.i18n import _
-    from pipeline.store import reports
+    from pipeline.reports import build as reports
 
     if lang is not None and i18n.normalize(lang) is None:
         raise ShelfAuditError(_("unknown language {lang!r} (use {languages})").format(
@@ -203,8 +203,8 @@ def demo(
     shelf reset; one store is clearly worse than the others. The Overview page shows how far
     the build has got.
     """
+    from pipeline.demo.build import DemoOptions, build_demo
     from pipeline.errors import ModelNotFoundError
-    from pipeline.store.demo import DemoOptions, build_demo
 
     _upgrade()
     options = DemoOptions(weeks=weeks, force=force, inspector=inspector, width=width,
@@ -253,7 +253,7 @@ def bigdb(
     dashboard speed tests: STORES × CAMERAS × WEEKS × 7 inspections with violations and
     weekly report rows.
     """
-    from pipeline.store.bigdb import BigDbOptions, build_bigdb
+    from pipeline.demo.bigdb import BigDbOptions, build_bigdb
 
     _upgrade(url)
     summary = build_bigdb(BigDbOptions(stores=stores, cameras=cameras, weeks=weeks, seed=seed,

@@ -5,12 +5,12 @@ Each child runs in its own session (process group), so a signal meant for ``serv
 its children only through :class:`Children`: on SIGTERM or Ctrl-C every group gets SIGTERM,
 whatever is left after :data:`GRACE_S` gets SIGKILL, and ``serve`` exits once all are reaped —
 well within 5 seconds. A scheduler killed mid-batch loses nothing (the runner's in-flight
-marks, see :mod:`pipeline.store.runner`). On Linux a child also gets SIGTERM should ``serve``
+marks, see :mod:`pipeline.inbox.runner`). On Linux a child also gets SIGTERM should ``serve``
 itself die without cleaning up (``PR_SET_PDEATHSIG``).
 
 On a fresh home (no inspections) the demo history is built by a background child at lower
 CPU priority while the dashboard already serves the sign-in page; Overview shows its progress
-(:mod:`pipeline.store.demo_progress`). The scheduler starts when the demo is done, so that
+(:mod:`pipeline.demo.progress`). The scheduler starts when the demo is done, so that
 it never inspects the demo's inbox with other models.
 """
 
@@ -95,7 +95,8 @@ def _cli(*args: str) -> list[str]:
 def _empty() -> bool:
     from sqlalchemy import func, select
 
-    from pipeline.store import db, tables
+    from pipeline import db
+    from pipeline.db import tables
 
     with db.session_scope() as session:
         return not session.scalar(select(func.count()).select_from(tables.Inspection))
@@ -125,9 +126,9 @@ def serve(
     machine only unless --address (or SHELFAUDIT_SERVE_ADDRESS) says otherwise; see
     docs/SECURITY.md for serving it to others over HTTPS.
     """
+    from pipeline import db
     from pipeline.commands.users import announce_first_admin
     from pipeline.settings import REPO_ROOT
-    from pipeline.store import db
 
     db.upgrade()
     announce_first_admin()  # no account yet: create `admin`, print its password once
@@ -141,7 +142,7 @@ def serve(
             typer.echo(_("the database has no inspections yet: building the demo history in "
                          "the background (progress on Overview); the scheduler starts when it "
                          "is done"))
-            from pipeline.store import demo_progress
+            from pipeline.demo import progress as demo_progress
 
             demo_run = demo_progress.begin()  # Overview shows the build from the first second
             children.start("demo", _cli("demo", "--weeks", "8", "--inspector", demo_inspector,
@@ -166,7 +167,7 @@ def serve(
 def _supervise(children: Children, stop: threading.Event, no_scheduler: bool,
                demo_run: int | None) -> int:
     """Wait for SIGTERM / Ctrl-C or the dashboard's end; start the scheduler after the demo."""
-    from pipeline.store import demo_progress
+    from pipeline.demo import progress as demo_progress
 
     scheduler_due = not no_scheduler
     demo_over = demo_run is None

@@ -22,7 +22,7 @@ PASSWORD_STDIN = typer.Option(False, "--password-stdin",
 
 
 def _ready() -> None:
-    from pipeline.store.db import upgrade
+    from pipeline.db import upgrade
 
     upgrade()
 

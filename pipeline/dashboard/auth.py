@@ -326,8 +326,8 @@ def _from_oidc(identity: dict[str, Any]) -> User | None:
     from pipeline.access.accounts import user_by_id
     from pipeline.access.audit import LOGIN, LOGIN_FAILED, audit
     from pipeline.access.tables import Account
-    from pipeline.store.db import session_scope
-    from pipeline.store.tables import utcnow
+    from pipeline.db import session_scope
+    from pipeline.db.tables import utcnow
 
     email = str(identity.get("email") or "").strip().lower()
     sign_in = _sso_sign_in(identity)

@@ -90,7 +90,7 @@ def _render(page: str, token: str | None, timeout: float, cold: bool = False) ->
 def bench_pages(pages: Sequence[str] = PAGES, repeat: int = 3, timeout: float = 120
                 ) -> dict[str, dict[str, Any]]:
     """Seconds per page: ``{page: {"cold": s, "warm": s}}`` on the database in force."""
-    from pipeline.store.db import upgrade
+    from pipeline.db import upgrade
 
     upgrade()
     token = _session_token()

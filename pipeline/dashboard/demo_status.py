@@ -12,8 +12,8 @@ import streamlit as st
 
 from pipeline.dashboard import loaders
 from pipeline.dashboard.auth import as_text
+from pipeline.demo import progress as demo_progress
 from pipeline.i18n import N_, _
-from pipeline.store import demo_progress
 
 REFRESH_S = 2
 STEP_WORDS = {"prepare": N_("getting ready"), "render": N_("drawing shelf photos"), "inspect": N_("inspecting the photos"),
@@ -21,7 +21,7 @@ STEP_WORDS = {"prepare": N_("getting ready"), "render": N_("drawing shelf photos
 
 
 def _status() -> demo_progress.DemoStatus | None:
-    from pipeline.store.db import get_engine
+    from pipeline.db import get_engine
 
     return demo_progress.latest(get_engine(loaders.db_url()))
 

@@ -1,7 +1,7 @@
 """Download buttons for a weekly report: CSV, Excel and PDF of the report the page shows.
 
-The files are :func:`pipeline.store.reports.render` of the very
-:class:`~pipeline.store.report_model.WeeklyReport` the page draws (the same writers as the
+The files are :func:`pipeline.reports.build.render` of the very
+:class:`~pipeline.reports.model.WeeklyReport` the page draws (the same writers as the
 Monday job and ``shelfaudit report``), built only when the user clicks (deferred ``data``), in
 the reader's language (taken when the buttons are drawn: the click may be served elsewhere).
 """
@@ -15,8 +15,8 @@ import streamlit as st
 from pipeline import i18n
 from pipeline.i18n import N_, _
 from pipeline.queries.scope import Scope
-from pipeline.store.report_model import WeeklyReport
-from pipeline.store.reports import render
+from pipeline.reports.build import render
+from pipeline.reports.model import WeeklyReport
 
 FORMATS = {
     "csv": (N_("CSV"), "text/csv"),

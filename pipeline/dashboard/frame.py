@@ -42,7 +42,7 @@ URL_SEEN = "url_seen"
 
 @st.cache_resource(show_spinner=False)
 def _migrated(url: str) -> bool:
-    from pipeline.store.db import upgrade
+    from pipeline.db import upgrade
 
     upgrade(url)
     return True

@@ -28,7 +28,7 @@ T = TypeVar("T")
 
 def db_url() -> str:
     """The database URL in force (settings are read per process)."""
-    from pipeline.store.db import database_url
+    from pipeline.db import database_url
 
     return database_url()
 
@@ -40,7 +40,7 @@ def _resolve(name: str) -> Callable[..., Any]:
 
 @st.cache_data(ttl=TTL, show_spinner=False, max_entries=512)
 def _cached(url: str, name: str, args: tuple, kwargs: tuple) -> Any:
-    from pipeline.store.db import get_engine
+    from pipeline.db import get_engine
 
     return _resolve(name)(*args, engine=get_engine(url), **dict(kwargs))
 

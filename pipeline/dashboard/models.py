@@ -17,14 +17,14 @@ _loaded: set[str] = set()  # inspector specs this process has loaded
 
 
 def inspector_spec() -> str:
-    from pipeline.store.inspectors import ENV
+    from pipeline.inbox.inspectors import ENV
 
     return os.environ.get(ENV) or "models"
 
 
 @st.cache_resource(show_spinner=False)
 def _inspector(spec: str) -> Any:
-    from pipeline.store.inspectors import make_inspector
+    from pipeline.inbox.inspectors import make_inspector
 
     found = make_inspector(spec)
     _loaded.add(spec)

@@ -226,7 +226,7 @@ def inspection_jpeg(inspection_id: int, scope: Scope, max_side: int = MAX_SIDE
 @st.cache_data(ttl=60, max_entries=128, show_spinner=False)
 def _inspection_jpeg(url: str, inspection_id: int, scope: Scope, max_side: int
                      ) -> bytes | None:
-    from pipeline.store.db import get_engine
+    from pipeline.db import get_engine
 
     return _inspection_picture(inspection_id, scope, max_side, get_engine(url))
 
@@ -248,7 +248,7 @@ def _inspection_picture(inspection_id: int, scope: Scope, max_side: int, engine:
 def keep_worst_photos(inspection_ids: Sequence[int], url: str | None = None) -> int:
     """Draw these inspections' photos at :data:`WORST_SIDE` and keep them on disk (the weekly
     report job does it for the page's first visitors); how many were drawn or found."""
-    from pipeline.store.db import get_engine
+    from pipeline.db import get_engine
 
     engine = get_engine(url)
     return sum(_inspection_picture(i, Scope(), WORST_SIDE, engine) is not None

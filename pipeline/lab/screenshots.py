@@ -108,9 +108,9 @@ def _subjects(home: Path, store: str, camera: str, folder: Path) -> tuple[int, P
     ``camera`` sees (its newest scheduled photo, as a camera would send it)."""
     from sqlalchemy import select
 
+    from pipeline.db import session_scope
+    from pipeline.db import tables as t
     from pipeline.loadbench.servers import home_env
-    from pipeline.store import tables as t
-    from pipeline.store.db import session_scope
 
     with home_env(home), session_scope() as session:
         week = session.scalar(select(t.Inspection.iso_week).where(t.Inspection.store_id == store)

@@ -84,11 +84,10 @@ def _setup(home: Path) -> tuple[str, list[tuple[str, str]], str | None]:
     from sqlalchemy import select
 
     from pipeline.access.tokens import add_token
+    from pipeline.db import session_scope, tables
     from pipeline.loadbench.servers import home_env
     from pipeline.queries import pickers
     from pipeline.queries.scope import Scope
-    from pipeline.store import tables
-    from pipeline.store.db import session_scope
 
     with home_env(home):
         with session_scope() as session:

@@ -41,8 +41,8 @@ def default_home() -> Path:
 @contextmanager
 def home_env(home: Path) -> Iterator[None]:
     """``SHELFAUDIT_HOME=home`` in this process for a while (settings and engines reset)."""
+    from pipeline.db import dispose_engines
     from pipeline.settings import get_settings
-    from pipeline.store.db import dispose_engines
 
     old = os.environ.get("SHELFAUDIT_HOME")
     os.environ["SHELFAUDIT_HOME"] = str(home)
@@ -61,8 +61,7 @@ def home_env(home: Path) -> Iterator[None]:
 def _inspections(home: Path) -> int:
     from sqlalchemy import func, select
 
-    from pipeline.store import tables
-    from pipeline.store.db import session_scope, upgrade
+    from pipeline.db import session_scope, tables, upgrade
 
     with home_env(home):
         upgrade()
@@ -76,8 +75,7 @@ def _photos_there(home: Path) -> bool:
     from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from pipeline.store import tables
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope, tables
 
     try:
         with home_env(home), session_scope() as session:
@@ -122,8 +120,7 @@ def ensure_accounts(home: Path, count: int, prefix: str = "load") -> list[tuple[
     from sqlalchemy import select
 
     from pipeline.access import accounts
-    from pipeline.store import tables
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope, tables
 
     with home_env(home):
         with session_scope() as session:

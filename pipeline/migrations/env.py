@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations on the engine from pipeline.store.db."""
+"""Alembic environment: runs migrations on the engine from pipeline.db."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlalchemy import create_engine
 
 import pipeline.access.tables  # noqa: F401 - registers the access tables on Base
 import pipeline.alerts.tables  # noqa: F401 - the record of pushed messages
-from pipeline.store.tables import Base
+from pipeline.db.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -17,13 +17,13 @@ import numpy as np
 from sqlalchemy import Engine, select
 
 from pipeline import i18n
+from pipeline.db.read import engine_for, rows
+from pipeline.db.tables import Inspection, Photo
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _
 from pipeline.queries import pickers
-from pipeline.queries.db import engine_for, rows
 from pipeline.queries.scope import Scope
 from pipeline.queries.uploads import Uploaded, inspect_uploads, store_spec
-from pipeline.store.tables import Inspection, Photo
 from pipeline.vision.camera_view import (
     MATCH,
     NO_EMBEDDER,

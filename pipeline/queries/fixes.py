@@ -23,11 +23,8 @@ from sqlalchemy import Engine, and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pipeline.errors import ShelfAuditError
-from pipeline.i18n import _
-from pipeline.queries.db import engine_for, frame, rows
-from pipeline.queries.scope import Scope, ScopeError
-from pipeline.store.tables import (
+from pipeline.db.read import engine_for, frame, rows
+from pipeline.db.tables import (
     DONE,
     FEEDBACK_VERDICTS,
     NOT_A_PROBLEM,
@@ -40,6 +37,9 @@ from pipeline.store.tables import (
     Violation,
     utcnow,
 )
+from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
+from pipeline.queries.scope import Scope, ScopeError
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 SUMMARY_COLUMNS = ["store", "store_name", "camera", "camera_name", "inspection_id",

@@ -15,10 +15,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, and_, exists, func, select
 
-from pipeline.queries.db import engine_for, frame, rows
+from pipeline.db.read import engine_for, frame, rows
+from pipeline.db.tables import Camera, Inspection, InspectionDetections, Photo, Store, Violation
 from pipeline.queries.scope import Scope
-from pipeline.store.calendar import utc_to_local
-from pipeline.store.tables import Camera, Inspection, InspectionDetections, Photo, Store, Violation
+from pipeline.weeks import utc_to_local
 
 LIST_LIMIT = 500
 LIST_COLUMNS = ["id", "store", "camera", "captured_local", "timezone", "compliance", "osa",

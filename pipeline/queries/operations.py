@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from sqlalchemy import Engine, func, inspect, or_, select, text
 
-from pipeline.queries.db import engine_for, frame, rows
+from pipeline.db.read import engine_for, frame, rows
+from pipeline.db.tables import JobRun, Store
 from pipeline.queries.scope import Scope
-from pipeline.store.calendar import utc_to_local
-from pipeline.store.tables import JobRun, Store
+from pipeline.weeks import utc_to_local
 
 FAILED_STATUSES = ("error", "partial")
 SCHEDULE_COLUMNS = ["store", "name", "schedule", "timezone", "next_run", "next_run_utc"]
@@ -51,7 +51,7 @@ def next_fire(schedule: str | None, timezone: str | None,
     after ``now``, as naive UTC (``None`` for no or a broken schedule). An ``every`` schedule
     counts from ``now`` here; the running scheduler's job store knows the real next time."""
     from pipeline.errors import ShelfAuditError
-    from pipeline.store.scheduler import trigger_for
+    from pipeline.schedule.scheduler import trigger_for
 
     if not isinstance(schedule, str) or not schedule.strip():  # None, or NaN from a frame
         return None

@@ -9,11 +9,11 @@ import pandas as pd
 from sqlalchemy import Engine, and_, case, func, select
 
 from pipeline import kpis
+from pipeline.db.read import engine_for, frame, rows
+from pipeline.db.tables import Inspection, Store, Violation
 from pipeline.i18n import N_
-from pipeline.queries.db import engine_for, frame, rows
 from pipeline.queries.scope import Scope
-from pipeline.store.calendar import previous_week, week_start
-from pipeline.store.tables import Inspection, Store, Violation
+from pipeline.weeks import previous_week, week_start
 
 KPI_COLUMNS: tuple[str, ...] = kpis.NAMES  # names and labels: pipeline.kpis
 KPI_LABELS: dict[str, str] = {**kpis.LABELS, "open_high": N_("High severity, open")}

@@ -4,7 +4,7 @@ the next inspection run.
 A pushed photo takes the Upload page's intake (:func:`pipeline.queries.uploads.receive`: check
 -> decode -> clean re-encode without metadata); :func:`queue_photo` then writes the clean copy
 into the camera's inbox, ``$SHELFAUDIT_HOME/inbox/<store>/<camera>/``, where the scheduled run
-(:mod:`pipeline.store.runner`) inspects it like any camera drop. The file is written to a
+(:mod:`pipeline.inbox.runner`) inspects it like any camera drop. The file is written to a
 hidden temporary name and renamed when complete, so a run never sees half a photo. Its name,
 ``api-<store-local time>-<first 16 hex of its SHA-256>.<ext>``, carries the capture time (the
 clean copy has no EXIF, and the runner reads a time from the name) and the content hash.
@@ -30,14 +30,14 @@ from sqlalchemy import Engine, select
 
 from pipeline import imaging
 from pipeline import uploads as intake
+from pipeline.db.read import engine_for, rows
+from pipeline.db.tables import Inspection, Photo
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _
-from pipeline.queries.db import engine_for, rows
 from pipeline.queries.scope import ALL_STORES, Scope, ScopeError
 from pipeline.queries.uploads import Uploaded
-from pipeline.store.calendar import utc_to_local
-from pipeline.store.sites import StoreSpec
-from pipeline.store.tables import Inspection, Photo
+from pipeline.sites import StoreSpec
+from pipeline.weeks import utc_to_local
 
 PHOTO_QUEUED = "photo_queued"  # audit action
 QUEUED = "queued"  # waiting in the inbox, not yet seen by a run
@@ -84,7 +84,7 @@ def site(store: str) -> StoreSpec:
     Raises:
         ShelfAuditError: the store is not in ``stores.yaml``.
     """
-    from pipeline.store.sites import load_sites
+    from pipeline.sites import load_sites
 
     key = _rules_stamp()
     if _sites["key"] != key:

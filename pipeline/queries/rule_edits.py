@@ -22,14 +22,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from pipeline.access.audit import RULE_CREATE, RULE_ROLLBACK, audit
+from pipeline.db.read import engine_for, frame, rows
+from pipeline.db.tables import RuleSetVersion
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _, ngettext
 from pipeline.queries import rule_files as rf
-from pipeline.queries.db import engine_for, frame, rows
 from pipeline.queries.scope import Scope, ScopeError
+from pipeline.rulebook.versions import content_hash, record_version
 from pipeline.rules.book import owner_of
-from pipeline.store.compliance import content_hash, record_version
-from pipeline.store.tables import RuleSetVersion
 from pipeline.uploads import write_atomic
 from pipeline.yamldoc import Problem, YamlFileError
 

@@ -27,12 +27,9 @@ import pandas as pd
 from sqlalchemy import Date, DateTime, Engine, delete, select
 from sqlalchemy.orm import Session
 
-from pipeline.i18n import _
-from pipeline.queries.db import engine_for, frame
-from pipeline.queries.pickers import UPLOADED
-from pipeline.queries.scope import Scope, ScopeError
-from pipeline.store import tables
-from pipeline.store.tables import (
+from pipeline.db import tables
+from pipeline.db.read import engine_for, frame
+from pipeline.db.tables import (
     FixFeedback,
     Inspection,
     InspectionDetections,
@@ -42,6 +39,9 @@ from pipeline.store.tables import (
     UploadExclusion,
     Violation,
 )
+from pipeline.i18n import _
+from pipeline.queries.pickers import UPLOADED
+from pipeline.queries.scope import Scope, ScopeError
 
 EXCLUDE, INCLUDE, DELETE = "upload_exclude", "upload_include", "upload_delete"  # audit actions
 COUNTED = "counted"
@@ -232,7 +232,7 @@ def _rebuild_report(store: str, week: str, engine: Engine | None) -> str | None:
                                                        Report.iso_week == week))
     if built is None:
         return None
-    from pipeline.store.reports import make_report
+    from pipeline.reports.build import make_report
 
     try:
         make_report(store, week, url=None if engine is None else

@@ -15,10 +15,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, select
 
+from pipeline.db.read import engine_for, rows
+from pipeline.db.tables import Inspection
 from pipeline.errors import ShelfAuditError
-from pipeline.queries.db import engine_for, rows
 from pipeline.queries.scope import Scope, ScopeError
-from pipeline.store.tables import Inspection
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
@@ -158,9 +158,9 @@ def rule_files_status(scope: Scope, engine: Engine | None = None) -> pd.DataFram
     """
     from sqlalchemy.orm import Session as OrmSession
 
+    from pipeline.rulebook.versions import last_good_version, rule_files
     from pipeline.rules.book import check_text, folder_names, owner_of
     from pipeline.settings import get_settings
-    from pipeline.store.compliance import last_good_version, rule_files
 
     rows_out = []
     folder = get_settings().rules_dir

@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 
 from pipeline import imaging
 from pipeline import uploads as intake
+from pipeline.db.read import engine_for
 from pipeline.detections import PhotoDetections
 from pipeline.errors import PhotoError, ShelfAuditError
 from pipeline.i18n import _
-from pipeline.queries.db import engine_for
 from pipeline.queries.scope import Scope, ScopeError
 
 MAX_MB = intake.MAX_MB  # the one size limit (pipeline.uploads), shown by the page
@@ -88,7 +88,7 @@ def receive(name: str, data: bytes, scope: Scope, store: str | None) -> Uploaded
 
 
 def _sites() -> list:
-    from pipeline.store.sites import load_sites
+    from pipeline.sites import load_sites
 
     return load_sites().stores
 
@@ -104,7 +104,7 @@ def store_spec(store: str):
 def rules_for(store: str | None) -> Any:
     """The rules that judge uploads for ``store`` (``None`` = ad-hoc: the rule sets that
     apply everywhere) — the store's rule book, as its scheduled runs use it."""
-    from pipeline.store.compliance import load_store_rules
+    from pipeline.rulebook.in_force import load_store_rules
 
     return load_store_rules(store_spec(store) if store is not None else None)
 
@@ -113,7 +113,7 @@ def inspect_uploads(files: Sequence[Uploaded], store: str | None, camera: str | 
                     inspector: Any, rules: Any,
                     progress: Callable[[int, int, str], None] | None = None) -> list[Uploaded]:
     """Inspect and judge each decoded upload; failures stay on their file."""
-    from pipeline.store.inspectors import PhotoMeta
+    from pipeline.inbox.inspectors import PhotoMeta
 
     planogram = None
     if store and camera:
@@ -153,8 +153,9 @@ def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector
         ShelfAuditError: nothing to save (not inspected, ad-hoc, unknown camera).
     """
     from pipeline.access.audit import UPLOAD, audit
-    from pipeline.store import ingest, tables
-    from pipeline.store.sites import sync_sites
+    from pipeline.db import tables
+    from pipeline.inbox import ingest
+    from pipeline.sites import sync_sites
 
     if not scope.can_edit():
         raise ScopeError(_("your role may not save uploads"))
@@ -191,8 +192,8 @@ def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector
 def _record(session: Session, item: Uploaded, store: str, camera: str, target: Path,
             now: datetime, day: Any, spec: Any, inspector: Any, rules: Any) -> int:
     """Write the clean copy and add its photo and inspection rows; the inspection id."""
-    from pipeline.store import tables
-    from pipeline.store.results import record_inspection
+    from pipeline.db import tables
+    from pipeline.db.results import record_inspection
 
     intake.write_atomic(target, item.data)
     photo = tables.Photo(sha256=item.photo.sha256, store_id=store, camera_id=camera,

@@ -1,6 +1,6 @@
 """The Weekly report page's data: the store's weekly report, in the reader's scope.
 
-The figures are :func:`pipeline.store.reports.build_report`'s — the same object the CSV, Excel
+The figures are :func:`pipeline.reports.build.build_report`'s — the same object the CSV, Excel
 and PDF downloads and the Monday job write — so the page and a forwarded file cannot disagree.
 """
 
@@ -10,11 +10,11 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
-from pipeline.queries.db import engine_for, rows
+from pipeline.db.read import engine_for, rows
+from pipeline.db.tables import Report
 from pipeline.queries.scope import Scope
-from pipeline.store.report_model import WeeklyReport
-from pipeline.store.reports import build_report
-from pipeline.store.tables import Report
+from pipeline.reports.build import build_report
+from pipeline.reports.model import WeeklyReport
 
 
 def weekly_report(store: str, week: str, scope: Scope, engine: Engine | None = None

@@ -20,13 +20,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, select
 
+from pipeline.db.read import engine_for, rows
+from pipeline.db.tables import Inspection, InspectionDetections
 from pipeline.detections import PhotoDetections
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _
 from pipeline.queries import rule_files as rf
-from pipeline.queries.db import engine_for, rows
 from pipeline.queries.scope import Scope
-from pipeline.store.tables import Inspection, InspectionDetections
 
 LIMIT = 300
 

@@ -10,7 +10,7 @@ things and asks it for a camera's rules, planogram and zones:
 - the catalog.
 
 :func:`build` reads nothing and writes nothing; the edges read the files
-(:mod:`pipeline.store.rulebook` for runs and uploads, :func:`pipeline.rules.config.load_config`
+(:mod:`pipeline.rulebook.in_force` for runs and uploads, :func:`pipeline.rules.config.load_config`
 for ``check``, :mod:`pipeline.queries.what_if` for the preview).
 
 Which files reach a camera, in the order they apply:
@@ -223,7 +223,7 @@ class RuleBook:
 
 class StoreRules:
     """One store's part of a book: what a run or an upload needs (see
-    :class:`pipeline.store.compliance.StoreRules`): a verdict per photo, and the versions,
+    :class:`pipeline.rulebook.in_force.StoreRules`): a verdict per photo, and the versions,
     hash and problems of the files that reach the store."""
 
     def __init__(self, book: RuleBook, store: str | None) -> None:

@@ -186,7 +186,7 @@ class Store(_Strict):
 
     def local_day(self, moment_utc: datetime) -> date:
         """The store-local day of a naive-UTC moment."""
-        from pipeline.store.calendar import local_day
+        from pipeline.weeks import local_day
 
         return local_day(moment_utc, self.timezone)
 

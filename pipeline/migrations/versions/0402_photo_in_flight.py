@@ -4,7 +4,7 @@ A run used to raise ``attempts`` on every photo of a batch before inspecting it,
 killed mid-batch counted against all 16 photos and three crashes parked healthy photos in
 ``failed/``. ``in_flight`` records the size of the batch a photo was sent in until its result
 is committed; the next run inspects the photos of an unfinished batch one by one and counts an
-attempt only against a photo that was alone when the run died (see pipeline.store.runner).
+attempt only against a photo that was alone when the run died (see pipeline.inbox.runner).
 
 Revision ID: 0402
 Revises: 0401

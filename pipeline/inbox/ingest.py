@@ -32,7 +32,7 @@ from PIL import Image
 from pipeline import imaging
 from pipeline.errors import PhotoError
 from pipeline.filemodes import tighten
-from pipeline.store.calendar import local_to_utc
+from pipeline.weeks import local_to_utc
 
 TEMPORARY_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".reason.txt")
 EXIF_IFD = 0x8769

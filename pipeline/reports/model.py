@@ -1,4 +1,4 @@
-"""The weekly report as one typed object: built by :func:`pipeline.store.reports.build_report`,
+"""The weekly report as one typed object: built by :func:`pipeline.reports.build.build_report`,
 drawn by the Weekly report page and written by the CSV, Excel and PDF writers.
 
 Nothing here computes a figure; see the builder for the definitions. The object dumps to the

@@ -1,9 +1,9 @@
 """Weekly reports per store and ISO week: the one builder, storage and the exports.
 
 :func:`build_report` is the only place a weekly report's figures are computed. It returns a
-:class:`~pipeline.store.report_model.WeeklyReport`; the Weekly report page
-(:mod:`pipeline.queries.weekly`), the CSV / Excel writers (:mod:`pipeline.store.report_files`),
-the PDF writer (:mod:`pipeline.store.report_pdf`), the ``shelfaudit report`` command and the
+:class:`~pipeline.reports.model.WeeklyReport`; the Weekly report page
+(:mod:`pipeline.queries.weekly`), the CSV / Excel writers (:mod:`pipeline.reports.files`),
+the PDF writer (:mod:`pipeline.reports.pdf`), the ``shelfaudit report`` command and the
 Monday job all take that object and only render it. The definitions:
 
 - **KPIs** (compliance, OSA, price and promo compliance): the mean over the week's inspections
@@ -37,21 +37,11 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from pipeline import i18n, keys
+from pipeline.db import get_engine, session_scope, tables
 from pipeline.errors import ShelfAuditError
 from pipeline.kpis import NAMES
-from pipeline.rules.wording import KEY
-from pipeline.settings import get_settings
-from pipeline.store import report_files, tables
-from pipeline.store.calendar import (
-    iso_week,
-    last_complete_week,
-    local_day,
-    previous_week,
-    utc_to_local,
-    week_start,
-)
-from pipeline.store.db import get_engine, session_scope
-from pipeline.store.report_model import (
+from pipeline.reports import files as report_files
+from pipeline.reports.model import (
     SEVERITIES,
     Group,
     KpiValues,
@@ -61,6 +51,16 @@ from pipeline.store.report_model import (
     ViolationSummary,
     WeeklyReport,
     WorstPhoto,
+)
+from pipeline.rules.wording import KEY
+from pipeline.settings import get_settings
+from pipeline.weeks import (
+    iso_week,
+    last_complete_week,
+    local_day,
+    previous_week,
+    utc_to_local,
+    week_start,
 )
 
 FORMATS = ("csv", "xlsx", "pdf")
@@ -290,7 +290,9 @@ def render(report: WeeklyReport, fmt: str, pictures: Mapping[int, bytes] | None 
             pictures = report_files.annotate_worst(report)
         if fmt == "xlsx":
             return report_files.xlsx_bytes(report, pictures)
-        from pipeline.store import report_pdf  # reportlab (0.2 s) only when a PDF is asked for
+        from pipeline.reports import (
+            pdf as report_pdf,  # reportlab (0.2 s) only when a PDF is asked for
+        )
 
         return report_pdf.pdf_bytes(report, pictures)
 
@@ -339,7 +341,7 @@ def make_report(store: str, week: str, formats: Iterable[str] = FORMATS,
 def weekly_report_job(store: str, week: str, trigger: str = "manual",
                       url: str | None = None) -> dict[str, str]:
     """The scheduled Monday job for one store, with its ``job_runs`` row."""
-    from pipeline.store.jobs import finish_job_run, start_job_run
+    from pipeline.inbox.jobs import finish_job_run, start_job_run
 
     run_id = start_job_run("report", store, trigger, url)
     try:

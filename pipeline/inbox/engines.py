@@ -1,6 +1,6 @@
 """Who inspects a batch of photos: this process (``local``) or a pool of Ray actors (``ray``).
 
-The batch runner (:mod:`pipeline.store.runner`) claims photos in the database, cuts them into
+The batch runner (:mod:`pipeline.inbox.runner`) claims photos in the database, cuts them into
 batches and hands the batches to an engine; the engine calls back ``mark`` before it sends
 batches out (the runner records them as in flight) and ``done`` with each batch's outcomes
 (the runner commits them). :func:`inspect_batch` — a pure function of (photos, models, rules)
@@ -20,8 +20,8 @@ from typing import Any, Protocol
 
 from pipeline.detections import PhotoDetections
 from pipeline.imaging import Photo
-from pipeline.store.compliance import StoreRules
-from pipeline.store.inspectors import PhotoInspector, PhotoMeta
+from pipeline.inbox.inspectors import PhotoInspector, PhotoMeta
+from pipeline.rulebook.in_force import StoreRules
 
 Mark = Callable[[Sequence[int]], None]  # batch indexes about to be sent out
 Done = Callable[[int, list["Outcome"]], None]  # a batch's outcomes, in its photos' order

@@ -16,11 +16,11 @@ from typing import Any, Protocol
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from pipeline.db import tables
 from pipeline.detections import PhotoDetections
 from pipeline.kpis import FROM_VERDICT
 from pipeline.rules.structure import with_structure
-from pipeline.store import tables
-from pipeline.store.calendar import iso_week
+from pipeline.weeks import iso_week
 
 KPI_COLUMNS = FROM_VERDICT  # the engine's ``price``/``promo`` -> ``*_compliance`` columns
 

@@ -1,6 +1,6 @@
 """The rule book of one store as its runs and uploads use it: read from disk, versions recorded.
 
-:func:`build` reads the rule files that may reach the store (the shared ones and the store's own
+:func:`load_store_rules` reads the rule files that may reach the store (the shared ones and the store's own
 ``rules/stores/<id>/*.yaml``), records their texts as versions, lets the last good version stand
 in for a broken file, and builds the book with :func:`pipeline.rules.book.build` — the one
 builder every path uses. A broken file with no valid version on record that may reach the store
@@ -10,16 +10,30 @@ stops it (its photos wait in the inbox); other stores are not affected.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pipeline import yamldoc
 from pipeline.catalog import load_catalog
+from pipeline.detections import PhotoDetections
 from pipeline.errors import ShelfAuditError
+from pipeline.rulebook.versions import resolve_rule_texts, rule_files
 from pipeline.rules import book as rule_book
 from pipeline.rules.book import check_text
 from pipeline.rules.schema import Store
 from pipeline.settings import get_settings
-from pipeline.store.compliance import resolve_rule_texts, rule_files
+
+
+class StoreRules(Protocol):
+    """What the runner needs from the rules: a verdict per photo and what versions were used."""
+
+    hash: str  # one hash over every rule text in force
+    versions: dict[str, int]  # rule file name -> rule_set_versions.id
+    problems: list[str]  # broken files and which saved version stands in
+
+    def evaluate(self, detections: PhotoDetections, camera: str) -> dict[str, Any]:
+        """``ComplianceResult.to_dict()`` of the photo."""
+        ...
+
 
 
 def _selector_of_broken(text: str, name: str) -> Any:
@@ -46,8 +60,8 @@ def _may_reach(name: str, text: str, store: Store | None) -> bool:
     return any(selector.matches(store.id, c) for c in (list(store.cameras) or ["*"]))
 
 
-def build(store: Store | None, rules_dir: Path | None = None, url: str | None = None
-          ) -> rule_book.StoreRules:
+def load_store_rules(store: Store | None, rules_dir: Path | None = None, url: str | None = None
+                     ) -> rule_book.StoreRules:
     """The rule book of ``store`` (``None``: an ad-hoc photo) from the rule files on disk
     (broken ones -> last good version).
 

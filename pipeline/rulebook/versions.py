@@ -15,30 +15,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.detections import PhotoDetections
+from pipeline.db import session_scope, tables
 from pipeline.rules.book import RuleText, content_hash
-from pipeline.store import tables
-from pipeline.store.db import session_scope
-from pipeline.store.sites import StoreSpec
 
 NOT_RULE_FILES = {"catalog.yaml", "stores.yaml"}
-
-
-class StoreRules(Protocol):
-    """What the runner needs from the rules: a verdict per photo and what versions were used."""
-
-    hash: str  # one hash over every rule text in force
-    versions: dict[str, int]  # rule file name -> rule_set_versions.id
-    problems: list[str]  # broken files and which saved version stands in
-
-    def evaluate(self, detections: PhotoDetections, camera: str) -> dict[str, Any]:
-        """``ComplianceResult.to_dict()`` of the photo."""
-        ...
 
 
 def rule_files(rules_dir: Path, store: str | None = "*") -> list[Path]:
@@ -115,12 +100,3 @@ def resolve_rule_texts(files: Sequence[Path], check: Any, url: str | None = None
             out.problems.append(f"rule file {name} is broken ({first}); using the last "
                                 f"good version #{good.id} saved {good.created_at:%Y-%m-%d %H:%M}")
     return out
-
-
-def load_store_rules(store: StoreSpec | None, rules_dir: Path | None = None,
-                     url: str | None = None) -> StoreRules:
-    """The rules in force for ``store`` (``None``: an ad-hoc photo; see the module docstring
-    for broken files)."""
-    from pipeline.store import rulebook
-
-    return rulebook.build(store, rules_dir, url)

@@ -1,7 +1,7 @@
 """The weekly report as a PDF (reportlab): KPI table, charts, violations, annotated photos.
 
 Charts are reportlab graphics (vector, no browser or kaleido needed). Words are in the language
-current when :func:`pdf_bytes` runs (see :func:`pipeline.store.reports.render`), brands by their
+current when :func:`pdf_bytes` runs (see :func:`pipeline.reports.build.render`), brands by their
 catalog names in that language. Text uses the packaged ``shelf-sans.ttf`` (a subset of
 WenQuanYi Micro Hei: Latin, GB2312 level-1 hanzi and every character of the catalog and of the
 zh-CN message catalog — a test checks it), embedded in the file, so Chinese headings, SKU
@@ -44,8 +44,8 @@ from pipeline import i18n
 from pipeline.catalog import display_name
 from pipeline.i18n import N_, _, ngettext
 from pipeline.kpis import LABELS, NAMES, SHORT_LABELS
-from pipeline.store.report_format import FONT_PATH, change, number, percent, photo_caption
-from pipeline.store.report_model import Group, WeeklyReport
+from pipeline.reports.format import FONT_PATH, change, number, percent, photo_caption
+from pipeline.reports.model import Group, WeeklyReport
 
 FONT = "ShelfSans"
 SEVERITY_COLOURS = {"high": colors.HexColor("#dc2626"), "medium": colors.HexColor("#ea8a00"),

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.db import tables
 from pipeline.planogram import Planogram
 from pipeline.rules.schema import Camera, Store
-from pipeline.store import tables
 
 StoreSpec = Store  # the one model of a store (rules.schema), named for the store layer
 CameraSpec = Camera
@@ -72,9 +72,9 @@ def load_sites(rules_dir: Path | None = None, url: str | None = None) -> Sites:
     Raises:
         YamlFileError: ``stores.yaml`` is broken and no valid version is on record.
     """
+    from pipeline.db import session_scope
+    from pipeline.rulebook.versions import last_good_version, record_version
     from pipeline.settings import get_settings
-    from pipeline.store.compliance import last_good_version, record_version
-    from pipeline.store.db import session_scope
     from pipeline.yamldoc import Problem, YamlFileError
 
     folder = rules_dir or get_settings().rules_dir

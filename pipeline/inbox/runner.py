@@ -1,11 +1,11 @@
 """The batch job: inbox photos -> inspector -> rules -> database -> archive. Idempotent.
 
-For each store (under its lease, see :mod:`pipeline.store.locks`), photos are taken from the
+For each store (under its lease, see :mod:`pipeline.db.locks`), photos are taken from the
 inbox in batches that mix the store's cameras, and each batch goes through four steps:
 
 1. **claim** — read, hash, date and decode each file; new photos get a ``received`` row,
    unreadable ones a ``quarantined`` row. Commit.
-2. **inspect** — the engine (:mod:`pipeline.store.engines`: this process, or Ray actors) runs
+2. **inspect** — the engine (:mod:`pipeline.inbox.engines`: this process, or Ray actors) runs
    :func:`inspect_batch`, a pure function of (photos, inspector, rules); one photo failing
    never fails the others. Before batches go out, their photos get ``in_flight`` set to the
    number of photos out together. Commit.
@@ -37,13 +37,13 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from pipeline.store import ingest, tables
-from pipeline.store.compliance import StoreRules
-from pipeline.store.db import session_scope
-from pipeline.store.engines import Batch, InspectionEngine, LocalEngine, Outcome, inspect_batch
-from pipeline.store.inspectors import PhotoInspector, PhotoMeta
-from pipeline.store.results import insert_violations, record_failure, record_inspection
-from pipeline.store.sites import StoreSpec
+from pipeline.db import session_scope, tables
+from pipeline.db.results import insert_violations, record_failure, record_inspection
+from pipeline.inbox import ingest
+from pipeline.inbox.engines import Batch, InspectionEngine, LocalEngine, Outcome, inspect_batch
+from pipeline.inbox.inspectors import PhotoInspector, PhotoMeta
+from pipeline.rulebook.in_force import StoreRules
+from pipeline.sites import StoreSpec
 
 __all__ = ["StoreRunner", "Outcome", "inspect_batch", "interleave_cameras"]
 

@@ -25,13 +25,12 @@ from typing import Any
 import numpy as np
 from sqlalchemy import delete, func, select
 
+from pipeline.db import session_scope, tables
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _, ngettext
 from pipeline.settings import get_settings
-from pipeline.store import tables
-from pipeline.store.calendar import iso_week
-from pipeline.store.db import session_scope
-from pipeline.store.sites import StoreSpec
+from pipeline.sites import StoreSpec
+from pipeline.weeks import iso_week
 
 DEMO_HOUR = 2
 STORE_FACTORS = (0.45, 0.9, 2.2)  # best ... clearly worst (last store)
@@ -166,7 +165,7 @@ def _bar(total: int, label: str, enabled: bool) -> Any:
 
 
 def _make_inspector(name: str) -> Any:
-    from pipeline.store.inspectors import TruthInspector, shared_inspector
+    from pipeline.inbox.inspectors import TruthInspector, shared_inspector
 
     if name == "truth":
         return TruthInspector()
@@ -186,11 +185,11 @@ def _make_inspector(name: str) -> Any:
 def build_demo(options: DemoOptions) -> dict[str, Any]:
     """Render, inspect and report the demo history; returns a summary with timings.
 
-    Progress is kept in a ``job_runs`` row (:mod:`pipeline.store.demo_progress`) that the
+    Progress is kept in a ``job_runs`` row (:mod:`pipeline.demo.progress`) that the
     Overview page shows while the history is being built.
     """
-    from pipeline.store.demo_progress import DemoTracker
-    from pipeline.store.sites import load_sites
+    from pipeline.demo.progress import DemoTracker
+    from pipeline.sites import load_sites
 
     start = time.perf_counter()
     tracker = DemoTracker(run_id=options.job_run_id)  # "getting ready" while models load
@@ -211,8 +210,8 @@ def build_demo(options: DemoOptions) -> dict[str, Any]:
 
 def _build(options: DemoOptions, stores: list[StoreSpec], inspector: Any, tracker: Any,
            start: float) -> dict[str, Any]:
-    from pipeline.store.jobs import RunOptions, run_once
-    from pipeline.store.reports import make_report
+    from pipeline.inbox.jobs import RunOptions, run_once
+    from pipeline.reports.build import make_report
 
     truth = inspector if options.inspector == "truth" else None
     photos = render_history(options, stores, truth, tracker)

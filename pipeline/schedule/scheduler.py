@@ -24,8 +24,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from pipeline.store.calendar import zone
-from pipeline.store.sites import StoreSpec
+from pipeline.sites import StoreSpec
+from pipeline.weeks import zone
 
 log = logging.getLogger("shelfaudit.scheduler")
 
@@ -66,14 +66,14 @@ def trigger_for(schedule: str, timezone: str) -> Any:
 
 # -- the jobs (module-level so the persistent job store can reference them by name) ----------
 def scheduled_inspection(store_id: str) -> None:
-    from pipeline.store.jobs import RunOptions, run_once
-    from pipeline.store.sites import load_sites
+    from pipeline.inbox.jobs import RunOptions, run_once
+    from pipeline.sites import load_sites
 
     try:
         sites = load_sites()
     except Exception as exc:  # noqa: BLE001 - recorded; the next scheduled run tries again
-        from pipeline.store import tables
-        from pipeline.store.jobs import finish_job_run, start_job_run
+        from pipeline.db import tables
+        from pipeline.inbox.jobs import finish_job_run, start_job_run
 
         run_id = start_job_run("inspect", store_id, "scheduled")
         finish_job_run(run_id, tables.ERROR, message=f"cannot read stores.yaml: {exc}")
@@ -103,9 +103,9 @@ def _alert(sites: Any, result: Any) -> None:
 
 def scheduled_digest(store_id: str) -> None:
     from pipeline.alerts.dispatch import send_digest
-    from pipeline.store import tables
-    from pipeline.store.jobs import finish_job_run, start_job_run
-    from pipeline.store.sites import load_sites
+    from pipeline.db import tables
+    from pipeline.inbox.jobs import finish_job_run, start_job_run
+    from pipeline.sites import load_sites
 
     run_id = start_job_run("digest", store_id, "scheduled")
     try:
@@ -124,7 +124,7 @@ def scheduled_digest(store_id: str) -> None:
 
 
 def scheduled_report(store_id: str) -> None:
-    from pipeline.store.reports import last_week_of, weekly_report_job
+    from pipeline.reports.build import last_week_of, weekly_report_job
 
     # the week just ended on the store's clock: Monday 06:00 in Shanghai is still Sunday in UTC
     weekly_report_job(store_id, last_week_of(store_id), trigger="scheduled")
@@ -138,7 +138,7 @@ def build_scheduler(url: str | None = None, blocking: bool = False) -> Any:
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from pipeline.store.db import get_engine
+    from pipeline.db import get_engine
 
     cls = BlockingScheduler if blocking else BackgroundScheduler
     return cls(
@@ -184,7 +184,7 @@ def configure(scheduler: Any, stores: Sequence[StoreSpec]) -> list[str]:
 
 
 def _resync(scheduler: Any) -> None:
-    from pipeline.store.sites import load_sites
+    from pipeline.sites import load_sites
 
     try:
         configure(scheduler, load_sites().stores)
@@ -193,7 +193,7 @@ def _resync(scheduler: Any) -> None:
 
 
 def _on_missed(event: Any) -> None:
-    from pipeline.store.jobs import record_skip
+    from pipeline.inbox.jobs import record_skip
 
     job_id = str(event.job_id)
     kind, _, store = job_id.partition(":")
@@ -204,7 +204,7 @@ def _on_missed(event: Any) -> None:
 
 
 def _on_max_instances(event: Any) -> None:
-    from pipeline.store.jobs import record_skip
+    from pipeline.inbox.jobs import record_skip
 
     kind, _, store = str(event.job_id).partition(":")
     record_skip(kind, store or None, "scheduled",
@@ -215,14 +215,14 @@ def run_scheduler(url: str | None = None, stop: threading.Event | None = None,
                   engine: Any = None) -> list[str]:
     """Run until SIGTERM/SIGINT (or ``stop``); returns the job ids that were scheduled.
 
-    ``engine``: who inspects (an :class:`~pipeline.store.engines.InspectionEngine`, e.g. the
+    ``engine``: who inspects (an :class:`~pipeline.inbox.engines.InspectionEngine`, e.g. the
     Ray engine; ``None`` = this process).
     """
     global ENGINE
     from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 
-    from pipeline.store import db
-    from pipeline.store.sites import load_sites
+    from pipeline import db
+    from pipeline.sites import load_sites
 
     STOP.clear()
     ENGINE = engine

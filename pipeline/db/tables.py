@@ -118,7 +118,7 @@ class Photo(Base):
     state: Mapped[str] = mapped_column(String(16), default=RECEIVED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # failures counted against it
     # size of the batch it was sent in, until its result is committed (0: under suspicion,
-    # waiting to be inspected alone); see pipeline.store.runner
+    # waiting to be inspected alone); see pipeline.inbox.runner
     in_flight: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     width: Mapped[int | None] = mapped_column(Integer)
@@ -292,7 +292,7 @@ class Report(Base):
 
 
 class Lease(Base):
-    """At most one run per store: a lease row with a heartbeat (see :mod:`pipeline.store.locks`)."""
+    """At most one run per store: a lease row with a heartbeat (see :mod:`pipeline.db.locks`)."""
 
     __tablename__ = "leases"
 

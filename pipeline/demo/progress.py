@@ -1,7 +1,7 @@
 """How far the demo history has got, for the Overview page while ``make run`` builds it.
 
 :class:`DemoTracker` keeps a ``job_runs`` row (``job="demo"``) current while
-:func:`pipeline.store.demo.build_demo` runs: the step (render, inspect, reports), how many of
+:func:`pipeline.demo.build.build_demo` runs: the step (render, inspect, reports), how many of
 its items are done, at most once a second, then ``ok`` or ``error``. :func:`latest` reads it
 back as a :class:`DemoStatus`; a ``running`` row whose process is gone (killed, machine
 restarted) reads as interrupted, not as running forever.
@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 
-from pipeline.store import tables
+from pipeline.db import tables
 
 STEPS: tuple[str, ...] = ("prepare", "render", "inspect", "reports")
 WRITE_EVERY_S = 1.0
@@ -53,7 +53,7 @@ class DemoStatus:
 def begin(trigger: str = "serve", url: str | None = None) -> int:
     """A new demo build's ``job_runs`` row (``serve`` makes it before starting the build, so
     that Overview shows the build from the first second); its id."""
-    from pipeline.store.jobs import start_job_run
+    from pipeline.inbox.jobs import start_job_run
 
     run_id = start_job_run("demo", None, trigger, url)
     DemoTracker(run_id=run_id, url=url)._write(force=True)
@@ -62,8 +62,8 @@ def begin(trigger: str = "serve", url: str | None = None) -> int:
 
 def fail_if_running(run_id: int, message: str, url: str | None = None) -> None:
     """Mark a build whose process ended without saying so (it could not even start)."""
-    from pipeline.store.db import session_scope
-    from pipeline.store.jobs import finish_job_run
+    from pipeline.db import session_scope
+    from pipeline.inbox.jobs import finish_job_run
 
     with session_scope(url) as session:
         row = session.get(tables.JobRun, run_id)
@@ -78,7 +78,7 @@ class DemoTracker:
 
     def __init__(self, trigger: str = "manual", url: str | None = None,
                  run_id: int | None = None) -> None:
-        from pipeline.store.jobs import start_job_run
+        from pipeline.inbox.jobs import start_job_run
 
         self.url = url
         self.run_id = run_id if run_id is not None else start_job_run("demo", None, trigger,
@@ -89,7 +89,7 @@ class DemoTracker:
             self._adopt()
 
     def _adopt(self) -> None:
-        from pipeline.store.db import session_scope
+        from pipeline.db import session_scope
 
         with session_scope(self.url) as session:
             row = session.get(tables.JobRun, self.run_id)
@@ -109,7 +109,7 @@ class DemoTracker:
         now = time.monotonic()
         if not force and now - self._written < WRITE_EVERY_S and self.done < self.total:
             return
-        from pipeline.store.db import session_scope
+        from pipeline.db import session_scope
 
         self._written = now
         with session_scope(self.url) as session:
@@ -119,7 +119,7 @@ class DemoTracker:
                               "updated_at": tables.utcnow().isoformat()}
 
     def finish(self, status: str, message: str = "", counts: dict | None = None) -> None:
-        from pipeline.store.jobs import finish_job_run
+        from pipeline.inbox.jobs import finish_job_run
 
         finish_job_run(self.run_id, status, message=message, url=self.url,
                        counts={"step": self.step, "done": self.done, "total": self.total,
@@ -148,7 +148,7 @@ def latest(engine: Engine | None = None) -> DemoStatus | None:
     """The newest demo build, or ``None`` when none was ever started."""
     from sqlalchemy.orm import Session
 
-    from pipeline.store.db import get_engine
+    from pipeline.db import get_engine
 
     with Session(engine or get_engine()) as session:
         row = session.scalars(select(tables.JobRun).where(tables.JobRun.job == "demo")

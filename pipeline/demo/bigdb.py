@@ -18,10 +18,9 @@ from typing import Any
 import numpy as np
 from sqlalchemy import delete, insert
 
-from pipeline.store import tables
-from pipeline.store.calendar import iso_week
-from pipeline.store.db import database_url, session_scope
-from pipeline.store.demo import DAY_FACTORS, demo_days
+from pipeline.db import database_url, session_scope, tables
+from pipeline.demo.build import DAY_FACTORS, demo_days
+from pipeline.weeks import iso_week
 
 CHUNK = 5000
 RULES = (  # id, type, severity, chance per inspection at drift 1.0
@@ -191,7 +190,7 @@ def _insert_sqlite(conn: Any, table: Any, rows: list[dict]) -> None:
 
 def _flush(url: str | None, photos: list, inspections: list, violations: list) -> None:
     """Bulk inserts in one transaction: raw executemany on SQLite, Core executemany elsewhere."""
-    from pipeline.store.db import get_engine
+    from pipeline.db import get_engine
 
     engine = get_engine(url)
     with engine.begin() as conn:
@@ -233,7 +232,7 @@ def build_bigdb(options: BigDbOptions) -> dict[str, Any]:
     """Fill the database; returns counts, seconds and rows per second."""
     from tqdm import tqdm
 
-    from pipeline.store.db import get_engine
+    from pipeline.db import get_engine
 
     start = time.perf_counter()
     days = demo_days(options.weeks, options.today or tables.utcnow().date())
@@ -264,7 +263,7 @@ def build_bigdb(options: BigDbOptions) -> dict[str, Any]:
 
 def _advance_sequences(url: str | None) -> None:
     """Rows went in with explicit ids: move PostgreSQL's id sequences past them."""
-    from pipeline.store.db import get_engine
+    from pipeline.db import get_engine
 
     engine = get_engine(url)
     if engine.dialect.name != "postgresql":

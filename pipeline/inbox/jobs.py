@@ -16,14 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.db import session_scope, tables
+from pipeline.db.locks import Lease, store_lease_name
+from pipeline.inbox import ingest
+from pipeline.inbox.engines import InspectionEngine
+from pipeline.inbox.inspectors import PhotoInspector, shared_inspector
+from pipeline.inbox.runner import DEFAULT_BATCH, DEFAULT_MAX_ATTEMPTS, StoreRunner
 from pipeline.settings import get_settings
-from pipeline.store import ingest, tables
-from pipeline.store.db import session_scope
-from pipeline.store.engines import InspectionEngine
-from pipeline.store.inspectors import PhotoInspector, shared_inspector
-from pipeline.store.locks import Lease, store_lease_name
-from pipeline.store.runner import DEFAULT_BATCH, DEFAULT_MAX_ATTEMPTS, StoreRunner
-from pipeline.store.sites import StoreSpec, sync_sites
+from pipeline.sites import StoreSpec, sync_sites
 
 RulesLoader = Callable[[StoreSpec], Any]
 
@@ -47,7 +47,7 @@ class StoreRunResult:
 @dataclass
 class RunOptions:
     inspector: PhotoInspector | None = None  # default: shared_inspector() on first photo
-    rules_loader: RulesLoader | None = None  # default: compliance.load_store_rules
+    rules_loader: RulesLoader | None = None  # default: rulebook.in_force.load_store_rules
     trigger: str = "manual"
     batch_size: int = DEFAULT_BATCH
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
@@ -87,7 +87,7 @@ def record_skip(job: str, store: str | None, trigger: str, reason: str,
 
 
 def _default_rules_loader(store: StoreSpec) -> Any:
-    from pipeline.store.compliance import load_store_rules
+    from pipeline.rulebook.in_force import load_store_rules
 
     return load_store_rules(store)
 

@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from pipeline.db import session_scope
+from pipeline.db.tables import Lease as LeaseRow
+from pipeline.db.tables import utcnow
 from pipeline.errors import ShelfAuditError
-from pipeline.store.db import session_scope
-from pipeline.store.tables import Lease as LeaseRow
-from pipeline.store.tables import utcnow
 
 DEFAULT_TTL_S = 60.0
 

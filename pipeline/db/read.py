@@ -13,7 +13,7 @@ def engine_for(engine: Engine | None = None) -> Engine:
     """The given engine, or the store's engine for the current settings."""
     if engine is not None:
         return engine
-    from pipeline.store.db import get_engine
+    from pipeline.db import get_engine
 
     return get_engine()
 

@@ -1,9 +1,9 @@
 """Weekly report exports as CSV (one tidy table) and Excel (a sheet per section, native charts),
 and the annotated copies of the worst photos that Excel and the PDF embed.
 
-Every writer takes a :class:`~pipeline.store.report_model.WeeklyReport` and returns bytes; none
+Every writer takes a :class:`~pipeline.reports.model.WeeklyReport` and returns bytes; none
 computes a figure. Words are in the language current when a writer runs (the caller renders
-inside ``i18n.using(lang)``, see :func:`pipeline.store.reports.render`): Excel sheet names,
+inside ``i18n.using(lang)``, see :func:`pipeline.reports.build.render`): Excel sheet names,
 headings and labels, and product names from the catalog in that language. The CSV keeps its
 machine keys (``section``, ``item``, ``metric``) in every language and adds a ``label`` column
 in the reader's words. Text that a spreadsheet would run as a formula is written inert: in CSV with
@@ -23,8 +23,8 @@ from PIL import ImageDraw, ImageFont
 from pipeline.catalog import display_name
 from pipeline.i18n import N_, _
 from pipeline.kpis import LABELS, NAMES, SHORT_LABELS
-from pipeline.store.report_format import FONT_PATH, is_formula_like, local_time, spreadsheet_text
-from pipeline.store.report_model import Group, Mark, WeeklyReport
+from pipeline.reports.format import FONT_PATH, is_formula_like, local_time, spreadsheet_text
+from pipeline.reports.model import Group, Mark, WeeklyReport
 
 SEVERITY_RGB = {"high": (220, 38, 38), "medium": (234, 138, 0), "low": (202, 180, 0)}
 ANNOTATED_WIDTH = 1280

@@ -16,7 +16,7 @@ from typing import Any
 
 from pipeline import i18n
 from pipeline.i18n import _, ngettext
-from pipeline.store.report_model import WorstPhoto
+from pipeline.reports.model import WorstPhoto
 
 FONT_PATH = Path(__file__).resolve().parent.parent / "fonts" / "shelf-sans.ttf"
 MISSING = i18n.MISSING

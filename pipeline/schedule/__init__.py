@@ -1,0 +1,1 @@
+"""The APScheduler service: inbox runs, weekly reports, alerts and retention on their clocks."""
