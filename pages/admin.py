@@ -10,13 +10,13 @@ import streamlit as st
 from pipeline.access import admin as accounts_admin
 from pipeline.access.audit import audit_entries
 from pipeline.access.roles import ROLES, AccessDenied
+from pipeline.access.scope import ALL_STORES
 from pipeline.dashboard import auth
 from pipeline.dashboard.auth import ROLE_LABELS
 from pipeline.dashboard.formatting import column_config, labels_for
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _, ngettext
 from pipeline.queries import pickers
-from pipeline.queries.scope import ALL_STORES
 
 st.title(_("Users & audit"))
 me = auth.user()

@@ -3,6 +3,9 @@ the photo and in the list, with "done" / "not a problem" marks and each rule's p
 
 import streamlit as st
 
+from pipeline.access.roles import ANY_STORE, can
+from pipeline.access.scope import ScopeError
+from pipeline.actions import fix_marks
 from pipeline.catalog import display_name
 from pipeline.dashboard import frame, loaders, pictures
 from pipeline.dashboard.auth import as_text
@@ -17,7 +20,6 @@ from pipeline.dashboard.formatting import (
 )
 from pipeline.i18n import _, ngettext
 from pipeline.queries import fixes
-from pipeline.queries.scope import ScopeError
 from pipeline.rules.wording import violation_text
 
 CAMERA = "fixes_camera"
@@ -34,9 +36,9 @@ def _mark(violation_id: int, verdict: str | None) -> None:
     """Record (or, with ``verdict=None``, take back) a mark; a callback."""
     try:
         if verdict is None:
-            fixes.clear_feedback(violation_id, frame.scope())
+            fix_marks.clear_feedback(violation_id, frame.scope())
         else:
-            fixes.record_feedback(violation_id, verdict, frame.scope())
+            fix_marks.record_feedback(violation_id, verdict, frame.scope())
     except ScopeError as exc:
         st.session_state[NOTE] = str(exc)
     loaders.refresh()
@@ -130,7 +132,7 @@ def _list(found: fixes.CameraFixes) -> None:
     crops = pictures.crops_jpeg(found.photo_path, tuple(f.boxes for f in shown),
                                 found.width, found.height)
     crop_of = {f.violation_id: c for f, c in zip(shown, crops, strict=True)}
-    can_mark = frame.scope().can_edit()
+    can_mark = can(frame.scope(), "mark_fixes", ANY_STORE)
     for group in found.shelves:
         st.markdown("##### " + _shelf_title(group.shelf))
         for fix in group.fixes:

@@ -28,7 +28,7 @@ from pipeline.i18n import _, ngettext
 from pipeline.kpis import SHORT_LABELS
 from pipeline.queries import inspections, pickers
 from pipeline.rules.wording import violation_text
-from pipeline.store.calendar import week_start
+from pipeline.weeks import week_start
 
 CURRENT = "inspections_current"
 ALL = "(all)"

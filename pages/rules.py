@@ -9,12 +9,13 @@ import re
 import streamlit as st
 
 from pipeline import i18n
+from pipeline.actions import rule_edits
 from pipeline.dashboard import frame, loaders
 from pipeline.dashboard.auth import as_text
 from pipeline.dashboard.formatting import column_config, labels_for, pct
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import N_, _, ngettext
-from pipeline.queries import rule_edits, rule_files, what_if
+from pipeline.queries import rule_files, rule_history, what_if
 from pipeline.rules.book import owner_of
 
 TEXT = "rules_text"
@@ -223,7 +224,7 @@ def _rollback(name: str, pick: int) -> None:
 
 
 def _history(name: str, may_edit: bool) -> None:
-    hist = loaders.load(rule_edits.history, name, scope)
+    hist = loaders.load(rule_history.history, name, scope)
     if hist.empty:
         st.caption(_("No saved versions yet (the first save records the text it replaces)."))
         return
@@ -241,7 +242,7 @@ def _history(name: str, may_edit: bool) -> None:
                         format_func=labels_for(ids, lambda i: f"#{i}" + (
                             " " + _("(in force)") if bool(in_force[i]) else "")))
     with st.expander(_("Text of version #{id}").format(id=pick)):
-        st.code(rule_edits.version_text(name, pick), language="yaml", line_numbers=True)
+        st.code(rule_history.version_text(name, pick), language="yaml", line_numbers=True)
     if may_edit:
         _rollback(name, pick)
 

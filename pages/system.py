@@ -7,6 +7,7 @@ history and file times in UTC.
 import pandas as pd
 import streamlit as st
 
+from pipeline.actions import reference_photos, uploads
 from pipeline.catalog import display_name
 from pipeline.dashboard import frame, loaders, models
 from pipeline.dashboard.auth import as_text
@@ -20,7 +21,7 @@ from pipeline.dashboard.formatting import (
 )
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _
-from pipeline.queries import operations, system, uploads
+from pipeline.queries import operations, system
 
 UTC_TIME = st.column_config.DatetimeColumn  # shown with "(UTC)" in the heading
 
@@ -128,7 +129,7 @@ def _add_reference(skus: list[str]) -> None:
                              key="system_ref_file", max_upload_size=uploads.MAX_MB)
     if st.button(_("Add to the gallery"), key="system_ref_add", disabled=photo is None):
         try:
-            saved = system.add_reference(sku, photo.name, photo.getvalue(), scope,
+            saved = reference_photos.add_reference(sku, photo.name, photo.getvalue(), scope,
                                          models.loaded_recognizer())
         except ShelfAuditError as exc:
             st.error(str(exc))

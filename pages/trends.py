@@ -15,7 +15,7 @@ from pipeline.i18n import _
 from pipeline.kpis import LABELS as KPI_LABELS
 from pipeline.kpis import SHORT_LABELS as KPIS
 from pipeline.queries import trends
-from pipeline.store.calendar import weeks_between
+from pipeline.weeks import weeks_between
 
 MAX_LINES = 8  # more stores than this: the group line plus the worst stores
 EVERYONE = "all stores"  # the group line's key in the store column

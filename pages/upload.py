@@ -1,7 +1,7 @@
 """Upload: inspect shelf photos now, see what is wrong within seconds, save as an inspection.
 
 The camera is required: the photo is first compared with that camera's usual view and judged
-by its planogram only when it shows that shelf (:mod:`pipeline.queries.camera_views`). The
+by its planogram only when it shows that shelf (:mod:`pipeline.actions.camera_views`). The
 verdict reads by rule and shelf with counts. Saved uploads are listed below, where they can be
 excluded from the figures, counted again or deleted (:mod:`pipeline.queries.saved_uploads`).
 """
@@ -9,6 +9,9 @@ excluded from the figures, counted again or deleted (:mod:`pipeline.queries.save
 import streamlit as st
 
 from pipeline import i18n
+from pipeline.access.roles import ANY_STORE, can
+from pipeline.access.scope import ScopeError
+from pipeline.actions import camera_views, upload_exclusions, uploads
 from pipeline.dashboard import frame, loaders, models, pictures
 from pipeline.dashboard.auth import as_text
 from pipeline.dashboard.formatting import (
@@ -22,8 +25,7 @@ from pipeline.dashboard.formatting import (
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _, ngettext
 from pipeline.kpis import SHORT_LABELS
-from pipeline.queries import camera_views, saved_uploads, uploads
-from pipeline.queries.scope import ScopeError
+from pipeline.queries import saved_uploads
 from pipeline.queries.upload_verdicts import group_violations
 from pipeline.rules.wording import violation_text
 from pipeline.vision.domain_reasons import domain_reason_text
@@ -184,7 +186,7 @@ def _show(i: int, item, store: str | None, camera: str | None, rules, view=None)
         saved = st.session_state.get(f"upload_saved_{i}")
         if saved:
             st.success(_("Saved as inspection #{id}.").format(id=saved))
-        elif store and camera and scope.can_edit():
+        elif store and camera and can(scope, "upload", store):
             if st.button(_("Save as inspection"), key=f"upload_save_{i}"):
                 _save(i, item, store, camera, rules)
                 st.rerun()
@@ -197,12 +199,12 @@ def _change(action: str) -> None:
     photo = st.session_state.get("upload_pick")
     try:
         if action == "exclude":
-            note = saved_uploads.exclude_upload(photo, frame.scope(),
+            note = upload_exclusions.exclude_upload(photo, frame.scope(),
                                                 st.session_state.get("upload_reason", ""))
         elif action == "include":
-            note = saved_uploads.include_upload(photo, frame.scope())[1]
+            note = upload_exclusions.include_upload(photo, frame.scope())[1]
         else:
-            note = saved_uploads.delete_upload(photo, frame.scope())
+            note = upload_exclusions.delete_upload(photo, frame.scope())
             st.session_state["upload_sure"] = False
     except ScopeError as exc:
         note = str(exc)
@@ -276,7 +278,7 @@ def _photos() -> list:
                             max_upload_size=uploads.MAX_MB) or []
 
 
-if not scope.can_edit():
+if not can(scope, "upload", ANY_STORE):
     st.warning(_("Your role may look at reports but not upload photos."))
 else:
     files = _photos()

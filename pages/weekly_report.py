@@ -1,6 +1,6 @@
 """Weekly report: one store and week, with charts, the worst photos and downloads.
 
-Everything drawn here comes from one :class:`~pipeline.store.report_model.WeeklyReport`, the
+Everything drawn here comes from one :class:`~pipeline.reports.model.WeeklyReport`, the
 object the CSV, Excel and PDF downloads are written from (in the reader's language). A day of
 the daily chart, a rule, a camera, a recurring problem or a worst photo opens its inspections.
 """
@@ -14,8 +14,8 @@ from pipeline.dashboard import charts, clicks, exports, frame, loaders, names, p
 from pipeline.dashboard.formatting import column_config, kpi_card, levels, severity, when
 from pipeline.i18n import _
 from pipeline.queries import weekly
-from pipeline.store import report_format as fmt
-from pipeline.store.report_model import WeeklyReport
+from pipeline.reports import format as fmt
+from pipeline.reports.model import WeeklyReport
 
 st.title(_("Weekly report"))
 week = frame.need_week()

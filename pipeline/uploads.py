@@ -15,9 +15,9 @@ one-line reason, and nothing is written):
    EXIF, GPS, ICC, XMP or text chunks, nothing appended after the image data (a JPEG+ZIP or
    JPEG+HTML polyglot loses its tail). The clean copy is what is inspected and what is kept.
 
-The Upload page's service (:mod:`pipeline.queries.uploads`) runs this, inspects the clean copy,
+The Upload page's service (:mod:`pipeline.actions.uploads`) runs this, inspects the clean copy,
 saves it with :func:`write_atomic` and writes the audit log; reference photos take the same
-path (:func:`pipeline.queries.system.add_reference`).
+path (:func:`pipeline.actions.reference_photos.add_reference`).
 """
 
 from __future__ import annotations

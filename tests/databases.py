@@ -1,6 +1,6 @@
 """The databases the store tests run on: SQLite and a throwaway PostgreSQL cluster.
 
-One cluster per test session (per xdist worker, :mod:`pipeline.store.pgtemp`): ``initdb``
+One cluster per test session (per xdist worker, :mod:`pipeline.db.pgtemp`): ``initdb``
 into a temporary folder, ``pg_ctl start`` on a free 127.0.0.1 port (as the ``postgres`` user
 when the tests run as root, since ``initdb`` refuses root), removed at the end. Each test (or
 module, for module-scoped fixtures) gets a fresh empty database in it. Tests ask for ``db_url`` — parametrised over
@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pipeline.store.pgtemp import PgCluster, start_cluster
+from pipeline.db.pgtemp import PgCluster, start_cluster
 
 BACKENDS = ("sqlite", "postgresql")
 REQUIRE_ENV = "SHELFAUDIT_REQUIRE_POSTGRES"
@@ -39,7 +39,7 @@ def pg_cluster() -> Iterator[PgCluster]:
 
 def _database(request: pytest.FixtureRequest, backend: str) -> Iterator[str | None]:
     """A fresh PostgreSQL database's URL, or ``None`` for the SQLite file in SHELFAUDIT_HOME."""
-    from pipeline.store import db
+    from pipeline import db
 
     if backend == "sqlite":
         yield None

@@ -95,7 +95,7 @@ def test_the_pdf_font_has_every_character_of_the_chinese_catalog_and_product_nam
     character outside it would print as an empty box."""
     from reportlab.pdfbase.ttfonts import TTFontFile
 
-    from pipeline.store.report_format import FONT_PATH
+    from pipeline.reports.format import FONT_PATH
 
     glyphs = TTFontFile(str(FONT_PATH)).charToGlyph
     texts = [s for e in _catalog() if e.id

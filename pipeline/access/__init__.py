@@ -1,5 +1,6 @@
-"""Access control: accounts with argon2 hashes, roles and store assignments, sign-in sessions
-that expire, permission checks and the audit log (see ``docs/SECURITY.md``).
+"""Access control: accounts with argon2 hashes, roles and store assignments, the asker's
+:class:`~pipeline.access.scope.Scope`, sign-in sessions that expire, the one permission check
+(:func:`~pipeline.access.roles.require`) and the audit log (see ``docs/SECURITY.md``).
 
 The usual entry points, importable from here (loaded on first use):
 :func:`~pipeline.access.roles.scope_for`, :func:`~pipeline.access.roles.require`,
@@ -17,6 +18,7 @@ _EXPORTS = {
     "User": "roles", "AccessDenied": "roles", "scope_for": "roles", "require": "roles",
     "can": "roles", "audit": "audit", "ensure_first_admin": "accounts",
     "authenticate": "accounts", "LoginError": "accounts", "AccountError": "accounts",
+    "Scope": "scope", "ScopeError": "scope", "ALL_STORES": "scope",
 }
 
 

@@ -30,12 +30,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from pipeline.access import audit as log
+from pipeline.access.scope import Scope
 from pipeline.access.tables import ApiToken
 from pipeline.db import session_scope
 from pipeline.db.tables import utcnow
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _, moment
-from pipeline.queries.scope import Scope
 
 PHOTOS_WRITE, RESULTS_READ, RULES_CHECK = "photos:write", "results:read", "rules:check"
 SCOPES: tuple[str, ...] = (PHOTOS_WRITE, RESULTS_READ, RULES_CHECK)

@@ -1,9 +1,9 @@
 """Photos in: ``POST /v1/photos`` (a camera or app pushes one photo) and
 ``GET /v1/photos/{sha256}`` (where it stands).
 
-A push takes the Upload page's intake (:func:`pipeline.queries.uploads.receive`: size, type by
+A push takes the Upload page's intake (:func:`pipeline.actions.uploads.receive`: size, type by
 content, pixel limit, safe decode, clean re-encode without metadata; refusals audited) and is
-then either queued for the next run (:func:`pipeline.queries.photo_intake.queue_photo`, the
+then either queued for the next run (:func:`pipeline.actions.photo_intake.queue_photo`, the
 default) or, with ``?inspect=now``, inspected at once by the Upload page's own functions
 (``inspect_uploads`` -> ``save_upload``) and answered with the inspection. The same photo twice
 is one inspection (content hash of the clean copy). The token is checked before the body is
@@ -22,15 +22,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from pipeline import uploads as intake
+from pipeline.access.roles import require
 from pipeline.access.tokens import PHOTOS_WRITE, RESULTS_READ, ApiCaller
+from pipeline.actions import photo_intake, uploads
+from pipeline.actions.photo_intake import PhotoStatus
 from pipeline.api.problems import PROBLEM_RESPONSES, Problem
 from pipeline.api.results import inspection_out, one_inspection
 from pipeline.api.schemas import InspectionOut, PhotoReceipt, utc
 from pipeline.api.security import audited, needs
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _
-from pipeline.queries import photo_intake, uploads
-from pipeline.queries.photo_intake import PhotoStatus
 from pipeline.weeks import local_to_utc
 
 router = APIRouter(prefix="/v1", tags=["photos"], responses=PROBLEM_RESPONSES)
@@ -144,7 +145,7 @@ def _inspect_now(app: Any, caller: ApiCaller, item: uploads.Uploaded, store: str
 def _accept(app: Any, caller: ApiCaller, fields: dict[str, Any], name: str, data: bytes,
             now: bool) -> tuple[int, Any]:
     store, camera = fields["store"], fields["camera"]
-    caller.scope.check(store)  # 403 before anything else is looked at
+    require(caller.scope, "upload", store)  # 403 before anything else is looked at
     try:
         spec = photo_intake.site(store)
     except ShelfAuditError as exc:

@@ -24,9 +24,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline import i18n
+from pipeline.access.scope import ScopeError
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import N_, _
-from pipeline.queries.scope import ScopeError
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "tag:shelfaudit,2026:problem:"

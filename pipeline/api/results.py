@@ -17,6 +17,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from pipeline.access.roles import require
 from pipeline.access.tokens import RESULTS_READ, ApiCaller
 from pipeline.api.problems import PROBLEM_RESPONSES, Problem
 from pipeline.api.schemas import InspectionOut, InspectionPage, InspectionRow, Page, utc
@@ -172,7 +173,7 @@ def _week(caller: ApiCaller, store: str, week: str) -> WeeklyReport:
         week_start(week)
     except ShelfAuditError as exc:
         raise Problem(422, "bad-week", str(exc)) from None
-    caller.scope.check(store)  # outside the token's stores: 403
+    require(caller.scope, "view", store)  # outside the token's stores: 403
     try:
         report = weekly_report(store, week, caller.scope)
     except ShelfAuditError as exc:

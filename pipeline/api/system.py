@@ -15,12 +15,13 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from pipeline import __version__
+from pipeline.access.roles import require
+from pipeline.access.scope import ALL_STORES
 from pipeline.access.tokens import RULES_CHECK, ApiCaller
 from pipeline.api.problems import PROBLEM_RESPONSES, Problem
 from pipeline.api.schemas import Health, RulesCheckIn, RulesCheckOut, utc
 from pipeline.api.security import audited, needs, optional_caller
 from pipeline.i18n import _, ngettext
-from pipeline.queries.scope import ALL_STORES
 
 router = APIRouter(prefix="/v1", tags=["system"], responses=PROBLEM_RESPONSES)
 
@@ -88,7 +89,7 @@ def _check(caller: ApiCaller, body: RulesCheckIn) -> RulesCheckOut:
     photos = _photos(body)
     for photo in photos:
         if photo.store is not None:
-            caller.scope.check(photo.store)  # another store's photo: 403
+            require(caller.scope, "view", photo.store)  # another store's photo: 403
     if body.rules is not None:
         _rules, problems = rules_from_text(body.rules, "rules")
         errors = errors_only(problems)

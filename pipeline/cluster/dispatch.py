@@ -3,7 +3,7 @@
 A job is a batch (or, after its actor died, one photo of it). Each actor has at most one job
 at a time; when an actor dies mid-job, the job's photos are queued again one per job, a
 ``describe`` call waits for Ray to restart the actor, and the actor then rejoins the free
-ones. A photo that kills its actor :data:`~pipeline.cluster.ray_engine.DEATHS_ALONE` times
+ones. A photo that kills its actor :data:`DEATHS_ALONE` times
 alone gets a failed outcome. A batch is handed back (``done``) once all its photos are back.
 """
 
@@ -12,11 +12,23 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import ngettext
 from pipeline.inbox.engines import Batch, Done, Outcome
+
+DEATHS_ALONE = 2  # a photo that kills its actor this many times alone is recorded as failed
+
+
+@dataclass
+class Job:
+    """Photos of one batch on their way to an actor (all of them, or one after a death)."""
+
+    batch: int
+    items: list[int]
+    deaths: int = 0
 
 PING_TRIES = 20  # failed calls to a restarting actor before it is taken out of the pool
 
@@ -82,7 +94,6 @@ class Dispatch:
         self.pool.idle.append(actor)
 
     def _collect(self, ref: Any, jobs: deque) -> None:
-        from pipeline.cluster.ray_engine import DEATHS_ALONE, _Job
 
         actor, job = self.pending.pop(ref)
         try:
@@ -91,9 +102,9 @@ class Dispatch:
             self.pool.deaths += 1
             self.pool.pings[self.pool.actors[actor].describe.remote()] = actor
             if len(job.items) > 1:  # nobody knows which photo: each goes again alone
-                jobs.extendleft(_Job(job.batch, [k]) for k in reversed(job.items))
+                jobs.extendleft(Job(job.batch, [k]) for k in reversed(job.items))
             elif job.deaths + 1 < DEATHS_ALONE:
-                jobs.appendleft(_Job(job.batch, job.items, job.deaths + 1))
+                jobs.appendleft(Job(job.batch, job.items, job.deaths + 1))
             else:
                 self._fill(job, [Outcome(error=f"inspection failed: the inspecting process "
                                                f"(a Ray actor) died {DEATHS_ALONE} times on "

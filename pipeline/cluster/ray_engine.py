@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.cluster.dispatch import Dispatch, Job
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _
 from pipeline.imaging import decode_photo
@@ -34,7 +35,6 @@ from pipeline.inbox.engines import Batch, Done, Mark, Outcome, inspect_batch
 from pipeline.inbox.inspectors import PhotoMeta
 from pipeline.rulebook.in_force import StoreRules
 
-DEATHS_ALONE = 2  # a photo that kills its actor this many times alone is recorded as failed
 PASSED_ENV = ("SHELFAUDIT_HOME", "SHELFAUDIT_RULES", "SHELFAUDIT_MODELS", "SHELFAUDIT_DEVICE",
               "SHELFAUDIT_INSPECTOR", "SHELFAUDIT_FAKE_GATE", "SHELFAUDIT_FAKE_CRASH_ON")
 
@@ -89,15 +89,6 @@ class RemoteInspector:
 
     def versions(self) -> dict[str, str]:
         return dict(self.models)
-
-
-@dataclass
-class _Job:
-    """Photos of one batch on their way to an actor (all of them, or one after a death)."""
-
-    batch: int
-    items: list[int]
-    deaths: int = 0
 
 
 @dataclass
@@ -214,7 +205,6 @@ class RayEngine:
     def inspect(self, batches: Sequence[Batch], rules: StoreRules, mark: Mark,
                 done: Done) -> None:
         """Send every batch out at once; ``done`` each batch as its last photo comes back."""
-        from pipeline.cluster.dispatch import Dispatch
 
         pool = self.start()
         ray = _ray()
@@ -222,5 +212,5 @@ class RayEngine:
             rules_key, rules_ref = self._rules_ref(rules)
             photo_refs = [[ray.put(data) for data in b.data] for b in batches]
             mark(range(len(batches)))
-            jobs = deque(_Job(i, list(range(len(b)))) for i, b in enumerate(batches))
+            jobs = deque(Job(i, list(range(len(b)))) for i, b in enumerate(batches))
             Dispatch(pool, batches, photo_refs, (rules_key, rules_ref), done).run(jobs)

@@ -51,7 +51,7 @@ def small_photos(n: int, size: tuple[int, int] = (160, 120)) -> list[bytes]:
 
 def _outcomes(photos: Sequence[bytes], inspector: Any) -> dict[str, Outcome]:
     """Fake detections judged by the store's real rules, once, keyed by content hash."""
-    from pipeline.cluster.bench import CAMERAS, STORE
+    from pipeline.cluster.bench_home import CAMERAS, STORE
     from pipeline.imaging import decode_photo
     from pipeline.inbox.inspectors import PhotoMeta
     from pipeline.rulebook.in_force import load_store_rules
@@ -70,7 +70,7 @@ def _outcomes(photos: Sequence[bytes], inspector: Any) -> dict[str, Outcome]:
 
 def measure_commits(root: Path, n: int, pg_url: str | None, log: Log) -> dict[str, Any]:
     """Committed inspections/s through the runner on SQLite and on PostgreSQL."""
-    from pipeline.cluster.bench import fresh_home
+    from pipeline.cluster.bench_home import fresh_home
     from pipeline.inbox.inspectors import FakeInspector
 
     photos = small_photos(n)
@@ -102,7 +102,7 @@ def _rates(name: str, root: Path, photos: Sequence[bytes], engine: ReplayEngine,
            url: str | None, log: Log) -> dict[str, float]:
     """Committed/s end to end, and per photo beyond the run's fixed start (rule files, lease,
     stores), taken from a run with an empty inbox."""
-    from pipeline.cluster.bench import timed_run
+    from pipeline.cluster.bench_home import timed_run
 
     empty = timed_run(root, f"db-{name}-empty", [], engine, url=url)
     seconds = timed_run(root, f"db-{name}", photos, engine, url=url)

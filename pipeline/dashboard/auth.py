@@ -2,7 +2,7 @@
 
 :func:`gate` returns the signed-in :class:`~pipeline.access.roles.User`, or draws the sign-in
 form and stops the run — no page and no sidebar data render before sign-in. It puts the
-user's :class:`~pipeline.queries.scope.Scope` where :func:`pipeline.dashboard.frame.scope`
+user's :class:`~pipeline.access.scope.Scope` where :func:`pipeline.dashboard.frame.scope`
 reads it. Sessions expire (:mod:`pipeline.access.sessions`); the browser tab keeps only a
 random token in ``st.session_state``, and — when the dashboard runs on its own server
 (:mod:`pipeline.dashboard.server`) — the browser keeps it in a signed, ``HttpOnly`` cookie that

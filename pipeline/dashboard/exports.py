@@ -13,8 +13,9 @@ from functools import partial
 import streamlit as st
 
 from pipeline import i18n
+from pipeline.access.roles import require
+from pipeline.access.scope import Scope
 from pipeline.i18n import N_, _
-from pipeline.queries.scope import Scope
 from pipeline.reports.build import render
 from pipeline.reports.model import WeeklyReport
 
@@ -32,7 +33,7 @@ def file_bytes(report: WeeklyReport, fmt: str, lang: str | None = None) -> bytes
 
 def download_buttons(scope: Scope, report: WeeklyReport) -> None:
     """Three download buttons in a row (the scope is checked before any file is made)."""
-    scope.check(report.store)
+    require(scope, "view", report.store)
     cols = st.columns(6)
     lang = i18n.current()
     for col, (fmt, (label, mime)) in zip(cols, FORMATS.items(), strict=False):

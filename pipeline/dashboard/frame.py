@@ -7,7 +7,7 @@ The router (``streamlit_app.py``) calls :func:`prepare` and :func:`sidebar` on e
 Shared session keys (no page prefix): ``store`` (a store id or ``"*"`` for all of the user's
 stores), ``week`` (``2026-W46``) and ``lang`` (``en`` / ``zh``: the reader's language, first
 from the browser's ``Accept-Language``, then the sidebar switch; kept for the session). The
-access layer sets ``auth_scope`` (a :class:`~pipeline.queries.scope.Scope`); without it no
+access layer sets ``auth_scope`` (a :class:`~pipeline.access.scope.Scope`); without it no
 store is visible.
 
 The URL carries the view (:func:`url_param`, :func:`show_in_url`): ``?store=s001&week=2026-W46``
@@ -23,11 +23,11 @@ import threading
 import streamlit as st
 
 from pipeline import i18n
+from pipeline.access.scope import Scope
 from pipeline.dashboard import loaders
 from pipeline.dashboard.formatting import labels_for
 from pipeline.i18n import _
 from pipeline.queries import pickers
-from pipeline.queries.scope import Scope
 
 NOBODY = Scope(stores=frozenset(), role="viewer", user="nobody")  # not signed in: sees nothing
 

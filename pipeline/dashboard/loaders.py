@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
+from pipeline.access.scope import Scope
 from pipeline.queries import pickers
-from pipeline.queries.scope import Scope
 
 TTL = 60
 T = TypeVar("T")
@@ -105,7 +105,7 @@ def store_zones(scope: Scope) -> dict[str, str]:
 
 @st.cache_data(ttl=TTL, show_spinner=False, max_entries=256)
 def _store_cameras(url: str, rules_file: str, changed_ns: int, store: str) -> tuple[str, ...]:
-    from pipeline.queries import uploads
+    from pipeline.actions import uploads
 
     return tuple(uploads.store_spec(store).cameras)
 

@@ -25,9 +25,9 @@ import supervision as sv
 from PIL import Image
 
 from pipeline import keys
+from pipeline.access.scope import ALL_STORES, Scope
 from pipeline.detections import PhotoDetections
 from pipeline.i18n import N_, _
-from pipeline.queries.scope import Scope
 
 LAYERS: dict[str, str] = {  # kind -> label (an English message id: show it through ``_``)
     keys.PRODUCT: N_("Products"),
@@ -251,5 +251,5 @@ def keep_worst_photos(inspection_ids: Sequence[int], url: str | None = None) -> 
     from pipeline.db import get_engine
 
     engine = get_engine(url)
-    return sum(_inspection_picture(i, Scope(), WORST_SIDE, engine) is not None
+    return sum(_inspection_picture(i, ALL_STORES, WORST_SIDE, engine) is not None
                for i in inspection_ids)

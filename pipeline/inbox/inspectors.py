@@ -19,7 +19,7 @@ import os
 import signal
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Protocol
 
@@ -59,9 +59,9 @@ class PhotoInspector(Protocol):
 
 
 def _stamp(result: PhotoDetections, photo: Photo, meta: PhotoMeta) -> PhotoDetections:
-    result.store, result.camera, result.captured_at = meta.store, meta.camera, meta.captured_at
-    result.path = result.path or photo.source
-    return result
+    """A new result naming the photo's store, camera and capture time (``result`` unchanged)."""
+    return replace(result, store=meta.store, camera=meta.camera, captured_at=meta.captured_at,
+                   path=result.path or photo.source)
 
 
 class ModelsInspector:

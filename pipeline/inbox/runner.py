@@ -38,10 +38,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pipeline.db import session_scope, tables
-from pipeline.db.results import insert_violations, record_failure, record_inspection
 from pipeline.inbox import ingest
 from pipeline.inbox.engines import Batch, InspectionEngine, LocalEngine, Outcome, inspect_batch
 from pipeline.inbox.inspectors import PhotoInspector, PhotoMeta
+from pipeline.inbox.results import insert_violations, record_failure, record_inspection
 from pipeline.rulebook.in_force import StoreRules
 from pipeline.sites import StoreSpec
 

@@ -83,11 +83,11 @@ def _setup(home: Path) -> tuple[str, list[tuple[str, str]], str | None]:
     """A results + photos token for every store, the (store, camera) pairs, the newest week."""
     from sqlalchemy import select
 
+    from pipeline.access.scope import ALL_STORES
     from pipeline.access.tokens import add_token
     from pipeline.db import session_scope, tables
     from pipeline.loadbench.servers import home_env
     from pipeline.queries import pickers
-    from pipeline.queries.scope import Scope
 
     with home_env(home):
         with session_scope() as session:
@@ -96,7 +96,7 @@ def _setup(home: Path) -> tuple[str, list[tuple[str, str]], str | None]:
         _, token = add_token(f"bench-load-{time.time_ns()}", None,
                              ["photos:write,results:read"], rate_per_minute=10**9,
                              actor="bench", known_stores=known)
-        weeks = pickers.weeks(Scope())
+        weeks = pickers.weeks(ALL_STORES)
     return token, sorted(cameras), (weeks[0] if weeks else None)
 
 

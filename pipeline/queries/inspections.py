@@ -15,9 +15,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, and_, exists, func, select
 
+from pipeline.access.scope import Scope
 from pipeline.db.read import engine_for, frame, rows
 from pipeline.db.tables import Camera, Inspection, InspectionDetections, Photo, Store, Violation
-from pipeline.queries.scope import Scope
 from pipeline.weeks import utc_to_local
 
 LIST_LIMIT = 500

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from sqlalchemy import Engine, func, inspect, or_, select, text
 
+from pipeline.access.scope import Scope
 from pipeline.db.read import engine_for, frame, rows
 from pipeline.db.tables import JobRun, Store
-from pipeline.queries.scope import Scope
 from pipeline.weeks import utc_to_local
 
 FAILED_STATUSES = ("error", "partial")

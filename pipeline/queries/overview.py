@@ -9,10 +9,10 @@ import pandas as pd
 from sqlalchemy import Engine, and_, case, func, select
 
 from pipeline import kpis
+from pipeline.access.scope import Scope
 from pipeline.db.read import engine_for, frame, rows
 from pipeline.db.tables import Inspection, Store, Violation
 from pipeline.i18n import N_
-from pipeline.queries.scope import Scope
 from pipeline.weeks import previous_week, week_start
 
 KPI_COLUMNS: tuple[str, ...] = kpis.NAMES  # names and labels: pipeline.kpis

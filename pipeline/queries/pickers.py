@@ -6,9 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import Engine, exists, select
 
+from pipeline.access.scope import Scope
 from pipeline.db.read import engine_for, rows, scalar
 from pipeline.db.tables import Camera, Inspection, Photo, Report, Store, Violation, utcnow
-from pipeline.queries.scope import Scope
 from pipeline.weeks import iso_week, local_day
 
 UPLOADED = "upload"  # photos.captured_from of a saved upload (Upload page, API inspect=now)

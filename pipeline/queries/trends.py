@@ -7,10 +7,10 @@ from collections import defaultdict
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
+from pipeline.access.scope import Scope
 from pipeline.db.read import engine_for, frame, rows
 from pipeline.db.tables import Inspection, Report, Violation
 from pipeline.queries.overview import KPI_COLUMNS
-from pipeline.queries.scope import Scope
 
 
 def _weeks(column, first: str | None, last: str | None) -> list:

@@ -10,16 +10,16 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
+from pipeline.access.scope import Scope
 from pipeline.db.read import engine_for, rows
 from pipeline.db.tables import Report
-from pipeline.queries.scope import Scope
 from pipeline.reports.build import build_report
 from pipeline.reports.model import WeeklyReport
 
 
 def weekly_report(store: str, week: str, scope: Scope, engine: Engine | None = None
                   ) -> WeeklyReport:
-    """One store's week. Raises :class:`~pipeline.queries.scope.ScopeError` outside scope."""
+    """One store's week. Raises :class:`~pipeline.access.scope.ScopeError` outside scope."""
     scope.narrow(store)
     return build_report(store, week, engine=engine_for(engine))
 

@@ -13,20 +13,20 @@ stores reached — never a week of uploads alone).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, select
 
+from pipeline.access.scope import Scope
 from pipeline.db.read import engine_for, rows
 from pipeline.db.tables import Inspection, InspectionDetections
 from pipeline.detections import PhotoDetections
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _
 from pipeline.queries import rule_files as rf
-from pipeline.queries.scope import Scope
 
 LIMIT = 300
 
@@ -155,9 +155,8 @@ def what_if(name: str, text: str, scope: Scope, week: str | None = None, limit: 
     week, found, sampled = _photos(engine_for(engine), scope, pairs, week, limit)
     photos = {}
     for inspection, store, camera, payload in found:
-        photo = PhotoDetections.from_dict(payload or {})
-        photo.store, photo.camera = store, camera
-        photos[inspection] = photo
+        photos[inspection] = replace(PhotoDetections.from_dict(payload or {}), store=store,
+                                     camera=camera)
     old, old_scores, _unused = _judge(before, photos)
     new, new_scores, results = _judge(after, photos)
     table = _table(old, new)

@@ -17,8 +17,9 @@ from pydantic import BaseModel, ValidationError
 
 from pipeline import yamldoc
 from pipeline.planogram import Planogram
-from pipeline.rules.registry import Rule, rule_types
+from pipeline.rules.registry import Rule
 from pipeline.rules.schema import RuleSetHeader, Selector, StoresFile
+from pipeline.rules.types import rule_types
 from pipeline.yamldoc import Problem, YamlFileError, suggest
 
 

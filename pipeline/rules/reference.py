@@ -14,8 +14,9 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from pipeline.rules.registry import COMMON_PLACEHOLDERS, Rule, rule_types
+from pipeline.rules.registry import COMMON_PLACEHOLDERS, Rule
 from pipeline.rules.result import SEVERITY_WEIGHT
+from pipeline.rules.types import rule_types
 
 INTRO = """\
 # Rule reference

@@ -141,13 +141,6 @@ def register(cls: type[Rule]) -> type[Rule]:
     return cls
 
 
-def rule_types() -> dict[str, type[Rule]]:
-    """Every registered rule type (built-ins are imported on first use)."""
-    import pipeline.rules.types  # noqa: F401  (registers the built-in types)
-
-    return dict(REGISTRY)
-
-
 def fmt_pct(value: float) -> Say:
     """0.4 -> '40 %' in messages (``40%`` in Chinese)."""
     return Say(N_("{percent} %"), {"percent": f"{100 * value:.0f}"})

@@ -45,7 +45,7 @@ from pydantic_core import core_schema
 
 from pipeline.alerts.config import AlertSettings, SmtpServer
 from pipeline.planogram import Planogram, Zone
-from pipeline.rules.registry import rule_types
+from pipeline.rules.types import rule_types
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 

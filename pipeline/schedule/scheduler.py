@@ -124,7 +124,8 @@ def scheduled_digest(store_id: str) -> None:
 
 
 def scheduled_report(store_id: str) -> None:
-    from pipeline.reports.build import last_week_of, weekly_report_job
+    from pipeline.reports.build import last_week_of
+    from pipeline.schedule.weekly_job import weekly_report_job
 
     # the week just ended on the store's clock: Monday 06:00 in Shanghai is still Sunday in UTC
     weekly_report_job(store_id, last_week_of(store_id), trigger="scheduled")

@@ -26,7 +26,7 @@ def _cheap_hashing(monkeypatch):
 @pytest.fixture(scope="session")
 def _migrated_template(tmp_path_factory):
     """One database file at the newest schema, migrated once per test session."""
-    from pipeline.store.db import dispose_engines, upgrade
+    from pipeline.db import dispose_engines, upgrade
 
     path = tmp_path_factory.mktemp("template") / "shelfaudit.db"
     upgrade(f"sqlite:///{path}")

@@ -9,7 +9,7 @@ def make_user(username: str = "tester", role: str = "admin", stores: Iterable[st
               display_name: str = "", password: str | None = None):
     """An account (created once per database; later calls return the existing one)."""
     from pipeline.access import accounts
-    from pipeline.store.db import upgrade
+    from pipeline.db import upgrade
 
     upgrade()
     found = accounts.get_user(username)

@@ -9,7 +9,7 @@ from pipeline.access import accounts, passwords
 from pipeline.access.accounts import AccountError, LoginError
 from pipeline.access.audit import audit_entries
 from pipeline.access.tables import Account, AuditEntry
-from pipeline.store.db import session_scope
+from pipeline.db import session_scope
 
 PASSWORD = "correct horse battery"
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.access.audit import audit_entries
-from pipeline.queries import rule_edits, system
-from pipeline.queries.scope import Scope, ScopeError
+from pipeline.access.scope import Scope, ScopeError
+from pipeline.actions import reference_photos, rule_edits
+from pipeline.queries import rule_history
 from tests.access.helpers import make_user
 from tests.dashboard.conftest import REPO, rules_copy  # noqa: F401 - fixture reused
 from tests.hostile import samples
@@ -31,19 +32,19 @@ def _gallery(home: Path) -> list[Path]:
 
 def test_a_supervisor_cannot_change_recognition_for_every_store(db, rules_copy, home):  # noqa: F811
     with pytest.raises(ScopeError, match="only an admin may add them"):
-        system.add_reference(SKU, "ref.jpg", samples.jpeg(), SAM)
+        reference_photos.add_reference(SKU, "ref.jpg", samples.jpeg(), SAM)
     assert _gallery(home) == []
     refused = _log("reference_refused")
     assert list(refused["actor"]) == ["sam"] and list(refused["target"]) == ["ref.jpg"]
 
 
 def test_an_admin_adds_a_clean_reference_photo_and_it_is_audited(db, rules_copy, home):  # noqa: F811
-    path = system.add_reference(SKU, "ref.jpg", samples.jpeg_with_gps(), ROOT)
+    path = reference_photos.add_reference(SKU, "ref.jpg", samples.jpeg_with_gps(), ROOT)
     assert _gallery(home) == [path] and b"SnoopCam" not in path.read_bytes()
     added = _log("reference_add")
     assert list(added["actor"]) == ["root"] and list(added["target"]) == [f"{SKU}/{path.name}"]
     with pytest.raises(Exception, match="HTML"):
-        system.add_reference(SKU, "page.jpg", samples.HTML, ROOT)
+        reference_photos.add_reference(SKU, "page.jpg", samples.HTML, ROOT)
     assert list(_log("upload_refused")["target"]) == ["page.jpg"]  # same intake, same audit
 
 
@@ -60,7 +61,7 @@ def test_rule_versions_record_the_signed_in_user_not_a_typed_name(db, rules_copy
     text = (rules_copy / "general.yaml").read_text(encoding="utf-8") + "\n# tighter\n"
     rule_edits.save_text("general.yaml", text, Scope(stores=None, role="admin", user="ada"),
                          "a comment, not an author")
-    newest = rule_edits.history("general.yaml", ROOT).iloc[0]
+    newest = rule_history.history("general.yaml", ROOT).iloc[0]
     assert (newest["author"], newest["comment"]) == ("ada", "a comment, not an author")
 
 
@@ -71,7 +72,7 @@ def _mode(path: Path) -> int:
 def test_database_archive_and_reports_are_owner_only(db, rules_copy, home, monkeypatch):  # noqa: F811
     import os
 
-    from pipeline.store.db import dispose_engines, get_engine, upgrade
+    from pipeline.db import dispose_engines, get_engine, upgrade
     from tests.hostile.test_images import save_through_the_page_path, stored_path
 
     monkeypatch.delenv("SHELFAUDIT_UMASK", raising=False)

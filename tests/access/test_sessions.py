@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from pipeline.access import accounts, sessions
 from pipeline.access.tables import LoginSession
-from pipeline.store.db import session_scope
+from pipeline.db import session_scope
 
 
 @pytest.fixture

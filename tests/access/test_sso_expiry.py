@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from pipeline.access import accounts, sessions
 from pipeline.access.tables import LoginSession
-from pipeline.store.db import session_scope
+from pipeline.db import session_scope
 from tests.dashboard.conftest import APP
 
 SECRETS = {"auth": {"cookie_secret": "test-secret", "client_id": "x", "client_secret": "y",

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from pipeline.store import tables
-from pipeline.store.calendar import iso_week, local_day
-from pipeline.store.db import session_scope
-from pipeline.store.jobs import finish_job_run, start_job_run
+from pipeline.db import session_scope, tables
+from pipeline.inbox.jobs import finish_job_run, start_job_run
+from pipeline.weeks import iso_week, local_day
 
 # (rule id, severity, sku, shelf, message)
 COLA_GAP = ("cola-gap", "high", "colaco-cola-330", 2, "gap where ColaCo Cola is planned")
@@ -24,7 +23,7 @@ FACINGS = ("facings", "low", None, 3, "too few facings")
 
 def sites():
     """The stores of the rules folder in force, mirrored into the database."""
-    from pipeline.store.sites import load_sites, sync_sites
+    from pipeline.sites import load_sites, sync_sites
 
     found = load_sites()
     with session_scope() as session:

@@ -94,9 +94,9 @@ def test_a_language_other_than_zh_or_en_is_refused(tmp_path):
 
 
 def test_scheduled_runs_refuse_a_broken_stores_file_with_its_line(tmp_path, monkeypatch):
+    from pipeline import db
     from pipeline.settings import get_settings
-    from pipeline.store import db
-    from pipeline.store.sites import load_sites
+    from pipeline.sites import load_sites
     from pipeline.yamldoc import YamlFileError
 
     folder = folder_with(tmp_path, "      channels:\n        - {type: json}\n")

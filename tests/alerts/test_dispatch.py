@@ -13,8 +13,8 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
+from pipeline import db
 from pipeline.alerts import dispatch, tables
-from pipeline.store import db
 from tests.alerts.factories import COLA_GAP, FACINGS, LYING, NO_TAG, run, sites
 
 # store-local (Asia/Shanghai) 10:00 and 02:00 on Tue 2026-11-17, as naive UTC
@@ -221,9 +221,9 @@ def test_the_digest_goes_once_a_day_in_english_for_an_english_store(store_db, ht
 def test_a_scheduled_run_pushes_its_alerts_and_a_dead_receiver_does_not_stop_it(
         store_db, alert_rules, smtp_server, http_receiver, monkeypatch):
     """The scheduler's own job: photos in the inbox, the fake inspector, the real rules."""
+    from pipeline.db import tables as store_tables
+    from pipeline.schedule import scheduler as sched
     from pipeline.settings import get_settings
-    from pipeline.store import scheduler as sched
-    from pipeline.store import tables as store_tables
     from tests.store.helpers import drop_photos
 
     inbox, _port = smtp_server
@@ -258,8 +258,8 @@ def test_the_scheduler_sends_the_digest_at_the_stores_morning_time(store_db, smt
     from datetime import UTC, time
     from zoneinfo import ZoneInfo
 
-    from pipeline.store import scheduler as sched
-    from pipeline.store import tables as store_tables
+    from pipeline.db import tables as store_tables
+    from pipeline.schedule import scheduler as sched
 
     inbox, _port = smtp_server
     scheduler = sched.build_scheduler()

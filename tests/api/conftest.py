@@ -21,8 +21,8 @@ STORES = ("s001", "s002", "s003")
 @pytest.fixture(scope="module")
 def api_home(tmp_path_factory) -> Path:
     """A home with the small two-store history (s001 good, s002 worse; 2026-W45/W46)."""
+    from pipeline.db import dispose_engines
     from pipeline.settings import get_settings
-    from pipeline.store.db import dispose_engines
     from tests.dashboard.factories import build_small_db
 
     home = tmp_path_factory.mktemp("api") / "home"
@@ -50,8 +50,8 @@ def api_url(api_home) -> str:
 @pytest.fixture
 def home(api_home, monkeypatch) -> Path:
     """This test process looks at the server's home."""
+    from pipeline.db import dispose_engines
     from pipeline.settings import get_settings
-    from pipeline.store.db import dispose_engines
 
     monkeypatch.setenv("SHELFAUDIT_HOME", str(api_home))
     get_settings.cache_clear()
@@ -106,8 +106,8 @@ def inbox_files(home: Path) -> list[Path]:
 
 def run_store(store: str = "s001") -> dict:
     """The scheduled job, once, for one store, with the fake inspector."""
-    from pipeline.store.inspectors import FakeInspector
-    from pipeline.store.jobs import RunOptions, run_once
-    from pipeline.store.sites import load_sites
+    from pipeline.inbox.inspectors import FakeInspector
+    from pipeline.inbox.jobs import RunOptions, run_once
+    from pipeline.sites import load_sites
 
     return run_once(load_sites().stores, [store], RunOptions(inspector=FakeInspector()))[0].counts

@@ -17,8 +17,7 @@ pytestmark = pytest.mark.xdist_group("api")
 
 
 def _inspections_of(sha256: str) -> int:
-    from pipeline.store import tables
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope, tables
 
     with session_scope() as s:
         return s.scalar(select(func.count()).select_from(tables.Inspection).join(tables.Photo)

@@ -21,8 +21,7 @@ ENDPOINTS = {"/v1/photos", "/v1/photos/{sha256}", "/v1/inspections",
 def _other_inspection() -> int:
     from sqlalchemy import select
 
-    from pipeline.store import tables
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope, tables
 
     with session_scope() as s:
         return s.scalar(select(tables.Inspection.id).where(tables.Inspection.store_id == OTHER))
@@ -54,7 +53,7 @@ def test_a_token_for_s001_sees_nothing_of_s002(home, token, client):
 
 
 def test_the_week_is_the_report_object_of_the_page_and_the_exports(home, token, client):
-    from pipeline.queries.scope import Scope
+    from pipeline.access.scope import Scope
     from pipeline.queries.weekly import weekly_report
 
     http = client(token(stores=[OWN], scopes="results:read"))

@@ -11,10 +11,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("api")]
 def test_inspect_now_with_the_starter_models(home, token):
     from fastapi.testclient import TestClient
 
+    from pipeline.access.scope import ALL_STORES
     from pipeline.api.app import create_app
     from pipeline.api.bench import make_photos
     from pipeline.queries.inspections import inspection_detail
-    from pipeline.queries.scope import ALL_STORES
 
     photo = make_photos(1, 1920, seed=31)[0]
     with TestClient(create_app("models")) as http:

@@ -27,7 +27,7 @@ def _cli(*args: str):
 
 
 def _stored(name: str) -> ApiToken:
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope
 
     with session_scope() as s:
         return s.scalar(select(ApiToken).where(ApiToken.name == name))
@@ -85,8 +85,8 @@ def test_a_revoked_token_is_refused_at_once(home, token, client):
 
 
 def test_an_expired_token_is_refused(home, token, client):
-    from pipeline.store.db import session_scope
-    from pipeline.store.tables import utcnow
+    from pipeline.db import session_scope
+    from pipeline.db.tables import utcnow
 
     value = token(scopes="results:read", expires_days=1)
     http = client(value)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.cluster.bench import drop_into_inbox, synthetic_photos
+from pipeline.cluster.bench import synthetic_photos
+from pipeline.cluster.bench_home import drop_into_inbox
 
 
 @lru_cache(maxsize=4)

@@ -52,10 +52,10 @@ def test_run_once_refuses_an_unknown_engine_with_exit_2():
 
 
 def test_scheduled_inspections_use_the_schedulers_engine(monkeypatch):
-    from pipeline.store import db
-    from pipeline.store import scheduler as sched
-    from pipeline.store.engines import LocalEngine
-    from pipeline.store.inspectors import FakeInspector
+    from pipeline import db
+    from pipeline.inbox.engines import LocalEngine
+    from pipeline.inbox.inspectors import FakeInspector
+    from pipeline.schedule import scheduler as sched
     from tests.store.helpers import drop_photos
 
     class Counting(LocalEngine):

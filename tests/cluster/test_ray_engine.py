@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from pipeline import db
+from pipeline.db import tables
+from pipeline.inbox.inspectors import FakeInspector
+from pipeline.inbox.jobs import RunOptions, run_once
 from pipeline.settings import get_settings
-from pipeline.store import db, tables
-from pipeline.store.inspectors import FakeInspector
-from pipeline.store.jobs import RunOptions, run_once
-from pipeline.store.sites import load_sites
+from pipeline.sites import load_sites
 from tests.cluster.photos import drop_synthetic
 from tests.conftest import REPO
 from tests.databases import use_database

@@ -15,7 +15,7 @@ def _fresh_engines_and_caches():
     """Each test sees its own database: drop pooled engines and cached query results."""
     import streamlit as st
 
-    from pipeline.store.db import dispose_engines
+    from pipeline.db import dispose_engines
 
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -32,7 +32,7 @@ def home(tmp_path) -> Path:
 
 @pytest.fixture
 def empty_db(home):
-    from pipeline.store.db import upgrade
+    from pipeline.db import upgrade
 
     upgrade()
     return home
@@ -48,7 +48,7 @@ def small_db(home):
 @pytest.fixture
 def query_db(db_url, home):
     """The small database on SQLite and on PostgreSQL (for query-level tests, not pages)."""
-    from pipeline.store.db import get_engine
+    from pipeline.db import get_engine
     from tests.dashboard.factories import build_small_db
 
     facts = build_small_db(home)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from pipeline.store.calendar import iso_week as week_of
+from pipeline.weeks import iso_week as week_of
 
 FIRST_DAY = datetime(2026, 11, 2, 2, 0)  # Monday of 2026-W45
 WEEKS = ("2026-W45", "2026-W46")
@@ -47,8 +47,8 @@ def _payload(path: str, store: str, camera: str, when: datetime) -> dict:
 
 def build_small_db(home: Path) -> dict:
     """Create the schema and the small history under ``home``; returns a few facts for tests."""
-    from pipeline.store import tables as t
-    from pipeline.store.db import session_scope, upgrade
+    from pipeline.db import session_scope, upgrade
+    from pipeline.db import tables as t
 
     upgrade()
     photo = shelf_photo(home / "archive" / "sample.jpg")

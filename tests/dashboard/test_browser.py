@@ -61,8 +61,8 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
 def server(tmp_path, monkeypatch):
     """A running dashboard on a temporary home (or ``SHELFAUDIT_E2E_HOME``); yields its URL."""
     from pipeline.access import accounts
+    from pipeline.db import dispose_engines
     from pipeline.settings import get_settings
-    from pipeline.store.db import dispose_engines
 
     given = os.environ.get("SHELFAUDIT_E2E_HOME")
     home = Path(given) if given else tmp_path / "home"
@@ -155,8 +155,8 @@ def camera_view(path: Path, store: str = "s001", camera: str = "c01",
     bigger): the Upload page judges only photos of the chosen camera's shelf."""
     from PIL import Image
 
-    from pipeline.queries.camera_views import recent_photos
-    from pipeline.queries.scope import ALL_STORES
+    from pipeline.access.scope import ALL_STORES
+    from pipeline.actions.camera_views import recent_photos
 
     newest = recent_photos(store, ALL_STORES, per_camera=1)[camera][0]
     Image.open(newest).convert("RGB").resize(size).save(path, "JPEG", quality=90)

@@ -37,8 +37,8 @@ def fridge_on_c02(server):
     :func:`tests.dashboard.test_safe_uploads.cameras_apart`)."""
     from sqlalchemy import select, update
 
-    from pipeline.store import tables as t
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope
+    from pipeline.db import tables as t
     from tests.dashboard.test_safe_uploads import fridge_photo
 
     fridge = fridge_photo(Path(os.environ["SHELFAUDIT_HOME"]) / "archive" / "fridge.jpg")
@@ -79,8 +79,8 @@ def test_todays_fixes_in_a_real_browser(server, browser_page):
     sign_in(page, server)
     _fixes(page, "Today's fixes", "Today's fixes: 10 to fix", "Done", "2 to fix", "1 marked",
            "fixes")
+    from pipeline.access.scope import ALL_STORES
     from pipeline.queries import fixes
-    from pipeline.queries.scope import ALL_STORES
 
     assert fixes.rule_precision(ALL_STORES)["marked"].sum() == 1
 

@@ -55,10 +55,10 @@ WORDS = {  # what each language's reader sees (the catalog's zh-CN words)
 def _shanghai_store(home: Path) -> dict[datetime, int]:
     """A Shanghai store with two photos either side of its Monday midnight (both on Sunday in
     UTC), written as the runner writes them (local day and ISO week)."""
-    from pipeline.store import tables as t
-    from pipeline.store.calendar import iso_week
-    from pipeline.store.db import session_scope
-    from pipeline.store.sites import StoreSpec
+    from pipeline.db import session_scope
+    from pipeline.db import tables as t
+    from pipeline.sites import StoreSpec
+    from pipeline.weeks import iso_week
 
     spec = StoreSpec(id=SHANGHAI, name="Shanghai One", timezone="Asia/Shanghai")
     ids = {}
@@ -323,8 +323,9 @@ def test_a_saved_upload_moves_no_week_and_can_be_excluded_and_deleted(morning, b
 def test_first_start_shows_the_demo_build_in_chinese(morning, browsers):
     """Item 9 in Chinese (English: tests/store/test_serve): while the demo history is built,
     Overview shows how far it has got, follows it by itself and goes away when it is done."""
+    from pipeline.db import tables
+    from pipeline.demo import progress as demo_progress
     from pipeline.loadbench import servers
-    from pipeline.store import demo_progress, tables
 
     url, home, _ids = morning
     page = browsers("zh")

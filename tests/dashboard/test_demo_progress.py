@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from pipeline.store import demo_progress, tables
+from pipeline.db import tables
+from pipeline.demo import progress as demo_progress
 
 
 def progress_texts(at) -> list[str]:
@@ -41,7 +42,7 @@ def test_overview_in_chinese_shows_the_build_in_chinese(empty_db, app):
 
 
 def test_a_build_that_died_says_so_and_how_to_try_again(empty_db, app):
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope
 
     tracker = demo_progress.DemoTracker()
     tracker.start("render", 672)
@@ -65,8 +66,8 @@ def test_the_bar_covers_the_four_steps(step, done, total, fraction):
 
 
 def test_build_demo_keeps_its_progress_row(empty_db):
-    from pipeline.store.demo import DemoOptions, build_demo
-    from pipeline.store.sites import load_sites
+    from pipeline.demo.build import DemoOptions, build_demo
+    from pipeline.sites import load_sites
 
     store = load_sites().stores[0]
     one = store.__class__(id=store.id, name=store.name, timezone=store.timezone,
@@ -78,7 +79,7 @@ def test_build_demo_keeps_its_progress_row(empty_db):
 
 
 def test_serve_makes_the_row_first_and_the_build_takes_it_over(empty_db, app):
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope
 
     run_id = demo_progress.begin()
     at = app("pages/overview.py")

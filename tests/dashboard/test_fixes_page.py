@@ -31,8 +31,8 @@ def test_the_worst_camera_first_with_its_photo_crops_and_buttons(small_db, app):
 
 
 def test_marks_are_recorded_and_feed_the_precision_table(small_db, app):
+    from pipeline.access.scope import ALL_STORES
     from pipeline.queries import fixes
-    from pipeline.queries.scope import ALL_STORES
 
     at = app(PAGE)
     first = _buttons(at, "fixes_done_")[0]
@@ -62,8 +62,7 @@ def test_a_viewer_sees_only_her_store_and_cannot_mark(small_db, app):
 
 
 def test_a_camera_without_photos_says_so(small_db, app):
-    from pipeline.store import tables
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope, tables
 
     with session_scope() as s:
         s.add(tables.Camera(store_id="s001", id="c09", name="New fridge"))
@@ -105,8 +104,8 @@ def test_messages_and_product_names_in_the_readers_language(small_db, app):
     from sqlalchemy import select, update
     from streamlit.testing.v1 import AppTest
 
-    from pipeline.store import tables as t
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope
+    from pipeline.db import tables as t
     from tests.access.helpers import sign_in
     from tests.dashboard.conftest import APP
 

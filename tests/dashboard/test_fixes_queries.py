@@ -8,8 +8,9 @@ from datetime import datetime
 
 import pytest
 
+from pipeline.access.scope import ALL_STORES, Scope, ScopeError
+from pipeline.actions import fix_marks
 from pipeline.queries import fixes
-from pipeline.queries.scope import ALL_STORES, Scope, ScopeError
 
 S001_SUPERVISOR = Scope(stores=frozenset({"s001"}), role="supervisor", user="sue")
 S001_VIEWER = Scope(stores=frozenset({"s001"}), role="viewer", user="vera")
@@ -30,8 +31,8 @@ VIOLATIONS = [
 def newest(query_db):
     """A newer inspection of s001/c01 with violations on two shelves and one on the whole
     photo; returns the violation ids by rule."""
-    from pipeline.store import tables as t
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope
+    from pipeline.db import tables as t
     from tests.dashboard.factories import _payload
 
     with session_scope() as s:
@@ -83,8 +84,8 @@ def test_grouped_by_shelf_most_severe_first_with_stable_numbers(newest):
 
 
 def test_marks_are_recorded_with_who_and_when_and_leave_the_list(newest):
-    fixes.record_feedback(newest["d-high"], fixes.DONE, S001_SUPERVISOR)
-    fixes.record_feedback(newest["c-medium"], fixes.NOT_A_PROBLEM, S001_SUPERVISOR)
+    fix_marks.record_feedback(newest["d-high"], fixes.DONE, S001_SUPERVISOR)
+    fix_marks.record_feedback(newest["c-medium"], fixes.NOT_A_PROBLEM, S001_SUPERVISOR)
     found = fixes.camera_fixes(S001_SUPERVISOR, "s001", "c01")
     assert [f.rule for f in found.fixes] == ["a-low", "b-high", "e-medium"]
     assert [f.number for f in found.fixes] == [3, 4, 5]  # the numbers on the photo stay
@@ -95,10 +96,10 @@ def test_marks_are_recorded_with_who_and_when_and_leave_the_list(newest):
     assert (summary.loc["c01", "open"], summary.loc["c01", "marked"]) == (3, 2)
     assert summary.loc["c01", "high"] == 1
 
-    fixes.record_feedback(newest["c-medium"], fixes.DONE, S001_SUPERVISOR)  # changed her mind
+    fix_marks.record_feedback(newest["c-medium"], fixes.DONE, S001_SUPERVISOR)  # changed her mind
     again = {f.rule: f.verdict for f in fixes.camera_fixes(ALL_STORES, "s001", "c01").marked}
     assert again == {"d-high": "done", "c-medium": "done"}
-    fixes.clear_feedback(newest["c-medium"], S001_SUPERVISOR)
+    fix_marks.clear_feedback(newest["c-medium"], S001_SUPERVISOR)
     assert "c-medium" in [f.rule for f in fixes.camera_fixes(ALL_STORES, "s001", "c01").fixes]
 
     from pipeline.access.audit import audit_entries
@@ -113,7 +114,7 @@ def test_marks_are_recorded_with_who_and_when_and_leave_the_list(newest):
                          ids=["viewer", "other-store"])
 def test_marks_need_a_supervisor_of_the_store(newest, scope):
     with pytest.raises(ScopeError):
-        fixes.record_feedback(newest["b-high"], fixes.DONE, scope)
+        fix_marks.record_feedback(newest["b-high"], fixes.DONE, scope)
     assert fixes.camera_fixes(ALL_STORES, "s001", "c01").marked == ()
 
 
@@ -121,23 +122,23 @@ def test_an_unknown_verdict_is_refused(newest):
     from pipeline.errors import ShelfAuditError
 
     with pytest.raises(ShelfAuditError, match="unknown verdict"):
-        fixes.record_feedback(newest["b-high"], "maybe", S001_SUPERVISOR)
+        fix_marks.record_feedback(newest["b-high"], "maybe", S001_SUPERVISOR)
 
 
 def test_precision_per_rule_is_the_share_marked_done(newest, query_db):
     from sqlalchemy import select
 
-    from pipeline.store import tables as t
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope
+    from pipeline.db import tables as t
 
     with session_scope() as s:  # three earlier water-upright violations of s001 and one of s002
         ids = {st: list(s.scalars(select(t.Violation.id).where(
             t.Violation.rule_id == "water-upright", t.Violation.store_id == st)
             .order_by(t.Violation.id)))[:3] for st in ("s001", "s002")}
     for vid, verdict in zip(ids["s001"], ("done", "done", "not_a_problem"), strict=True):
-        fixes.record_feedback(vid, verdict, S001_SUPERVISOR)
-    fixes.record_feedback(ids["s002"][0], "not_a_problem", S002_SUPERVISOR)
-    fixes.record_feedback(newest["b-high"], "not_a_problem", S001_SUPERVISOR)
+        fix_marks.record_feedback(vid, verdict, S001_SUPERVISOR)
+    fix_marks.record_feedback(ids["s002"][0], "not_a_problem", S002_SUPERVISOR)
+    fix_marks.record_feedback(newest["b-high"], "not_a_problem", S001_SUPERVISOR)
 
     table = fixes.rule_precision(ALL_STORES).set_index("rule")
     assert list(table.columns) == fixes.PRECISION_COLUMNS[1:]

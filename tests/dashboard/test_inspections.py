@@ -67,7 +67,8 @@ def test_violations_are_said_in_the_reader_s_language(small_db, app):
     without one shows its stored message."""
     from sqlalchemy import select
 
-    from pipeline.store import db, tables
+    from pipeline import db
+    from pipeline.db import tables
 
     wording = {"template": "{name} is lying down on shelf {shelf} — stand it upright",
                "values": {"name": {"sku": "alpspure-500", "en": "AlpsPure Mineral Water 500ml"},

@@ -44,8 +44,8 @@ def test_a_store_or_week_the_user_may_not_see_is_ignored(small_db):
 
 
 def test_an_inspection_in_the_url_opens_with_its_filters(small_db):
+    from pipeline.access.scope import ALL_STORES
     from pipeline.queries import inspections
-    from pipeline.queries.scope import ALL_STORES
 
     listed = inspections.list_inspections(ALL_STORES, inspections.InspectionFilter(
         store="s002", camera="c01"))

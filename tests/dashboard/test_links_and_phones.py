@@ -68,8 +68,8 @@ def _no_cookie(page, timeout: float = 20) -> bool:
 
 
 def _first_inspection() -> int:
+    from pipeline.access.scope import ALL_STORES
     from pipeline.queries import inspections
-    from pipeline.queries.scope import ALL_STORES
 
     listed = inspections.list_inspections(ALL_STORES, inspections.InspectionFilter(
         store="s002", camera="c01"))

@@ -29,8 +29,8 @@ def test_store_picker_narrows_the_ranking(small_db, app):
 
 
 def test_ranking_carries_each_stores_weekly_trend(small_db):
+    from pipeline.access.scope import ALL_STORES
     from pipeline.queries.overview import store_ranking
-    from pipeline.queries.scope import ALL_STORES
 
     ranking = store_ranking(ALL_STORES, "2026-W46").set_index("store")
     assert len(ranking.loc["s001", "trend"]) == 2  # W45 and W46

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from pipeline.access.scope import ALL_STORES, Scope
 from pipeline.queries import inspections, operations, overview, pickers, trends
-from pipeline.queries.scope import ALL_STORES, Scope
 
 S001 = Scope(stores=frozenset({"s001"}), role="viewer", user="vera")
 

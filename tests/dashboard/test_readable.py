@@ -11,7 +11,7 @@ import pytest
 
 from pipeline import kpis
 from pipeline.dashboard import charts
-from pipeline.store.calendar import weeks_between
+from pipeline.weeks import weeks_between
 from tests.dashboard.helpers import table_with
 
 

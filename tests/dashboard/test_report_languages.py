@@ -14,7 +14,7 @@ STORE, WEEK = "s001", "2026-W46"
 
 
 def _report():
-    from pipeline.store.reports import build_report
+    from pipeline.reports.build import build_report
 
     return build_report(STORE, WEEK)
 
@@ -26,7 +26,7 @@ def _pdf_text(data: bytes) -> str:
 
 
 def test_the_pdf_in_chinese_embeds_its_font_and_reads_in_chinese(small_db):
-    from pipeline.store.reports import render
+    from pipeline.reports.build import render
 
     data = render(_report(), "pdf", pictures={}, lang="zh")
     assert b"/FontFile2" in data  # the TrueType font travels inside the file
@@ -36,7 +36,7 @@ def test_the_pdf_in_chinese_embeds_its_font_and_reads_in_chinese(small_db):
 
 
 def test_the_pdf_in_english_names_brands_from_the_catalog(small_db):
-    from pipeline.store.reports import render
+    from pipeline.reports.build import render
 
     text = _pdf_text(render(_report(), "pdf", pictures={}, lang="en"))
     assert "Weekly shelf report" in text and "ColaCo" in text and "可乐可" not in text
@@ -45,7 +45,7 @@ def test_the_pdf_in_english_names_brands_from_the_catalog(small_db):
 def test_the_workbook_in_chinese_has_chinese_sheets_and_headings(small_db):
     from openpyxl import load_workbook
 
-    from pipeline.store.reports import render
+    from pipeline.reports.build import render
 
     wb = load_workbook(io.BytesIO(render(_report(), "xlsx", pictures={}, lang="zh")))
     assert wb.sheetnames[:3] == ["摘要", "货架占比", "每日"]
@@ -55,7 +55,7 @@ def test_the_workbook_in_chinese_has_chinese_sheets_and_headings(small_db):
 
 
 def test_the_csv_keeps_its_keys_and_labels_them_in_the_readers_language(small_db):
-    from pipeline.store.reports import render
+    from pipeline.reports.build import render
 
     zh = list(csv.DictReader(io.StringIO(render(_report(), "csv", lang="zh").decode())))
     en = list(csv.DictReader(io.StringIO(render(_report(), "csv", lang="en").decode())))

@@ -10,9 +10,10 @@ import json
 import pytest
 from sqlalchemy import select
 
+from pipeline.access.scope import ALL_STORES, Scope
+from pipeline.actions import uploads
 from pipeline.detections import PhotoDetections
-from pipeline.queries import rule_files, uploads, what_if
-from pipeline.queries.scope import ALL_STORES, Scope
+from pipeline.queries import rule_files, what_if
 
 SUE = Scope(stores=frozenset({"s001"}), role="supervisor", user="sue")
 OWN_RULES = """\
@@ -79,10 +80,9 @@ def scene(catalog, rules_copy):
 
 
 def _scheduled(home, data: bytes, found: PhotoDetections) -> tuple[int, dict]:
-    from pipeline.store import tables
-    from pipeline.store.db import session_scope
-    from pipeline.store.jobs import RunOptions, run_once
-    from pipeline.store.sites import load_sites
+    from pipeline.db import session_scope, tables
+    from pipeline.inbox.jobs import RunOptions, run_once
+    from pipeline.sites import load_sites
 
     inbox = home / "inbox" / "s001" / "c01"
     inbox.mkdir(parents=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.access.scope import ALL_STORES, Scope, ScopeError
+from pipeline.actions import rule_edits
 from pipeline.errors import ShelfAuditError
-from pipeline.queries import rule_edits, rule_files, what_if
-from pipeline.queries.scope import ALL_STORES, Scope, ScopeError
+from pipeline.queries import rule_files, rule_history, what_if
 
 BROKEN_TYPE = "  - id: water-upright\n    type: orientaton\n"
 
@@ -48,7 +49,7 @@ def test_save_writes_atomically_and_records_a_version(query_db, rules_copy):
     assert saved.new_version
     assert (rules_copy / "snacks.yaml").read_text(encoding="utf-8") == edited
     assert not list(rules_copy.glob(".snacks.yaml.*"))  # no temp file left behind
-    hist = rule_edits.history("snacks.yaml", ALL_STORES)
+    hist = rule_history.history("snacks.yaml", ALL_STORES)
     assert hist.iloc[0]["author"] == "mia" and hist.iloc[0]["in_force"]  # who signed in
     assert hist.iloc[0]["comment"] == "more facings"
     assert len(hist) == 2  # the text before the edit is kept for rollback
@@ -65,10 +66,10 @@ def test_broken_text_is_never_written(query_db, rules_copy):
 def test_rollback_puts_the_earlier_text_back(query_db, rules_copy):
     original = rule_files.read_text("pricing.yaml")
     rule_edits.save_text("pricing.yaml", original + "\n# v2\n", ALL_STORES)
-    first = rule_edits.history("pricing.yaml", ALL_STORES).iloc[-1]
+    first = rule_history.history("pricing.yaml", ALL_STORES).iloc[-1]
     rule_edits.rollback("pricing.yaml", int(first["id"]), ALL_STORES)
     assert rule_files.read_text("pricing.yaml") == original
-    assert bool(rule_edits.history("pricing.yaml", ALL_STORES).set_index("id")
+    assert bool(rule_history.history("pricing.yaml", ALL_STORES).set_index("id")
                 .loc[int(first["id"]), "in_force"])
 
 
@@ -126,7 +127,7 @@ def test_a_one_store_supervisor_creates_her_stores_file(query_db, rules_copy):
     assert not rule_files.errors(rule_files.validate_text(made.name, rule_files.read_text(
         made.name)))
     assert {c: load_config(rules_copy).rules_for("s001", c) for c in before} == before
-    hist = rule_edits.history(made.name, SUE)
+    hist = rule_history.history(made.name, SUE)
     assert list(hist["author"]) == ["sue"] and bool(hist.iloc[0]["in_force"])
     row = audit_entries(make_user("root", "admin"), action="rule_create").iloc[0]
     assert (row["actor"], row["target"], row["store"]) == ("sue", made.name, "s001")
@@ -182,15 +183,15 @@ def test_why_a_file_is_read_only_is_known_before_editing(query_db, rules_copy):
     assert "store s001, which is not yours" in rule_edits.read_only_reason(sam, made.name)
     assert rule_edits.read_only_reason(ALL_STORES, "general.yaml") is None
     with pytest.raises(ScopeError):
-        rule_edits.history(made.name, sam)  # another store's own file is not hers to read
+        rule_history.history(made.name, sam)  # another store's own file is not hers to read
 
 
 def test_a_rollback_is_a_row_of_the_history(query_db, rules_copy):
     original = rule_files.read_text("pricing.yaml")
     rule_edits.save_text("pricing.yaml", original + "\n# v2\n", ALL_STORES)
-    first = int(rule_edits.history("pricing.yaml", ALL_STORES).iloc[-1]["id"])
+    first = int(rule_history.history("pricing.yaml", ALL_STORES).iloc[-1]["id"])
     rule_edits.rollback("pricing.yaml", first, ALL_STORES)
-    hist = rule_edits.history("pricing.yaml", ALL_STORES)
+    hist = rule_history.history("pricing.yaml", ALL_STORES)
     assert list(hist["event"]) == ["rollback", "saved", "saved"]
     assert int(hist.iloc[0]["to_version"]) == first and hist.iloc[0]["author"] == "system"
     assert bool(hist.set_index("id").loc[first, "in_force"])
@@ -199,7 +200,7 @@ def test_a_rollback_is_a_row_of_the_history(query_db, rules_copy):
 def test_what_if_looks_at_the_last_complete_week_not_the_newest(query_db, rules_copy):
     from datetime import datetime
 
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope
     from tests.dashboard.test_safe_uploads import _add_inspection
 
     with session_scope() as s:  # this week's photo, and an upload of a week of its own

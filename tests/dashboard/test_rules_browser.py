@@ -99,8 +99,8 @@ def _supervisor_makes_her_file(page, url: str, lang: str) -> None:
     saved = Path(os.environ["SHELFAUDIT_RULES"]) / FILE
     assert saved.read_text(encoding="utf-8") == edited
     # the history's picker offers the version now in force (not the one it showed before)
-    from pipeline.queries.rule_edits import history
-    from pipeline.queries.scope import ALL_STORES
+    from pipeline.access.scope import ALL_STORES
+    from pipeline.queries.rule_history import history
 
     newest = int(history(FILE, ALL_STORES).iloc[0]["id"])
     shown = main.locator('[data-testid="stSelectbox"]').last.evaluate("e => e.outerHTML")

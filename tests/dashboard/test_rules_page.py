@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.queries import rule_edits
-from pipeline.queries.scope import ALL_STORES, Scope
+from pipeline.access.scope import ALL_STORES, Scope
+from pipeline.actions import rule_edits
 from tests.dashboard.helpers import table_with
 
 

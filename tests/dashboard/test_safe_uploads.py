@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from pipeline.queries import camera_views, pickers, saved_uploads, uploads
-from pipeline.queries.scope import ALL_STORES, Scope, ScopeError
+from pipeline.access.scope import ALL_STORES, Scope, ScopeError
+from pipeline.actions import camera_views, upload_exclusions, uploads
+from pipeline.queries import pickers, saved_uploads
 
 SUE = Scope(stores=frozenset({"s001"}), role="supervisor", user="sue")
 SAM = Scope(stores=frozenset({"s002"}), role="supervisor", user="sam")
@@ -22,8 +23,8 @@ IN_W46 = datetime(2026, 11, 12, 3, 0)  # a Thursday of the small database's last
 
 def _add_inspection(session, store: str, camera: str, when: datetime, source: str,
                     n: int) -> None:
-    from pipeline.store import tables as t
-    from pipeline.store.calendar import iso_week
+    from pipeline.db import tables as t
+    from pipeline.weeks import iso_week
 
     photo = t.Photo(sha256=f"{n:064x}", store_id=store, camera_id=camera, path="/nowhere.jpg",
                     original_name="x.jpg", captured_at=when, captured_from=source,
@@ -36,7 +37,7 @@ def _add_inspection(session, store: str, camera: str, when: datetime, source: st
 
 
 def test_the_default_week_is_the_latest_complete_week_of_scheduled_photos(query_db):
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope
 
     now = datetime(2026, 12, 3, 13, 0)
     assert pickers.default_week(ALL_STORES, now=now) == "2026-W46"
@@ -55,8 +56,8 @@ def test_the_default_week_is_the_latest_complete_week_of_scheduled_photos(query_
     ([], None),
 ], ids=["current-week-only", "uploads-only", "empty"])
 def test_the_default_week_before_a_week_is_complete(empty_db, sources, expected):
-    from pipeline.store import tables as t
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope
+    from pipeline.db import tables as t
 
     with session_scope() as s:
         s.add(t.Store(id="s001", cameras=[t.Camera(id="c01")]))
@@ -96,8 +97,8 @@ def cameras_apart(small_db, home):
     """The small database with camera c02's photos showing a fridge instead of the shelf."""
     from sqlalchemy import update
 
-    from pipeline.store import tables as t
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope
+    from pipeline.db import tables as t
 
     fridge = fridge_photo(home / "archive" / "fridge.jpg")
     with session_scope() as s:
@@ -108,7 +109,7 @@ def cameras_apart(small_db, home):
 
 @pytest.fixture
 def fake(monkeypatch, rules_copy):
-    from pipeline.store.inspectors import make_inspector
+    from pipeline.inbox.inspectors import make_inspector
 
     monkeypatch.setenv("SHELFAUDIT_INSPECTOR", "fake")
     return make_inspector("fake")
@@ -191,20 +192,20 @@ def test_an_upload_is_excluded_counted_again_and_deleted(saved):
     assert _count() == 29
     assert pickers.default_week(ALL_STORES, now=datetime(2026, 12, 3)) == "2026-W46"
 
-    assert saved_uploads.exclude_upload(saved["photo"], SUE, reason="test shot") is None
+    assert upload_exclusions.exclude_upload(saved["photo"], SUE, reason="test shot") is None
     assert _count() == 28 and inspection_detail(saved["inspection"], ALL_STORES) is None
     listed = saved_uploads.list_uploads(SUE)
     assert list(listed["status"]) == ["excluded"] and listed["excluded_by"].iloc[0] == "sue"
     assert Path(saved["path"]).is_file()  # kept
 
-    again, note = saved_uploads.include_upload(saved["photo"], SUE)
+    again, note = upload_exclusions.include_upload(saved["photo"], SUE)
     assert note is None and _count() == 29
     after = inspection_detail(again, ALL_STORES)
     assert (after.captured_at, after.kpis, len(after.violations)) == (
         before.captured_at, before.kpis, len(before.violations))
     assert after.detections == before.detections
 
-    saved_uploads.delete_upload(saved["photo"], SUE)
+    upload_exclusions.delete_upload(saved["photo"], SUE)
     assert _count() == 28 and saved_uploads.list_uploads(SUE).empty
     assert not Path(saved["path"]).exists()
     log = audit_entries(User(id=0, username="root", role="admin"), limit=10)
@@ -213,11 +214,11 @@ def test_an_upload_is_excluded_counted_again_and_deleted(saved):
 
 
 def test_a_deleted_excluded_upload_leaves_nothing(saved):
-    from pipeline.store import tables as t
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope
+    from pipeline.db import tables as t
 
-    saved_uploads.exclude_upload(saved["photo"], SUE)
-    saved_uploads.delete_upload(saved["photo"], SUE)
+    upload_exclusions.exclude_upload(saved["photo"], SUE)
+    upload_exclusions.delete_upload(saved["photo"], SUE)
     with session_scope() as s:
         assert s.get(t.Photo, saved["photo"]) is None
         assert s.query(t.UploadExclusion).count() == 0
@@ -225,7 +226,7 @@ def test_a_deleted_excluded_upload_leaves_nothing(saved):
 
 @pytest.mark.parametrize("scope", [VERA, SAM], ids=["viewer", "other-store"])
 def test_only_a_supervisor_of_the_store_may_change_an_upload(saved, scope):
-    for change in (saved_uploads.exclude_upload, saved_uploads.delete_upload):
+    for change in (upload_exclusions.exclude_upload, upload_exclusions.delete_upload):
         with pytest.raises(ScopeError):
             change(saved["photo"], scope)
     assert _count() == 29
@@ -234,18 +235,18 @@ def test_only_a_supervisor_of_the_store_may_change_an_upload(saved, scope):
 
 def test_scheduled_photos_are_never_changed_here(query_db):
     with pytest.raises(ScopeError, match="not one of your saved uploads"):
-        saved_uploads.exclude_upload(1, ALL_STORES)
+        upload_exclusions.exclude_upload(1, ALL_STORES)
     assert _count() == 28
 
 
 def test_a_built_weekly_report_follows_an_exclusion(saved):
-    from pipeline.store.reports import build_report, make_report
+    from pipeline.reports.build import build_report, make_report
 
     make_report("s001", "2026-W46", formats=("csv",))
     assert build_report("s001", "2026-W46").inspections == 15
-    saved_uploads.exclude_upload(saved["photo"], SUE)
-    from pipeline.store import tables as t
-    from pipeline.store.db import session_scope
+    upload_exclusions.exclude_upload(saved["photo"], SUE)
+    from pipeline.db import session_scope
+    from pipeline.db import tables as t
 
     with session_scope() as s:
         stored = s.query(t.Report).filter_by(store_id="s001", iso_week="2026-W46").one()

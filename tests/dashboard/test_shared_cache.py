@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 
+from pipeline.access.scope import Scope
 from pipeline.dashboard import loaders
-from pipeline.queries.scope import Scope
 
 CALLS: list[str] = []
 
@@ -72,8 +72,7 @@ def test_an_inspection_photo_is_shared_only_within_its_stores(small_db):
     from sqlalchemy import select
 
     from pipeline.dashboard import pictures
-    from pipeline.store import tables
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope, tables
 
     with session_scope() as session:
         mine = session.scalar(select(tables.Inspection.id).where(

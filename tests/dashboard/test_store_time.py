@@ -35,10 +35,10 @@ def _moments() -> list[datetime]:
 def shanghai_db(home):
     """One Shanghai store whose week starts before Monday in UTC (rows as the runner writes
     them: ``captured_on`` and ``iso_week`` from the store's local day)."""
-    from pipeline.store import tables as t
-    from pipeline.store.calendar import iso_week
-    from pipeline.store.db import session_scope, upgrade
-    from pipeline.store.sites import StoreSpec
+    from pipeline.db import session_scope, upgrade
+    from pipeline.db import tables as t
+    from pipeline.sites import StoreSpec
+    from pipeline.weeks import iso_week
 
     upgrade()
     spec = StoreSpec(id=STORE, name="Shanghai One", timezone=TZ)
@@ -66,8 +66,8 @@ def shanghai_db(home):
 
 
 def test_a_week_lists_exactly_the_photos_overview_counts(shanghai_db):
+    from pipeline.access.scope import ALL_STORES
     from pipeline.queries import inspections, overview
-    from pipeline.queries.scope import ALL_STORES
 
     week = inspections.InspectionFilter(start=date(2026, 11, 16), end=date(2026, 11, 22))
     listed = inspections.list_inspections(ALL_STORES, week)
@@ -78,8 +78,8 @@ def test_a_week_lists_exactly_the_photos_overview_counts(shanghai_db):
 
 
 def test_each_row_carries_its_time_on_the_stores_clock(shanghai_db):
+    from pipeline.access.scope import ALL_STORES
     from pipeline.queries import inspections
-    from pipeline.queries.scope import ALL_STORES
 
     one_day = inspections.InspectionFilter(start=date(2026, 11, 16), end=date(2026, 11, 16))
     listed = inspections.list_inspections(ALL_STORES, one_day).set_index("id")
@@ -91,8 +91,8 @@ def test_each_row_carries_its_time_on_the_stores_clock(shanghai_db):
 
 def test_the_detail_names_the_stores_clock(shanghai_db):
     from pipeline import i18n
+    from pipeline.access.scope import ALL_STORES
     from pipeline.queries import inspections
-    from pipeline.queries.scope import ALL_STORES
 
     detail = inspections.inspection_detail(shanghai_db[MONDAY_EARLY], ALL_STORES)
     assert detail.iso_week == W47 and detail.timezone == TZ
@@ -102,7 +102,7 @@ def test_the_detail_names_the_stores_clock(shanghai_db):
 
 
 def test_the_weekly_report_counts_the_same_week(shanghai_db):
-    from pipeline.store.reports import build_report
+    from pipeline.reports.build import build_report
 
     report = build_report(STORE, W47)
     assert report.inspections == 14
@@ -123,8 +123,8 @@ def test_the_inspections_page_lists_what_overview_counts(shanghai_db, app):
 
 
 def test_schedules_give_a_next_run_on_the_stores_clock(shanghai_db):
+    from pipeline.access.scope import ALL_STORES
     from pipeline.queries import operations
-    from pipeline.queries.scope import ALL_STORES
 
     now = datetime(2026, 11, 20, 3, 0)  # UTC
     fire = operations.next_fire("0 2 * * *", TZ, now)
@@ -148,8 +148,8 @@ def test_next_fire_of_a_schedule(schedule, tz, expected):
 
 
 def test_an_every_schedule_fires_one_interval_from_now():
+    from pipeline.db.tables import utcnow
     from pipeline.queries.operations import next_fire
-    from pipeline.store.tables import utcnow
 
     fire = next_fire("every 6h", "Asia/Shanghai")
     assert abs((fire - utcnow()) - timedelta(hours=6)) < timedelta(minutes=1)
@@ -157,7 +157,8 @@ def test_an_every_schedule_fires_one_interval_from_now():
 
 def test_the_monday_report_covers_the_week_just_ended_on_the_stores_clock(shanghai_db,
                                                                           monkeypatch):
-    from pipeline.store import reports, tables
+    from pipeline.db import tables
+    from pipeline.reports import build as reports
 
     # Monday 06:00 in Shanghai is still Sunday 22:00 UTC: the week just ended is W47
     monkeypatch.setattr(tables, "utcnow", lambda: datetime(2026, 11, 22, 22, 0))

@@ -67,21 +67,21 @@ def test_old_drawings_are_pruned(home):
 
 
 def test_the_weekly_report_job_draws_the_worst_photos_ahead(small_db):
+    from pipeline.access.scope import ALL_STORES
     from pipeline.dashboard import pictures
-    from pipeline.queries.scope import Scope
-    from pipeline.store.reports import weekly_report_job
+    from pipeline.schedule.weekly_job import weekly_report_job
 
     weekly_report_job("s001", "2026-W46")
     kept = list(stored_pictures.folder().glob("*.jpg"))
     assert kept  # drawn by the job, before anyone opened the page
     before = {p: p.stat().st_mtime_ns for p in kept}
-    report_photo = pictures.inspection_jpeg(_worst_of("s001", "2026-W46"), Scope(),
+    report_photo = pictures.inspection_jpeg(_worst_of("s001", "2026-W46"), ALL_STORES,
                                             pictures.WORST_SIDE)
     assert report_photo in {p.read_bytes() for p in kept}  # the page reads the job's file
     assert {p: p.stat().st_mtime_ns for p in stored_pictures.folder().glob("*.jpg")} == before
 
 
 def _worst_of(store: str, week: str) -> int:
-    from pipeline.store.reports import build_report
+    from pipeline.reports.build import build_report
 
     return build_report(store, week).worst_photos[0].inspection

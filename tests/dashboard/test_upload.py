@@ -43,8 +43,8 @@ def test_uploaded_photo_is_inspected_and_saved(small_db, rules_copy, fake_models
     at.button(key="upload_save_0").click().run()
     assert not at.exception
     saved = at.session_state["upload_saved_0"]
+    from pipeline.access.scope import ALL_STORES
     from pipeline.queries import inspections
-    from pipeline.queries.scope import ALL_STORES
 
     detail = inspections.inspection_detail(saved, ALL_STORES)
     assert detail is not None and (detail.store, detail.camera) == ("s001", "c01")

@@ -59,8 +59,8 @@ def test_the_verdict_is_grouped_by_rule_and_shelf(small_db, rules_copy, fake, ap
 
 def test_a_saved_upload_is_excluded_counted_again_and_deleted(small_db, rules_copy, fake,  # noqa: F811
                                                               app):
+    from pipeline.access.scope import ALL_STORES
     from pipeline.queries import saved_uploads
-    from pipeline.queries.scope import ALL_STORES
 
     at = _upload(app(PAGE), view_of(small_db["photo"]))
     at.button(key="upload_run").click().run()

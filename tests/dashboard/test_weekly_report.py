@@ -31,9 +31,9 @@ def test_picking_another_store_changes_the_report(small_db, app):
 
 
 def test_downloads_render_the_report_the_page_shows(query_db, rules_copy):
+    from pipeline.access.scope import ALL_STORES
     from pipeline.dashboard.exports import file_bytes
     from pipeline.queries import weekly
-    from pipeline.queries.scope import ALL_STORES
 
     report = weekly.weekly_report("s002", "2026-W46", ALL_STORES)
     assert "s002" in file_bytes(report, "csv").decode("utf-8")

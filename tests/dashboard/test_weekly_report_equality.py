@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from pipeline import kpis
 from pipeline.catalog import display_name
-from pipeline.store import report_format as fmt
+from pipeline.reports import format as fmt
 
 
 def _numbers(values) -> list:
@@ -107,9 +107,9 @@ def test_page_and_exports_show_the_same_report(small_db, app, tmp_path, store):
 
 
 def test_the_page_download_is_the_cli_export(query_db, tmp_path):
+    from pipeline.access.scope import Scope
     from pipeline.dashboard.exports import file_bytes
     from pipeline.queries import weekly
-    from pipeline.queries.scope import Scope
 
     files = _export("s001", "2026-W46", tmp_path)
     viewer = Scope(stores=frozenset({"s001"}), role="viewer", user="vera")

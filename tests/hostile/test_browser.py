@@ -37,7 +37,7 @@ def test_no_page_before_sign_in_and_hostile_names_stay_text(server, browser_page
     from sqlalchemy import select
 
     from pipeline.access.tables import Account
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope
 
     page = browser_page
     for path in ("", "/inspections", "/admin", "/rules?file=../../etc/passwd"):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.queries import rule_edits
-from pipeline.queries.scope import ALL_STORES
+from pipeline.access.scope import ALL_STORES
+from pipeline.actions import rule_edits
+from pipeline.rulebook.in_force import check_text
+from pipeline.rulebook.versions import resolve_rule_texts
 from pipeline.rules.config import validate
-from pipeline.store.compliance import resolve_rule_texts
-from pipeline.store.rulebook import check_text
 from tests.dashboard.conftest import rules_copy  # noqa: F401 - fixture reused
 
 NAME = "snacks.yaml"
@@ -60,8 +60,8 @@ def test_on_disk_the_last_good_version_stays_in_force(db, rules_copy, text):  # 
 
 def test_with_no_good_version_its_stores_wait_instead_of_losing_rules(db, rules_copy):  # noqa: F811
     from pipeline.errors import ShelfAuditError
-    from pipeline.store.compliance import load_store_rules
-    from pipeline.store.sites import load_sites
+    from pipeline.rulebook.in_force import load_store_rules
+    from pipeline.sites import load_sites
 
     (rules_copy / NAME).write_text("", encoding="utf-8")
     store = next(s for s in load_sites().stores if s.id == "s001")

@@ -1,4 +1,4 @@
-"""Hostile uploads through the Upload page's own intake path (pipeline.queries.uploads:
+"""Hostile uploads through the Upload page's own intake path (pipeline.actions.uploads:
 receive -> inspect -> save). Each case states the outcome: refused with a clear one-line reason,
 audited, and nothing written — or accepted and kept as a clean upright RGB copy without
 metadata in the camera's archive folder, audited with the inspection it became."""
@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from pipeline import uploads as intake
 from pipeline.access.audit import audit_entries
-from pipeline.queries import uploads
-from pipeline.queries.scope import Scope, ScopeError
+from pipeline.access.scope import Scope, ScopeError
+from pipeline.actions import uploads
 from pipeline.settings import get_settings
 from tests.access.helpers import make_user
 from tests.dashboard.conftest import rules_copy  # noqa: F401 - fixture reused
@@ -60,7 +60,7 @@ def _archive_root() -> Path:
 def save_through_the_page_path(data: bytes, name: str, scope: Scope = SAM,
                                store: str = "s001", camera: str = "c01"):
     """What the Upload page does: receive, inspect (fake models), save. ``(item, id)``."""
-    from pipeline.store.inspectors import make_inspector
+    from pipeline.inbox.inspectors import make_inspector
 
     item = uploads.receive(name, data, scope, store)
     if item.error:
@@ -71,8 +71,7 @@ def save_through_the_page_path(data: bytes, name: str, scope: Scope = SAM,
 
 
 def stored_path(inspection: int) -> Path:
-    from pipeline.store import tables
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope, tables
 
     with session_scope() as session:
         return Path(session.scalar(select(tables.Photo.path).join(tables.Inspection).where(
@@ -204,7 +203,7 @@ def test_the_same_photo_twice_is_one_inspection_and_one_file(supervisor):
 
 def test_only_one_intake_exists():
     """One check, one size limit, one file-name cleaner: the page's path is the only one."""
-    import pipeline.queries.uploads as page_path
+    import pipeline.actions.uploads as page_path
 
     assert not hasattr(intake, "save_upload") and not hasattr(intake, "store_upload")
     assert not hasattr(page_path, "safe_name") and not hasattr(page_path, "decode")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from pipeline.access.audit import audit_entries
-from pipeline.queries import rule_edits
-from pipeline.queries.scope import Scope, ScopeError
+from pipeline.access.scope import Scope, ScopeError
+from pipeline.actions import rule_edits
 from tests.access.helpers import make_user
 from tests.dashboard.conftest import rules_copy  # noqa: F401 - fixture reused
 

@@ -27,8 +27,8 @@ IDS = list(HOSTILE)
 def _poison(*, message: str | None = None, rule: str | None = None,
             store_name: str | None = None) -> None:
     """Put hostile text where people's words reach the report: messages, rule and store names."""
-    from pipeline.store import tables as t
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope
+    from pipeline.db import tables as t
 
     with session_scope() as s:
         if message is not None:
@@ -44,7 +44,7 @@ def _poison(*, message: str | None = None, rule: str | None = None,
 def _files() -> tuple[list[dict[str, str]], object]:
     from openpyxl import load_workbook
 
-    from pipeline.store import reports
+    from pipeline.reports import build as reports
 
     report = reports.build_report(STORE, WEEK)
     rows = list(csv.DictReader(io.StringIO(reports.render(report, "csv").decode("utf-8"))))

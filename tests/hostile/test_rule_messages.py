@@ -8,11 +8,12 @@ import time
 
 import pytest
 
-from pipeline.queries import rule_edits
-from pipeline.queries.scope import ALL_STORES
+from pipeline.access.scope import ALL_STORES
+from pipeline.actions import rule_edits
+from pipeline.queries import rule_history
 from pipeline.rules import messages
 from pipeline.rules.config import validate
-from pipeline.rules.registry import rule_types
+from pipeline.rules.types import rule_types
 from tests.dashboard.conftest import rules_copy  # noqa: F401 - fixture reused
 
 NAME = "general.yaml"
@@ -60,7 +61,7 @@ def test_a_rule_edit_with_it_is_refused_and_nothing_written(db, rules_copy, mess
         rule_edits.save_text(NAME, _with_message(rules_copy, message), ALL_STORES, "hostile")
     assert any(words in p.message for p in refused.value.problems), refused.value.problems
     assert (rules_copy / NAME).read_text(encoding="utf-8") == good
-    assert rule_edits.history(NAME, ALL_STORES).empty
+    assert rule_history.history(NAME, ALL_STORES).empty
 
 
 @pytest.mark.parametrize("message", [c[1] for c in HOSTILE], ids=[c[0] for c in HOSTILE])

@@ -39,7 +39,7 @@ class Clock:
     """A fake clock for the throttle (its delays are minutes long)."""
 
     def __init__(self, monkeypatch) -> None:
-        from pipeline.store.tables import utcnow
+        from pipeline.db.tables import utcnow
 
         self.now = utcnow()
         monkeypatch.setattr(throttle, "utcnow", lambda: self.now)
@@ -124,7 +124,7 @@ def test_hostile_names_and_addresses_are_only_digests(counted, name, address):
     from sqlalchemy import select
 
     from pipeline.access.tables import LoginThrottle
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope
 
     with pytest.raises(LoginError, match="^wrong user name or password$"):
         accounts.authenticate(name, "wrong", address=address)

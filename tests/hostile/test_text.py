@@ -12,7 +12,8 @@ import pytest
 from pipeline.access import accounts
 from pipeline.access.accounts import AccountError, LoginError
 from pipeline.access.audit import audit_entries
-from pipeline.store.db import has_table
+from pipeline.db import has_table
+from pipeline.queries import rule_history
 from tests.access.helpers import make_user, sign_in
 from tests.dashboard.conftest import rules_copy  # noqa: F401 - fixture reused
 
@@ -129,15 +130,15 @@ def test_admin_page_refuses_hostile_user_names_clearly(small_db, app):
 
 
 def test_rule_comments_are_stored_and_shown_as_text(small_db, rules_copy, app):  # noqa: F811
-    from pipeline.queries import rule_edits
-    from pipeline.queries.scope import ALL_STORES
+    from pipeline.access.scope import ALL_STORES
+    from pipeline.actions import rule_edits
 
     name = "beverages.yaml"
     text = (rules_copy / name).read_text(encoding="utf-8")
     for i, comment in enumerate(HOSTILE.values()):
         text += f"\n# edit {i}\n"
         rule_edits.save_text(name, text, ALL_STORES, comment)
-    stored = list(rule_edits.history(name, ALL_STORES)["comment"])[: len(HOSTILE)]
+    stored = list(rule_history.history(name, ALL_STORES)["comment"])[: len(HOSTILE)]
     wanted = [c[: rule_edits.MAX_COMMENT].strip() for c in HOSTILE.values()][::-1]
     assert stored == wanted  # exactly, up to the page's stated limit
     at = app("pages/rules.py", role="admin")
@@ -162,8 +163,7 @@ def test_file_names_are_cleaned_for_disk_but_logged_exactly(db, rules_copy, text
 
 
 def test_store_names_are_shown_as_text(small_db, app):
-    from pipeline.store import tables
-    from pipeline.store.db import session_scope
+    from pipeline.db import session_scope, tables
 
     names = {f"s1{i:02d}": v for i, v in enumerate(HOSTILE.values()) if len(v) <= 200}
     with session_scope() as s:

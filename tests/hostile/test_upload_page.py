@@ -25,7 +25,7 @@ def fake_models(monkeypatch):
     """The fake inspector, and no camera-view check: these photos are about hostile bytes, not
     about which shelf they show (the view check: tests/dashboard/test_safe_uploads.py)."""
     monkeypatch.setenv("SHELFAUDIT_INSPECTOR", "fake")
-    monkeypatch.setattr("pipeline.queries.camera_views.view_check", lambda: None)
+    monkeypatch.setattr("pipeline.actions.camera_views.view_check", lambda: None)
 
 
 def test_a_batch_of_hostile_uploads(small_db, rules_copy, fake_models, app):  # noqa: F811

@@ -8,10 +8,11 @@ import time
 import pytest
 
 from pipeline import yamldoc
-from pipeline.queries import rule_edits
-from pipeline.queries.scope import ALL_STORES
-from pipeline.store.compliance import resolve_rule_texts
-from pipeline.store.rulebook import check_text
+from pipeline.access.scope import ALL_STORES
+from pipeline.actions import rule_edits
+from pipeline.queries import rule_history
+from pipeline.rulebook.in_force import check_text
+from pipeline.rulebook.versions import resolve_rule_texts
 from tests.dashboard.conftest import rules_copy  # noqa: F401 - fixture reused
 
 NAME = "beverages.yaml"
@@ -63,7 +64,7 @@ def test_rule_edit_is_refused_and_the_file_kept(db, rules_copy, make, words,  # 
     assert words in reasons
     assert all(p.file == NAME for p in refused.value.problems)
     assert _good(rules_copy) == good  # nothing written
-    assert rule_edits.history(NAME, ALL_STORES).empty  # nothing recorded as a version
+    assert rule_history.history(NAME, ALL_STORES).empty  # nothing recorded as a version
 
 
 ON_DISK = [c for c in CASES if c[0] not in ("empty-text", "lone-surrogate")]  # see below

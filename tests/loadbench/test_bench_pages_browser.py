@@ -55,9 +55,8 @@ def test_two_pages_open_by_url_and_by_link_with_their_times(small_home):
 def test_a_home_whose_photos_are_gone_is_not_taken_as_built(small_home):
     from sqlalchemy import select
 
+    from pipeline.db import session_scope, tables
     from pipeline.loadbench import servers
-    from pipeline.store import tables
-    from pipeline.store.db import session_scope
 
     assert servers._photos_there(small_home)
     with servers.home_env(small_home), session_scope() as session:

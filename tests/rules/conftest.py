@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.rules.engine import evaluate
-from pipeline.rules.registry import rule_types
+from pipeline.rules.types import rule_types
 
 from .shelfkit import Layout, without_shelf
 

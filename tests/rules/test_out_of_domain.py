@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from pipeline.rules.engine import NEEDS_PRODUCT_NAMES
-from pipeline.rules.registry import rule_types
+from pipeline.rules.types import rule_types
 
 from .shelfkit import ALPS, COLA, WATER, layout, without_shelf
 

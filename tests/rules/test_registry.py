@@ -10,8 +10,9 @@ from pydantic import ValidationError
 from pipeline import yamldoc
 from pipeline.rules.loading import parse_rule_set
 from pipeline.rules.reference import example_yaml, render_reference
-from pipeline.rules.registry import REGISTRY, Rule, register, rule_types
+from pipeline.rules.registry import REGISTRY, Rule, register
 from pipeline.rules.schema import json_schema
+from pipeline.rules.types import rule_types
 
 from ..conftest import REPO
 

@@ -151,7 +151,7 @@ def test_a_product_no_longer_in_the_catalog_keeps_the_words_it_had(catalog, rule
 
 
 def test_the_stored_row_is_said_from_its_evidence(catalog, rule, judge):
-    from pipeline.store.results import _evidence
+    from pipeline.inbox.results import _evidence
 
     shelf = layout([[COLA] * 3, [ALPS] * 3], catalog, lying=[(2, 1)])
     doc = _one(judge, shelf, rule("orientation")).to_dict()

@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from pipeline.planogram import Block, Planogram, Shelf
-from pipeline.store.sites import CameraSpec, StoreSpec
+from pipeline.sites import CameraSpec, StoreSpec
 
 PLANOGRAM = Planogram(id="p1", shelves=[
     Shelf(index=1, blocks=[Block(sku="colaco-cola-330", x=(0.0, 0.5), facings=4),

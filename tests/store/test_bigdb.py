@@ -7,8 +7,9 @@ from statistics import fmean
 
 from sqlalchemy import func, select
 
-from pipeline.store import db, tables
-from pipeline.store.bigdb import BigDbOptions, build_bigdb
+from pipeline import db
+from pipeline.db import tables
+from pipeline.demo.bigdb import BigDbOptions, build_bigdb
 
 
 def test_bigdb_rows_read_back_through_the_orm(db_url):

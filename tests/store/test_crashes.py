@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from pipeline import db
+from pipeline.db import tables
+from pipeline.inbox.inspectors import FakeInspector
+from pipeline.inbox.jobs import RunOptions, run_once
 from pipeline.settings import get_settings
-from pipeline.store import db, tables
-from pipeline.store.inspectors import FakeInspector
-from pipeline.store.jobs import RunOptions, run_once
 from tests.conftest import REPO
 from tests.store.helpers import FakeRules, drop, drop_photos, jpeg_bytes, make_sites
 

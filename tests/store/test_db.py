@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
-from pipeline.store import db, tables
+from pipeline import db
+from pipeline.db import tables
 
 
 @pytest.fixture

@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from pipeline import db
 from pipeline.cli import app
+from pipeline.db import tables
+from pipeline.demo.build import DemoOptions, build_demo, demo_days
 from pipeline.errors import ShelfAuditError
 from pipeline.settings import get_settings
-from pipeline.store import db, tables
-from pipeline.store.demo import DemoOptions, build_demo, demo_days
-from pipeline.store.sites import load_sites
+from pipeline.sites import load_sites
 from tests.databases import use_database
 
 COMMANDS = ("run-once", "scheduler", "report", "demo", "serve", "bigdb")

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from pipeline import db
+from pipeline.db import tables
 from pipeline.settings import get_settings
-from pipeline.store import db, tables
 from tests.conftest import REPO
 from tests.store.helpers import drop_photos
 
@@ -107,9 +108,9 @@ def test_run_once_during_a_run_skips_and_says_why(home, monkeypatch, tmp_path):
 
 def test_broken_rule_file_keeps_last_good_version_for_its_stores_only(home, tmp_path,
                                                                      monkeypatch):
-    from pipeline.store.inspectors import FakeInspector
-    from pipeline.store.jobs import RunOptions, run_once
-    from pipeline.store.sites import load_sites
+    from pipeline.inbox.inspectors import FakeInspector
+    from pipeline.inbox.jobs import RunOptions, run_once
+    from pipeline.sites import load_sites
 
     rules = tmp_path / "rules"
     shutil.copytree(REPO / "rules", rules)
@@ -144,9 +145,9 @@ def test_broken_rule_file_keeps_last_good_version_for_its_stores_only(home, tmp_
 
 def test_broken_rule_file_with_no_good_version_stops_only_its_stores(home, tmp_path,
                                                                     monkeypatch):
-    from pipeline.store.inspectors import FakeInspector
-    from pipeline.store.jobs import RunOptions, run_once
-    from pipeline.store.sites import load_sites
+    from pipeline.inbox.inspectors import FakeInspector
+    from pipeline.inbox.jobs import RunOptions, run_once
+    from pipeline.sites import load_sites
 
     rules = tmp_path / "rules"
     shutil.copytree(REPO / "rules", rules)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.store import ingest
+from pipeline.inbox import ingest
 from tests.store.helpers import drop, jpeg_bytes
 
 

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from pipeline.store import db, tables
-from pipeline.store.locks import Lease, LeaseBusy
+from pipeline import db
+from pipeline.db import tables
+from pipeline.db.locks import Lease, LeaseBusy
 
 
 @pytest.fixture(autouse=True)

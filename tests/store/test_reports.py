@@ -9,12 +9,15 @@ from statistics import fmean
 import pytest
 from sqlalchemy import func, select
 
+from pipeline import db
+from pipeline.db import tables
 from pipeline.errors import ShelfAuditError
+from pipeline.inbox.inspectors import FakeInspector
+from pipeline.inbox.jobs import RunOptions, run_once
+from pipeline.reports import build as reports
+from pipeline.reports.model import WeeklyReport
+from pipeline.schedule.weekly_job import weekly_report_job
 from pipeline.settings import get_settings
-from pipeline.store import db, reports, tables
-from pipeline.store.inspectors import FakeInspector
-from pipeline.store.jobs import RunOptions, run_once
-from pipeline.store.report_model import WeeklyReport
 from tests.databases import use_database
 from tests.store.helpers import FakeRules, drop_photos, make_sites
 
@@ -134,7 +137,7 @@ def test_bad_store_or_week_is_a_user_error(week_home, store, week, message):
 
 
 def test_weekly_job_records_a_job_run(week_home):
-    files = reports.weekly_report_job("s1", "2026-W46", trigger="scheduled")
+    files = weekly_report_job("s1", "2026-W46", trigger="scheduled")
     assert set(files) == {"csv", "xlsx", "pdf"}
     with db.session_scope() as s:
         run = s.scalars(select(tables.JobRun).where(tables.JobRun.job == "report")

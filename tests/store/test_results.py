@@ -6,14 +6,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from pipeline import db
+from pipeline.db import tables
 from pipeline.detections import PhotoDetections
+from pipeline.inbox.inspectors import FakeInspector
+from pipeline.inbox.jobs import RunOptions, run_once
 from pipeline.rules import book
 from pipeline.rules.book import RuleText
 from pipeline.rules.structure import structure_of
 from pipeline.settings import get_settings
-from pipeline.store import db, tables
-from pipeline.store.inspectors import FakeInspector
-from pipeline.store.jobs import RunOptions, run_once
 from tests.store.helpers import drop_photos, make_sites
 
 GAPS = RuleText("gaps.yaml", "name: gaps\nrules:\n  - {id: no-gaps, type: max_gaps, max: 0}\n")

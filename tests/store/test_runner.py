@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from pipeline import db
+from pipeline.db import tables
+from pipeline.db.locks import Lease, store_lease_name
+from pipeline.inbox.inspectors import FakeInspector
+from pipeline.inbox.jobs import RunOptions, run_once
+from pipeline.inbox.runner import StoreRunner
 from pipeline.settings import get_settings
-from pipeline.store import db, tables
-from pipeline.store.inspectors import FakeInspector
-from pipeline.store.jobs import RunOptions, run_once
-from pipeline.store.locks import Lease, store_lease_name
-from pipeline.store.runner import StoreRunner
 from tests.store.helpers import FakeRules, drop, drop_photos, jpeg_bytes, make_sites
 
 
@@ -137,7 +138,7 @@ def test_unknown_store_and_camera_folders_are_reported_and_left(home):
     drop_photos(home, "s1", "c9", 1)
     drop_photos(home, "zz", "c1", 2)
     results = _run()
-    from pipeline.store.jobs import stray_inbox_notes
+    from pipeline.inbox.jobs import stray_inbox_notes
 
     notes = " ".join(stray_inbox_notes(make_sites()))
     assert "unknown camera 'c9'" in " ".join(results[0].notes)
@@ -232,7 +233,7 @@ def test_a_photo_the_run_keeps_dying_on_is_given_up_after_n_attempts(home):
 def test_models_inspector_adapter_uses_the_engine_once(monkeypatch):
     from pipeline.detections import PhotoDetections
     from pipeline.imaging import decode_photo
-    from pipeline.store import inspectors
+    from pipeline.inbox import inspectors
 
     loads = []
 

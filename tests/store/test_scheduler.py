@@ -12,10 +12,11 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
+from pipeline import db
+from pipeline.db import tables
 from pipeline.errors import ShelfAuditError
-from pipeline.store import db, tables
-from pipeline.store import scheduler as sched
-from pipeline.store.sites import StoreSpec
+from pipeline.schedule import scheduler as sched
+from pipeline.sites import StoreSpec
 from tests.conftest import REPO
 
 

@@ -133,8 +133,8 @@ def test_sigterm_stops_the_dashboard_api_and_scheduler_within_5_seconds(fresh_ho
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing")
 def test_a_fresh_home_serves_sign_in_at_once_and_overview_shows_the_demo_build(
         fresh_home, browser_page):  # noqa: F811 - the fixture imported above
-    from pipeline.store import demo_progress
-    from pipeline.store.db import dispose_engines, get_engine
+    from pipeline.db import dispose_engines, get_engine
+    from pipeline.demo import progress as demo_progress
 
     page = browser_page
     proc, port = start_serve(fresh_home, "--demo-inspector", "truth", "--no-api")

@@ -9,14 +9,16 @@ import io
 import pytest
 from sqlalchemy import select
 
+from pipeline import db
 from pipeline.catalog import load_catalog
+from pipeline.db import tables
+from pipeline.inbox.inspectors import FakeInspector
+from pipeline.inbox.jobs import RunOptions, run_once
+from pipeline.reports import build as reports
 from pipeline.rules.engine import evaluate
-from pipeline.rules.registry import rule_types
+from pipeline.rules.types import rule_types
 from pipeline.rules.wording import violation_text
 from pipeline.settings import get_settings
-from pipeline.store import db, reports, tables
-from pipeline.store.inspectors import FakeInspector
-from pipeline.store.jobs import RunOptions, run_once
 from tests.conftest import REPO
 from tests.store.helpers import FakeRules, drop_photos, make_sites
 

@@ -50,8 +50,8 @@ def test_a_camera_whose_days_differ_tolerates_more():
 @pytest.fixture(scope="module")
 def views(catalog, tmp_path_factory):
     """Three days of two fixed demo cameras (their planograms and views), as files."""
+    from pipeline.demo.build import _camera_planograms
     from pipeline.rules.config import load_config
-    from pipeline.store.demo import _camera_planograms
     from pipeline.synth import FaultRates, render_scene
 
     rules = load_config()  # the shipped stores and planograms, no database needed

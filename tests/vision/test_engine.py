@@ -318,8 +318,8 @@ def test_stage_names_must_differ():
 
 
 # What runs when photos are inspected: every vision module, and the scheduled runs' path to them.
-RUN_TIME = ("pipeline.vision.engine", "pipeline.store.inspectors", "pipeline.store.runner",
-            "pipeline.store.jobs", "pipeline.store.scheduler")
+RUN_TIME = ("pipeline.vision.engine", "pipeline.inbox.inspectors", "pipeline.inbox.runner",
+            "pipeline.inbox.jobs", "pipeline.schedule.scheduler")
 
 
 def test_inspecting_imports_nothing_from_the_lab():
@@ -340,7 +340,7 @@ def test_inspecting_imports_nothing_from_the_lab():
                           timeout=300)
     assert done.returncode == 0, done.stderr
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
-    assert "pipeline.vision.recognizer" in loaded and "pipeline.store.runner" in loaded
+    assert "pipeline.vision.recognizer" in loaded and "pipeline.inbox.runner" in loaded
     assert [m for m in loaded if m.startswith("pipeline.lab")] == []
 
 

@@ -17,24 +17,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from pipeline.access.audit import RULE_CREATE, RULE_ROLLBACK, audit
-from pipeline.db.read import engine_for, frame, rows
+from pipeline.access.roles import ANY_STORE, can, require
+from pipeline.access.scope import Scope, ScopeError
+from pipeline.db.read import engine_for
 from pipeline.db.tables import RuleSetVersion
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _, ngettext
 from pipeline.queries import rule_files as rf
-from pipeline.queries.scope import Scope, ScopeError
+from pipeline.queries.rule_history import version_text
 from pipeline.rulebook.versions import content_hash, record_version
 from pipeline.rules.book import owner_of
 from pipeline.uploads import write_atomic
 from pipeline.yamldoc import Problem, YamlFileError
 
 MAX_COMMENT = 500
-HISTORY_COLUMNS = ["id", "created_at", "author", "event", "comment", "valid", "in_force"]
 
 
 class RuleEditRefused(ShelfAuditError):
@@ -107,7 +107,7 @@ def read_only_reason(scope: Scope, name: str, folder: Path | None = None) -> str
     """Why ``scope`` may not save file ``name`` as it is (``None``: they may), said before
     they edit it. Their own stores' files stay theirs unless an edit reaches further, which
     the save refuses with the reason."""
-    if not scope.can_edit():
+    if not can(scope, "edit_rules", ANY_STORE):
         return _("your role may read rule files but not change them")
     return _reach_problem(scope, name, [rf.read_text(name, folder)])
 
@@ -115,8 +115,8 @@ def read_only_reason(scope: Scope, name: str, folder: Path | None = None) -> str
 def check_may_edit(scope: Scope, name: str, texts: list[str], folder: Path | None = None) -> None:
     """Raise :class:`ScopeError` unless ``scope`` may change ``name`` this way (``folder`` is
     kept for callers; reach is decided by the texts alone)."""
-    if not scope.can_edit():
-        raise ScopeError(_("your role may read rule files but not change them"))
+    require(scope, "edit_rules", ANY_STORE,
+            refusal=_("your role may read rule files but not change them"))
     problem = _reach_problem(scope, name, texts)
     if problem:
         raise ScopeError(problem)
@@ -126,7 +126,7 @@ def editable_stores(scope: Scope) -> list[str]:
     """The stores of ``stores.yaml`` whose own rule files ``scope`` may create."""
     from pipeline.rules.loading import load_stores
 
-    if not scope.can_edit():
+    if not can(scope, "edit_rules", ANY_STORE):
         return []
     loaded = load_stores(rf.rules_folder() / "stores.yaml")
     ids = [s.id for s in loaded.value.stores] if loaded.value is not None else []
@@ -224,9 +224,8 @@ def create_store_file(store: str, file_name: str, scope: Scope, text: str | None
         ShelfAuditError: a bad or existing file name, or a store not in stores.yaml.
     """
     folder = folder or rf.rules_folder()
-    if not scope.can_edit():
-        raise ScopeError(_("your role may read rule files but not change them"))
-    scope.check(store)
+    require(scope, "edit_rules", store,
+            refusal=_("your role may read rule files but not change them"))
     name = rf.new_store_file_name(store, file_name, folder)
     if store not in editable_stores(scope):
         raise ShelfAuditError(_("store {store} is not in stores.yaml").format(store=repr(store)))
@@ -241,57 +240,10 @@ def create_store_file(store: str, file_name: str, scope: Scope, text: str | None
         return Saved(name, row.id, True)
 
 
-def _rollbacks(engine: Engine, name: str) -> pd.DataFrame:
-    """The rollbacks of ``name`` from the audit log, as history rows."""
-    from pipeline.access.tables import AuditEntry
-
-    stmt = (select(AuditEntry.at, AuditEntry.actor, AuditEntry.detail)
-            .where(AuditEntry.action == RULE_ROLLBACK, AuditEntry.target == name,
-                   AuditEntry.ok.is_(True)))
-    found = [(None, at, actor, "rollback", (detail or {}).get("comment", ""), True, False,
-              (detail or {}).get("version")) for at, actor, detail in rows(engine, stmt)]
-    return pd.DataFrame(found, columns=[*HISTORY_COLUMNS, "to_version"])
 
 
-def history(name: str, scope: Scope, engine: Engine | None = None,
-            folder: Path | None = None) -> pd.DataFrame:
-    """The history of ``name``, newest first: each saved version (``event`` = ``saved``,
-    ``in_force`` marks the text on disk) and each rollback (``event`` = ``rollback``, no
-    ``id``: the version it put back is in ``to_version``)."""
-    owner = owner_of(name)
-    if owner is not None:
-        scope.check(owner)  # another store's own file is that store's business
-    folder = folder or rf.rules_folder()
-    current = content_hash(rf.read_text(name, folder))
-    eng = engine_for(engine)
-    stmt = (select(RuleSetVersion.id, RuleSetVersion.created_at, RuleSetVersion.author,
-                   RuleSetVersion.comment, RuleSetVersion.is_valid.label("valid"),
-                   RuleSetVersion.content_hash)
-            .where(RuleSetVersion.name == name)
-            .order_by(RuleSetVersion.created_at.desc(), RuleSetVersion.id.desc()))
-    df = frame(eng, stmt)
-    df["in_force"] = df["content_hash"] == current
-    df["event"] = "saved"
-    df["to_version"] = None
-    df = df.drop(columns="content_hash")[[*HISTORY_COLUMNS, "to_version"]]
-    events = _rollbacks(eng, name)
-    if not events.empty:
-        df = pd.concat([df, events], ignore_index=True) if not df.empty else events
-    df = df.sort_values("created_at", ascending=False, kind="stable").reset_index(drop=True)
-    df["id"] = df["id"].astype("Int64")
-    df["to_version"] = df["to_version"].astype("Int64")
-    return df
 
 
-def version_text(name: str, version_id: int, engine: Engine | None = None) -> str:
-    """The text of one saved version of ``name``."""
-    stmt = select(RuleSetVersion.yaml_text).where(RuleSetVersion.id == version_id,
-                                                 RuleSetVersion.name == name)
-    with engine_for(engine).connect() as conn:
-        text = conn.execute(stmt).scalar_one_or_none()
-    if text is None:
-        raise ShelfAuditError(_("{file} has no version #{id}").format(file=name, id=version_id))
-    return text
 
 
 def rollback(name: str, version_id: int, scope: Scope, engine: Engine | None = None,

@@ -1,10 +1,12 @@
 """Who is asking: the stores a query may see and the asker's role.
 
-Every query and service function in :mod:`pipeline.queries` takes a :class:`Scope` and filters
-by it in SQL (:meth:`Scope.where`), so a page that forgets to filter still cannot show another
-store's data. The dashboard's scope comes from the signed-in user
-(:func:`pipeline.access.roles.scope_for`, e.g. ``Scope(stores=frozenset({"s001"}),
-role="viewer")``); :data:`ALL_STORES` is for the command line and scheduled jobs.
+Every query (:mod:`pipeline.queries`) and action (:mod:`pipeline.actions`) takes a
+:class:`Scope` and filters by it in SQL (:meth:`Scope.where`), so a page that forgets to filter
+still cannot show another store's data; actions check it with
+:func:`pipeline.access.roles.require`. A scope is always built on purpose: there is no default
+role. The dashboard's comes from the signed-in user (:func:`pipeline.access.roles.scope_for`,
+e.g. ``Scope(stores=frozenset({"s001"}), role="viewer")``), an API token's from the token;
+:data:`ALL_STORES` is for the command line and scheduled jobs.
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ class ScopeError(ShelfAuditError):
 
 @dataclass(frozen=True)
 class Scope:
-    """The stores one user may see (``None`` = every store) and their role."""
+    """The stores one user may see (``None`` = every store) and their role (no default)."""
 
-    stores: frozenset[str] | None = None
-    role: str = "admin"
+    stores: frozenset[str] | None
+    role: str
     user: str = "system"
 
     def __post_init__(self) -> None:
@@ -68,14 +70,6 @@ class Scope:
             raise ScopeError(_("store {store!r} is not one of your stores").format(store=store))
         return Scope(stores=frozenset({store}), role=self.role, user=self.user)
 
-    def check(self, store: str | None) -> None:
-        """Raise :class:`ScopeError` unless ``store`` is inside the scope."""
-        if not self.allows(store):
-            raise ScopeError(_("store {store!r} is not one of your stores").format(store=store))
 
-    def can_edit(self) -> bool:
-        """Whether the role may upload photos and change rules."""
-        return self.role in ("supervisor", "admin")
-
-
-ALL_STORES = Scope()
+ALL_STORES = Scope(stores=None, role="admin", user="system")
+"""The command line's and the scheduled jobs' scope: every store, as an admin."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,11 +27,12 @@ from sqlalchemy.orm import Session
 
 from pipeline import imaging
 from pipeline import uploads as intake
+from pipeline.access.roles import require
+from pipeline.access.scope import Scope
 from pipeline.db.read import engine_for
 from pipeline.detections import PhotoDetections
 from pipeline.errors import PhotoError, ShelfAuditError
 from pipeline.i18n import _
-from pipeline.queries.scope import Scope, ScopeError
 
 MAX_MB = intake.MAX_MB  # the one size limit (pipeline.uploads), shown by the page
 ACCEPTED = ("jpg", "jpeg", "png", "webp")
@@ -70,10 +71,10 @@ def receive(name: str, data: bytes, scope: Scope, store: str | None) -> Uploaded
     """
     from pipeline.access.audit import UPLOAD_REFUSED, audit
 
-    if not scope.can_edit():
-        raise ScopeError(_("your role may not upload photos"))
-    if store is not None:
-        scope.check(store)
+    if store is None:
+        require(scope, "inspect_adhoc", refusal=_("your role may not upload photos"))
+    else:
+        require(scope, "upload", store, refusal=_("your role may not upload photos"))
     data = bytes(data or b"")
     try:
         clean = intake.clean_copy(data, name)
@@ -127,8 +128,7 @@ def inspect_uploads(files: Sequence[Uploaded], store: str | None, camera: str | 
         start = time.perf_counter()
         meta = PhotoMeta(store or ADHOC, camera or ADHOC, now, planogram)
         try:
-            found = inspector.inspect([item.photo], [meta])[0]
-            found.store, found.camera = store, camera
+            found = replace(inspector.inspect([item.photo], [meta])[0], store=store, camera=camera)
             item.detections = found
             item.verdict = rules.evaluate(found, camera or ADHOC)
         except Exception as exc:  # noqa: BLE001 - shown next to the photo; others go on
@@ -157,9 +157,7 @@ def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector
     from pipeline.inbox import ingest
     from pipeline.sites import sync_sites
 
-    if not scope.can_edit():
-        raise ScopeError(_("your role may not save uploads"))
-    scope.check(store)
+    require(scope, "upload", store, refusal=_("your role may not save uploads"))
     if item.photo is None or item.detections is None or item.error or not item.data:
         raise ShelfAuditError(_("{name}: nothing to save (it was not inspected)").format(
             name=item.name))
@@ -193,7 +191,7 @@ def _record(session: Session, item: Uploaded, store: str, camera: str, target: P
             now: datetime, day: Any, spec: Any, inspector: Any, rules: Any) -> int:
     """Write the clean copy and add its photo and inspection rows; the inspection id."""
     from pipeline.db import tables
-    from pipeline.db.results import record_inspection
+    from pipeline.inbox.results import record_inspection
 
     intake.write_atomic(target, item.data)
     photo = tables.Photo(sha256=item.photo.sha256, store_id=store, camera_id=camera,

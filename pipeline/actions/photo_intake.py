@@ -1,7 +1,7 @@
 """Photos pushed by cameras and other systems (the HTTP API's ``POST /v1/photos``), queued for
 the next inspection run.
 
-A pushed photo takes the Upload page's intake (:func:`pipeline.queries.uploads.receive`: check
+A pushed photo takes the Upload page's intake (:func:`pipeline.actions.uploads.receive`: check
 -> decode -> clean re-encode without metadata); :func:`queue_photo` then writes the clean copy
 into the camera's inbox, ``$SHELFAUDIT_HOME/inbox/<store>/<camera>/``, where the scheduled run
 (:mod:`pipeline.inbox.runner`) inspects it like any camera drop. The file is written to a
@@ -30,12 +30,13 @@ from sqlalchemy import Engine, select
 
 from pipeline import imaging
 from pipeline import uploads as intake
+from pipeline.access.roles import require
+from pipeline.access.scope import ALL_STORES, Scope
+from pipeline.actions.uploads import Uploaded
 from pipeline.db.read import engine_for, rows
 from pipeline.db.tables import Inspection, Photo
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _
-from pipeline.queries.scope import ALL_STORES, Scope, ScopeError
-from pipeline.queries.uploads import Uploaded
 from pipeline.sites import StoreSpec
 from pipeline.weeks import utc_to_local
 
@@ -191,9 +192,7 @@ def received_before(data: bytes, store: str, camera: str, scope: Scope,
     Raises:
         ScopeError: the role may not push photos, or ``store`` is not in the scope.
     """
-    if not scope.can_edit():
-        raise ScopeError(_("this role may not push photos"))
-    scope.check(store)
+    require(scope, "upload", store, refusal=_("this role may not push photos"))
     with _remembering:
         sha = _received.get(imaging.content_hash(data)) if data else None
     if sha is None:
@@ -208,7 +207,7 @@ def queue_photo(item: Uploaded, store: str, camera: str, scope: Scope,
     """Queue a received photo (its clean copy) for the next run of ``store``'s inspections.
 
     Args:
-        item: from :func:`pipeline.queries.uploads.receive` (refused ones raise here).
+        item: from :func:`pipeline.actions.uploads.receive` (refused ones raise here).
         captured_at: naive UTC; default now.
 
     Raises:
@@ -217,9 +216,7 @@ def queue_photo(item: Uploaded, store: str, camera: str, scope: Scope,
     """
     from pipeline.access.audit import audit
 
-    if not scope.can_edit():
-        raise ScopeError(_("this role may not push photos"))
-    scope.check(store)
+    require(scope, "upload", store, refusal=_("this role may not push photos"))
     if item is None or item.error or item.photo is None or not item.data:
         raise ShelfAuditError(getattr(item, "error", None) or _("nothing to queue"))
     spec = site(store)

@@ -17,13 +17,13 @@ import numpy as np
 from sqlalchemy import Engine, select
 
 from pipeline import i18n
+from pipeline.access.scope import Scope
+from pipeline.actions.uploads import Uploaded, inspect_uploads, store_spec
 from pipeline.db.read import engine_for, rows
 from pipeline.db.tables import Inspection, Photo
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _
 from pipeline.queries import pickers
-from pipeline.queries.scope import Scope
-from pipeline.queries.uploads import Uploaded, inspect_uploads, store_spec
 from pipeline.vision.camera_view import (
     MATCH,
     NO_EMBEDDER,
@@ -76,7 +76,7 @@ def judge_uploads(items: Sequence[Uploaded], store: str | None, camera: str | No
                   progress: Callable[[int, int, str], None] | None = None,
                   engine: Engine | None = None) -> list[ViewVerdict | None]:
     """Check each decoded upload against the camera's usual view, then inspect and judge
-    those that show it (:func:`pipeline.queries.uploads.inspect_uploads`); the others stay
+    those that show it (:func:`pipeline.actions.uploads.inspect_uploads`); the others stay
     uninspected (nothing to save). An ad-hoc photo (``store=None``) is judged unchecked.
     Returns the view verdict of each item (``None``: not checked).
 
