@@ -27,7 +27,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline import yamldoc
-from pipeline.settings import STARTER_MODELS_DIR, get_settings
+from pipeline.settings import STARTER_MODELS_DIR, Settings, get_settings
 from pipeline.yamldoc import Problem, YamlFileError
 
 
@@ -135,14 +135,33 @@ class ModelsConfig(BaseModel):
         )
 
 
-def load_models_config(path: str | Path | None = None) -> ModelsConfig:
-    """Read the models settings file (``settings.models_file``) or return the defaults.
+def requested_device(settings_device: str | None, config_device: str | None) -> str:
+    """The device asked for: the settings' (``SHELFAUDIT_DEVICE``) when it names one (not
+    ``auto``), else the models settings file's, else ``auto``."""
+    chosen = (settings_device or "").strip()
+    if chosen and chosen.lower() != "auto":
+        return chosen
+    return (config_device or "auto").strip() or "auto"
+
+
+def load_models_config(path: str | Path | None = None,
+                       settings: Settings | None = None) -> ModelsConfig:
+    """Read the models settings file (``path``, default ``settings.models_file``) or return
+    the defaults, with the device ``settings`` ask for (``Settings.device``, i.e.
+    ``SHELFAUDIT_DEVICE``, wins over the file's ``device`` unless it is ``auto``).
+
+    ``settings``: those of the edge that asks (default: the process's settings).
 
     Raises:
         YamlFileError: the file is not valid YAML or has unknown/invalid fields (located).
     """
-    if path is None:
-        path = get_settings().models_file
+    settings = settings if settings is not None else get_settings()
+    config = _read_models_file(settings.models_file if path is None else path)
+    device = requested_device(settings.device, config.device)
+    return config if device == config.device else config.model_copy(update={"device": device})
+
+
+def _read_models_file(path: str | Path | None) -> ModelsConfig:
     if path is None:
         return ModelsConfig()
     path = Path(path)

@@ -1,8 +1,11 @@
-"""Where models run: ``auto`` picks cuda, then mps, then cpu; ``SHELFAUDIT_DEVICE`` overrides."""
+"""Where models run: ``auto`` picks cuda, then mps, then cpu.
+
+The device asked for comes from the settings passed down (``Settings.device``, i.e.
+``SHELFAUDIT_DEVICE``, wins when it names one; see
+:func:`pipeline.vision.config.requested_device`), never from the environment read here.
+"""
 
 from __future__ import annotations
-
-import os
 
 import torch
 
@@ -20,17 +23,15 @@ def _auto() -> torch.device:
 
 
 def pick_device(requested: str | None = "auto") -> torch.device:
-    """The torch device to run on.
+    """The torch device for ``requested`` (``auto``, ``cpu``, ``cuda``, ``cuda:N``, ``mps``).
 
-    ``SHELFAUDIT_DEVICE`` (when set and not ``auto``) wins over ``requested``. A device that
-    is asked for but absent (``cuda`` on a CPU-only machine) falls back to the CPU rather than
-    failing, so the same settings file works on a laptop and on a GPU server.
+    A device that is asked for but absent (``cuda`` on a CPU-only machine) falls back to the
+    CPU rather than failing, so the same settings file works on a laptop and on a GPU server.
 
     Raises:
         ShelfAuditError: the device string is not one torch understands.
     """
-    env = os.environ.get("SHELFAUDIT_DEVICE", "").strip()
-    choice = (env if env and env.lower() != "auto" else (requested or "auto")).strip().lower()
+    choice = (requested or "auto").strip().lower()
     if choice == "auto":
         return _auto()
     try:

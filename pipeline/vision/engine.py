@@ -46,6 +46,7 @@ from pipeline.catalog import Catalog
 from pipeline.detections import PhotoDetections
 from pipeline.errors import PhotoError
 from pipeline.imaging import Photo, load_photo
+from pipeline.settings import Settings
 from pipeline.vision.config import ModelsConfig, load_models_config
 from pipeline.vision.domain import DomainCheck, DomainVerdict, unknown_verdict
 from pipeline.vision.stage import Batch, Stage
@@ -96,8 +97,12 @@ class Inspector:
         config: ModelsConfig | None = None,
         catalog: Catalog | None = None,
         recognize: bool = True,
+        settings: Settings | None = None,
     ) -> Inspector:
-        """Load the models named in ``config`` (default: the models settings file).
+        """Load the models named in ``config`` (default: the models settings file of
+        ``settings``, with their device) to recognise the SKUs of ``catalog`` (default: the
+        catalog of ``settings``' rules folder). ``settings``: the edge's (default: the
+        process's); callers that hold a context pass its settings and catalog.
 
         Raises:
             ModelNotFoundError: a model file or folder is missing (the message says how to
@@ -106,18 +111,21 @@ class Inspector:
         from pipeline.vision.detector import ShelfDetector
         from pipeline.vision.device import pick_device
 
-        config = config or load_models_config()
+        if settings is None:  # a caller without a context: the process's settings
+            from pipeline.settings import get_settings
+
+            settings = get_settings()
+        config = config or load_models_config(settings=settings)
         device = pick_device(config.device)
         detector = ShelfDetector.load(config.detector, device=device, config=config)
         recognizer = None
         if recognize:
             from pipeline.vision.recognizer import Recognizer
 
-            if catalog is None:
+            if catalog is None:  # a caller without a context: the catalog of the settings
                 from pipeline.catalog import load_catalog
-                from pipeline.settings import get_settings
 
-                catalog = load_catalog(get_settings().rules_dir / "catalog.yaml")
+                catalog = load_catalog(settings.rules_dir / "catalog.yaml")
             recognizer = Recognizer.load(
                 config.recognizer, catalog, device=device, gallery=config.gallery, config=config
             )
@@ -127,7 +135,7 @@ class Inspector:
 
             reader = TagReader()
         domain = load_domain_check(config, device)
-        finder = load_text_finder(config, detector, reader)
+        finder = load_text_finder(config, detector, reader, settings.rules_dir)
         pack_text = None
         if (config.pack_text if config.pack_text is not None else bool(config.embedder)) and \
                 recognizer is not None:
@@ -274,20 +282,18 @@ def _timed(stages: Sequence[Stage], batch: Batch, timings: dict[str, float]) -> 
     return batch
 
 
-def load_text_finder(config: ModelsConfig, detector: Any, reader: Any) -> Any:
+def load_text_finder(config: ModelsConfig, detector: Any, reader: Any, rules_dir: Path) -> Any:
     """The tag-and-sign finder for the kinds the detector lacks (``config.text_finder``), or
-    ``None``. It needs OCR on and shares the tag reader's models; the planograms' promo texts
-    count as promo words."""
+    ``None``. It needs OCR on and shares the tag reader's models; the promo texts of the
+    planograms in ``rules_dir`` count as promo words."""
     from pipeline.vision.text_finder import finder_kinds
 
     kinds = finder_kinds(config.text_finder, getattr(detector, "kinds", {}).values())
     if not kinds or reader is None:
         return None
-    from pipeline.settings import get_settings
     from pipeline.vision.text_finder import TagAndSignFinder, planned_promo_texts
 
-    return TagAndSignFinder(reader.engine, kinds,
-                            planned_promo_texts(get_settings().rules_dir / "planograms"))
+    return TagAndSignFinder(reader.engine, kinds, planned_promo_texts(rules_dir / "planograms"))
 
 
 def load_domain_check(config: ModelsConfig, device: Any) -> DomainCheck | None:

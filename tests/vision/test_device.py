@@ -1,4 +1,5 @@
-"""Device choice: auto = cuda -> mps -> cpu; SHELFAUDIT_DEVICE overrides; absent GPUs fall back."""
+"""Device choice: auto = cuda -> mps -> cpu; the settings' device (SHELFAUDIT_DEVICE) wins over
+the models file's; absent GPUs fall back; pick_device reads no environment."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import pytest
 import torch
 
 from pipeline.errors import ShelfAuditError
+from pipeline.settings import Settings
+from pipeline.vision.config import load_models_config
 from pipeline.vision.device import pick_device, use_half
 
 
@@ -31,15 +34,42 @@ def test_auto_falls_back_to_cpu(monkeypatch):
     assert pick_device("auto") == torch.device("cpu")
 
 
-def test_env_overrides_the_requested_device(monkeypatch):
+def test_settings_device_cpu_gives_cpu(monkeypatch, tmp_path):
+    """Settings(device="cpu") wins over a models file that asks for cuda, on a GPU machine."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    models = tmp_path / "models.yaml"
+    models.write_text("device: cuda\n", encoding="utf-8")
+    config = load_models_config(settings=Settings(device="cpu", models=models))
+    assert config.device == "cpu"
+    assert pick_device(config.device) == torch.device("cpu")
+
+
+def test_settings_auto_leaves_the_models_file_alone(tmp_path):
+    models = tmp_path / "models.yaml"
+    models.write_text("device: cpu\n", encoding="utf-8")
+    assert load_models_config(settings=Settings(device="auto", models=models)).device == "cpu"
+
+
+def test_the_environment_reaches_the_device_through_settings(monkeypatch):
     monkeypatch.setenv("SHELFAUDIT_DEVICE", "cpu")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert pick_device("cuda") == torch.device("cpu")
+    settings = Settings()
+    assert settings.device == "cpu"
+    assert pick_device(load_models_config(settings=settings).device) == torch.device("cpu")
 
 
-def test_env_auto_leaves_the_request_alone(monkeypatch):
-    monkeypatch.setenv("SHELFAUDIT_DEVICE", "auto")
-    assert pick_device("cpu") == torch.device("cpu")
+def test_pick_device_reads_no_environment(monkeypatch):
+    """What is asked for is what is picked: the variable counts only through Settings."""
+    monkeypatch.setenv("SHELFAUDIT_DEVICE", "cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert pick_device("cuda") == torch.device("cuda")
+
+
+def test_an_unknown_settings_device_is_a_clear_error(tmp_path):
+    config = load_models_config(settings=Settings(device="gpu-please", models=None,
+                                                  home=tmp_path))
+    with pytest.raises(ShelfAuditError, match="unknown device 'gpu-please'"):
+        pick_device(config.device)
 
 
 @pytest.mark.parametrize("asked", ["cuda", "cuda:0", "mps"])

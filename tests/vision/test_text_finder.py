@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw
 from pipeline import keys
 from pipeline.detections import field_values, make_detections, of_kind
 from pipeline.rules.score import overlap
+from pipeline.settings import SHIPPED_RULES_DIR
 from pipeline.vision.config import ModelsConfig
 from pipeline.vision.detector import kind_map
 from pipeline.vision.text_finder import (
@@ -175,7 +176,7 @@ def test_the_finder_is_added_for_the_kinds_the_detector_lacks(names, config, fin
 
     config = ModelsConfig(**config)
     detector = ShelfDetector(_Model(names), "cpu", config, "tiny.pt")
-    finder = load_text_finder(config, detector, _Reader())
+    finder = load_text_finder(config, detector, _Reader(), SHIPPED_RULES_DIR)
     if finds is None:
         assert finder is None
     else:
@@ -189,7 +190,7 @@ def test_no_ocr_no_finder():
 
     config = ModelsConfig(ocr=False)
     detector = ShelfDetector(_Model({0: "object"}), "cpu", config, "tiny.pt")
-    assert load_text_finder(config, detector, reader=None) is None
+    assert load_text_finder(config, detector, None, SHIPPED_RULES_DIR) is None
 
 
 def test_detector_kinds_drop_the_detectors_other_boxes():
