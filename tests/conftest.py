@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.databases import db_url, module_db_url, pg_cluster  # noqa: F401 - fixtures
+from tests.factories.databases import db_url, module_db_url, pg_cluster  # noqa: F401 - fixtures
 
 REPO = Path(__file__).resolve().parent.parent
 

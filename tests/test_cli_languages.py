@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from pipeline import i18n
 from pipeline.cli import app, main
 from pipeline.detections import dumps
-from tests.rules.shelfkit import CHIPS, COLA, layout
+from tests.factories.shelves import CHIPS, COLA, layout
 
 ADMIN_COMMANDS = ["inspect", "check", "run-once", "scheduler", "report", "demo", "serve",
                   "bigdb", "api", "version", "eval", "rules", "users", "models", "tokens",

@@ -1,7 +1,7 @@
 """The sign-in cookie: signed with the server's secret, as old as a session may be at most,
 set through a one-time code; a reload resumes only a live session (AppTest with the cookie the
 browser would send). The cookie's HTTP attributes and the real reload are in
-``tests/dashboard/test_links_and_phones.py`` (Chromium)."""
+``tests/browser/test_links_and_phones.py`` (Chromium)."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ def _fresh_tab():
 
 def test_a_reload_with_the_cookie_of_a_live_session_stays_signed_in(small_db, sent_cookie):
     from pipeline.dashboard.bench_pages import navigation_pages_manager
-    from tests.access.helpers import make_user
+    from tests.factories.accounts import make_user
 
     token = sessions.start_session(make_user("maria", "supervisor", ["s001"]))
     sent_cookie(session_cookie.seal(token))
@@ -124,7 +124,7 @@ def test_a_reload_with_the_cookie_of_a_live_session_stays_signed_in(small_db, se
 def test_a_reload_with_a_dead_cookie_shows_the_sign_in_form_and_clears_it(
         small_db, sent_cookie, served, spoil, monkeypatch):
     from pipeline.dashboard.bench_pages import navigation_pages_manager
-    from tests.access.helpers import make_user
+    from tests.factories.accounts import make_user
 
     token = sessions.start_session(make_user("maria", "supervisor", ["s001"]))
     value = session_cookie.seal(token)
@@ -147,7 +147,7 @@ def test_a_reload_with_a_dead_cookie_shows_the_sign_in_form_and_clears_it(
 
 def test_signing_out_kills_the_cookie_for_good(small_db, sent_cookie):
     from pipeline.dashboard.bench_pages import navigation_pages_manager
-    from tests.access.helpers import make_user
+    from tests.factories.accounts import make_user
 
     token = sessions.start_session(make_user("maria", "supervisor", ["s001"]))
     value = session_cookie.seal(token)
@@ -164,7 +164,7 @@ def test_signing_out_kills_the_cookie_for_good(small_db, sent_cookie):
 
 def test_a_password_sign_in_offers_the_cookie_through_a_one_time_code(small_db, served):
     from pipeline.dashboard.bench_pages import navigation_pages_manager
-    from tests.access.helpers import make_user
+    from tests.factories.accounts import make_user
 
     make_user("maria", "supervisor", ["s001"], password="maria-password-1")
     with navigation_pages_manager():

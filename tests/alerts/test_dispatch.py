@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from pipeline import db
 from pipeline.alerts import dispatch, tables
-from tests.alerts.factories import COLA_GAP, FACINGS, LYING, NO_TAG, run, sites
+from tests.factories.runs import COLA_GAP, FACINGS, LYING, NO_TAG, run, sites
 
 # store-local (Asia/Shanghai) 10:00 and 02:00 on Tue 2026-11-17, as naive UTC
 DAYTIME = datetime(2026, 11, 17, 2, 0)
@@ -224,7 +224,7 @@ def test_a_scheduled_run_pushes_its_alerts_and_a_dead_receiver_does_not_stop_it(
     from pipeline.db import tables as store_tables
     from pipeline.schedule import scheduler as sched
     from pipeline.settings import get_settings
-    from tests.store.helpers import drop_photos
+    from tests.factories.sites import drop_photos
 
     inbox, _port = smtp_server
     stores = alert_rules / "stores.yaml"  # no quiet hours: the test runs at any time of day

@@ -23,7 +23,7 @@ def api_home(tmp_path_factory) -> Path:
     """A home with the small two-store history (s001 good, s002 worse; 2026-W45/W46)."""
     from pipeline.db import dispose_engines
     from pipeline.settings import get_settings
-    from tests.dashboard.factories import build_small_db
+    from tests.factories.demo_db import build_small_db
 
     home = tmp_path_factory.mktemp("api") / "home"
     with pytest.MonkeyPatch.context() as mp:

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from tests.api.conftest import push
-from tests.store.helpers import jpeg_bytes
+from tests.factories.sites import jpeg_bytes
 
 pytestmark = pytest.mark.xdist_group("api")
 
@@ -124,7 +124,7 @@ def test_the_openapi_page_lists_every_endpoint(client):
 
 def test_results_do_not_change_when_s002_is_deleted(home, token, client):
     """Last in this module: it deletes s002's history."""
-    from tests.access.test_scoping import _delete_other_store
+    from tests.access.test_scope import _delete_other_store
 
     http = client(token(stores=[OWN], scopes="results:read"))
     before = _everything(http)

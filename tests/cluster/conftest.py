@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.cluster.raycluster import RayCluster, start_ray_cluster
+from tests.factories.raycluster import RayCluster, start_ray_cluster
 
 
 @pytest.fixture(scope="session")

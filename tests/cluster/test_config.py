@@ -56,7 +56,7 @@ def test_scheduled_inspections_use_the_schedulers_engine(monkeypatch):
     from pipeline.inbox.engines import LocalEngine
     from pipeline.inbox.inspectors import FakeInspector
     from pipeline.schedule import scheduler as sched
-    from tests.store.helpers import drop_photos
+    from tests.factories.sites import drop_photos
 
     class Counting(LocalEngine):
         batches = 0

@@ -21,9 +21,9 @@ from pipeline.inbox.inspectors import FakeInspector
 from pipeline.inbox.jobs import RunOptions, run_once
 from pipeline.settings import get_settings
 from pipeline.sites import load_sites
-from tests.cluster.photos import drop_synthetic
 from tests.conftest import REPO
-from tests.databases import use_database
+from tests.factories.cluster_photos import drop_synthetic
+from tests.factories.databases import use_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]  # one Ray cluster
 STORE, CAMERAS = "s001", ("c01", "c02", "c03", "c04")

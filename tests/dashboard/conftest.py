@@ -40,7 +40,7 @@ def empty_db(home):
 
 @pytest.fixture
 def small_db(home):
-    from tests.dashboard.factories import build_small_db
+    from tests.factories.demo_db import build_small_db
 
     return build_small_db(home)
 
@@ -49,7 +49,7 @@ def small_db(home):
 def query_db(db_url, home):
     """The small database on SQLite and on PostgreSQL (for query-level tests, not pages)."""
     from pipeline.db import get_engine
-    from tests.dashboard.factories import build_small_db
+    from tests.factories.demo_db import build_small_db
 
     facts = build_small_db(home)
     assert get_engine().dialect.name == ("postgresql" if db_url else "sqlite")
@@ -76,7 +76,7 @@ def _opener():
                   stores: tuple[str, ...] = ()):
         at = AppTest.from_file(APP, default_timeout=timeout)
         if role:  # without a session the app shows only the sign-in form
-            from tests.access.helpers import sign_in
+            from tests.factories.accounts import sign_in
 
             sign_in(at, role, stores)
         at.run()

@@ -8,7 +8,7 @@ import os
 import time
 
 from pipeline.dashboard import stored_pictures
-from tests.dashboard.factories import shelf_photo
+from tests.factories.demo_db import shelf_photo
 
 PAYLOAD = {"width": 320, "height": 240, "detections": [
     {"box": [10, 20, 55, 108], "kind": "product", "score": 0.9, "sku": "colaco-cola-330"}]}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboard.test_browser import (  # noqa: F401 - fixtures reused, not duplicated
+from tests.browser.test_pages import (  # noqa: F401 - fixtures reused, not duplicated
     CHROMIUM,
     PASSWORD,
     USER,

@@ -13,7 +13,7 @@ import pytest
 from pipeline.access import accounts, passwords, throttle
 from pipeline.access.accounts import LoginError
 from pipeline.access.audit import audit_entries
-from tests.access.helpers import make_user
+from tests.factories.accounts import make_user
 
 PASSWORD = "the-right-password"
 

@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.settings import get_settings
 from tests.dashboard.conftest import rules_copy  # noqa: F401 - fixture reused
-from tests.hostile import samples as s
+from tests.factories import samples as s
 from tests.hostile.test_text import assert_no_markup
 
 BATCH = [  # file name, bytes, words of the message (None = accepted and judged)
@@ -23,7 +23,7 @@ BATCH = [  # file name, bytes, words of the message (None = accepted and judged)
 @pytest.fixture
 def fake_models(monkeypatch):
     """The fake inspector, and no camera-view check: these photos are about hostile bytes, not
-    about which shelf they show (the view check: tests/dashboard/test_safe_uploads.py)."""
+    about which shelf they show (the view check: tests/actions/test_uploads_safe.py)."""
     monkeypatch.setenv("SHELFAUDIT_INSPECTOR", "fake")
     monkeypatch.setattr("pipeline.actions.camera_views.view_check", lambda: None)
 
@@ -60,7 +60,7 @@ def test_refused_files_are_audited_and_a_polyglot_is_kept_clean(small_db, rules_
     from PIL import Image
 
     from pipeline.access.audit import audit_entries
-    from tests.access.helpers import make_user
+    from tests.factories.accounts import make_user
     from tests.hostile.test_images import stored_path
 
     at = app("pages/upload.py", role="supervisor", stores=("s001",))

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from pipeline.lab.calibrate import best_floor
-from tests.lab.factories import grocery_set
+from tests.factories.photo_sets import grocery_set
 
 
 def test_best_floor_separates_strangers_from_known():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.lab.photo_sets import PhotoSetError, read_split, withheld
-from tests.lab.factories import COLOURS, grocery_set, plain_set
+from tests.factories.photo_sets import COLOURS, grocery_set, plain_set
 
 
 def test_grocery_layout_reads_fine_and_coarse_classes(tmp_path):

@@ -10,7 +10,7 @@ import torch
 
 from pipeline.lab.photo_sets import read_split
 from pipeline.lab.recognition_eval import GalleryMatch, evaluate_recognition, pick_gallery
-from tests.lab.factories import COLOURS, ColourEmbedder, grocery_set, plain_set
+from tests.factories.photo_sets import COLOURS, ColourEmbedder, grocery_set, plain_set
 
 
 def test_gallery_match_scores_a_class_by_its_best_reference():

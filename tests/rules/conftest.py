@@ -7,7 +7,7 @@ import pytest
 from pipeline.rules.engine import evaluate
 from pipeline.rules.types import rule_types
 
-from .shelfkit import Layout, without_shelf
+from tests.factories.shelves import Layout, without_shelf
 
 
 @pytest.fixture

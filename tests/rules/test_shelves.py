@@ -9,7 +9,7 @@ from pipeline import keys
 from pipeline.detections import field_values, make_detections
 from pipeline.rules.shelves import assign_shelves, infer_gaps, infer_rows
 
-from .shelfkit import CHIPS, COLA, KING, ROW_H, WATER, layout, without_shelf
+from tests.factories.shelves import CHIPS, COLA, KING, ROW_H, WATER, layout, without_shelf
 
 
 def _shelves(det):

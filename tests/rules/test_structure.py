@@ -18,7 +18,7 @@ from pipeline.rules.structure import (
     with_structure,
 )
 
-from .shelfkit import CHIPS, COLA, KING, ROW_H, layout, without_shelf
+from tests.factories.shelves import CHIPS, COLA, KING, ROW_H, layout, without_shelf
 
 ROWS = [[COLA] * 6 + [KING] * 4, [CHIPS] * 8]
 

@@ -16,7 +16,7 @@ from pipeline.rules.config import validate
 from pipeline.rules.wording import violation_text
 
 from ..conftest import REPO
-from .shelfkit import ALPS, CHIPS, COLA, KING, LEMON, layout
+from tests.factories.shelves import ALPS, CHIPS, COLA, KING, LEMON, layout
 
 ROWS = [[COLA] * 4 + [LEMON] * 3, [CHIPS] * 5]
 
