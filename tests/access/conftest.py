@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
-from tests.dashboard.conftest import (  # noqa: F401 - fixtures reused, not duplicated
+from tests.factories.dashboard_fixtures import (  # noqa: F401 - fixtures reused, not duplicated
     _fresh_engines_and_caches,
     app,
     empty_db,

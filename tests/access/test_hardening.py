@@ -13,9 +13,9 @@ from pipeline.access.audit import audit_entries
 from pipeline.access.scope import Scope, ScopeError
 from pipeline.actions import reference_photos, rule_edits
 from pipeline.queries import rule_history
-from tests.dashboard.conftest import REPO, rules_copy  # noqa: F401 - fixture reused
 from tests.factories import samples
 from tests.factories.accounts import make_user
+from tests.factories.dashboard_fixtures import REPO, rules_copy  # noqa: F401 - fixture reused
 
 SAM = Scope(stores=frozenset({"s001"}), role="supervisor", user="sam")
 ROOT = Scope(stores=None, role="admin", user="root")

@@ -28,7 +28,7 @@ import pipeline.actions as actions_pkg
 import pipeline.queries as queries_pkg
 from pipeline.access.scope import Scope, ScopeError
 from pipeline.queries.inspections import InspectionFilter
-from tests.dashboard.conftest import rules_copy  # noqa: F401 - fixture reused
+from tests.factories.dashboard_fixtures import rules_copy  # noqa: F401 - fixture reused
 
 OWN, OTHER, OTHER_NAME = "s001", "s002", "Old Town"
 VIEWER_A = Scope(stores=frozenset({OWN}), role="viewer", user="vera")

@@ -101,7 +101,7 @@ def sent_cookie(monkeypatch):
 def _fresh_tab():
     from streamlit.testing.v1 import AppTest
 
-    from tests.dashboard.conftest import APP
+    from tests.factories.dashboard_fixtures import APP
 
     return AppTest.from_file(APP, default_timeout=60)
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from pipeline.access import accounts, sessions
 from pipeline.access.tables import LoginSession
 from pipeline.db import session_scope
-from tests.dashboard.conftest import APP
+from tests.factories.dashboard_fixtures import APP
 
 SECRETS = {"auth": {"cookie_secret": "test-secret", "client_id": "x", "client_secret": "y",
                     "redirect_uri": "http://localhost:8501/oauth2callback",

@@ -1,14 +1,3 @@
-"""Fixtures of the tests moved here from other folders (issue #17 item 10: tests mirror the
-tree); defined once, where they were first written."""
+"""Fixtures of these tests: the small-database ones, defined once in tests/factories."""
 
-from __future__ import annotations
-
-from tests.dashboard.conftest import (  # noqa: F401 - fixtures shared with the page tests
-    _fresh_engines_and_caches,
-    app,
-    empty_db,
-    home,
-    query_db,
-    rules_copy,
-    small_db,
-)
+from tests.factories.dashboard_fixtures import *  # noqa: F403 - the small-database fixtures

@@ -11,9 +11,9 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.detections import dumps
+from tests.factories.shelves import CHIPS, COLA, layout
 
 from ..conftest import REPO
-from tests.factories.shelves import CHIPS, COLA, layout
 
 
 @pytest.fixture

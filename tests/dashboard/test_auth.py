@@ -103,8 +103,8 @@ def test_a_viewer_sees_only_their_stores_even_when_tampering(small_db, app):
     assert at.sidebar.selectbox(key="store").options == ["All my stores", "s001 · Riverside"]
     from streamlit.testing.v1 import AppTest
 
-    from tests.dashboard.conftest import APP
     from tests.factories.accounts import sign_in
+    from tests.factories.dashboard_fixtures import APP
 
     at = AppTest.from_file(APP, default_timeout=30)
     sign_in(at, "viewer", ["s001"])
@@ -145,7 +145,7 @@ def test_a_page_run_on_its_own_without_the_gate_shows_no_data(small_db, page):
     """Defence in depth: even a page file run directly (no router, no sign-in) sees no store."""
     from streamlit.testing.v1 import AppTest
 
-    from tests.dashboard.conftest import REPO
+    from tests.factories.dashboard_fixtures import REPO
 
     at = AppTest.from_file(str(REPO / "pages" / f"{page}.py"), default_timeout=30).run()
     assert not at.exception

@@ -12,8 +12,8 @@ def _opened(page: str, params: dict[str, str], role: str = "admin", stores=()):
     from streamlit.testing.v1 import AppTest
 
     from pipeline.dashboard.bench_pages import navigation_pages_manager
-    from tests.dashboard.conftest import APP
     from tests.factories.accounts import sign_in
+    from tests.factories.dashboard_fixtures import APP
 
     with navigation_pages_manager():
         at = AppTest.from_file(APP, default_timeout=60)

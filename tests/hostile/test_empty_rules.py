@@ -10,7 +10,7 @@ from pipeline.actions import rule_edits
 from pipeline.rulebook.in_force import check_text
 from pipeline.rulebook.versions import resolve_rule_texts
 from pipeline.rules.config import validate
-from tests.dashboard.conftest import rules_copy  # noqa: F401 - fixture reused
+from tests.factories.dashboard_fixtures import rules_copy  # noqa: F401 - fixture reused
 
 NAME = "snacks.yaml"
 EMPTY = [  # id, text, words of the reason

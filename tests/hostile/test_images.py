@@ -17,9 +17,9 @@ from pipeline.access.audit import audit_entries
 from pipeline.access.scope import Scope, ScopeError
 from pipeline.actions import uploads
 from pipeline.settings import get_settings
-from tests.dashboard.conftest import rules_copy  # noqa: F401 - fixture reused
 from tests.factories import samples as s
 from tests.factories.accounts import make_user
+from tests.factories.dashboard_fixtures import rules_copy  # noqa: F401 - fixture reused
 
 SAM = Scope(stores=frozenset({"s001"}), role="supervisor", user="sam")
 

@@ -9,8 +9,8 @@ import pytest
 from pipeline.access.audit import audit_entries
 from pipeline.access.scope import Scope, ScopeError
 from pipeline.actions import rule_edits
-from tests.dashboard.conftest import rules_copy  # noqa: F401 - fixture reused
 from tests.factories.accounts import make_user
+from tests.factories.dashboard_fixtures import rules_copy  # noqa: F401 - fixture reused
 
 NAME = "s001-extra.yaml"
 TEXT = """name: s001 extra

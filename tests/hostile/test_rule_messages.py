@@ -14,7 +14,7 @@ from pipeline.queries import rule_history
 from pipeline.rules import messages
 from pipeline.rules.config import validate
 from pipeline.rules.types import rule_types
-from tests.dashboard.conftest import rules_copy  # noqa: F401 - fixture reused
+from tests.factories.dashboard_fixtures import rules_copy  # noqa: F401 - fixture reused
 
 NAME = "general.yaml"
 FIELD = '    message: "Shelf {shelf}: empty space about {widths} products wide — refill it"\n'

@@ -14,8 +14,8 @@ from pipeline.access.accounts import AccountError, LoginError
 from pipeline.access.audit import audit_entries
 from pipeline.db import has_table
 from pipeline.queries import rule_history
-from tests.dashboard.conftest import rules_copy  # noqa: F401 - fixture reused
 from tests.factories.accounts import make_user, sign_in
+from tests.factories.dashboard_fixtures import rules_copy  # noqa: F401 - fixture reused
 
 REPO = Path(__file__).resolve().parents[2]
 HOSTILE = {

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from pipeline.settings import get_settings
-from tests.dashboard.conftest import rules_copy  # noqa: F401 - fixture reused
 from tests.factories import samples as s
+from tests.factories.dashboard_fixtures import rules_copy  # noqa: F401 - fixture reused
 from tests.hostile.test_text import assert_no_markup
 
 BATCH = [  # file name, bytes, words of the message (None = accepted and judged)

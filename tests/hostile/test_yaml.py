@@ -13,7 +13,7 @@ from pipeline.actions import rule_edits
 from pipeline.queries import rule_history
 from pipeline.rulebook.in_force import check_text
 from pipeline.rulebook.versions import resolve_rule_texts
-from tests.dashboard.conftest import rules_copy  # noqa: F401 - fixture reused
+from tests.factories.dashboard_fixtures import rules_copy  # noqa: F401 - fixture reused
 
 NAME = "beverages.yaml"
 

@@ -17,8 +17,8 @@ WORDS = {"en": {"title": "Users & audit", "reset": "New random password…", "ye
 def _page(lang: str):
     from streamlit.testing.v1 import AppTest
 
-    from tests.dashboard.conftest import APP
     from tests.factories.accounts import sign_in
+    from tests.factories.dashboard_fixtures import APP
 
     at = AppTest.from_file(APP, default_timeout=60)
     sign_in(at, "admin")

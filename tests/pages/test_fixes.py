@@ -83,8 +83,8 @@ def test_overview_links_to_todays_fixes(small_db, app):
 def test_in_chinese(small_db, app, page):
     from streamlit.testing.v1 import AppTest
 
-    from tests.dashboard.conftest import APP
     from tests.factories.accounts import sign_in
+    from tests.factories.dashboard_fixtures import APP
 
     at = AppTest.from_file(APP, default_timeout=60)
     sign_in(at, "admin")
@@ -106,8 +106,8 @@ def test_messages_and_product_names_in_the_readers_language(small_db, app):
 
     from pipeline.db import session_scope
     from pipeline.db import tables as t
-    from tests.dashboard.conftest import APP
     from tests.factories.accounts import sign_in
+    from tests.factories.dashboard_fixtures import APP
 
     wording = {"template": "{name} is lying on shelf {shelf}",
                "template_zh": "{name} 倒在第 {shelf} 层",

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.dashboard.conftest import APP
+from tests.factories.dashboard_fixtures import APP
 
 PAGES = ["pages/overview.py", "pages/fixes.py", "pages/weekly_report.py", "pages/inspections.py",
          "pages/trends.py", "pages/upload.py", "pages/rules.py", "pages/system.py",

@@ -116,8 +116,8 @@ def _supervisor(lang: str, file: str | None = None):
     """The Rules page of a supervisor of s001 only, in ``lang``."""
     from streamlit.testing.v1 import AppTest
 
-    from tests.dashboard.conftest import APP
     from tests.factories.accounts import sign_in
+    from tests.factories.dashboard_fixtures import APP
 
     at = AppTest.from_file(APP, default_timeout=60)
     sign_in(at, "supervisor", ["s001"], username="sue")
@@ -197,3 +197,45 @@ def test_what_if_with_no_photos_says_so_instead_of_a_score(empty_db, rules_copy,
     assert not at.exception
     assert not at.metric  # no "Compliance 0.0 %"
     assert any("No photos to compare" in i.value for i in at.info)
+
+
+PROBLEM_WORDS = {  # a bad number and an unknown rule type, explained in each language
+    "en": {"line": "line {line}", "number": "min: Input should be a valid number, unable to "
+           "parse string as a number", "type": "unknown rule type 'orientaton' — did you mean "
+           "'orientation'?"},
+    "zh": {"line": "第 {line} 行", "number": "min: 应为数字，无法把所填的文字读成数字",
+           "type": "未知规则类型 'orientaton' —— 是不是想写 'orientation'？"},
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_validation_problems_are_explained_in_the_readers_language(empty_db, rules_copy, lang):
+    """The same broken text: the same lines, the explanation in the reader's words (pydantic's
+    errors by their type, the rule file's own checks), the file left as it was."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.factories.accounts import sign_in
+    from tests.factories.dashboard_fixtures import APP
+
+    words = PROBLEM_WORDS[lang]
+    at = AppTest.from_file(APP, default_timeout=60)
+    sign_in(at, "admin", [])
+    at.session_state["lang"] = lang
+    at.run()
+    at.switch_page("pages/rules.py").run()
+    at.selectbox(key="rules_file").set_value("beverages.yaml").run()
+    text = at.text_area(key="rules_text").value
+    broken = text.replace("    type: orientation\n", "    type: orientaton\n", 1).replace(
+        "    min: 0.4 ", "    min: lots", 1)
+    lines = broken.splitlines()
+    type_line = lines.index("    type: orientaton") + 1
+    min_line = next(i for i, t in enumerate(lines, 1) if t.startswith("    min: lots"))
+    at.text_area(key="rules_text").set_value(broken).run()
+    assert not at.exception, at.exception
+    shown = "\n".join(e.value for e in at.error)
+    assert words["line"].format(line=type_line) in shown and words["type"] in shown, shown
+    assert words["line"].format(line=min_line) in shown and words["number"] in shown, shown
+    if lang == "zh":
+        assert "Input should" not in shown and "unknown rule type" not in shown
+    assert at.button(key="rules_save").disabled
+    assert (rules_copy / "beverages.yaml").read_text(encoding="utf-8") == text

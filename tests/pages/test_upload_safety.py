@@ -97,8 +97,8 @@ def test_a_saved_upload_does_not_move_the_default_week(small_db, rules_copy, fak
 def chinese(app):
     from streamlit.testing.v1 import AppTest
 
-    from tests.dashboard.conftest import APP
     from tests.factories.accounts import sign_in
+    from tests.factories.dashboard_fixtures import APP
 
     at = AppTest.from_file(APP, default_timeout=60)
     sign_in(at, "admin")

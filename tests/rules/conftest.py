@@ -6,7 +6,6 @@ import pytest
 
 from pipeline.rules.engine import evaluate
 from pipeline.rules.types import rule_types
-
 from tests.factories.shelves import Layout, without_shelf
 
 
