@@ -213,3 +213,30 @@ def test_every_scoped_function_is_checked():
     names = {n for n, _ in scoped_functions()}
     assert len(names) >= 20  # the dashboard's queries are all found
     assert {"weekly.weekly_report", "inspections.inspection_detail"} <= names
+
+
+def _database_contents(engine) -> dict[str, list]:
+    """Every row of every table (sorted), to compare before and after."""
+    from sqlalchemy import MetaData
+
+    meta = MetaData()
+    meta.reflect(engine)
+    with engine.connect() as conn:
+        return {name: sorted(map(repr, conn.execute(table.select())))
+                for name, table in meta.tables.items()}
+
+
+QUERIES = [(n, f) for n, f in READERS if f.__module__.startswith("pipeline.queries.")]
+
+
+def test_queries_change_nothing(ctx):
+    """``pipeline.queries`` is the read-only side: running every query function, as an admin of
+    every store, leaves each table row for row as it was (changes live in ``pipeline.actions``)."""
+    from pipeline.access.scope import ALL_STORES
+
+    assert len(QUERIES) > 20  # the introspection found the queries
+    engine = ctx["engine"]
+    before = _database_contents(engine)
+    for _name, fn in QUERIES:
+        fn(scope=ALL_STORES, **_arguments(fn, ctx))
+    assert _database_contents(engine) == before
