@@ -73,17 +73,19 @@ def run_once(
     that another run is already inspecting is skipped, saying who holds it. Exit code 1 when a
     store's run failed or a photo was given up on.
     """
+    from pipeline.context import edge_context
     from pipeline.inbox.inspectors import shared_inspector
     from pipeline.inbox.jobs import RunOptions, stray_inbox_notes
     from pipeline.inbox.jobs import run_once as run
-    from pipeline.sites import load_sites
 
     _upgrade()
-    sites = load_sites()
-    notes = sites.problems + stray_inbox_notes(sites.stores)
+    context = edge_context()  # this command's settings, catalog and sites, read once
+    sites = context.sites
+    notes = sites.problems + stray_inbox_notes(sites.stores, context.settings)
     cluster = _engine(engine, address, actors, inspector)
     options = RunOptions(inspector=shared_inspector(inspector) if inspector and not cluster
-                         else None, batch_size=batch, max_attempts=max_attempts, engine=cluster)
+                         else None, batch_size=batch, max_attempts=max_attempts, engine=cluster,
+                         context=context)
     try:
         results = run(sites.stores, store or None, options)
     finally:

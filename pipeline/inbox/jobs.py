@@ -13,16 +13,17 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pipeline.context import EdgeContext, edge_context
 from pipeline.db import session_scope, tables
 from pipeline.db.locks import Lease, store_lease_name
 from pipeline.inbox import ingest
 from pipeline.inbox.engines import InspectionEngine
 from pipeline.inbox.inspectors import PhotoInspector, shared_inspector
 from pipeline.inbox.runner import DEFAULT_BATCH, DEFAULT_MAX_ATTEMPTS, StoreRunner
-from pipeline.settings import get_settings
+from pipeline.settings import Settings
 from pipeline.sites import StoreSpec, sync_sites
 
 RulesLoader = Callable[[StoreSpec], Any]
@@ -56,6 +57,7 @@ class RunOptions:
     progress: Callable[[int], None] | None = None
     lease_ttl_s: float = 60.0
     engine: InspectionEngine | None = None  # default: local, with ``inspector``
+    context: EdgeContext | None = None  # the edge's settings and catalog (default: run_once's)
 
 
 def start_job_run(job: str, store: str | None, trigger: str, url: str | None = None) -> int:
@@ -86,10 +88,12 @@ def record_skip(job: str, store: str | None, trigger: str, reason: str,
     return run_id
 
 
-def _default_rules_loader(store: StoreSpec) -> Any:
+def _default_rules_loader(context: EdgeContext) -> RulesLoader:
+    """Each store's rules in force, from the context's rules folder and catalog."""
     from pipeline.rulebook.in_force import load_store_rules
 
-    return load_store_rules(store)
+    return lambda store: load_store_rules(store, context.settings.rules_dir,
+                                          catalog=context.catalog)
 
 
 class _LazyInspector:
@@ -137,11 +141,12 @@ def inspect_store(store: StoreSpec, options: RunOptions) -> StoreRunResult:
 
 
 def _inspect_held(store: StoreSpec, options: RunOptions, run_id: int) -> StoreRunResult:
-    settings = get_settings()
+    context = options.context or edge_context(url=options.url)  # run_once gives one
+    settings = context.settings
     scan = ingest.scan_inbox(settings.subdir("inbox"), {store.id: set(store.cameras)},
                              only_stores={store.id})
     notes = list(scan.unknown)
-    rules = (options.rules_loader or _default_rules_loader)(store)
+    rules = (options.rules_loader or _default_rules_loader(context))(store)
     notes.extend(getattr(rules, "problems", []) or [])
     runner = StoreRunner(store, _LazyInspector(options.inspector), rules, settings.home_dir,
                          batch_size=options.batch_size, max_attempts=options.max_attempts,
@@ -171,6 +176,8 @@ def run_once(sites: Sequence[StoreSpec], stores: Sequence[str] | None = None,
     from pipeline.i18n import _
 
     options = options or RunOptions()
+    if options.context is None:  # a caller without a context: this run is the edge
+        options = replace(options, context=edge_context(url=options.url))
     known = {s.id: s for s in sites}
     wanted = list(stores) if stores else sorted(known)
     missing = [s for s in wanted if s not in known]
@@ -187,10 +194,11 @@ def run_once(sites: Sequence[StoreSpec], stores: Sequence[str] | None = None,
     return results
 
 
-def stray_inbox_notes(sites: Sequence[StoreSpec]) -> list[str]:
-    """Inbox folders of stores or cameras that ``stores.yaml`` does not know."""
+def stray_inbox_notes(sites: Sequence[StoreSpec], settings: Settings) -> list[str]:
+    """Inbox folders (under ``settings``' home) of stores or cameras that ``stores.yaml`` does
+    not know."""
     cameras = {s.id: set(s.cameras) for s in sites}
-    return ingest.scan_inbox(get_settings().subdir("inbox"), cameras).unknown
+    return ingest.scan_inbox(settings.subdir("inbox"), cameras).unknown
 
 
 def elapsed(start: float) -> float:

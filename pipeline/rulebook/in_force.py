@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline import yamldoc
-from pipeline.catalog import load_catalog
+from pipeline.catalog import Catalog, load_catalog
 from pipeline.detections import PhotoDetections
 from pipeline.errors import ShelfAuditError
 from pipeline.rulebook.versions import resolve_rule_texts, rule_files
@@ -60,10 +60,12 @@ def _may_reach(name: str, text: str, store: Store | None) -> bool:
     return any(selector.matches(store.id, c) for c in (list(store.cameras) or ["*"]))
 
 
-def load_store_rules(store: Store | None, rules_dir: Path | None = None, url: str | None = None
-                     ) -> rule_book.StoreRules:
+def load_store_rules(store: Store | None, rules_dir: Path | None = None, url: str | None = None,
+                     catalog: Catalog | None = None) -> rule_book.StoreRules:
     """The rule book of ``store`` (``None``: an ad-hoc photo) from the rule files on disk
-    (broken ones -> last good version).
+    (broken ones -> last good version). Callers that hold an edge context pass its rules
+    folder and ``catalog`` (read once for the edge); without them the settings' folder and
+    its ``catalog.yaml`` are read here.
 
     Raises:
         ShelfAuditError: a broken rule file that may apply to this store has no valid version
@@ -81,6 +83,7 @@ def load_store_rules(store: Store | None, rules_dir: Path | None = None, url: st
                                   f"photos wait in the inbox)")
     notes = {t.name: next(p for p in resolved.problems if p.startswith(f"rule file {t.name} "))
              for t in resolved.texts if t.from_saved}
-    book = rule_book.build(resolved.texts, [store] if store else [],
-                           load_catalog(folder / "catalog.yaml"), notes=notes)
+    if catalog is None:
+        catalog = load_catalog(folder / "catalog.yaml")
+    book = rule_book.build(resolved.texts, [store] if store else [], catalog, notes=notes)
     return book.for_store(store.id if store else None)

@@ -66,11 +66,12 @@ def trigger_for(schedule: str, timezone: str) -> Any:
 
 # -- the jobs (module-level so the persistent job store can reference them by name) ----------
 def scheduled_inspection(store_id: str) -> None:
+    from pipeline.context import edge_context
     from pipeline.inbox.jobs import RunOptions, run_once
-    from pipeline.sites import load_sites
 
+    context = edge_context()  # this run's settings, catalog and sites, read once
     try:
-        sites = load_sites()
+        sites = context.sites
     except Exception as exc:  # noqa: BLE001 - recorded; the next scheduled run tries again
         from pipeline.db import tables
         from pipeline.inbox.jobs import finish_job_run, start_job_run
@@ -81,7 +82,7 @@ def scheduled_inspection(store_id: str) -> None:
     if store_id not in {s.id for s in sites.stores}:
         log.warning("store %s is no longer in stores.yaml; skipping", store_id)
         return
-    options = RunOptions(trigger="scheduled", stop=STOP, engine=ENGINE)
+    options = RunOptions(trigger="scheduled", stop=STOP, engine=ENGINE, context=context)
     for result in run_once(sites.stores, [store_id], options):
         log.info("%s: %s %s", result.store, result.status, result.message)
         _alert(sites, result)
@@ -103,13 +104,13 @@ def _alert(sites: Any, result: Any) -> None:
 
 def scheduled_digest(store_id: str) -> None:
     from pipeline.alerts.dispatch import send_digest
+    from pipeline.context import edge_context
     from pipeline.db import tables
     from pipeline.inbox.jobs import finish_job_run, start_job_run
-    from pipeline.sites import load_sites
 
     run_id = start_job_run("digest", store_id, "scheduled")
     try:
-        sites = load_sites()
+        sites = edge_context().sites  # this job's sites, read once
         store = sites.store(store_id)
         sent = send_digest(store, sites.smtp) if store is not None else []
     except Exception as exc:  # noqa: BLE001 - recorded; tomorrow's digest tries again
@@ -185,10 +186,10 @@ def configure(scheduler: Any, stores: Sequence[StoreSpec]) -> list[str]:
 
 
 def _resync(scheduler: Any) -> None:
-    from pipeline.sites import load_sites
+    from pipeline.context import edge_context
 
     try:
-        configure(scheduler, load_sites().stores)
+        configure(scheduler, edge_context().sites.stores)  # the re-read is this job's edge
     except Exception as exc:  # noqa: BLE001 - keep the last good schedule
         log.error("could not re-read stores.yaml (%s); keeping the current schedule", exc)
 
@@ -223,13 +224,13 @@ def run_scheduler(url: str | None = None, stop: threading.Event | None = None,
     from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 
     from pipeline import db
-    from pipeline.sites import load_sites
+    from pipeline.context import edge_context
 
     STOP.clear()
     ENGINE = engine
     stop = stop or STOP
     db.upgrade(url)
-    sites = load_sites(url=url)
+    sites = edge_context(url=url).sites
     scheduler = build_scheduler(url)
     scheduler.add_listener(_on_missed, EVENT_JOB_MISSED)
     scheduler.add_listener(_on_max_instances, EVENT_JOB_MAX_INSTANCES)

@@ -140,7 +140,7 @@ def test_unknown_store_and_camera_folders_are_reported_and_left(home):
     results = _run()
     from pipeline.inbox.jobs import stray_inbox_notes
 
-    notes = " ".join(stray_inbox_notes(make_sites()))
+    notes = " ".join(stray_inbox_notes(make_sites(), get_settings()))
     assert "unknown camera 'c9'" in " ".join(results[0].notes)
     assert "unknown store 'zz'" in notes and "2 file(s) left in place" in notes
     assert len(_inbox_files(home)) == 3 and _count(tables.Photo) == 0
