@@ -11,15 +11,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from pipeline.api.local import free_port, wait_ready
 from tests.factories.demo_db import build_small_db
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,26 +33,6 @@ pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(),
                        reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"streamlit did not answer on {url}")
 
 
 @pytest.fixture
@@ -76,7 +54,7 @@ def server(tmp_path, monkeypatch):
     if accounts.get_user(USER) is None:
         accounts.add_user(USER, PASSWORD, role="admin", display_name="E2E", actor="test")
     dispose_engines()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SHELFAUDIT_INSPECTOR": os.environ.get("SHELFAUDIT_E2E_INSPECTOR",
                                                                   "fake")}
     log = (tmp_path / "streamlit.log").open("w")
@@ -88,7 +66,7 @@ def server(tmp_path, monkeypatch):
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_http(url, proc)
+        wait_ready(f"{url}/_stcore/health", proc, tmp_path / "streamlit.log", 90, "streamlit")
         yield url
     finally:
         proc.terminate()
