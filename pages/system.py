@@ -7,6 +7,7 @@ history and file times in UTC.
 import pandas as pd
 import streamlit as st
 
+from pipeline import i18n
 from pipeline.actions import reference_photos, uploads
 from pipeline.catalog import display_name
 from pipeline.dashboard import frame, loaders, models
@@ -70,7 +71,7 @@ def _rule_state(row) -> tuple[str, str]:
 
 
 def _rule_files() -> None:
-    status = loaders.load(system.rule_files_status, scope)
+    status = loaders.load(system.rule_files_status, scope, lang=i18n.current())  # per language
     st.markdown("**" + _("Rule files") + "**")
     shown = pd.DataFrame([(row.file, *_rule_state(row), row.problem)
                           for row in status.itertuples()],

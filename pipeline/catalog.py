@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline import yamldoc
+from pipeline.i18n import N_, _
 from pipeline.yamldoc import Problem, YamlFileError
 
 PackageType = Literal["bottle", "can", "carton", "box", "bag"]
@@ -64,7 +65,8 @@ class Look(_Strict):
     @classmethod
     def _hex(cls, value: str) -> str:
         if not _COLOR.match(value):
-            raise ValueError(f"colour must look like #a1b2c3, got {value!r}")
+            raise ValueError(_("colour must look like #a1b2c3, got {value}").format(
+                value=repr(value)))
         return value.lower()
 
 
@@ -148,6 +150,31 @@ class Catalog(_Strict):
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
+# The catalog's own checks (Catalog._references, in English) -> how to say them
+REFERENCE_WORDS = [(re.compile(pattern), words) for pattern, words in [
+    (r"duplicate (?P<kind>category|brand|sku) id '(?P<id>.*)'",
+     {"category": N_("duplicate category id '{id}'"), "brand": N_("duplicate brand id '{id}'"),
+      "sku": N_("duplicate sku id '{id}'")}),
+    (r"sku '(?P<sku>[^']*)': unknown (?P<kind>brand|category) '(?P<id>[^']*)'"
+     r"(?: — did you mean '(?P<choice>.*)'\?)?",
+     {"brand": N_("sku '{sku}': unknown brand '{id}'"),
+      "category": N_("sku '{sku}': unknown category '{id}'")}),
+]]
+
+
+def _reference_words(part: str) -> str:
+    """One of the catalog's reference problems in the reader's language."""
+    for pattern, words in REFERENCE_WORDS:
+        match = pattern.fullmatch(part)
+        if match:
+            found = match.groupdict()
+            text = _(words[found.pop("kind")]).format(**found)
+            if found.get("choice"):
+                text += _(" — did you mean '{choice}'?").format(choice=found["choice"])
+            return text
+    return part
+
+
 def _locate_model_error(message: str, doc: object, name: str) -> list[Problem]:
     """Point reference errors (``sku 'x': unknown brand 'y'``) at the SKU's line."""
     problems = []
@@ -161,7 +188,7 @@ def _locate_model_error(message: str, doc: object, name: str) -> list[Problem]:
                     field = "brand" if "brand" in part else "category"
                     line, col = yamldoc.locate(doc, ["skus", i, field])
                     break
-        problems.append(Problem(name, line, col, part))
+        problems.append(Problem(name, line, col, _reference_words(part)))
     return problems
 
 

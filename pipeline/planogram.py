@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pipeline.i18n import _
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -27,7 +29,8 @@ class Block(_Model):
     def _span(self) -> Block:
         x0, x1 = self.x
         if not 0.0 <= x0 < x1 <= 1.0:
-            raise ValueError(f"x-span must satisfy 0 <= x0 < x1 <= 1, got {list(self.x)}")
+            raise ValueError(_("x-span must satisfy 0 <= x0 < x1 <= 1, got {x}").format(
+                x=list(self.x)))
         return self
 
 

@@ -72,6 +72,7 @@ def load_sites(rules_dir: Path | None = None, url: str | None = None) -> Sites:
     Raises:
         YamlFileError: ``stores.yaml`` is broken and no valid version is on record.
     """
+    from pipeline import i18n
     from pipeline.db import session_scope
     from pipeline.rulebook.versions import last_good_version, record_version
     from pipeline.settings import get_settings
@@ -83,7 +84,8 @@ def load_sites(rules_dir: Path | None = None, url: str | None = None) -> Sites:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise YamlFileError([Problem(str(path), 0, 0, f"cannot read ({exc.strerror})")]) from None
-    parsed, problems = _parse_stores(text, str(path))
+    with i18n.using("en"):  # kept with the version and a run's notes: stored text, English
+        parsed, problems = _parse_stores(text, str(path))
     notes = []
     with session_scope(url) as session:
         record_version(session, path.name, text, valid=not problems,
@@ -94,7 +96,8 @@ def load_sites(rules_dir: Path | None = None, url: str | None = None) -> Sites:
                 raise YamlFileError(problems)
             parsed, _ = _parse_stores(good.yaml_text, f"{path} (version #{good.id})")
             notes.append(f"{problems[0]}; using the last good stores.yaml, version #{good.id}")
-    planograms, plan_problems = _planograms(folder)
+    with i18n.using("en"):
+        planograms, plan_problems = _planograms(folder)
     return Sites([s.resolved(planograms) for s in parsed.stores], notes + plan_problems,
                  parsed.smtp)
 

@@ -136,13 +136,87 @@ def test_rule_validation_and_its_errors_in_chinese(cli, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("rules:\n  - id: x\n    type: min_facing\n", encoding="utf-8")
     code, out, err = cli("rules", "validate", bad, lang="zh")
-    assert code == 1 and "unknown rule type 'min_facing'" in out  # the problem stays English
+    assert code == 1 and out == f"{bad}:3:11: 规则 'x'：未知规则类型 'min_facing' —— 是不是想写 " \
+        "'min_facings'？\n"
     assert err == "1 个错误，0 个警告\n"
     assert cli("rules", "validate", bad, lang="en")[2] == "1 error, 0 warnings\n"
     code, _, err = cli("rules", "schema", "--kind", "nope", lang="zh")
     assert (code, err) == (2, "错误：--kind 必须是 rule-set、stores 或 planogram，而不是 'nope'\n")
     code, _, err = cli("check", lang="zh")
     assert (code, err) == (2, "错误：请给出照片或 --detections FILE 之一（不能都给，也不能都不给）\n")
+
+
+BROKEN = {  # a rule file with one problem of each kind, and each problem's line
+    "rules:\n"
+    "  - id: few\n"
+    "    type: min_facings\n"
+    "    sku: cola-330-can\n"
+    "    min: lots\n"  # 5: not a whole number (pydantic int_parsing)
+    "  - id: gaps\n"
+    "    type: max_gaps\n"
+    "    severity: huge\n"  # 8: not one of the choices (literal_error)
+    "    colour: red\n"  # 9: unknown field (extra_forbidden)
+    "  - id: ghost\n"
+    "    type: required_product\n"
+    "    sku: nope-001\n"  # 12: unknown SKU (the catalog check)
+    "  - id: tiny\n"
+    "    type: share_of_shelf\n"
+    "    brand: colaco\n"
+    "    min: -1\n"  # 16: below the lower bound (greater_than_equal)
+    "  - type: max_gaps\n": None,  # 17: no id (missing)
+}
+EXPLAINED = {
+    "en": ["5:10: rule 'few': min: Input should be a valid integer, unable to parse string as "
+           "an integer",
+           "8:15: rule 'gaps': severity: Input should be 'low', 'medium' or 'high'",
+           "9:13: rule 'gaps': unknown field 'colour'",
+           "12:10: rule 'ghost': unknown sku 'nope-001'",
+           "16:10: rule 'tiny': min: Input should be greater than or equal to 0",
+           "17:5: missing required field 'id'"],
+    "zh": ["5:10: 规则 'few'：min: 应为整数，无法把所填的文字读成整数",
+           "8:15: 规则 'gaps'：severity: 应为 'low', 'medium' 或 'high'",
+           "9:13: 规则 'gaps'：未知字段 'colour'",
+           "12:10: 规则 'ghost'：未知 SKU 'nope-001'",
+           "16:10: 规则 'tiny'：min: 应大于或等于 0",
+           "17:5: 缺少必填字段 'id'"],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_rule_file_problems_are_explained_in_the_readers_language(cli, tmp_path, lang):
+    """``rules validate``: the same file and line:column in both languages, the explanation
+    in the reader's words; ``--json`` keeps English values."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("".join(BROKEN), encoding="utf-8")
+    code, out, _err = cli("rules", "validate", bad, lang=lang)
+    assert code == 1
+    assert sorted(out.splitlines()) == sorted(f"{bad}:{line}" for line in EXPLAINED[lang])
+    code, out, _err = cli("rules", "validate", bad, "--json", lang=lang)
+    messages = [p["message"] for p in json.loads(out)["problems"]]
+    assert sorted(messages) == sorted(e.split(": ", 1)[1] for e in EXPLAINED["en"])
+
+
+@pytest.mark.parametrize("text, en, zh", [
+    ("rules:\n  - id: a\n   type: b\n", "3:4: YAML syntax error: expected <block end>, but "
+     "found '<block mapping start>' (while parsing a block collection)",
+     "3:4: YAML 语法错误：此处应结束一个块，却遇到 '<block mapping start>'（请检查缩进）"
+     "（读取块列表时）"),
+    ("rules: [a, b\n", "2:1: YAML syntax error: expected ',' or ']', but got '<stream end>' "
+     "(while parsing a flow sequence)",
+     "2:1: YAML 语法错误：此处应为 ',' 或 ']'，却遇到 '<stream end>'（读取行内列表时）"),
+    ("rules:\n  - id: a\n    type: max_gaps\n    id: b\n", "4:5: YAML syntax error: "
+     "duplicate key \"id\" with value \"b\" (original value: \"a\") (while constructing a "
+     "mapping)", "4:5: YAML 语法错误：键 \"id\" 重复，值为 \"b\"（原来的值：\"a\"）（构建映射时）"),
+    ("rules: []\n", "1:1: the rule set has no rules; a rule set needs at least one rule under "
+     "'rules:' (to switch a rule off, keep it with enabled: false; to retire the file, delete it)",
+     "1:1: 规则集没有规则；规则集的 'rules:' 下至少要有一条规则（要关闭某条规则，请保留它并写 "
+     "enabled: false；要停用整个文件，请删除该文件）"),
+])
+def test_yaml_syntax_problems_in_both_languages(cli, tmp_path, text, en, zh):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text(text, encoding="utf-8")
+    assert cli("rules", "validate", bad, lang="en")[1] == f"{bad}:{en}\n"
+    assert cli("rules", "validate", bad, lang="zh")[1] == f"{bad}:{zh}\n"
 
 
 def test_a_store_run_reports_in_chinese(cli):

@@ -34,14 +34,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pipeline.i18n import N_, _
+
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high")
 CHANNEL_TYPES: tuple[str, ...] = ("email", "wecom", "dingtalk", "slack", "json")
 WEBHOOK_TYPES: tuple[str, ...] = ("wecom", "dingtalk", "slack", "json")
 _ENV = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-SECRET_IN_FILE = ("a {what} must not be written in stores.yaml: put it in an environment "
-                  "variable and name that variable with {field}")
+SECRET_IN_FILE = N_("a {what} must not be written in stores.yaml: put it in an environment "
+                    "variable and name that variable with {field}")
 
 
 class _Strict(BaseModel):
@@ -56,13 +58,14 @@ def parse_clock(text: str) -> time:
     """
     match = _CLOCK.match(str(text).strip())
     if not match:
-        raise ValueError(f"'{text}' is not a time of day like 07:30 (24-hour HH:MM)")
+        raise ValueError(_("'{text}' is not a time of day like 07:30 (24-hour HH:MM)").format(
+            text=text))
     return time(int(match.group(1)), int(match.group(2)))
 
 
 def _refuse(value: Any, field: str, what: str, instead: str) -> Any:
     if isinstance(value, dict) and field in value:
-        raise ValueError(SECRET_IN_FILE.format(what=what, field=instead))
+        raise ValueError(_(SECRET_IN_FILE).format(what=_(what), field=instead))
     return value
 
 
@@ -82,7 +85,7 @@ class SmtpServer(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _no_password(cls, value: Any) -> Any:
-        return _refuse(value, "password", "password", "password_env")
+        return _refuse(value, "password", N_("password"), "password_env")
 
     @property
     def port_in_use(self) -> int:
@@ -106,8 +109,9 @@ class Channel(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _no_url(cls, value: Any) -> Any:
-        value = _refuse(value, "url", "webhook URL (it carries the access token)", "url_env")
-        return _refuse(value, "secret", "signing secret", "secret_env")
+        value = _refuse(value, "url", N_("webhook URL (it carries the access token)"),
+                        "url_env")
+        return _refuse(value, "secret", N_("signing secret"), "secret_env")
 
     @field_validator("to", mode="before")
     @classmethod
@@ -115,24 +119,25 @@ class Channel(_Strict):
         value = [value] if isinstance(value, str) else value
         for address in value or []:
             if not isinstance(address, str) or not _EMAIL.match(address):
-                raise ValueError(f"'{address}' is not an e-mail address")
+                raise ValueError(_("'{address}' is not an e-mail address").format(
+                    address=address))
         return value
 
     @model_validator(mode="after")
     def _fields_of_type(self) -> Channel:
         if self.type == "email":
             if not self.to:
-                raise ValueError("an email channel needs 'to': one or more addresses")
+                raise ValueError(_("an email channel needs 'to': one or more addresses"))
             if self.url_env or self.secret_env:
-                raise ValueError("url_env and secret_env belong to webhook channels")
+                raise ValueError(_("url_env and secret_env belong to webhook channels"))
         else:
             if not self.url_env:
-                raise ValueError(f"a {self.type} channel needs 'url_env': the environment "
-                                 "variable that holds the webhook URL")
+                raise ValueError(_("a {type} channel needs 'url_env': the environment "
+                                   "variable that holds the webhook URL").format(type=self.type))
             if self.to:
-                raise ValueError("'to' belongs to email channels")
+                raise ValueError(_("'to' belongs to email channels"))
             if self.secret_env and self.type != "dingtalk":
-                raise ValueError("secret_env is for dingtalk channels (signed robots)")
+                raise ValueError(_("secret_env is for dingtalk channels (signed robots)"))
         return self
 
 
@@ -167,10 +172,11 @@ class AlertSettings(_Strict):
             return None
         start, sep, end = str(value).partition("-")
         if not sep:
-            raise ValueError(f"quiet_hours '{value}' should be 'HH:MM-HH:MM', e.g. 22:00-07:00")
+            raise ValueError(_("quiet_hours '{value}' should be 'HH:MM-HH:MM', e.g. "
+                               "22:00-07:00").format(value=value))
         start_t, end_t = parse_clock(start), parse_clock(end)
         if start_t == end_t:
-            raise ValueError("quiet_hours start and end are the same time")
+            raise ValueError(_("quiet_hours start and end are the same time"))
         return f"{start_t:%H:%M}-{end_t:%H:%M}"
 
     @model_validator(mode="after")
@@ -178,7 +184,7 @@ class AlertSettings(_Strict):
         names = [c.name for c in self.channels if c.name]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"channel name '{dupes[0]}' is used twice")
+            raise ValueError(_("channel name '{name}' is used twice").format(name=dupes[0]))
         return self
 
     @property

@@ -35,10 +35,12 @@ def validate(
     Prints one line per problem as FILE:LINE:COL: message. Exit code 0 when there are no
     errors (warnings are printed but do not fail), 1 when there are.
     """
+    from pipeline import i18n
     from pipeline.rules.config import errors_only
     from pipeline.rules.config import validate as run
 
-    problems = run(files or None)
+    with i18n.using("en" if as_json else None):  # --json keeps its values: English
+        problems = run(files or None)
     errors = errors_only(problems)
     if as_json:
         typer.echo(json.dumps({"ok": not errors, "errors": len(errors),

@@ -131,20 +131,26 @@ def _loaded(name: str, text: str):
 
 
 @lru_cache(maxsize=128)
-def _loaded_file(path: str, kind: str, mtime_ns: int, size: int, owner: str | None = None):
-    """A file's Loaded, cached by its modification time and size (parsing is the slow part)."""
+def _loaded_file(path: str, kind: str, mtime_ns: int, size: int, owner: str | None = None,
+                 lang: str = "en"):
+    """A file's Loaded, cached by its modification time and size (parsing is the slow part)
+    and the language its problems are worded in."""
+    from pipeline import i18n
     from pipeline.rules.config import _load_catalog
     from pipeline.rules.loading import load_planogram, load_rule_set, load_stores
 
     loader = {CATALOG: lambda p: _load_catalog(Path(p)), STORES: load_stores,
               PLANOGRAM: load_planogram,
               RULE_SET: lambda p: load_rule_set(p, owner)}[kind]
-    return loader(path)
+    with i18n.using(lang):
+        return loader(path)
 
 
 def _cached(path: Path, kind: str, owner: str | None = None):
+    from pipeline import i18n
+
     stat = path.stat()
-    return _loaded_file(str(path), kind, stat.st_mtime_ns, stat.st_size, owner)
+    return _loaded_file(str(path), kind, stat.st_mtime_ns, stat.st_size, owner, i18n.current())
 
 
 def gathered(folder: Path | None = None):

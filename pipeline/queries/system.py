@@ -109,13 +109,15 @@ RULE_STATUS_COLUMNS = ["file", "state", "version", "version_at", "problem"]
 at ``version_at`` UTC, is in force) or ``waiting`` (broken, no valid version: its stores wait)."""
 
 
-def rule_files_status(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
+def rule_files_status(scope: Scope, engine: Engine | None = None,
+                      lang: str | None = None) -> pd.DataFrame:
     """Each rule-set file and what is in force for the scheduled runs and uploads.
 
     A file that does not validate — broken YAML, a wrong field, an empty or rule-less set —
     is not used: its last good version stays in force, or, with none on record, the stores
     it may apply to are not inspected until it is fixed. Read-only (runs record versions).
-    The first problem is shown to those who may edit rules.
+    The first problem is shown to those who may edit rules, worded in ``lang`` (default: the
+    reader's language; the pages pass it, so cached tables are kept per language).
     """
     from sqlalchemy.orm import Session as OrmSession
 
@@ -132,7 +134,7 @@ def rule_files_status(scope: Scope, engine: Engine | None = None) -> pd.DataFram
             if owner is not None and not scope.allows(owner):
                 continue  # another store's own file
             text = path.read_text(encoding="utf-8", errors="replace")
-            problems = check_text(text, name)
+            problems = check_text(text, name, lang)
             if not problems:
                 rows_out.append([name, "ok", None, None, ""])
                 continue

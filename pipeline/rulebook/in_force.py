@@ -60,6 +60,11 @@ def _may_reach(name: str, text: str, store: Store | None) -> bool:
     return any(selector.matches(store.id, c) for c in (list(store.cameras) or ["*"]))
 
 
+def _check_en(text: str, name: str) -> list[str]:
+    """A file's errors in English: the versions and a run's texts keep them as stored text."""
+    return check_text(text, name, lang="en")
+
+
 def load_store_rules(store: Store | None, rules_dir: Path | None = None, url: str | None = None,
                      catalog: Catalog | None = None) -> rule_book.StoreRules:
     """The rule book of ``store`` (``None``: an ad-hoc photo) from the rule files on disk
@@ -72,7 +77,7 @@ def load_store_rules(store: Store | None, rules_dir: Path | None = None, url: st
             on record (the store's photos wait in the inbox until it is fixed).
     """
     folder = rules_dir or get_settings().rules_dir
-    resolved = resolve_rule_texts(rule_files(folder, store.id if store else None), check_text,
+    resolved = resolve_rule_texts(rule_files(folder, store.id if store else None), _check_en,
                                   url, folder)
     for name in resolved.unusable:
         text = (folder / name).read_text(encoding="utf-8", errors="replace")

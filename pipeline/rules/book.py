@@ -34,7 +34,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from pipeline import yamldoc
+from pipeline import i18n, yamldoc
 from pipeline.yamldoc import Problem, YamlFileError
 
 if TYPE_CHECKING:  # the engine pulls in numpy and supervision; building a book needs neither
@@ -88,24 +88,32 @@ def combined_hash(texts: Iterable[RuleText]) -> str:
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=256)
-def parse_text(text: str, name: str) -> tuple[RuleSet | None, tuple[Problem, ...]]:
+def parse_text(text: str, name: str, lang: str | None = None
+               ) -> tuple[RuleSet | None, tuple[Problem, ...]]:
     """``(rule set, problems)`` of one rule-set text; the set is ``None`` when any problem is
-    an error (cached by content: runs and pages read the same texts again and again)."""
+    an error (cached by content: runs and pages read the same texts again and again). The
+    problems are worded in ``lang`` (default: the reader's language)."""
+    return _parse_text(text, name, i18n.normalize(lang) or i18n.current())
+
+
+@lru_cache(maxsize=256)
+def _parse_text(text: str, name: str, lang: str) -> tuple[RuleSet | None, tuple[Problem, ...]]:
     from pipeline.rules.loading import parse_rule_set
 
-    try:
-        doc = yamldoc.loads(text, name)
-    except YamlFileError as exc:
-        return None, tuple(exc.problems)
-    rule_set, problems = parse_rule_set(doc, name, owner=owner_of(name))
+    with i18n.using(lang):
+        try:
+            doc = yamldoc.loads(text, name)
+        except YamlFileError as exc:
+            return None, tuple(exc.problems)
+        rule_set, problems = parse_rule_set(doc, name, owner=owner_of(name))
     errors = [p for p in problems if p.severity == "error"]
     return (None if errors else rule_set), tuple(problems)
 
 
-def check_text(text: str, name: str) -> list[str]:
-    """The errors of one rule-set text, as ``file:line:col: message`` lines (empty = valid)."""
-    return [str(p) for p in parse_text(text, name)[1] if p.severity == "error"]
+def check_text(text: str, name: str, lang: str | None = None) -> list[str]:
+    """The errors of one rule-set text, as ``file:line:col: message`` lines (empty = valid),
+    worded in ``lang`` (default: the reader's language)."""
+    return [str(p) for p in parse_text(text, name, lang)[1] if p.severity == "error"]
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from pipeline import yamldoc
 from pipeline.catalog import Catalog, parse_catalog
+from pipeline.i18n import N_, _
 from pipeline.planogram import Planogram, Zone
 from pipeline.rules.book import (
     STORE_FOLDER,
@@ -116,13 +117,17 @@ def _planogram_ids(got: Gathered) -> dict[str, Planogram]:
     return {p.value.id: p.value for p in got.planograms if p.value is not None}
 
 
+UNKNOWN_REFERENCE = {"sku": N_("unknown sku '{value}'"), "brand": N_("unknown brand '{value}'"),
+                     "category": N_("unknown category '{value}'")}
+
+
 def _catalog_ref(catalog: Catalog, kind: str, value: str) -> str | None:
     """An 'unknown ...' message, or ``None`` when the catalog has ``value``."""
     ids = {"sku": catalog.by_id, "brand": catalog.brand_by_id,
            "category": catalog.category_by_id}[kind]
     if value in ids:
         return None
-    return f"unknown {kind} '{value}'{suggest(value, sorted(ids))}"
+    return _(UNKNOWN_REFERENCE[kind]).format(value=value) + suggest(value, sorted(ids))
 
 
 def _planogram_problems(p: Planogram, catalog: Catalog, doc: object, name: str,
@@ -133,7 +138,8 @@ def _planogram_problems(p: Planogram, catalog: Catalog, doc: object, name: str,
             msg = _catalog_ref(catalog, "sku", block.sku)
             if msg:
                 line, col = yamldoc.locate(doc, (*prefix, "shelves", si, "blocks", bi, "sku"))
-                problems.append(Problem(name, line, col, f"planogram '{p.id}': {msg}"))
+                problems.append(Problem(name, line, col, _("planogram '{id}': {problem}").format(
+                    id=p.id, problem=msg)))
     problems += _zone_problems(p.zones, catalog, doc, name, (*prefix, "zones"))
     return problems
 
@@ -147,7 +153,8 @@ def _zone_problems(zones: list[Zone], catalog: Catalog, doc: object, name: str,
             msg = _catalog_ref(catalog, kind, value) if value else None
             if msg:
                 line, col = yamldoc.locate(doc, (*prefix, zi, kind))
-                problems.append(Problem(name, line, col, f"zone '{zone.id}': {msg}"))
+                problems.append(Problem(name, line, col, _("zone '{id}': {problem}").format(
+                    id=zone.id, problem=msg)))
     return problems
 
 
@@ -160,10 +167,11 @@ def _stores_problems(loaded: Loaded, catalog: Catalog,
             where = ("stores", si, "cameras", ci)
             if isinstance(camera.planogram, str) and camera.planogram not in planograms:
                 line, col = yamldoc.locate(loaded.doc, (*where, "planogram"))
-                problems.append(Problem(loaded.name, line, col, (
-                    f"camera '{store.id}/{camera.id}': unknown planogram '{camera.planogram}'"
-                    f"{suggest(camera.planogram, sorted(planograms))} (planograms live in "
-                    "rules/planograms/*.yaml)")))
+                problems.append(Problem(loaded.name, line, col, _(
+                    "camera '{camera}': unknown planogram '{planogram}'{suggestion} (planograms "
+                    "live in rules/planograms/*.yaml)").format(
+                        camera=f"{store.id}/{camera.id}", planogram=camera.planogram,
+                        suggestion=suggest(camera.planogram, sorted(planograms)))))
             elif isinstance(camera.planogram, Planogram):
                 problems += _planogram_problems(camera.planogram, catalog, loaded.doc,
                                                 loaded.name, (*where, "planogram"))
@@ -181,9 +189,10 @@ def _alert_problems(loaded: Loaded) -> list[Problem]:
             if channel.type == "email" and stores.smtp is None:
                 line, col = yamldoc.locate(loaded.doc, ("stores", si, "alerts", "channels", ci,
                                                         "type"))
-                problems.append(Problem(loaded.name, line, col, (
-                    f"store '{store.id}': an email channel needs the mail server: add an "
-                    "'smtp:' block (host, sender, ...) at the top of stores.yaml")))
+                problems.append(Problem(loaded.name, line, col, _(
+                    "store '{store}': an email channel needs the mail server: add an "
+                    "'smtp:' block (host, sender, ...) at the top of stores.yaml").format(
+                        store=store.id)))
     return problems
 
 
@@ -195,13 +204,17 @@ def camera_zones(camera: Camera, planograms: dict[str, Planogram]) -> dict[str, 
     return zones
 
 
+NO_MATCH = {"stores": N_("applies_to stores: '{pattern}' matches no store in stores.yaml"),
+            "cameras": N_("applies_to cameras: '{pattern}' matches no camera in stores.yaml")}
+
+
 def _selector_problems(rule_set: RuleSet, cameras: list[tuple[str, Camera]]) -> list[Problem]:
     """Warnings for store/camera patterns that match nothing in stores.yaml (likely typos)."""
     problems = []
     if rule_set.owner is not None and rule_set.owner not in {s for s, _ in cameras}:
-        return [Problem(rule_set.path, 1, 1, (
-            f"store '{rule_set.owner}' is not in stores.yaml: this file reaches no camera"),
-            severity="warning")]
+        return [Problem(rule_set.path, 1, 1, _(
+            "store '{store}' is not in stores.yaml: this file reaches no camera").format(
+                store=rule_set.owner), severity="warning")]
     known = {"stores": {s for s, _ in cameras},
              "cameras": {c.id for _, c in cameras} | {SYNTHETIC_CAMERA}}
     for kind in ("stores", "cameras"):
@@ -210,8 +223,8 @@ def _selector_problems(rule_set: RuleSet, cameras: list[tuple[str, Camera]]) -> 
                 line, col = yamldoc.locate(rule_set.doc, ("applies_to", kind, j))
                 problems.append(Problem(
                     rule_set.path, line, col,
-                    f"applies_to {kind}: '{pattern}' matches no {kind[:-1]} in stores.yaml"
-                    f"{suggest(pattern, sorted(known[kind]))}", severity="warning"))
+                    _(NO_MATCH[kind]).format(pattern=pattern)
+                    + suggest(pattern, sorted(known[kind])), severity="warning"))
     return problems
 
 
@@ -230,14 +243,16 @@ def _rule_set_problems(rule_set: RuleSet, catalog: Catalog | None,
             msg = _catalog_ref(catalog, kind, value)
             if msg:
                 line, col = yamldoc.locate(rule_set.doc, ("rules", index, *path))
-                problems.append(Problem(rule_set.path, line, col, f"rule '{rule.id}': {msg}"))
+                problems.append(Problem(rule_set.path, line, col, _(
+                    "rule '{id}': {problem}").format(id=rule.id, problem=msg)))
         if rule.zone and matched:
             zones = set().union(*(camera_zones(c, planograms) for _, c in matched))
             if rule.zone not in zones:
                 line, col = yamldoc.locate(rule_set.doc, ("rules", index, "zone"))
-                problems.append(Problem(rule_set.path, line, col, (
-                    f"rule '{rule.id}': zone '{rule.zone}' is not defined for any camera this "
-                    f"rule set applies to{suggest(rule.zone, sorted(zones))}")))
+                problems.append(Problem(rule_set.path, line, col, _(
+                    "rule '{id}': zone '{zone}' is not defined for any camera this rule set "
+                    "applies to").format(id=rule.id, zone=rule.zone)
+                    + suggest(rule.zone, sorted(zones))))
     return problems
 
 

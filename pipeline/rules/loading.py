@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from pipeline import yamldoc
+from pipeline.i18n import N_, _
 from pipeline.planogram import Planogram
 from pipeline.rules.registry import Rule
 from pipeline.rules.schema import RuleSetHeader, Selector, StoresFile
@@ -40,12 +41,8 @@ class RuleSet:
 
 
 # Why a rule set without rules is refused (an empty file would silently drop its rules).
-NO_RULES = ("a rule set needs at least one rule under 'rules:' (to switch a rule off, keep it "
-            "with enabled: false; to retire the file, delete it)")
-
-
-def _clean(msg: str) -> str:
-    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+NO_RULES = N_("a rule set needs at least one rule under 'rules:' (to switch a rule off, keep "
+              "it with enabled: false; to retire the file, delete it)")
 
 
 @lru_cache(maxsize=128)
@@ -69,23 +66,24 @@ def read_yaml(path: str | Path) -> tuple[Any, list[Problem]]:
     except YamlFileError as exc:
         return None, exc.problems
     except OSError as exc:
-        return None, [Problem(name, 0, 0, f"cannot read file: {exc.strerror}")]
+        return None, [Problem(name, 0, 0, yamldoc.cannot_read(exc))]
 
 
 def model_problems(exc: ValidationError, model: type[BaseModel], doc: Any, name: str,
                    prefix: tuple[str | int, ...] = (), label: str = "") -> list[Problem]:
-    """Located, plain problems of a pydantic error (with 'did you mean' for unknown fields)."""
+    """Located, plain problems of a pydantic error (with 'did you mean' for unknown fields),
+    explained in the reader's language (:func:`pipeline.yamldoc.explain`)."""
     problems = []
     for err in exc.errors(include_url=False):
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
         line, col = yamldoc.locate(doc, (*prefix, *loc))
         field = ".".join(str(p) for p in loc)
-        msg = _clean(err["msg"])
+        msg = yamldoc.explain(err)
         if err["type"] == "extra_forbidden":
-            msg = f"unknown field '{loc[-1]}'" + suggest(str(loc[-1]), list(model.model_fields))
+            msg = yamldoc.unknown_field(loc[-1], list(model.model_fields))
             field = ""
         elif err["type"] == "missing":
-            msg = f"missing required field '{loc[-1]}'"
+            msg = yamldoc.missing_field(loc[-1])
             field = ""
         text = f"{field}: {msg}" if field else msg
         problems.append(Problem(name, line, col, f"{label}{text}"))
@@ -97,14 +95,15 @@ def parse_rule(entry: Any, doc: Any, name: str, index: int) -> tuple[Rule | None
     where = ("rules", index)
     if not isinstance(entry, dict):
         line, col = yamldoc.locate(doc, where)
-        return None, [Problem(name, line, col, "each rule must be a mapping with id and type")]
-    label = f"rule '{entry['id']}': " if isinstance(entry.get("id"), str) else ""
+        return None, [Problem(name, line, col, _("each rule must be a mapping with id and "
+                                                 "type"))]
+    label = _("rule '{id}': ").format(id=entry["id"]) if isinstance(entry.get("id"), str) else ""
     kind = entry.get("type")
     types = rule_types()
     if kind not in types:
         line, col = yamldoc.locate(doc, (*where, "type"))
-        msg = (f"unknown rule type '{kind}'{suggest(str(kind), sorted(types))}" if kind
-               else "missing required field 'type'")
+        msg = (_("unknown rule type '{type}'").format(type=kind)
+               + suggest(str(kind), sorted(types)) if kind else yamldoc.missing_field("type"))
         return None, [Problem(name, line, col, label + msg)]
     cls = types[kind]
     try:
@@ -126,9 +125,10 @@ def _owner_problems(doc: Any, name: str, owner: str) -> list[Problem]:
     for path, pattern in entries:
         if pattern != owner:
             line, col = yamldoc.locate(doc, path)
-            problems.append(Problem(name, line, col, (
-                f"applies_to stores: '{pattern}' — a file in stores/{owner}/ reaches store "
-                f"{owner} only; remove 'stores:' (or write [{owner}])")))
+            problems.append(Problem(name, line, col, _(
+                "applies_to stores: '{pattern}' — a file in stores/{owner}/ reaches store "
+                "{owner} only; remove 'stores:' (or write [{owner}])").format(
+                    pattern=pattern, owner=owner)))
     return problems
 
 
@@ -141,16 +141,19 @@ def parse_rule_set(doc: Any, name: str, owner: str | None = None
     valid, plus the problems found; callers refuse to use a set that has problems.
     """
     if doc is None:
-        return None, [Problem(name, 1, 1, f"the rule set is empty; {NO_RULES}")]
+        return None, [Problem(name, 1, 1, _("the rule set is empty; {why}").format(
+            why=_(NO_RULES)))]
     if not isinstance(doc, dict):
-        return None, [Problem(name, 1, 1, "a rule set must be a mapping with a 'rules' list")]
+        return None, [Problem(name, 1, 1, _("a rule set must be a mapping with a 'rules' "
+                                            "list"))]
     try:
         header = RuleSetHeader.model_validate(yamldoc.to_plain(doc))
     except ValidationError as exc:
         return None, model_problems(exc, RuleSetHeader, doc, name)
     if not header.rules:
         line, col = yamldoc.locate(doc, ("rules",)) if "rules" in doc else (1, 1)
-        return None, [Problem(name, line, col, f"the rule set has no rules; {NO_RULES}")]
+        return None, [Problem(name, line, col, _("the rule set has no rules; {why}").format(
+            why=_(NO_RULES)))]
     problems: list[Problem] = _owner_problems(doc, name, owner) if owner else []
     rules: list[Rule] = []
     seen: dict[str, int] = {}
@@ -161,8 +164,9 @@ def parse_rule_set(doc: Any, name: str, owner: str | None = None
             continue
         if rule.id in seen:
             line, col = yamldoc.locate(doc, ("rules", i, "id"))
-            problems.append(Problem(name, line, col, f"rule id '{rule.id}' is used twice in "
-                                    f"this file (first at rule {seen[rule.id] + 1})"))
+            problems.append(Problem(name, line, col, _(
+                "rule id '{id}' is used twice in this file (first at rule {first})").format(
+                    id=rule.id, first=seen[rule.id] + 1)))
             continue
         seen[rule.id] = i
         rules.append(rule)

@@ -18,6 +18,8 @@ import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pipeline.i18n import _
+
 MAX_MESSAGE = 500  # characters of a message template in a rule file
 MAX_VALUE = 200  # characters one filled-in value may add
 _TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -31,23 +33,28 @@ def template_error(message: str, allowed: Sequence[str], field: str = "message")
     named in the reason (``message``, ``message_zh``).
     """
     if len(message) > MAX_MESSAGE:
-        return f"{field} has {len(message)} characters; at most {MAX_MESSAGE} are allowed"
+        return _("{field} has {n} characters; at most {limit} are allowed").format(
+            field=field, n=len(message), limit=MAX_MESSAGE)
     try:
-        fields = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(message)
+        fields = [(f, spec, conv) for _text, f, spec, conv in string.Formatter().parse(message)
                   if f is not None]
     except ValueError as exc:
-        return f"{field} is not a valid template: {exc} (write {{{{ and }}}} for braces)"
+        return _("{field} is not a valid template: {error} (write {open} and {close} for "
+                 "braces)").format(field=field, error=exc, open="{{", close="}}")
     names = ", ".join("{" + a + "}" for a in allowed)
     for name, spec, conversion in fields:
         shown = "{" + name + (f"!{conversion}" if conversion else "") + (
             f":{spec}" if spec else "") + "}"
         if spec or conversion:
-            return (f"placeholder '{shown[:60]}' in {field} has a "
-                    f"{'format spec' if spec else 'conversion'}; only bare {{name}} "
-                    f"placeholders are allowed (this type knows: {names})")
+            return (_("placeholder '{shown}' in {field} has a format spec; only bare {{name}} "
+                      "placeholders are allowed (this type knows: {names})") if spec else
+                    _("placeholder '{shown}' in {field} has a conversion; only bare {{name}} "
+                      "placeholders are allowed (this type knows: {names})")).format(
+                          shown=shown[:60], field=field, names=names)
         if name not in allowed:
-            return (f"unknown placeholder '{shown[:60]}' in {field}{_suggest(name, allowed)} "
-                    f"(this type knows: {names})")
+            return _("unknown placeholder '{shown}' in {field}{suggestion} (this type knows: "
+                     "{names})").format(shown=shown[:60], field=field,
+                                        suggestion=_suggest(name, allowed), names=names)
     return None
 
 

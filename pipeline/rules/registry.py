@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from pipeline.i18n import N_
+from pipeline.i18n import N_, _
 from pipeline.rules.messages import template_error
 from pipeline.rules.result import Box, RuleOutcome, Violation
 from pipeline.rules.wording import SEVERITY_WORDS, Name, Say, say, wording
@@ -67,7 +67,8 @@ class Rule(BaseModel):
     def _shelf_range(cls, value: int | tuple[int, int] | None) -> int | tuple[int, int] | None:
         low, high = (value, value) if isinstance(value, int) else (value or (1, 1))
         if low < 1 or high < low:
-            raise ValueError("shelf must be a number >= 1 or a range [first, last], 1 = top")
+            raise ValueError(_("shelf must be a number >= 1 or a range [first, last], 1 = "
+                               "top"))
         return value
 
     @field_validator("message", "message_zh")

@@ -44,6 +44,7 @@ from pydantic import (
 from pydantic_core import core_schema
 
 from pipeline.alerts.config import AlertSettings, SmtpServer
+from pipeline.i18n import _
 from pipeline.planogram import Planogram, Zone
 from pipeline.rules.types import rule_types
 
@@ -85,14 +86,15 @@ class Schedule(_Strict):
     @model_validator(mode="after")
     def _one(self) -> Schedule:
         if (self.cron is None) == (self.every_hours is None):
-            raise ValueError("give either a cron line or every_hours")
+            raise ValueError(_("give either a cron line or every_hours"))
         if self.cron is not None:
             from apscheduler.triggers.cron import CronTrigger
 
             try:
                 CronTrigger.from_crontab(self.cron)
             except ValueError as exc:
-                raise ValueError(f"bad cron line '{self.cron}': {exc}") from None
+                raise ValueError(_("bad cron line '{cron}': {error}").format(
+                    cron=self.cron, error=exc)) from None
         return self
 
     @property
@@ -133,7 +135,8 @@ class CameraMap(Mapping[str, Camera]):
         ids = [c.id for c in cameras]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise ValueError(f"camera id '{dupes[0]}' is used twice in this store")
+            raise ValueError(_("camera id '{id}' is used twice in this store").format(
+                id=dupes[0]))
         return cls(cameras)
 
     @classmethod
@@ -171,7 +174,8 @@ class Store(_Strict):
             return None
         found = i18n.normalize(value)
         if found is None:
-            raise ValueError(f"unknown language '{value}' (use {' or '.join(i18n.LANGUAGES)})")
+            raise ValueError(_("unknown language '{value}' (use {choices})").format(
+                value=value, choices=" {} ".format(_("or")).join(i18n.LANGUAGES)))
         return found
 
     @field_validator("timezone")
@@ -180,8 +184,8 @@ class Store(_Strict):
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{value}' (use e.g. Asia/Shanghai, "
-                             "Europe/Berlin, UTC)") from None
+            raise ValueError(_("unknown time zone '{value}' (use e.g. Asia/Shanghai, "
+                               "Europe/Berlin, UTC)").format(value=value)) from None
         return value
 
     def local_day(self, moment_utc: datetime) -> date:
@@ -214,7 +218,7 @@ class StoresFile(_Strict):
         ids = [s.id for s in self.stores]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise ValueError(f"store id '{dupes[0]}' is used twice")
+            raise ValueError(_("store id '{id}' is used twice").format(id=dupes[0]))
         return self
 
     def camera(self, store: str | None, camera: str | None) -> Camera | None:

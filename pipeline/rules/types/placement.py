@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from pipeline.i18n import N_
+from pipeline.i18n import N_, _
 from pipeline.rules.registry import Rule, register
 from pipeline.rules.result import RuleOutcome
 from pipeline.rules.types.targets import brand_category, brand_name, sku_name
@@ -72,8 +72,8 @@ class ForbiddenProduct(Rule):
     @model_validator(mode="after")
     def _something_forbidden(self) -> ForbiddenProduct:
         if not (self.forbid or self.brands or self.skus or self.categories):
-            raise ValueError("say what is forbidden: forbid: competitors, or brands/skus/"
-                             "categories lists")
+            raise ValueError(_("say what is forbidden: forbid: competitors, or brands/skus/"
+                               "categories lists"))
         return self
 
     def _listed(self, item: Item) -> bool:

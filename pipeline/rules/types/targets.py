@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 from pydantic import Field, model_validator
 
 from pipeline.catalog import Catalog
-from pipeline.i18n import N_
+from pipeline.i18n import N_, _
 from pipeline.rules.registry import Rule
 from pipeline.rules.wording import Name, Say
 
@@ -28,9 +28,10 @@ class TargetRule(Rule):
     def _one_target(self) -> TargetRule:
         given = [n for n in ("sku", "brand", "category") if getattr(self, n)]
         if len(given) > 1:
-            raise ValueError(f"give only one of sku, brand, category (got {', '.join(given)})")
+            raise ValueError(_("give only one of sku, brand, category (got {given})").format(
+                given=", ".join(given)))
         if not given and self.needs_target:
-            raise ValueError("say which products: give sku, brand or category")
+            raise ValueError(_("say which products: give sku, brand or category"))
         return self
 
     def matches(self, item: Item) -> bool:
