@@ -4,9 +4,10 @@ Started with ``streamlit run pipeline/dashboard/server.py`` (``shelfaudit serve`
 ``make run`` do it): Streamlit finds :data:`app` (``st.App``) and serves the router,
 ``streamlit_app.py``, exactly as ``streamlit run streamlit_app.py`` would, with one more HTTP
 route, ``/api/session`` (:mod:`pipeline.dashboard.cookie_route`), that sets and clears the
-sign-in cookie (:mod:`pipeline.access.session_cookie`). Run as ``streamlit run
+sign-in cookie (:mod:`pipeline.access.session_cookie`), and the narrow screens' stylesheet and
+script (:mod:`pipeline.dashboard.narrow`), linked from every page. Run as ``streamlit run
 streamlit_app.py`` the dashboard works the same, but a reload signs out (there is no route to
-set the cookie, and the pages do not offer it).
+set the cookie, and the pages do not offer it) and phones get Streamlit's own layout.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import sys
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware
 
 from pipeline.access import session_cookie
-from pipeline.dashboard import cookie_route
+from pipeline.dashboard import cookie_route, narrow
 
 HERE = Path(__file__).resolve().parent
 ROUTER = HERE.parents[1] / "streamlit_app.py"
@@ -40,4 +42,5 @@ def _no_pages_folder_fallback() -> None:
 _no_pages_folder_fallback()
 session_cookie.serve()  # the pages may offer the cookie now
 # `streamlit run` finds the app by this very assignment (st.App called here, by name)
-app = st.App(ROUTER, routes=cookie_route.routes())
+app = st.App(ROUTER, routes=[*cookie_route.routes(), *narrow.routes()],
+             middleware=[Middleware(narrow.LinkAssets)])  # phones: narrow.css and .js
