@@ -82,7 +82,7 @@ def _run(files, store: str | None, camera: str | None) -> None:
         return
     try:
         inspector = models.inspector()
-        rules = uploads.rules_for(store)
+        rules = uploads.rules_for(store, loaders.context())
     except Exception as exc:  # noqa: BLE001 - a missing model or a broken rule file: say so
         bar.empty()
         st.error(_("Cannot inspect now: {reason}").format(reason=exc))
@@ -98,7 +98,7 @@ def _run(files, store: str | None, camera: str | None) -> None:
             camera=camera))
     try:  # judged only when it shows the camera's shelf
         views = camera_views.judge_uploads(decoded, store, camera, scope, inspector, rules,
-                                           progress)
+                                           progress, context=loaders.context())
     except ShelfAuditError as exc:
         bar.empty()
         st.error(str(exc))
@@ -108,7 +108,8 @@ def _run(files, store: str | None, camera: str | None) -> None:
 
 def _save(i: int, item, store: str, camera: str, rules) -> None:
     try:
-        found = uploads.save_upload(item, store, camera, scope, models.inspector(), rules)
+        found = uploads.save_upload(item, store, camera, scope, models.inspector(), rules,
+                                    context=loaders.context())
     except ShelfAuditError as exc:
         st.error(str(exc))
         return
@@ -123,7 +124,7 @@ def _judge_as(camera: str) -> None:
 
 
 def _not_judged(i: int, item, store: str, view) -> None:
-    st.warning(camera_views.view_message(view, store), icon="⚠️")
+    st.warning(camera_views.view_message(view, store, loaders.context()), icon="⚠️")
     left, right = st.columns([3, 2])
     left.image(item.photo.image, width="stretch")
     if view.nearest and view.nearest != view.camera:
@@ -158,7 +159,7 @@ def _show(i: int, item, store: str | None, camera: str | None, rules, view=None)
         _not_judged(i, item, store, view)
         return
     if view is not None:
-        st.caption(camera_views.view_message(view, store))
+        st.caption(camera_views.view_message(view, store, loaders.context()))
     if item.detections.extra.get("out_of_domain"):
         st.warning(domain_reason_text(item.detections.extra), icon="⚠️")
     left, right = st.columns([3, 2])

@@ -4,7 +4,6 @@ job, the dashboard — and passed down (issue #17 item 6)."""
 from __future__ import annotations
 
 import shutil
-import sys
 from collections import Counter
 
 import pytest
@@ -13,30 +12,12 @@ from typer.testing import CliRunner
 from pipeline.context import edge_context
 from pipeline.settings import Settings, get_settings
 from tests.conftest import REPO
+from tests.factories.reads import count_reads
 
 
 @pytest.fixture
 def reads(monkeypatch) -> Counter:
-    """How often ``load_catalog`` and ``load_sites`` run, wherever they are called from (every
-    module that holds them gets the counting wrapper)."""
-    from pipeline import catalog, sites
-
-    counter: Counter = Counter()
-    originals = {"load_catalog": catalog.load_catalog, "load_sites": sites.load_sites}
-
-    def counting(name):
-        def wrapper(*args, **kwargs):
-            counter[name] += 1
-            return originals[name](*args, **kwargs)
-        return wrapper
-
-    wrappers = {name: counting(name) for name in originals}
-    for module in [m for m in list(sys.modules.values()) if getattr(m, "__name__", "")
-                   .startswith("pipeline")]:
-        for name, original in originals.items():
-            if getattr(module, name, None) is original:
-                monkeypatch.setattr(module, name, wrappers[name])
-    return counter
+    return count_reads(monkeypatch)
 
 
 def test_the_context_reads_each_file_once_and_only_when_asked(tmp_path, reads):
@@ -98,3 +79,4 @@ def test_a_scheduled_inspection_reads_the_catalog_and_sites_once(reads, monkeypa
         assert (run.status, run.counts["inspected"]) == (tables.OK, 2)
     assert reads == Counter(load_catalog=1, load_sites=1)
     db.dispose_engines()
+

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 from pipeline import i18n
 from pipeline.access.scope import Scope
 from pipeline.actions.uploads import Uploaded, inspect_uploads, store_spec
+from pipeline.context import EdgeContext
 from pipeline.db.read import engine_for, rows
 from pipeline.db.tables import Inspection, Photo
 from pipeline.errors import ShelfAuditError
@@ -74,43 +75,46 @@ def check_views(items: Sequence[Uploaded], store: str, camera: str, scope: Scope
 def judge_uploads(items: Sequence[Uploaded], store: str | None, camera: str | None,
                   scope: Scope, inspector: Any, rules: Any,
                   progress: Callable[[int, int, str], None] | None = None,
-                  engine: Engine | None = None) -> list[ViewVerdict | None]:
+                  engine: Engine | None = None,
+                  context: EdgeContext | None = None) -> list[ViewVerdict | None]:
     """Check each decoded upload against the camera's usual view, then inspect and judge
     those that show it (:func:`pipeline.actions.uploads.inspect_uploads`); the others stay
     uninspected (nothing to save). An ad-hoc photo (``store=None``) is judged unchecked.
-    Returns the view verdict of each item (``None``: not checked).
+    Returns the view verdict of each item (``None``: not checked). ``context``: the edge's,
+    whose sites are used (without one: ``stores.yaml`` is read now).
 
     Raises:
         ShelfAuditError: a store without a camera, or a camera that is not the store's.
     """
     if store is None:
-        inspect_uploads(list(items), None, None, inspector, rules, progress)
+        inspect_uploads(list(items), None, None, inspector, rules, progress, context)
         return [None] * len(items)
     if not camera:
         raise ShelfAuditError(_("Pick the camera whose shelf the photo shows: its planogram "
                                 "and rules judge the photo."))
-    if camera not in store_spec(store).cameras:
+    if camera not in store_spec(store, context).cameras:
         raise ShelfAuditError(_("camera {camera} is not a camera of store {store}").format(
             camera=repr(camera), store=store))
     views = check_views(items, store, camera, scope, engine)
     judged = [item for item, view in zip(items, views, strict=True)
               if view is not None and view.judge]
-    inspect_uploads(judged, store, camera, inspector, rules, progress)
+    inspect_uploads(judged, store, camera, inspector, rules, progress, context)
     return views
 
 
-def _camera_name(store: str, camera: str | None) -> str:
+def _camera_name(store: str, camera: str | None, context: EdgeContext | None) -> str:
     try:
-        found = store_spec(store).cameras.get(camera)
+        found = store_spec(store, context).cameras.get(camera)
     except ShelfAuditError:
         found = None
     name = getattr(found, "name", "") or ""
     return f"{camera} · {name}" if name and name != camera else str(camera)
 
 
-def view_message(verdict: ViewVerdict, store: str) -> str:
-    """The verdict in the reader's words (camera ids with their names from stores.yaml)."""
-    camera = _camera_name(store, verdict.camera)
+def view_message(verdict: ViewVerdict, store: str, context: EdgeContext | None = None) -> str:
+    """The verdict in the reader's words (camera ids with their names from stores.yaml, as
+    ``context``'s sites have them; without a context the file is read now)."""
+    camera = _camera_name(store, verdict.camera, context)
     figures = {"distance": i18n.number(verdict.distance, 2),
                "limit": i18n.number(verdict.limit, 2)}
     if verdict.code == MATCH:
@@ -120,7 +124,7 @@ def view_message(verdict: ViewVerdict, store: str) -> str:
         return _("This photo does not look like camera {camera}'s shelf; it looks more like "
                  "camera {other}'s. It was not judged against camera {camera}'s planogram: pick "
                  "the camera whose shelf it shows.").format(
-            camera=camera, other=_camera_name(store, verdict.nearest))
+            camera=camera, other=_camera_name(store, verdict.nearest, context))
     if verdict.code == UNCHECKED and verdict.why == NO_EMBEDDER:
         return _("Not compared with camera {camera}'s usual view: no image embedder could be "
                  "loaded.").format(camera=camera)

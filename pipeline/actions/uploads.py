@@ -29,6 +29,7 @@ from pipeline import imaging
 from pipeline import uploads as intake
 from pipeline.access.roles import require
 from pipeline.access.scope import Scope
+from pipeline.context import EdgeContext
 from pipeline.db.read import engine_for
 from pipeline.detections import PhotoDetections
 from pipeline.errors import PhotoError, ShelfAuditError
@@ -94,31 +95,38 @@ def _sites() -> list:
     return load_sites().stores
 
 
-def store_spec(store: str):
-    """The store's spec from ``stores.yaml`` (raises for an unknown store)."""
-    for spec in _sites():
+def store_spec(store: str, context: EdgeContext | None = None):
+    """The store's spec from ``stores.yaml`` (raises for an unknown store); ``context``: the
+    edge's (the dashboard's), whose sites are read once (without one: read now)."""
+    for spec in context.sites.stores if context is not None else _sites():
         if spec.id == store:
             return spec
     raise ShelfAuditError(_("store {store} is not in stores.yaml").format(store=repr(store)))
 
 
-def rules_for(store: str | None) -> Any:
+def rules_for(store: str | None, context: EdgeContext | None = None) -> Any:
     """The rules that judge uploads for ``store`` (``None`` = ad-hoc: the rule sets that
-    apply everywhere) — the store's rule book, as its scheduled runs use it."""
+    apply everywhere) — the store's rule book, as its scheduled runs use it. ``context``: the
+    edge's, whose rules folder, catalog and sites are used (without one: read now)."""
     from pipeline.rulebook.in_force import load_store_rules
 
-    return load_store_rules(store_spec(store) if store is not None else None)
+    spec = store_spec(store, context) if store is not None else None
+    if context is None:
+        return load_store_rules(spec)
+    return load_store_rules(spec, context.settings.rules_dir, catalog=context.catalog)
 
 
 def inspect_uploads(files: Sequence[Uploaded], store: str | None, camera: str | None,
                     inspector: Any, rules: Any,
-                    progress: Callable[[int, int, str], None] | None = None) -> list[Uploaded]:
-    """Inspect and judge each decoded upload; failures stay on their file."""
+                    progress: Callable[[int, int, str], None] | None = None,
+                    context: EdgeContext | None = None) -> list[Uploaded]:
+    """Inspect and judge each decoded upload; failures stay on their file. ``context``: the
+    edge's, whose sites give the camera's planogram (without one: read now)."""
     from pipeline.inbox.inspectors import PhotoMeta
 
     planogram = None
     if store and camera:
-        cam = store_spec(store).cameras.get(camera)
+        cam = store_spec(store, context).cameras.get(camera)
         planogram = cam.planogram if cam else None
     now = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
     todo = [f for f in files if f.photo is not None]
@@ -141,12 +149,13 @@ def inspect_uploads(files: Sequence[Uploaded], store: str | None, camera: str | 
 
 def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector: Any,
                 rules: Any, engine: Engine | None = None,
-                captured_at: datetime | None = None) -> int:
+                captured_at: datetime | None = None, context: EdgeContext | None = None) -> int:
     """Record an inspected upload as an inspection of ``store``/``camera``; its id.
 
     The clean copy is written to the camera's archive folder and the audit row names the
     inspection it became. ``captured_at`` (naive UTC, e.g. a camera's own time sent to the
-    API) defaults to now.
+    API) defaults to now. ``context``: the edge's, whose sites are used (without one: read
+    now).
 
     Raises:
         ScopeError: not the user's store, or a role that may not upload.
@@ -161,7 +170,7 @@ def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector
     if item.photo is None or item.detections is None or item.error or not item.data:
         raise ShelfAuditError(_("{name}: nothing to save (it was not inspected)").format(
             name=item.name))
-    spec = store_spec(store)
+    spec = store_spec(store, context)
     if camera not in spec.cameras:
         raise ShelfAuditError(_("camera {camera} is not a camera of store {store}").format(
             camera=repr(camera), store=store))
@@ -172,7 +181,7 @@ def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector
         found = session.execute(select(tables.Inspection.id).join(tables.Photo).where(
             tables.Photo.sha256 == item.photo.sha256)).scalar_one_or_none()
         if found is None:
-            sync_sites(session, _sites())
+            sync_sites(session, context.sites.stores if context is not None else _sites())
             target = ingest.archive_folder(_home(), store, camera, day) / \
                 f"upload-{now:%Y%m%d-%H%M%S}-{item.name}"
             found = _record(session, item, store, camera, target, taken, day, spec, inspector,

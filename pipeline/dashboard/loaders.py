@@ -14,13 +14,18 @@ in :mod:`pipeline.queries` use ``scope.user`` only to audit writes, which are ne
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import streamlit as st
 
 from pipeline.access.scope import Scope
 from pipeline.queries import pickers
+
+if TYPE_CHECKING:
+    from pipeline.context import EdgeContext
 
 TTL = 60
 T = TypeVar("T")
@@ -103,26 +108,44 @@ def store_zones(scope: Scope) -> dict[str, str]:
     return load(pickers.store_zones, scope)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False, max_entries=256)
-def _store_cameras(url: str, rules_file: str, changed_ns: int, store: str) -> tuple[str, ...]:
-    from pipeline.actions import uploads
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _context(url: str, rules_dir: str, stamp: tuple) -> EdgeContext:
+    from pipeline.context import edge_context
 
-    return tuple(uploads.store_spec(store).cameras)
+    return edge_context(url=url)
+
+
+def _rules_stamp(folder: Path) -> tuple:
+    """When the files behind the catalog and the sites last changed, and the :data:`TTL`
+    period (a broken file's last good version is looked up again after it)."""
+    files = [folder / "catalog.yaml", folder / "stores.yaml",
+             *sorted((folder / "planograms").glob("*.yaml"))]
+    changed = []
+    for path in files:
+        try:
+            changed.append((path.name, path.stat().st_mtime_ns))
+        except OSError:
+            changed.append((path.name, 0))
+    return (*changed, int(time.monotonic() // TTL))
+
+
+def context() -> EdgeContext:
+    """The dashboard's edge context — its settings, catalog and sites — one cached resource
+    shared by every session: the catalog and ``stores.yaml`` are read once, and again when a
+    rules file changes (or after :data:`TTL` seconds), not on every run of a page."""
+    from pipeline.settings import get_settings
+
+    folder = get_settings().rules_dir  # the one read of the settings: the dashboard's edge
+    return _context(db_url(), str(folder), _rules_stamp(folder))
 
 
 def store_cameras(store: str) -> tuple[str, ...]:
-    """The cameras ``stores.yaml`` lists for ``store``: the file is read and checked again
-    when it changes (or after :data:`TTL` seconds), not on every run.
+    """The cameras ``stores.yaml`` lists for ``store`` (from :func:`context`).
 
     Raises:
         ShelfAuditError: the store is not in ``stores.yaml``, or the file is broken with no
             good version on record.
     """
-    from pipeline.settings import get_settings
+    from pipeline.actions import uploads
 
-    path = get_settings().rules_dir / "stores.yaml"
-    try:
-        changed = path.stat().st_mtime_ns
-    except OSError:
-        changed = 0
-    return _store_cameras(db_url(), str(path), changed, store)
+    return tuple(uploads.store_spec(store, context()).cameras)
