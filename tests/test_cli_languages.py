@@ -1,6 +1,6 @@
-"""The command line in the language of ``SHELFAUDIT_LANG`` / ``LANG``: ``--help`` of the commands
-a store group's admin uses (text, options, typer's panel words) and their messages and one-line
-errors, in Chinese and, unchanged, in English."""
+"""The command line in the language of ``SHELFAUDIT_LANG`` / ``LANG``: the ``--help`` of every
+command, the admin's and the developer tools' (text, options, typer's panel words), their
+messages and one-line errors, and rule-file problems, in Chinese and, unchanged, in English."""
 
 from __future__ import annotations
 
@@ -17,33 +17,60 @@ from pipeline.cli import app, main
 from pipeline.detections import dumps
 from tests.factories.shelves import CHIPS, COLA, layout
 
-ADMIN_COMMANDS = ["inspect", "check", "run-once", "scheduler", "report", "demo", "serve",
-                  "bigdb", "api", "version", "eval", "rules", "users", "models", "tokens",
-                  "alerts"]
-ADMIN_GROUPS = ["rules", "users", "models", "tokens", "alerts"]  # and every command in them
 
+def _all_commands() -> list[tuple[str, Any]]:
+    """Every command and group of ``shelfaudit``, subcommands at any depth (the admin's and
+    the developer tools: synth, train ..., eval ..., bench ...), as ``("train detector", cmd)``."""
+    found = []
 
-def _admin_commands() -> list[tuple[str, Any]]:
-    root = typer.main.get_command(app)
-    found = [("shelfaudit", root)]
-    for name in ADMIN_COMMANDS:
-        command = root.commands[name]
-        found.append((name, command))
-        if name in ADMIN_GROUPS:
-            found += [(f"{name} {sub}", c) for sub, c in command.commands.items()]
+    def walk(path: str, command: Any) -> None:
+        found.append((path, command))
+        for name, sub in sorted(getattr(command, "commands", {}).items()):
+            walk(f"{path} {name}".strip(), sub)
+
+    walk("", typer.main.get_command(app))
     return found
 
 
-def test_every_help_text_of_the_admin_commands_has_a_chinese_translation():
+def _help_texts(path: str, command: Any) -> list[str]:
+    ctx = typer.Context(command, info_name=path or "shelfaudit")
+    return [t for t in [command.help] + [getattr(p, "help", None)
+                                         for p in command.get_params(ctx)] if t]
+
+
+def test_every_help_text_of_every_command_has_a_chinese_translation():
     """What typer shows (docstrings, ``help=``) reaches the catalog through
-    pipeline.clihelp.extract exactly as the click objects hold it."""
+    pipeline.clihelp.extract exactly as the click objects hold it — for every command."""
     zh = i18n.translations("zh")
-    untranslated = []
-    for path, command in _admin_commands():
-        ctx = typer.Context(command, info_name=path)
-        texts = [command.help] + [getattr(p, "help", None) for p in command.get_params(ctx)]
-        untranslated += [f"{path}: {t[:60]!r}" for t in texts if t and zh.gettext(t) == t]
+    commands = _all_commands()
+    assert {"synth", "train detector", "train recognizer", "train embedder", "eval recognition",
+            "eval domain", "bench", "bench load", "bench pages", "users add"} <= \
+        {path for path, _c in commands}
+    untranslated = [f"{path or 'shelfaudit'}: {t[:60]!r}" for path, command in commands
+                    for t in _help_texts(path, command) if zh.gettext(t) == t]
     assert not untranslated, "\n".join(untranslated)
+
+
+def _first_words(text: str, n: int = 4) -> str:
+    return " ".join(text.split()[:n])
+
+
+@pytest.mark.parametrize("path", [p for p, _c in _all_commands()])
+def test_every_commands_help_is_drawn_in_chinese(path):
+    """``--help`` in Chinese shows no English help line: neither the command's own text nor
+    an option's nor a subcommand's line (their first words, as the catalog has them)."""
+    command = dict(_all_commands())[path]
+    english = _help_texts(path, command) + [
+        sub.get_short_help_str(limit=300) for sub in getattr(command, "commands", {}).values()
+        if sub.help]
+    zh = _invoke([*path.split(), "--help"], "zh", terminal_width=200)
+    assert zh.exit_code == 0, zh.output
+    shown = " ".join(zh.output.split())
+    left = [_first_words(t) for t in english if _first_words(t) in shown]
+    assert not left, left
+    assert _first_words(i18n.translations("zh").gettext(command.help), 1)[:8] in shown
+    en = " ".join(_invoke([*path.split(), "--help"], "en", terminal_width=200).output.split())
+    assert _first_words(command.help) in en
 
 
 def _invoke(args: list[str], lang: str, **kwargs):
@@ -246,3 +273,25 @@ def test_a_usage_error_is_shown_as_click_shows_it_with_exit_code_2(cli):
     assert code == 2 and "Invalid value for --data: 请给出 --data DIR（或子命令" in err
     code, _, err = cli("users", "nope", lang="en")
     assert code == 2 and "No such command 'nope'" in err
+
+
+def test_developer_commands_speak_the_readers_language(cli, tmp_path):
+    """synth's summary and the one-line errors of synth and train, in Chinese and English."""
+    out_dir = tmp_path / "synth"
+    code, out, _err = cli("synth", "--out", out_dir, "--scenes", 1, "--width", 320, "--quiet",
+                          lang="zh")
+    assert code == 0 and out.startswith(f"已写入 1 张照片到 {out_dir}，用时 "), out
+    assert "；故障：" in out
+    code, out, _err = cli("synth", "--out", tmp_path / "again", "--scenes", 1, "--width", 320,
+                          "--quiet", "--fault-rate", 0, lang="en")
+    assert code == 0 and out.startswith(f"wrote 1 photos to {tmp_path / 'again'} in ")
+    assert out.endswith("; faults: none\n"), out
+    code, _out, err = cli("synth", "--out", tmp_path / "x", "--fault", "lyin=0.2", lang="zh")
+    assert code == 2 and err.startswith("错误：--fault lyin=0.2：未知故障类型（已知：gap, ")
+    code, _out, err = cli("synth", "--out", tmp_path / "x", "--fault", "lying=2", lang="en")
+    assert (code, err) == (2, "error: --fault lying=2: the rate must be a number from 0 to 1\n")
+    nowhere = tmp_path / "nowhere"
+    code, _out, err = cli("train", "detector", "--data", nowhere, lang="zh")
+    assert (code, err) == (2, f"错误：{nowhere}：找不到 YOLO 的 data.yaml（已在其中和 yolo/ 中查找）\n")
+    code, _out, err = cli("train", "detector", "--data", nowhere, lang="en")
+    assert err == f"error: {nowhere}: no YOLO data.yaml found (looked in it, and in yolo/)\n"

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.cluster.bench_home import timed_run
+from pipeline.i18n import _
 
 Log = Callable[[str], None]
 
@@ -63,7 +64,8 @@ def _engine_rate(root: Path, label: str, engine: Any, photos: Sequence[bytes],
     timed_run(root, f"{label}-warm", photos[:2], engine)  # first inference: lazy set-ups
     seconds = timed_run(root, label, photos, engine)
     rate = len(photos) / seconds
-    log(f"{label}: {len(photos)} photos in {seconds:.1f} s = {rate:.2f} photos/s")
+    log(_("{label}: {n} photos in {seconds} s = {rate} photos/s").format(
+        label=label, n=len(photos), seconds=f"{seconds:.1f}", rate=f"{rate:.2f}"))
     return {"seconds": round(seconds, 2), "photos_per_s": round(rate, 3)}
 
 
@@ -135,7 +137,8 @@ def run_cluster_bench(options: ClusterBenchOptions, log: Log = print) -> dict[st
 
     root = Path(tempfile.mkdtemp(prefix="shelfaudit-bench-cluster-"))
     try:
-        log(f"rendering {options.photos} synthetic photos at {options.width} px ...")
+        log(_("rendering {n} synthetic photos at {width} px ...").format(
+            n=options.photos, width=options.width))
         photos = synthetic_photos(options.photos, options.width)
         engines = measure_engines(options, root, photos, log)
         commits = measure_commits(root, options.db_photos, options.pg_url, log)

@@ -71,6 +71,8 @@ def timed_run(root: Path, name: str, photos: Sequence[bytes], engine: Any,
         seconds = time.perf_counter() - start
     if result.counts.get("inspected", 0) != len(photos):
         from pipeline.errors import ShelfAuditError
+        from pipeline.i18n import _
 
-        raise ShelfAuditError(f"bench run {name}: {result.message}")
+        raise ShelfAuditError(_("bench run {name}: {message}").format(
+            name=name, message=result.message))
     return seconds

@@ -8,9 +8,10 @@ from pathlib import Path
 import typer
 
 from pipeline.commands.train import train_app
+from pipeline.i18n import N_, _, number
 
-_DATA_HELP = ("Photo set: Grocery Store layout (classes.csv + <split>.txt) or <class>/*.jpg "
-              "folders (optionally under <split>/).")
+_DATA_HELP = N_("Photo set: Grocery Store layout (classes.csv + <split>.txt) or <class>/*.jpg "
+                "folders (optionally under <split>/).")
 
 
 @train_app.command("embedder")
@@ -38,16 +39,19 @@ def embedder(
     job = EmbedderJob(data=str(data), out=str(out), workdir=str(workdir), split=split,
                       withhold=withhold, steps=steps, batch=batch, size=size, threads=threads,
                       seed=seed)
-    with Progress(TextColumn("[bold]training"), BarColumn(), TextColumn("{task.completed}/"
-                  "{task.total} steps, loss {task.fields[loss]:.3f}"), TimeRemainingColumn()
-                  ) as bar:
+    steps_text = _("{done}/{total} steps, loss {loss}").format(
+        done="{task.completed}", total="{task.total}", loss="{task.fields[loss]:.3f}")
+    with Progress(TextColumn("[bold]" + _("training")), BarColumn(), TextColumn(steps_text),
+                  TimeRemainingColumn()) as bar:
         task = bar.add_task("train", total=steps, loss=0.0)
         record = train_embedder(job, lambda step, total, loss: bar.update(
             task, completed=step, loss=loss))
     calibration = calibrate_unknown(out, job)
-    typer.echo(f"wrote {out} ({record['photos']} photos, {len(record['classes'])} classes, "
-               f"{record['seconds_this_run']:.0f} s); open-set threshold "
-               f"{calibration['unknown_threshold']:.3f}")
+    typer.echo(_("wrote {out} ({photos} photos, {classes} classes, {seconds} s); open-set "
+                 "threshold {threshold}").format(
+        out=out, photos=record["photos"], classes=len(record["classes"]),
+        seconds=number(float(record["seconds_this_run"]), 0),
+        threshold=number(float(calibration["unknown_threshold"]), 3)))
 
 
 @train_app.command("unknown-floor")
@@ -128,12 +132,14 @@ def domain_figures(
         return
     for folder, f in figures.items():
         if not f["checked"]:
-            typer.echo(f"{folder}: {f['photos']} photos, not checked (no domain reference for "
-                       "these model weights)")
+            typer.echo(_("{folder}: {photos} photos, not checked (no domain reference for "
+                         "these model weights)").format(folder=folder, photos=f["photos"]))
             continue
-        typer.echo(f"{folder}: {f['flagged']}/{f['photos']} flagged out of domain "
-                   f"(distance {f['min_distance']:.3f}-{f['max_distance']:.3f}, "
-                   f"floor {f['floor']:.3f})")
+        typer.echo(_("{folder}: {flagged}/{photos} flagged out of domain (distance "
+                     "{low}-{high}, floor {floor})").format(
+            folder=folder, flagged=f["flagged"], photos=f["photos"],
+            low=number(float(f["min_distance"]), 3), high=number(float(f["max_distance"]), 3),
+            floor=number(float(f["floor"]), 3)))
 
 
 @train_app.command("domain")

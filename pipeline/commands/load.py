@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from pipeline.i18n import _
+
 
 def register(app: typer.Typer) -> None:
     """Add ``bench load`` and ``bench pages`` to the ``bench`` group (made here if no module
@@ -70,7 +72,7 @@ def bench_load(
     wanted = tuple("" if p.strip() in ("", "overview") else p.strip()
                    for p in pages.split(","))
     if not wanted:
-        raise ShelfAuditError("--pages names no page")
+        raise ShelfAuditError(_("--pages names no page"))
     options = LoadOptions(sessions=tuple(sessions), pages=wanted, rounds=rounds, ramp_s=ramp,
                           think_s=think, api_clients=api_clients, api_rounds=api_rounds,
                           weeks=weeks, home=home, timeout_s=timeout,
@@ -109,7 +111,7 @@ def bench_pages(
     wanted = tuple(dict.fromkeys("" if p.strip() in ("", "overview") else p.strip()
                                  for p in pages.split(",")))
     if not wanted:
-        raise ShelfAuditError("--pages names no page")
+        raise ShelfAuditError(_("--pages names no page"))
     options = PaintOptions(home=home, weeks=weeks, cold=cold, pages=wanted, chromium=chromium,
                            page_timeout_s=timeout)
     report = run_paint_bench(options, log=lambda line: typer.echo(line, err=True))

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from pipeline.commands.train import train_app
+from pipeline.i18n import _, number
 
 
 @train_app.command("recognizer")
@@ -63,7 +64,7 @@ def recognizer(
     (retune_recognizer if retune else train_recognizer)(
         job, log=lambda line: typer.echo(line, err=True))
     size = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
-    typer.echo(f"wrote {out} ({size / 1e6:.1f} MB)")
+    typer.echo(_("wrote {out} ({size} MB)").format(out=out, size=number(size / 1e6)))
 
 
 def bench(
@@ -90,7 +91,8 @@ def bench(
     from pipeline.lab.recognizer_bench import format_report, run_bench
 
     if head not in ("fitted", "random"):
-        raise typer.BadParameter(f"{head!r}: use fitted or random", param_hint="--head")
+        raise typer.BadParameter(_("{head}: use fitted or random").format(head=repr(head)),
+                                 param_hint="--head")
     report = run_bench(quick=quick, photos=photos, big=big and not quick, threads=threads,
                        log=lambda line: typer.echo(line, err=True), head=head)
     typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from pipeline.i18n import _, number
+
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the shelfaudit app."""
@@ -56,24 +58,26 @@ def synth(
 
     catalog = load_catalog(catalog_path)
     if out.exists() and not out.is_dir():
-        raise ShelfAuditError(f"{out}: exists and is not a folder")
+        raise ShelfAuditError(_("{path}: exists and is not a folder").format(path=out))
     wanted = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
     known = [c.id for c in catalog.categories]
     bad = [c for c in wanted or [] if c not in known]
     if bad:
-        raise ShelfAuditError(f"--categories: unknown {', '.join(bad)} (known: {', '.join(known)})")
+        raise ShelfAuditError(_("--categories: unknown {bad} (known: {known})").format(
+            bad=", ".join(bad), known=", ".join(known)))
     rates = FaultRates().scaled(fault_rate)
     for item in fault:
-        name, _, value = item.partition("=")
+        name, _sep, value = item.partition("=")
         if name.strip() not in FAULT_TYPES:
-            raise ShelfAuditError(f"--fault {item}: unknown fault type (known: "
-                                  f"{', '.join(FAULT_TYPES)})")
+            raise ShelfAuditError(_("--fault {item}: unknown fault type (known: {known})")
+                                  .format(item=item, known=", ".join(FAULT_TYPES)))
         try:
             rate = float(value)
         except ValueError:
             rate = -1.0
         if not 0.0 <= rate <= 1.0:
-            raise ShelfAuditError(f"--fault {item}: the rate must be a number from 0 to 1")
+            raise ShelfAuditError(_("--fault {item}: the rate must be a number from 0 to 1")
+                                  .format(item=item))
         rates = replace(rates, **{name.strip(): rate})
     counts: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
@@ -95,6 +99,8 @@ def synth(
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False, sort_keys=True))
         return
-    typer.echo(f"wrote {len(paths)} photos to {out} in {seconds:.1f}s "
-               f"({summary['seconds_per_scene']}s each); faults: "
-               + (", ".join(f"{k} {v}" for k, v in summary["faults"].items()) or "none"))
+    typer.echo(_("wrote {n} photos to {out} in {seconds}s ({each}s each); faults: {faults}")
+               .format(n=len(paths), out=out, seconds=number(seconds),
+                       each=summary["seconds_per_scene"],
+                       faults=", ".join(f"{k} {v}" for k, v in summary["faults"].items())
+                       or _("none")))

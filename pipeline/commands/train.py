@@ -10,6 +10,8 @@ from pathlib import Path
 
 import typer
 
+from pipeline.i18n import _, number
+
 train_app = typer.Typer(
     help="Train the starter models on synthetic shelves (or on your own labeled set).",
     no_args_is_help=True,
@@ -48,8 +50,9 @@ def detector(
         batch=batch, out=out, workdir=workdir, device=device, extra=parse_extra(arg),
     )
     result = train_detector(job)
-    typer.echo(f"wrote {result.weights} ({result.weights.stat().st_size / 1e6:.1f} MB) "
-               f"in {result.seconds:.0f} s; training args in {result.args_file}")
+    typer.echo(_("wrote {weights} ({size} MB) in {seconds} s; training args in {args}").format(
+        weights=result.weights, size=number(result.weights.stat().st_size / 1e6),
+        seconds=number(float(result.seconds), 0), args=result.args_file))
 
 
 def register(app: typer.Typer) -> None:

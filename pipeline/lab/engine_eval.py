@@ -28,6 +28,7 @@ import supervision as sv
 from pipeline import keys
 from pipeline.detections import PhotoDetections, field_values, make_detections, of_kind
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 
 MATCH_IOU = 0.5
 _CLASS_IDS = {k: i for i, k in enumerate(keys.DETECTOR_CLASSES)}
@@ -56,10 +57,9 @@ def load_labeled_set(data: str | Path) -> tuple[str, list[LabeledPhoto]]:
     for candidate in (data, data / "annotations.json", data / "coco" / "annotations.json"):
         if candidate.is_file() and candidate.suffix == ".json":
             return "coco", _load_coco(candidate)
-    raise ShelfAuditError(
-        f"{data}: no labeled set found (expected truth/*.json, a YOLO data.yaml or a COCO "
-        "annotations.json)"
-    )
+    raise ShelfAuditError(_(
+        "{data}: no labeled set found (expected truth/*.json, a YOLO data.yaml or a COCO "
+        "annotations.json)").format(data=data))
 
 
 def _load_synthetic(root: Path) -> list[LabeledPhoto]:
@@ -68,10 +68,12 @@ def _load_synthetic(root: Path) -> list[LabeledPhoto]:
         try:
             truth = PhotoDetections.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except (ValueError, KeyError, TypeError) as exc:
-            raise ShelfAuditError(f"{path}: not a ground-truth document ({exc})") from None
+            raise ShelfAuditError(_("{path}: not a ground-truth document ({error})").format(
+                path=path, error=exc)) from None
         photos.append(LabeledPhoto(root / truth.path, truth.detections))
     if not photos:
-        raise ShelfAuditError(f"{root / 'truth'}: no *.json ground-truth files")
+        raise ShelfAuditError(_("{folder}: no *.json ground-truth files").format(
+            folder=root / "truth"))
     return photos
 
 
@@ -89,7 +91,8 @@ def _load_yolo(data_yaml: Path) -> list[LabeledPhoto]:
     root = (data_yaml.parent / str(doc.get("path", "."))).resolve()
     split = doc.get("val") or doc.get("train")
     if not split:
-        raise ShelfAuditError(f"{data_yaml}: names no 'val' or 'train' images")
+        raise ShelfAuditError(_("{file}: names no 'val' or 'train' images").format(
+            file=data_yaml))
     folder = root / str(split)
     photos = []
     for image_path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in
@@ -109,7 +112,7 @@ def _load_yolo(data_yaml: Path) -> list[LabeledPhoto]:
             box_kinds.append(kind)
         photos.append(LabeledPhoto(image_path, make_detections(boxes, kind=box_kinds)))
     if not photos:
-        raise ShelfAuditError(f"{folder}: no images")
+        raise ShelfAuditError(_("{folder}: no images").format(folder=folder))
     return photos
 
 

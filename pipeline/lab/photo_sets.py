@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 
@@ -66,7 +67,7 @@ def read_split(root: str | Path, split: str) -> PhotoSet:
     """The photos of ``split`` under ``root`` (see the module docstring for the layouts)."""
     root = Path(root).expanduser()
     if not root.is_dir():
-        raise PhotoSetError(f"{root}: no such folder")
+        raise PhotoSetError(_("{folder}: no such folder").format(folder=root))
     if is_grocery_layout(root):
         return _grocery_split(root, split)
     folder = root / split if (root / split).is_dir() else root
@@ -74,7 +75,7 @@ def read_split(root: str | Path, split: str) -> PhotoSet:
               for d in sorted(p for p in folder.iterdir() if p.is_dir())
               for f in sorted(d.iterdir()) if f.suffix.lower() in PHOTO_SUFFIXES]
     if not photos:
-        raise PhotoSetError(f"{folder}: no <class>/*.jpg photos found")
+        raise PhotoSetError(_("{folder}: no <class>/*.jpg photos found").format(folder=folder))
     return PhotoSet(root, split, photos)
 
 
@@ -88,8 +89,8 @@ def _grocery_classes(root: Path) -> dict[int, tuple[str, str]]:
             try:
                 out[int(row[1])] = (row[0].strip(), row[2].strip())
             except (IndexError, ValueError) as exc:
-                raise PhotoSetError(f"{path}:{line}: expected 'name, id, coarse name, ...'"
-                                    ) from exc
+                raise PhotoSetError(_("{where}: expected 'name, id, coarse name, ...'").format(
+                    where=f"{path}:{line}")) from exc
     return out
 
 
@@ -97,7 +98,8 @@ def _grocery_split(root: Path, split: str) -> PhotoSet:
     listing = root / f"{split}.txt"
     if not listing.is_file():
         have = sorted(p.stem for p in root.glob("*.txt"))
-        raise PhotoSetError(f"{listing}: no such split (have: {', '.join(have) or 'none'})")
+        raise PhotoSetError(_("{listing}: no such split (have: {have})").format(
+            listing=listing, have=", ".join(have) or _("none")))
     classes = _grocery_classes(root)
     photos = []
     for line, text in enumerate(listing.read_text(encoding="utf-8").splitlines(), start=1):
@@ -107,8 +109,9 @@ def _grocery_split(root: Path, split: str) -> PhotoSet:
         try:
             name, coarse = classes[int(parts[1])]
         except (IndexError, ValueError, KeyError) as exc:
-            raise PhotoSetError(f"{listing}:{line}: expected 'path, fine id, coarse id' with a "
-                                f"class id from classes.csv") from exc
+            raise PhotoSetError(_("{where}: expected 'path, fine id, coarse id' with a class "
+                                  "id from classes.csv").format(where=f"{listing}:{line}")
+                                ) from exc
         photos.append(LabelledPhoto(root / parts[0], name, coarse))
     return PhotoSet(root, split, photos)
 
@@ -116,5 +119,6 @@ def _grocery_split(root: Path, split: str) -> PhotoSet:
 def withheld(classes: Sequence[str], n: int, seed: int = 0) -> list[str]:
     """``n`` classes picked at random with a fixed seed (left out of training or a gallery)."""
     if n < 0 or n >= len(classes):
-        raise PhotoSetError(f"cannot withhold {n} of {len(classes)} classes")
+        raise PhotoSetError(_("cannot withhold {n} of {total} classes").format(
+            n=n, total=len(classes)))
     return sorted(random.Random(seed).sample(sorted(classes), n))

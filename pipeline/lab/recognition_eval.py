@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from pipeline.i18n import _
 from pipeline.lab.photo_sets import LabelledPhoto, PhotoSet, PhotoSetError, read_split, withheld
 from pipeline.rules.score import wilson
 from pipeline.vision.embedder import Embedder
@@ -98,7 +99,8 @@ def evaluate_recognition(
     gallery = [p for p in gallery if p.label not in set(unknown)]
     tests = [p for p in tests if p.label in set(classes)]
     if not tests:
-        raise PhotoSetError(f"{data}: no {test_split} photos of the gallery's classes")
+        raise PhotoSetError(_("{data}: no {split} photos of the gallery's classes").format(
+            data=data, split=test_split))
     total, done = len(gallery) + len(tests), 0
 
     def tick(n: int) -> None:
@@ -171,7 +173,7 @@ def crop_latency_ms(embedder: Embedder, repeats: int = 20) -> float:
     crop = np.random.default_rng(0).integers(0, 255, (350, 350, 3), dtype=np.uint8)
     embedder.embed([crop])
     times = []
-    for _ in range(repeats):
+    for _round in range(repeats):
         started = time.perf_counter()
         embedder.embed([crop])
         times.append(time.perf_counter() - started)
@@ -192,8 +194,8 @@ def load_embedder(folder: str | Path | None, imagenet: bool = False) -> Embedder
 
         folder = load_models_config().embedder
         if folder is None:
-            raise PhotoSetError("no embedder configured: give --embedder DIR or set "
-                                "`embedder:` in models.yaml")
+            raise PhotoSetError(_("no embedder configured: give --embedder DIR or set "
+                                  "`embedder:` in models.yaml"))
     return Embedder.load(folder)
 
 

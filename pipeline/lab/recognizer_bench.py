@@ -40,6 +40,7 @@ import torch
 from pipeline import keys
 from pipeline.catalog import Catalog
 from pipeline.detections import make_detections, of_kind
+from pipeline.i18n import _
 
 
 class PeakMemory:
@@ -168,36 +169,36 @@ def measure(recognizer: Any, naive_model: Any, processor: Any, photos: list,
     text_s = time.perf_counter() - start
     recognizer.text  # noqa: B018 - computed once (or read from the disk cache), then in memory
     recognizer.recognize(images[:1], [dets[0][:4]])  # warm-up
-    log("  (a) naive loop ...")
+    log("  " + _("(a) naive loop ..."))
     naive, t_naive, mem_naive = _timed(lambda: naive_labels(recognizer, naive_model, processor,
                                                             photos))
     naive, naive_text_s = naive
     naive = np.concatenate(naive)
-    log("  (b) optimized pipeline ...")
+    log("  " + _("(b) optimized pipeline ..."))
     best, t_best, mem_best = _timed(lambda: recognizer.recognize(images, dets, keep_empty=True))
     work = dict(recognizer.stats)
     tolerance, recognizer.facing_tolerance = recognizer.facing_tolerance, 0.0
     plain, t_plain, mem_plain = _timed(lambda: recognizer.recognize(images, dets, keep_empty=True))
     plain_rechecked = recognizer.stats.get("rechecked", 0)
     recognizer.facing_tolerance = tolerance
-    log("  (c) model-only forward ...")
+    log("  " + _("(c) model-only forward ..."))
     enc = recognizer.encoder
     pixels = cut_crops(images, [d.xyxy for d in dets], enc.spec, enc.device, enc.dtype).pixels
-    _, t_model, mem_model = _timed(lambda: enc.image_features(pixels))
+    _out, t_model, mem_model = _timed(lambda: enc.image_features(pixels))
     # the forward passes the no-grouping run made: every crop once, plus the fp32 re-checks
     t_recheck, cpu_recheck = 0.0, 0.0
     if plain_rechecked and recognizer.recheck is not None:
-        _, t_recheck, mem_recheck = _timed(
+        _out, t_recheck, mem_recheck = _timed(
             lambda: recognizer.recheck.image_features(pixels[:plain_rechecked]))
         cpu_recheck = mem_recheck["cpu_seconds"]
-    log("  (d) re-inspection ...")
+    log("  " + _("(d) re-inspection ..."))
     cams = [f"bench-camera-{i}" for i in range(n)]
-    (first, memory), t_first, _ = _timed(lambda: recognizer.recognize_with_memory(
+    (first, memory), t_first, _mem = _timed(lambda: recognizer.recognize_with_memory(
         images, dets, cams, keep_empty=True))
     rng = np.random.default_rng(0)  # a new shot of the same shelf: fresh sensor noise
     again_images = [np.clip(im + rng.normal(0, 2.0, im.shape), 0, 255).astype(np.uint8)
                     for im in images]
-    (again, _), t_again, _ = _timed(lambda: recognizer.recognize_with_memory(
+    (again, _memory), t_again, _mem = _timed(lambda: recognizer.recognize_with_memory(
         again_images, dets, cams, memory, keep_empty=True))
     reused = recognizer.stats.get("reused", 0)
     best_idx, plain_idx = _indices(catalog, best), _indices(catalog, plain)
@@ -318,7 +319,8 @@ def fit_head(model: Any, bank: Any, catalog: Catalog, spec: Any, scenes: int = 6
 
     rng = np.random.default_rng(seed)
     features, labels = [], []
-    log(f"  fitting the projection head on crops of {scenes} other scenes ...")
+    log("  " + _("fitting the projection head on crops of {n} other scenes ...").format(
+        n=scenes))
     for i in range(scenes):
         scene = render_scene(catalog, seed + i, width=1280)
         products = of_kind(scene.truth.detections, keys.PRODUCT)
@@ -340,7 +342,7 @@ def fit_head(model: Any, bank: Any, catalog: Catalog, spec: Any, scenes: int = 6
     def logits(rows: torch.Tensor) -> torch.Tensor:
         return 100.0 * torch.nn.functional.normalize(feats[rows] @ weight.T, dim=-1) @ text.T
 
-    for _ in range(steps):
+    for _step in range(steps):
         loss = torch.nn.functional.cross_entropy(logits(train), y[train])
         opt.zero_grad()
         loss.backward()
@@ -371,7 +373,7 @@ def run_bench(quick: bool = False, photos: int | None = None, big: bool = True,
 def _run(catalog: Catalog, quick: bool, photos: int | None, big: bool,
          log: Callable[[str], None], head: str = "fitted") -> dict[str, Any]:
     count = photos or (1 if quick else 3)
-    log(f"rendering {count} synthetic shelf photo(s) with ~150 products ...")
+    log(_("rendering {n} synthetic shelf photo(s) with ~150 products ...").format(n=count))
     shots = bench_photos(catalog, count, width=960 if quick else 1920)
     report: dict[str, Any] = {
         "machine": {"cpu": platform.processor() or platform.machine(),

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from pipeline.catalog import Catalog
+from pipeline.i18n import _
 from pipeline.lab.shelf_crops import CropSet
 from pipeline.vision.decide import EMPTY_INDEX, Rule, decide, orientation_llr, upright_aspects
 from pipeline.vision.gallery import Gallery
@@ -74,7 +75,8 @@ def tune_rule(rule: Rule, catalog: Catalog, embeddings: torch.Tensor, crops: Cro
     best = max((score(replace(rule, min_score=m), empty)[0], m == rule.min_score, m)
                for m in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7))
     rule.min_score = best[2]
-    log(f"tuning: min_score {rule.min_score} -> text-only sku acc {best[0]:.4f}")
+    log(_("tuning: min_score {value} -> text-only sku acc {acc}").format(
+        value=rule.min_score, acc=f"{best[0]:.4f}"))
     # Orientation accuracy ties across most weights (few lying crops, all easy at the best
     # weights), and ties used to go to the largest weight: prompts outvoting the box geometry.
     # Ties are now broken by the log-loss of the orientation decision (a proper scoring rule).
@@ -82,8 +84,8 @@ def tune_rule(rule: Rule, catalog: Catalog, embeddings: torch.Tensor, crops: Cro
     best = min((-score(r, empty)[1], orientation_log_loss(r, embeddings, crops, bank, aspects),
                 r.orientation_weight) for r in candidates)
     rule.orientation_weight = best[2]
-    log(f"tuning: orientation_weight {rule.orientation_weight} -> orientation acc "
-        f"{-best[0]:.4f}, log-loss {best[1]:.3f}")
+    log(_("tuning: orientation_weight {value} -> orientation acc {acc}, log-loss {loss}")
+        .format(value=rule.orientation_weight, acc=f"{-best[0]:.4f}", loss=f"{best[1]:.3f}"))
     if len(gallery):
         grid = [(s * rule.text_scale, t) for s in (0.25, 0.5, 1.0, 2.0, 4.0)
                 for t in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)]
@@ -92,8 +94,9 @@ def tune_rule(rule: Rule, catalog: Catalog, embeddings: torch.Tensor, crops: Cro
                      (round(s / rule.text_scale, 2), t) == current, s, t)
                     for s, t in grid))
         rule.gallery_scale, rule.gallery_threshold = round(best[2], 3), best[3]
-        log(f"tuning: gallery_scale {rule.gallery_scale} threshold {rule.gallery_threshold} "
-            f"-> with-gallery sku acc {best[0]:.4f}")
+        log(_("tuning: gallery_scale {scale} threshold {threshold} -> with-gallery sku acc "
+              "{acc}").format(scale=rule.gallery_scale, threshold=rule.gallery_threshold,
+                              acc=f"{best[0]:.4f}"))
     return rule
 
 

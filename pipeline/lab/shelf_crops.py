@@ -19,6 +19,7 @@ from pipeline import keys
 from pipeline.catalog import Catalog
 from pipeline.detections import PhotoDetections, field_values, of_kind
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 from pipeline.vision.crops import CropSpec, cut_crops
 
 
@@ -33,7 +34,8 @@ def scenes_in_folder(folder: str | Path) -> Iterator[tuple[np.ndarray, PhotoDete
     root = Path(folder)
     files = sorted((root / "truth").glob("*.json")) if (root / "truth").is_dir() else []
     if not files:
-        raise ShelfAuditError(f"{root}: no truth/*.json (make one with `shelfaudit synth`)")
+        raise ShelfAuditError(_("{folder}: no truth/*.json (make one with `shelfaudit "
+                                "synth`)").format(folder=root))
     for f in files:
         doc = json.loads(f.read_text(encoding="utf-8"))
         truth = PhotoDetections.from_dict(doc)
@@ -41,7 +43,8 @@ def scenes_in_folder(folder: str | Path) -> Iterator[tuple[np.ndarray, PhotoDete
         candidates += sorted((root / "images").glob(f"{f.stem}.*"))
         image = next((c for c in candidates if c.is_file()), None)
         if image is None:
-            raise ShelfAuditError(f"{f}: its photo {truth.path!r} is missing")
+            raise ShelfAuditError(_("{file}: its photo {photo} is missing").format(
+                file=f, photo=repr(truth.path)))
         yield load_photo(image).array(), truth
 
 
@@ -133,7 +136,7 @@ def _sign_windows(truth: PhotoDetections, products, count: int,  # noqa: ANN001
     sizes = products.xyxy[:, 2:] - products.xyxy[:, :2]
     for i in rng.permutation(len(signs))[:count]:
         x1, y1, x2, y2 = signs[i]
-        for _ in range(5):  # a few tries to miss every product
+        for _try in range(5):  # a few tries to miss every product
             w, h = sizes[rng.integers(len(sizes))] * rng.uniform(0.6, 1.1)
             cx, cy = rng.uniform(x1, x2), rng.uniform(y1, y2)
             box = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
@@ -240,7 +243,7 @@ def collect_crops(catalog: Catalog, scenes, size: int, per_group: int = 3,  # no
         lyings.append(lying)
         aspects.append((boxes[:, 2] - boxes[:, 0]) / np.maximum(boxes[:, 3] - boxes[:, 1], 1e-3))
     if not pixels:
-        raise ShelfAuditError("no product boxes in the scenes")
+        raise ShelfAuditError(_("no product boxes in the scenes"))
     return CropSet(torch.cat(pixels), np.concatenate(indices), np.concatenate(lyings),
                    np.concatenate(aspects).astype(np.float32))
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 
 VARIED_WIDTHS = (640, 960, 1280, 1600, 2048, 2560, 3200, 4000)  # as `shelfaudit synth`
 
@@ -58,7 +59,8 @@ def parse_extra(pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ShelfAuditError(f"--arg {pair!r}: expected KEY=VALUE")
+            raise ShelfAuditError(_("--arg {pair}: expected KEY=VALUE").format(
+                pair=repr(pair)))
         extra[key.strip()] = YAML(typ="safe", pure=True).load(value) if value else None
     return extra
 
@@ -73,7 +75,8 @@ def find_data_yaml(data: Path) -> Path:
     for candidate in (data, data / "data.yaml", data / "yolo" / "data.yaml"):
         if candidate.is_file():
             return candidate
-    raise ShelfAuditError(f"{data}: no YOLO data.yaml found (looked in it, and in yolo/)")
+    raise ShelfAuditError(_("{data}: no YOLO data.yaml found (looked in it, and in yolo/)")
+                          .format(data=data))
 
 
 def render_synthetic(out: Path, scenes: int, seed: int, width: int, val_every: int = 10) -> Path:
@@ -159,7 +162,8 @@ def train_detector(job: DetectorTraining) -> TrainedDetector:
     run_dir = workdir / "runs" / "detector" / "weights"
     best = run_dir / "best.pt" if (run_dir / "best.pt").exists() else run_dir / "last.pt"
     if not best.exists():
-        raise ShelfAuditError(f"training wrote no weights under {run_dir}")
+        raise ShelfAuditError(_("training wrote no weights under {folder}").format(
+            folder=run_dir))
     out = Path(job.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(best, out)

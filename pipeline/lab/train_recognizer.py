@@ -38,6 +38,7 @@ import torch
 from pipeline import keys
 from pipeline.catalog import Catalog
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 from pipeline.lab.shelf_crops import CropSet
 from pipeline.vision import captions
 from pipeline.vision.crops import CLIP_MEAN, CLIP_STD
@@ -214,12 +215,13 @@ def train_steps(model, crops: CropSet, catalog: Catalog, tokenizer,  # noqa: ANN
         loss_sum += loss.item()
         acc_sum += ((img @ sku_t.T).argmax(1) == y).float().mean().item()
         if (step + 1) % 25 == 0:
-            log(f"step {step + 1}/{job.steps} loss {loss_sum / 25:.3f} "
-                f"train-acc {acc_sum / 25:.3f} scale {scale.item():.1f} "
-                f"{time.time() - started:.0f}s")
+            log(_("step {step}/{steps} loss {loss} train-acc {acc} scale {scale} {seconds}s")
+                .format(step=step + 1, steps=job.steps, loss=f"{loss_sum / 25:.3f}",
+                        acc=f"{acc_sum / 25:.3f}", scale=f"{scale.item():.1f}",
+                        seconds=f"{time.time() - started:.0f}"))
             loss_sum = acc_sum = 0.0
         if time.time() - started > budget:
-            log(f"time budget reached at step {step + 1}")
+            log(_("time budget reached at step {step}").format(step=step + 1))
             break
     model.eval()
     return {"steps": step + 1, "seconds": round(time.time() - started, 1)}
@@ -286,8 +288,8 @@ def train_recognizer(job: RecognizerTraining, log=print) -> dict:  # noqa: ANN00
                           seed=job.seed, empty_per_gap=job.empty_per_gap,
                           sign_windows=job.sign_windows, proposals=_proposals(job))
     val = _tuning_crops(catalog, job)
-    log(f"crops: {len(train)} for training, {len(val)} for tuning "
-        f"({time.time() - started:.0f}s)")
+    log(_("crops: {train} for training, {val} for tuning ({seconds}s)").format(
+        train=len(train), val=len(val), seconds=f"{time.time() - started:.0f}"))
     if job.epochs:
         job.steps = max(1, int(np.ceil(job.epochs * len(train) / job.batch)))
     fit = train_steps(model, train, catalog, tokenizer, job, log)
@@ -295,14 +297,16 @@ def train_recognizer(job: RecognizerTraining, log=print) -> dict:  # noqa: ANN00
         _clear_gallery(Path(job.gallery_out), catalog)
         counts = write_gallery(catalog, rendered_scenes(catalog, job.seed + 2, 80),
                                Path(job.gallery_out), job.gallery_per_sku, job.seed + 2)
-        log(f"gallery: {sum(counts.values())} photos in {job.gallery_out}")
+        log(_("gallery: {n} photos in {folder}").format(n=sum(counts.values()),
+                                                        folder=job.gallery_out))
     rule = tune_model(model, tokenizer, catalog, val, job, log, start)
     record = {"job": job_record(job), "fit": fit, "train_crops": len(train),
               "val_crops": len(val), "seconds": round(time.time() - started, 1),
               "catalog_fingerprint": catalog.fingerprint}
     save_model(model, tokenizer, job, record)
     _write_tuning(rule, Path(job.out))
-    log(f"wrote {job.out} in {time.time() - started:.0f}s")
+    log(_("wrote {out} in {seconds}s").format(out=job.out,
+                                              seconds=f"{time.time() - started:.0f}"))
     return record
 
 
@@ -393,11 +397,13 @@ def retune_recognizer(job: RecognizerTraining, log=print) -> dict:  # noqa: ANN0
     started = time.time()
     folder = Path(job.out)
     if not (folder / "config.json").is_file():
-        raise ShelfAuditError(f"{folder}: no trained recognizer to tune (no config.json)")
+        raise ShelfAuditError(_("{folder}: no trained recognizer to tune (no config.json)")
+                              .format(folder=folder))
     catalog = load_catalog()
     model, tokenizer, tuning = _load_trained(folder, job)  # its own tokenizer and tuning
     val = _tuning_crops(catalog, job)
-    log(f"crops: {len(val)} for tuning ({time.time() - started:.0f}s)")
+    log(_("crops: {val} for tuning ({seconds}s)").format(
+        val=len(val), seconds=f"{time.time() - started:.0f}"))
     rule = tune_model(model, tokenizer, catalog, val, job, log, tuning)
     _write_tuning(rule, folder)
     record_file = folder / "training.json"
@@ -407,5 +413,6 @@ def retune_recognizer(job: RecognizerTraining, log=print) -> dict:  # noqa: ANN0
                          "seconds": round(time.time() - started, 1)}
     record_file.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n",
                            encoding="utf-8")
-    log(f"re-tuned {folder} in {time.time() - started:.0f}s")
+    log(_("re-tuned {folder} in {seconds}s").format(folder=folder,
+                                                    seconds=f"{time.time() - started:.0f}"))
     return record

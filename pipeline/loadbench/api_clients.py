@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pipeline.i18n import _
+
 EXPECTED = {"push": (200, 202), "status": (200,), "list": (200,), "detail": (200,),
             "week": (200,)}
 
@@ -115,13 +117,14 @@ def run_api_clients(home: Path, clients: int, rounds: int, width: int, log=print
     token, cameras, week = _setup(home)
     if not cameras:
         return {}, ["the database has no cameras"], 0.0, {}
-    log(f"API: rendering {clients * rounds} photos of {width} px …")
+    log(_("API: rendering {n} photos of {width} px …").format(n=clients * rounds, width=width))
     photos = shelf_photos(clients * rounds, width)
     found: dict[str, list[float]] = {}
     errors: list[str] = []
     try:
         with api_server(home, inspector="fake") as server:
-            log(f"API: {clients} clients × {rounds} rounds against {server.url} …")
+            log(_("API: {clients} clients × {rounds} rounds against {url} …").format(
+                clients=clients, rounds=rounds, url=server.url))
             with Sampler(server.pid) as sampler:
                 start = time.perf_counter()
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 from pipeline.settings import REPO_ROOT
 
 TARGET_S = 1.5
@@ -112,10 +113,11 @@ def browser_tab(chromium: str, timeout_s: float, language: str = "en-US") -> Ite
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as e:
-        raise ShelfAuditError("bench pages needs Playwright: pip install -e '.[dev]'") from e
+        raise ShelfAuditError(_("bench pages needs Playwright: pip install -e '.[dev]'")
+                              ) from e
     if not Path(chromium).is_file():
-        raise ShelfAuditError(f"no Chromium at {chromium} (apt-get install chromium, or "
-                              "--chromium PATH)")
+        raise ShelfAuditError(_("no Chromium at {path} (apt-get install chromium, or "
+                                "--chromium PATH)").format(path=chromium))
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -156,7 +158,7 @@ def sign_in(tab: Any, url: str, user: str, password: str, timeout_s: float) -> f
     tab.locator('[data-testid="stMain"] [data-testid="stFormSubmitButton"] button').click()
     found = _settled(tab, timeout_s)
     if found["heading"] is None:
-        raise ShelfAuditError("still on the sign-in form after signing in")
+        raise ShelfAuditError(_("still on the sign-in form after signing in"))
     return _seconds(found["ready"], found["t0"])
 
 
@@ -216,11 +218,13 @@ def _pages(tab: Any, url: str, options: PaintOptions, log: Callable[[str], None]
     for path in options.pages:
         _cold(url, options)
         out[_label(path)] = {"load": open_url(tab, url, path, timeout)}
-        log(f"  {_label(path):<14} load  ready {out[_label(path)]['load']['ready']} s")
+        log(f"  {_label(path):<14} " + _("load  ready {seconds} s").format(
+            seconds=out[_label(path)]["load"]["ready"]))
     for path in options.pages:
         _cold(url, options)
         out[_label(path)]["switch"] = click_link(tab, path, headings[path], timeout)
-        log(f"  {_label(path):<14} click ready {out[_label(path)]['switch']['ready']} s")
+        log(f"  {_label(path):<14} " + _("click ready {seconds} s").format(
+            seconds=out[_label(path)]["switch"]["ready"]))
     for row in out.values():
         row["met"] = _met(row["load"]) and _met(row["switch"])
     return out
@@ -241,7 +245,8 @@ def run_paint_bench(options: PaintOptions, log: Callable[[str], None] = print
     report["home"] = str(home)
     with servers.dashboard(home, script=SERVER) as running:
         report["server_start_s"] = round(time.perf_counter() - started, 1)
-        log(f"dashboard at {running.url}; Chromium signs in as {admin} …")
+        log(_("dashboard at {url}; Chromium signs in as {admin} …").format(url=running.url,
+                                                                          admin=admin))
         with browser_tab(options.chromium, options.page_timeout_s) as tab:
             report["sign_in_s"] = sign_in(tab, running.url, admin, servers.PASSWORD,
                                           options.page_timeout_s)

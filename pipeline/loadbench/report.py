@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.i18n import _
 from pipeline.loadbench.sessions import (
     PAGES,
     SIGN_IN,
@@ -152,7 +153,8 @@ def run_load_bench(options: LoadOptions, log: Callable[[str], None] = print) -> 
         urls, pids = [d.url for d in running], [d.pid for d in running]
         report["server"] = {"urls": urls, "replicas": len(running),
                             "start_s": round(time.perf_counter() - started, 1)}
-        log(f"dashboard at {', '.join(urls)}; one admin session through every page first …")
+        log(_("dashboard at {urls}; one admin session through every page first …").format(
+            urls=", ".join(urls)))
         for i, (url, pid) in enumerate(zip(urls, pids, strict=True)):  # imports, resources
             first = _step([url], [pid], [accounts[0][0]], options, PAGES, options.timeout_s)
             if i == 0:
@@ -162,11 +164,13 @@ def run_load_bench(options: LoadOptions, log: Callable[[str], None] = print) -> 
             if left <= 10:
                 report.setdefault("skipped_steps", []).append(n)
                 continue
-            log(f"{n} sessions at once …")
+            log(_("{n} sessions at once …").format(n=n))
             step = _step(urls, pids, [name for name, _ in accounts[1:n + 1]], options,
                          options.pages, left)
-            log(f"  {n} sessions: pages p95 {step['all_pages'].get('p95')} s, sign-in p95 "
-                f"{step['pages'].get(SIGN_IN, {}).get('p95')} s, errors {step['errors']}")
+            log("  " + _("{n} sessions: pages p95 {pages} s, sign-in p95 {sign_in} s, errors "
+                         "{errors}").format(n=n, pages=step["all_pages"].get("p95"),
+                                            sign_in=step["pages"].get(SIGN_IN, {}).get("p95"),
+                                            errors=step["errors"]))
             report.setdefault("steps", []).append(step)
         report["server"]["tracebacks_in_log"] = sum(
             d.log.read_text(errors="replace").count("Traceback") for d in running)
@@ -205,7 +209,7 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"  {label:<14}" + "".join(f"{fmt.format(s['server'][key]):>22}"
                                                 for _, s in steps))
     lines.append(f"  {'errors':<14}" + "".join(f"{s['errors']:>22}" for _, s in steps))
-    for _, s in steps:
+    for _n, s in steps:
         lines.extend(f"    ! {e}" for e in s["error_samples"][:3])
     cap = report["capacity"]
     lines.append(f"Targets: page p95 < {PAGE_TARGET_S:.0f} s, sign-in p95 < "

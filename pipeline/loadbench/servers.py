@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 from pipeline.settings import REPO_ROOT
 
 # the bench accounts' password: new for each bench process (accounts of a reused scratch home
@@ -101,13 +102,15 @@ def prepare_home(home: Path | None, weeks: int, log=print) -> Path:
         if home and where.exists() and _inspections(where):
             return where  # someone's own database: use it as it is
     where.mkdir(parents=True, exist_ok=True)
-    log(f"building the demo history ({weeks} weeks, ground truth as inspector) in {where} …")
+    log(_("building the demo history ({weeks} weeks, ground truth as inspector) in {where} …")
+        .format(weeks=weeks, where=where))
     env = {**os.environ, "SHELFAUDIT_HOME": str(where)}
     done = subprocess.run([sys.executable, "-m", "pipeline.cli", "demo", "--inspector", "truth",
                            "--weeks", str(weeks), "--force", "--json"], env=env,
                           capture_output=True, text=True, cwd=REPO_ROOT, check=False)
     if done.returncode != 0:
-        raise ShelfAuditError(f"building the demo failed: {done.stderr.strip()[-2000:]}")
+        raise ShelfAuditError(_("building the demo failed: {error}").format(
+            error=done.stderr.strip()[-2000:]))
     marker.write_text(json.dumps({"weeks": weeks, "built": datetime.now(UTC).isoformat(),
                                   "demo": json.loads(done.stdout.strip().splitlines()[-1])}))
     return where
@@ -126,7 +129,8 @@ def ensure_accounts(home: Path, count: int, prefix: str = "load") -> list[tuple[
         with session_scope() as session:
             stores = sorted(session.scalars(select(tables.Store.id)))
         if not stores:
-            raise ShelfAuditError(f"{home} has no stores: build a demo first")
+            raise ShelfAuditError(_("{home} has no stores: build a demo first").format(
+                home=home))
         wanted = [(f"{prefix}-admin", "admin", [])] + [
             (f"{prefix}-{i + 1:02d}", "supervisor", [stores[i % len(stores)]])
             for i in range(count)]
@@ -158,7 +162,7 @@ def _server_pid(process: subprocess.Popen, profiled: bool, timeout_s: float = 30
         if children:
             return children[0].pid
         time.sleep(0.1)
-    raise ShelfAuditError("py-spy did not start the dashboard")
+    raise ShelfAuditError(_("py-spy did not start the dashboard"))
 
 
 def _stop(process: subprocess.Popen, pid: int) -> None:
@@ -208,7 +212,7 @@ def dashboard(home: Path, timeout_s: float = 120, profile: Path | None = None,
         spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable)
                                                                          .parent))
         if spy is None:
-            raise ShelfAuditError("--profile needs py-spy (pip install py-spy)")
+            raise ShelfAuditError(_("--profile needs py-spy (pip install py-spy)"))
         command = [spy, "record", "--format", "raw", "--rate", "50", "--nonblocking", "--gil",
                    "-o", str(profile), "--", *command]
     with open(log, "wb") as out:
