@@ -169,10 +169,27 @@ def change_column(label: str | None = None) -> Any:
     return st.column_config.NumberColumn(label or _("Δ vs last week"), format="%+.1f")
 
 
+# What a table row is about, when such columns lead the table: they stay in view (pinned) while
+# a table wider than the screen (a phone's) is scrolled sideways to its figures.
+KEY_COLUMNS = ("id", "rank", "store", "camera", "rule", "week", "day")
+
+
 def column_config(columns: Any = None, **overrides: Any) -> dict[str, Any]:
     """Column settings with headings in the reader's language: KPI columns as 0-100 bars,
     ``change`` in points, ``trend`` as a sparkline, every other known column with its label
-    from :data:`COLUMN_LABELS` (``columns``: only these; default all known)."""
+    from :data:`COLUMN_LABELS` (``columns``: only these, in the order shown; default all
+    known). The :data:`KEY_COLUMNS` that lead ``columns`` are pinned (they are first anyway,
+    so nothing moves)."""
+    out = _column_config(columns, **overrides)
+    for name in list(columns) if columns is not None else []:
+        if name not in KEY_COLUMNS:
+            break
+        if isinstance(out.get(name), dict) and out[name].get("pinned") is None:
+            out[name] = {**out[name], "pinned": True}
+    return out
+
+
+def _column_config(columns: Any = None, **overrides: Any) -> dict[str, Any]:
     names = list(columns) if columns is not None else [*SHORT_LABELS, *COLUMN_LABELS]
     out: dict[str, Any] = {}
     for name in names:

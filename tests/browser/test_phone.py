@@ -4,7 +4,7 @@ Chinese (issue #19 items 7 and 8; the camera-first Upload is in test_links_and_p
 - the KPI cards of Overview and the Weekly report, two small cards a row, leave room on the
   first screen for what follows (the store ranking's first row; on the report, room below);
 - the page never scrolls sideways: tables fit the screen and scroll inside themselves, their
-  first (key) columns in view;
+  leading key columns (ID, store ...) staying in view;
 - the sidebar closes after choosing a page on any narrow screen — a phone's user agent or a
   desktop browser's narrowed to 390 px — and stays open on a wide one.
 
@@ -197,9 +197,9 @@ def test_kpi_cards_leave_room_on_the_first_screen(narrow, lang, dashboard):
 
 
 def test_tables_fit_a_phone_and_scroll_inside_themselves(narrow, lang, dashboard):
-    """No page scrolls sideways on a phone: every table lies within the screen, its first
-    columns in view; a table wider than the screen (the inspections list) scrolls inside
-    itself to its last column, the page staying put."""
+    """No page scrolls sideways on a phone: every table lies within the screen; a table wider
+    than the screen (the inspections list) scrolls inside itself to its last column, the page
+    staying put and its ID and store columns in view."""
     page = narrow(phone=True)
     words = WORDS[lang]
     for path, heading in (("", "overview"), ("fixes", "fixes"), ("weekly_report", "report"),
@@ -218,10 +218,14 @@ def test_tables_fit_a_phone_and_scroll_inside_themselves(narrow, lang, dashboard
     scroller = grid.locator(".dvn-scroller").first
     wide = scroller.evaluate("s => ({scroll: s.scrollWidth, client: s.clientWidth})")
     assert wide["scroll"] > wide["client"], wide  # wider than the screen ...
+    box = grid.bounding_box()
+    keys = {"x": box["x"] + 36, "y": box["y"] + 2, "width": 74, "height": 4 * ROW}
+    before = page.screenshot(clip=keys)  # the ID and store columns, heading and three rows
     scroller.evaluate("s => { s.scrollLeft = s.scrollWidth; }")  # ... swiped to its end
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(500)
     moved = scroller.evaluate("s => s.scrollLeft + s.clientWidth")
     assert moved >= wide["scroll"] - 1, (moved, wide)
+    assert page.screenshot(clip=keys) == before  # the key columns stayed in view (pinned)
     assert _widths(page)["doc"] <= PHONE["width"]
     _first_screen(page, f"phone-inspections-swiped-{lang}")
 
