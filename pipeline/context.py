@@ -1,8 +1,8 @@
 """What an edge of ShelfAudit reads once and hands down: the settings, the catalog, the sites.
 
 An edge is where work starts: a CLI command, a scheduled job, the dashboard (one cached
-resource), the API app. Each builds one :class:`EdgeContext` with :func:`edge_context` and
-passes it (or the parts a function needs) down; the code below never reads the settings,
+resource), the API app (a :class:`FreshContext`). Each builds one :class:`EdgeContext` with
+:func:`edge_context` and passes it (or the parts a function needs) down; the code below never reads the settings,
 ``catalog.yaml`` or ``stores.yaml`` on its own. The catalog and the sites are read on first
 use, then kept: a command that needs neither pays for neither, one that needs them reads each
 file once.
@@ -13,7 +13,9 @@ This module sits low: it imports only the settings, the catalog and the sites.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.settings import Settings, get_settings
@@ -73,3 +75,43 @@ def edge_context(settings: Settings | None = None, url: str | None = None) -> Ed
     """The context an edge builds once (``settings``: default the process's, from the
     environment and the settings file)."""
     return EdgeContext(settings if settings is not None else get_settings(), url)
+
+
+def rules_stamp(folder: Path, period_s: float) -> tuple:
+    """When the files behind the catalog and the sites (``catalog.yaml``, ``stores.yaml``, the
+    planograms) last changed, with the current period of ``period_s`` seconds: a long-running
+    edge makes its context again when this changes (after a period, too, since a broken
+    file's last good version may have changed in the database)."""
+    files = [folder / "catalog.yaml", folder / "stores.yaml",
+             *sorted((folder / "planograms").glob("*.yaml"))]
+    changed = []
+    for path in files:
+        try:
+            changed.append((path.name, path.stat().st_mtime_ns))
+        except OSError:
+            changed.append((path.name, 0))
+    return (*changed, int(time.monotonic() // period_s))
+
+
+class FreshContext:
+    """The context of a long-running edge (the API server): one :class:`EdgeContext` shared
+    by its requests, made again when a rules file changes, at the latest after ``period_s``.
+
+    ``settings``: the edge's (default: the process's, looked up on each call).
+    """
+
+    def __init__(self, period_s: float, settings: Settings | None = None,
+                 url: str | None = None) -> None:
+        self.period_s, self._settings, self._url = period_s, settings, url
+        self._key: tuple | None = None
+        self._context: EdgeContext | None = None
+        self._making = threading.Lock()
+
+    def __call__(self) -> EdgeContext:
+        settings = self._settings if self._settings is not None else get_settings()
+        folder = settings.rules_dir
+        key = (id(settings), str(folder), rules_stamp(folder, self.period_s))
+        with self._making:
+            if self._context is None or self._key != key:
+                self._context, self._key = edge_context(settings, self._url), key
+            return self._context

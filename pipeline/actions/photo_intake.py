@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import glob
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -33,6 +31,7 @@ from pipeline import uploads as intake
 from pipeline.access.roles import require
 from pipeline.access.scope import ALL_STORES, Scope
 from pipeline.actions.uploads import Uploaded
+from pipeline.context import EdgeContext, edge_context
 from pipeline.db.read import engine_for, rows
 from pipeline.db.tables import Inspection, Photo
 from pipeline.errors import ShelfAuditError
@@ -47,8 +46,6 @@ HASH_CHARS = 16
 SITES_TTL_S = 30.0  # stores.yaml is read again after this, or at once when a file changed
 # one check-then-write at a time per photo (the same photo pushed twice at once), by hash
 _writing = [threading.Lock() for _ in range(64)]
-_reading = threading.Lock()  # one reader of stores.yaml at a time
-_sites: dict[str, Any] = {"key": None, "stores": {}}
 RECEIVED_MAX = 10_000  # pushes remembered by the hash of their bytes as sent
 _received: OrderedDict[str, str] = OrderedDict()  # original SHA-256 -> clean copy's
 _remembering = threading.Lock()
@@ -68,32 +65,16 @@ class PhotoStatus:
     duplicate: bool = False  # known before this push: nothing was written
 
 
-def _rules_stamp() -> tuple:
-    from pipeline.settings import get_settings
-
-    folder = get_settings().rules_dir
-    files = [folder / "stores.yaml", *sorted((folder / "planograms").glob("*.yaml"))]
-    stamp = tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists())
-    return (stamp, int(time.monotonic() // SITES_TTL_S))
-
-
-def site(store: str) -> StoreSpec:
-    """``store``'s spec from ``stores.yaml``, kept between pushes (read again when a rules
-    file changes, at the latest after :data:`SITES_TTL_S`): reading the file for every photo
-    would cost more than the photo's whole intake.
+def site(store: str, context: EdgeContext) -> StoreSpec:
+    """``store``'s spec from ``stores.yaml`` as the edge's ``context`` has it (the API keeps
+    one between pushes, made again when a rules file changes, at the latest after
+    :data:`SITES_TTL_S`: reading the file for every photo would cost more than the photo's
+    whole intake).
 
     Raises:
         ShelfAuditError: the store is not in ``stores.yaml``.
     """
-    from pipeline.sites import load_sites
-
-    key = _rules_stamp()
-    if _sites["key"] != key:
-        with _reading:  # one reader; pushes arriving meanwhile wait for its result
-            if _sites["key"] != key:
-                _sites["stores"] = {s.id: s for s in load_sites().stores}
-                _sites["key"] = key
-    found = _sites["stores"].get(store)
+    found = context.sites.store(store)
     if found is None:
         raise ShelfAuditError(_("store {store} is not in stores.yaml").format(
             store=repr(store)))
@@ -202,13 +183,15 @@ def received_before(data: bytes, store: str, camera: str, scope: Scope,
 
 
 def queue_photo(item: Uploaded, store: str, camera: str, scope: Scope,
-                captured_at: datetime | None = None, engine: Engine | None = None
-                ) -> PhotoStatus:
+                captured_at: datetime | None = None, engine: Engine | None = None,
+                context: EdgeContext | None = None) -> PhotoStatus:
     """Queue a received photo (its clean copy) for the next run of ``store``'s inspections.
 
     Args:
         item: from :func:`pipeline.actions.uploads.receive` (refused ones raise here).
         captured_at: naive UTC; default now.
+        context: the edge's (the API's), whose sites are used (without one: this call is
+            the edge and reads ``stores.yaml``).
 
     Raises:
         ScopeError: the role may not push photos, or ``store`` is not in the scope.
@@ -219,7 +202,7 @@ def queue_photo(item: Uploaded, store: str, camera: str, scope: Scope,
     require(scope, "upload", store, refusal=_("this role may not push photos"))
     if item is None or item.error or item.photo is None or not item.data:
         raise ShelfAuditError(getattr(item, "error", None) or _("nothing to queue"))
-    spec = site(store)
+    spec = site(store, context if context is not None else edge_context())
     if camera not in spec.cameras:
         raise ShelfAuditError(_("camera {camera} is not a camera of store {store}").format(
             camera=repr(camera), store=store))

@@ -17,9 +17,11 @@ from fastapi.responses import RedirectResponse
 
 from pipeline import __version__
 from pipeline import uploads as intake
+from pipeline.actions import photo_intake
 from pipeline.api import photos, problems, results, system
 from pipeline.api.problems import RequestLanguage
 from pipeline.api.security import BodyLimit, RateLimiter
+from pipeline.context import FreshContext
 
 BODY_LIMIT = intake.MAX_UPLOAD_BYTES + 2**20  # one photo plus the multipart fields
 DESCRIPTION = """\
@@ -98,6 +100,9 @@ def create_app(inspector: str | None = None, preload: bool = False) -> FastAPI:
     app = FastAPI(title="ShelfAudit API", version=__version__, description=DESCRIPTION,
                   docs_url="/docs", redoc_url=None)
     app.state.models = Models(inspector)
+    # the edge's settings, catalog and sites, shared by the requests (made again when a rules
+    # file changes, at the latest after SITES_TTL_S)
+    app.state.context = FreshContext(photo_intake.SITES_TTL_S)
     app.state.limiter = RateLimiter()
     for router in (photos.router, results.router, system.router):
         app.include_router(router)

@@ -30,6 +30,7 @@ from pipeline.api.problems import PROBLEM_RESPONSES, Problem
 from pipeline.api.results import inspection_out, one_inspection
 from pipeline.api.schemas import InspectionOut, PhotoReceipt, utc
 from pipeline.api.security import audited, needs
+from pipeline.context import EdgeContext
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _
 from pipeline.weeks import local_to_utc
@@ -116,7 +117,7 @@ def receipt(status: PhotoStatus, notes: tuple[str, ...] = ()) -> PhotoReceipt:
 
 
 def _inspect_now(app: Any, caller: ApiCaller, item: uploads.Uploaded, store: str,
-                 camera: str, when: datetime | None) -> tuple[int, Any]:
+                 camera: str, when: datetime | None, context: EdgeContext) -> tuple[int, Any]:
     scope, sha = caller.scope, item.photo.sha256
     known = photo_intake.photo_status(sha, scope)
     if known is not None and known.state == "inspected" and known.inspection:
@@ -126,14 +127,14 @@ def _inspect_now(app: Any, caller: ApiCaller, item: uploads.Uploaded, store: str
                                            "{state}); follow it at /v1/photos/{sha}").format(
             state=known.state, sha=sha), state=known.state)
     inspector = app.state.models.inspector()
-    rules = uploads.rules_for(store)
-    uploads.inspect_uploads([item], store, camera, inspector, rules)
+    rules = uploads.rules_for(store, context)
+    uploads.inspect_uploads([item], store, camera, inspector, rules, context=context)
     if item.error:
         raise Problem(503, "inspection-failed", _("cannot inspect now: {reason}").format(
             reason=item.error))
     try:
         found = uploads.save_upload(item, store, camera, scope, inspector, rules,
-                                    captured_at=when)
+                                    captured_at=when, context=context)
     except IntegrityError:
         raise Problem(409, "photo-busy", _("a scheduled run took this photo meanwhile; "
                                            "follow it at /v1/photos/{sha}").format(sha=sha)
@@ -146,8 +147,9 @@ def _accept(app: Any, caller: ApiCaller, fields: dict[str, Any], name: str, data
             now: bool) -> tuple[int, Any]:
     store, camera = fields["store"], fields["camera"]
     require(caller.scope, "upload", store)  # 403 before anything else is looked at
+    context = app.state.context()  # the API's settings, catalog and sites
     try:
-        spec = photo_intake.site(store)
+        spec = photo_intake.site(store, context)
     except ShelfAuditError as exc:
         raise Problem(404, "unknown-store", str(exc)) from None
     if camera not in spec.cameras:
@@ -165,8 +167,9 @@ def _accept(app: Any, caller: ApiCaller, fields: dict[str, Any], name: str, data
         raise Problem(status, slug, item.error)
     when = when or _exif_time(data, spec.timezone)
     if now:
-        return _inspect_now(app, caller, item, store, camera, when)
-    status = photo_intake.queue_photo(item, store, camera, caller.scope, captured_at=when)
+        return _inspect_now(app, caller, item, store, camera, when, context)
+    status = photo_intake.queue_photo(item, store, camera, caller.scope, captured_at=when,
+                                      context=context)
     return (200 if status.duplicate else 202), receipt(status, item.notes)
 
 

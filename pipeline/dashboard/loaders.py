@@ -14,9 +14,7 @@ in :mod:`pipeline.queries` use ``scope.user`` only to audit writes, which are ne
 from __future__ import annotations
 
 import importlib
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import streamlit as st
@@ -115,28 +113,15 @@ def _context(url: str, rules_dir: str, stamp: tuple) -> EdgeContext:
     return edge_context(url=url)
 
 
-def _rules_stamp(folder: Path) -> tuple:
-    """When the files behind the catalog and the sites last changed, and the :data:`TTL`
-    period (a broken file's last good version is looked up again after it)."""
-    files = [folder / "catalog.yaml", folder / "stores.yaml",
-             *sorted((folder / "planograms").glob("*.yaml"))]
-    changed = []
-    for path in files:
-        try:
-            changed.append((path.name, path.stat().st_mtime_ns))
-        except OSError:
-            changed.append((path.name, 0))
-    return (*changed, int(time.monotonic() // TTL))
-
-
 def context() -> EdgeContext:
     """The dashboard's edge context — its settings, catalog and sites — one cached resource
     shared by every session: the catalog and ``stores.yaml`` are read once, and again when a
     rules file changes (or after :data:`TTL` seconds), not on every run of a page."""
+    from pipeline.context import rules_stamp
     from pipeline.settings import get_settings
 
     folder = get_settings().rules_dir  # the one read of the settings: the dashboard's edge
-    return _context(db_url(), str(folder), _rules_stamp(folder))
+    return _context(db_url(), str(folder), rules_stamp(folder, TTL))
 
 
 def store_cameras(store: str) -> tuple[str, ...]:
