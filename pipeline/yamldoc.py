@@ -165,13 +165,24 @@ SYNTAX_WORDS: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern), words) 
 ]]
 
 
+# The parser's names of what it met ('<block mapping start>' ...) -> how to say them
+TOKEN_WORDS = {"<alias>": N_("an alias"), "<anchor>": N_("an anchor"),
+               "<block end>": N_("the end of a block"),
+               "<block mapping start>": N_("the start of a mapping"),
+               "<block sequence start>": N_("the start of a list"), "<scalar>": N_("a value"),
+               "<stream end>": N_("the end of the text"), "<tag>": N_("a tag"),
+               "<document start>": N_("the start of a document"),
+               "<document end>": N_("the end of a document")}
+
+
 def syntax_words(text: str) -> str:
     """A YAML parser complaint in the reader's language (the parser's English when it is not
     one we know, or the reader reads English)."""
     for pattern, words in SYNTAX_WORDS:
         match = pattern.fullmatch(text)
         if match and _(words) != words:
-            return _(words).format(**match.groupdict())
+            return _(words).format(**{k: _(TOKEN_WORDS[v]) if v in TOKEN_WORDS else v
+                                      for k, v in match.groupdict().items()})
     return text
 
 

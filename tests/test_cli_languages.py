@@ -226,11 +226,11 @@ def test_rule_file_problems_are_explained_in_the_readers_language(cli, tmp_path,
 @pytest.mark.parametrize("text, en, zh", [
     ("rules:\n  - id: a\n   type: b\n", "3:4: YAML syntax error: expected <block end>, but "
      "found '<block mapping start>' (while parsing a block collection)",
-     "3:4: YAML 语法错误：此处应结束一个块，却遇到 '<block mapping start>'（请检查缩进）"
+     "3:4: YAML 语法错误：此处应结束一个块，却遇到 '映射的开头'（请检查缩进）"
      "（读取块列表时）"),
     ("rules: [a, b\n", "2:1: YAML syntax error: expected ',' or ']', but got '<stream end>' "
      "(while parsing a flow sequence)",
-     "2:1: YAML 语法错误：此处应为 ',' 或 ']'，却遇到 '<stream end>'（读取行内列表时）"),
+     "2:1: YAML 语法错误：此处应为 ',' 或 ']'，却遇到 '文本的结尾'（读取行内列表时）"),
     ("rules:\n  - id: a\n    type: max_gaps\n    id: b\n", "4:5: YAML syntax error: "
      "duplicate key \"id\" with value \"b\" (original value: \"a\") (while constructing a "
      "mapping)", "4:5: YAML 语法错误：键 \"id\" 重复，值为 \"b\"（原来的值：\"a\"）（构建映射时）"),

@@ -26,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from pipeline.i18n import _
+
 TARGET_PER_S = 50.0
 STORE, CAMERAS = "s001", ("c01", "c02", "c03", "c04")
 
@@ -102,12 +104,14 @@ def _inspect_now(url: str, token: str, count: int, width: int,
     seconds, codes = [], []
     with httpx.Client(base_url=url, headers=headers, timeout=600) as http:
         code, first = _push(http, photos[0], CAMERAS[0], "?inspect=now")
-        log(f"inspect=now: first request (loads the models) {first:.1f} s, status {code}")
+        log(_("inspect=now: first request (loads the models) {seconds} s, status {code}")
+            .format(seconds=f"{first:.1f}", code=code))
         for i, data in enumerate(photos[1:]):
             code, took = _push(http, data, CAMERAS[(i + 1) % len(CAMERAS)], "?inspect=now")
             codes.append(code)
             seconds.append(took)
-            log(f"inspect=now {i + 1}/{count}: {took:.2f} s (status {code})")
+            log(_("inspect=now {i}/{count}: {seconds} s (status {code})").format(
+                i=i + 1, count=count, seconds=f"{took:.2f}", code=code))
     return {"requests": count, "width": width, "first_with_model_load_s": round(first, 2),
             "p50_s": round(statistics.median(seconds), 2),
             "p95_s": round(percentile(seconds, 95), 2), "max_s": round(max(seconds), 2),
@@ -127,16 +131,17 @@ def run_api_bench(photos: int = 200, clients: int = 4, width: int = 1920, inspec
         where = Path(home) if home else Path(scratch) / "home"
         with home_env(where):
             db.upgrade()
-            _, token = add_token(f"bench-{int(time.time())}", [STORE],
+            _row, token = add_token(f"bench-{int(time.time())}", [STORE],
                                  ["photos:write,results:read"], rate_per_minute=10**9,
                                  actor="bench")
-        log(f"rendering {photos} distinct {width}-px photos …")
+        log(_("rendering {n} distinct {width}-px photos …").format(n=photos, width=width))
         pushed = make_photos(photos, width)
         report: dict[str, Any] = {"machine": {"cpus": os.cpu_count(),
                                               "load_avg_1m": round(os.getloadavg()[0], 2)},
                                   "photo_bytes": round(statistics.mean(map(len, pushed)))}
         with api_server(where, inspector="models") as server:
-            log(f"server at {server.url}; pushing {photos} photos with {clients} clients …")
+            log(_("server at {url}; pushing {n} photos with {clients} clients …").format(
+                url=server.url, n=photos, clients=clients))
             report["intake"] = _intake(server, token, pushed, clients)
             if inspections:
                 report["inspect_now"] = _inspect_now(server.url, token, inspections, width,

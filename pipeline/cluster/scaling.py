@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pipeline.i18n import _
 from pipeline.inbox.engines import Batch, Done, LocalEngine, Mark, Outcome, inspect_batch
 
 PHOTOS_PER_DAY = 240_000  # 2,000 stores x 10 cameras x a photo every 2 hours
@@ -41,7 +42,7 @@ def small_photos(n: int, size: tuple[int, int] = (160, 120)) -> list[bytes]:
 
     rng = np.random.default_rng(16)
     out = []
-    for _ in range(n):
+    for _photo in range(n):
         pixels = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
         buffer = io.BytesIO()
         Image.fromarray(pixels).save(buffer, "JPEG", quality=70)
@@ -107,8 +108,11 @@ def _rates(name: str, root: Path, photos: Sequence[bytes], engine: ReplayEngine,
     empty = timed_run(root, f"db-{name}-empty", [], engine, url=url)
     seconds = timed_run(root, f"db-{name}", photos, engine, url=url)
     n = len(photos)
-    log(f"commits on {name}: {n} in {seconds:.2f} s = {n / seconds:.0f}/s "
-        f"({n / max(seconds - empty, 1e-6):.0f}/s beyond the run's {empty:.2f} s start)")
+    log(_("commits on {name}: {n} in {seconds} s = {rate}/s ({marginal}/s beyond the run's "
+          "{start} s start)").format(name=name, n=n, seconds=f"{seconds:.2f}",
+                                     rate=f"{n / seconds:.0f}",
+                                     marginal=f"{n / max(seconds - empty, 1e-6):.0f}",
+                                     start=f"{empty:.2f}"))
     return {f"{name}_per_s": round(n / seconds, 1),
             f"{name}_marginal_per_s": round(n / max(seconds - empty, 1e-6), 1),
             f"{name}_start_s": round(empty, 2)}

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pipeline import yamldoc
 from pipeline.errors import ShelfAuditError
+from pipeline.i18n import _
 from pipeline.rules.book import STORE_FOLDER, owner_of
 from pipeline.yamldoc import Problem, YamlFileError
 
@@ -93,7 +94,8 @@ def path_of(name: str, folder: Path | None = None) -> Path:
     """
     folder = folder or rules_folder()
     if name not in {f.name for f in rule_files(folder)}:
-        raise ShelfAuditError(f"{name!r} is not a file of the rules folder")
+        raise ShelfAuditError(_("{name} is not a file of the rules folder").format(
+            name=repr(name)))
     return folder / name
 
 
