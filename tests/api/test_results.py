@@ -108,6 +108,13 @@ def test_rules_check_is_a_what_if_on_detections(home, token, client):
     broken = http.post("/v1/rules/check", json={"detections": [photo.to_dict()],
                                                 "rules": "rules: [1, 2"})
     assert broken.status_code == 422 and broken.json()["problems"]
+    assert broken.json()["problems"][0]["message"].startswith("YAML syntax error: expected ',' ")
+    chinese = http.post("/v1/rules/check", json={"detections": [photo.to_dict()],
+                                                 "rules": "rules: [1, 2"},
+                        headers={"Accept-Language": "zh-CN"})  # the problem in its words
+    assert chinese.json()["problems"][0]["message"].startswith("YAML 语法错误：此处应为 ',' ")
+    assert [p["line"] for p in chinese.json()["problems"]] == \
+        [p["line"] for p in broken.json()["problems"]]
     theirs = photo.to_dict() | {"store": OTHER}
     assert http.post("/v1/rules/check", json={"detections": [theirs]}).status_code == 403
 
