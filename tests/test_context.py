@@ -80,3 +80,20 @@ def test_a_scheduled_inspection_reads_the_catalog_and_sites_once(reads, monkeypa
     assert reads == Counter(load_catalog=1, load_sites=1)
     db.dispose_engines()
 
+
+
+def test_the_demo_reads_the_catalog_and_sites_once(reads):
+    """Render, inspect every store and report: one read of each file for the whole build
+    (before: the catalog once to render and once per store inspected). The names in the
+    report files come from the display names' own cache (per process, re-read when
+    catalog.yaml changes), which is not the edge's."""
+    from pipeline import db
+    from pipeline.demo.build import DemoOptions, build_demo
+
+    db.upgrade()
+    summary = build_demo(DemoOptions(weeks=1, inspector="truth", width=480, progress=False),
+                         edge_context())
+    assert summary["inspections"] > 0 and summary["stores"] >= 2
+    edge = [c.split(" from ")[0] for c in reads.callers if "_default_names" not in c]
+    assert Counter(edge) == Counter(load_catalog=1, load_sites=1), "\n".join(reads.callers)
+    db.dispose_engines()

@@ -205,14 +205,16 @@ def demo(
     shelf reset; one store is clearly worse than the others. The Overview page shows how far
     the build has got.
     """
+    from pipeline.context import edge_context
     from pipeline.demo.build import DemoOptions, build_demo
     from pipeline.errors import ModelNotFoundError
 
     _upgrade()
+    context = edge_context()  # this command's settings, catalog and sites, read once
     options = DemoOptions(weeks=weeks, force=force, inspector=inspector, width=width,
                           progress=not as_json, job_run_id=progress_row)
     try:
-        summary = build_demo(options)
+        summary = build_demo(options, context)
     except ModelNotFoundError as exc:
         if not or_truth:
             raise
@@ -220,7 +222,7 @@ def demo(
             "building the demo from synthetic ground truth instead (inspections labelled "
             "inspector=truth)"), err=True)
         options.inspector = "truth"
-        summary = build_demo(options)
+        summary = build_demo(options, context)
     from pipeline.commands.users import announce_first_admin
 
     announce_first_admin()  # no account yet: create `admin`, print its password once

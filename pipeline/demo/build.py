@@ -25,10 +25,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy import delete, func, select
 
+from pipeline.context import EdgeContext, edge_context
 from pipeline.db import session_scope, tables
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _, ngettext
-from pipeline.settings import get_settings
+from pipeline.settings import Settings
 from pipeline.sites import StoreSpec
 from pipeline.weeks import iso_week
 
@@ -82,7 +83,8 @@ def drift_factor(store_index: int, store_count: int, day: date, rng: np.random.G
             * week_trend(store_index, store_count, week_index))
 
 
-def _prepare(options: DemoOptions, stores: Sequence[StoreSpec], keep: int) -> None:
+def _prepare(options: DemoOptions, stores: Sequence[StoreSpec], keep: int,
+             settings: Settings) -> None:
     with session_scope() as session:
         existing = session.scalar(select(func.count()).select_from(tables.Inspection))
         if existing and not options.force:
@@ -96,7 +98,7 @@ def _prepare(options: DemoOptions, stores: Sequence[StoreSpec], keep: int) -> No
                 session.execute(delete(model))
             session.execute(delete(tables.JobRun).where(tables.JobRun.id != keep))
     if options.force:
-        home = get_settings().home_dir
+        home = settings.home_dir
         for sub in ("inbox", "archive", "quarantine", "failed", "reports"):
             for store in stores:
                 shutil.rmtree(home / sub / store.id, ignore_errors=True)
@@ -116,16 +118,16 @@ def _camera_planograms(stores: Sequence[StoreSpec], catalog: Any, seed: int) -> 
 
 
 def render_history(options: DemoOptions, stores: Sequence[StoreSpec], truth: Any,
-                   tracker: Any = None) -> int:
-    """Render every camera's daily photo into the inbox; returns the number of photos."""
-    from pipeline.catalog import load_catalog
+                   context: EdgeContext, tracker: Any = None) -> int:
+    """Render every camera's daily photo into the inbox of ``context``'s home, with its
+    catalog; returns the number of photos."""
     from pipeline.imaging import content_hash
     from pipeline.synth import FaultRates, render_scene
 
-    catalog = load_catalog(get_settings().rules_dir / "catalog.yaml")
+    catalog = context.catalog
     plans = _camera_planograms(stores, catalog, options.seed)
     days = demo_days(options.weeks, options.today or tables.utcnow().date())
-    inbox = get_settings().subdir("inbox")
+    inbox = context.settings.subdir("inbox")
     jobs = [(s_i, store, cam, day) for s_i, store in enumerate(stores)
             for cam in store.cameras.values() for day in days]
     # a shelf camera is fixed: the same view every day, only the stock (and noise) changes
@@ -182,24 +184,26 @@ def _make_inspector(name: str) -> Any:
             problem=exc)) from None
 
 
-def build_demo(options: DemoOptions) -> dict[str, Any]:
+def build_demo(options: DemoOptions, context: EdgeContext | None = None) -> dict[str, Any]:
     """Render, inspect and report the demo history; returns a summary with timings.
 
-    Progress is kept in a ``job_runs`` row (:mod:`pipeline.demo.progress`) that the
-    Overview page shows while the history is being built.
+    ``context``: the edge's settings, catalog and sites (default: the demo is the edge and
+    reads them, each once). Progress is kept in a ``job_runs`` row
+    (:mod:`pipeline.demo.progress`) that the Overview page shows while the history is being
+    built.
     """
     from pipeline.demo.progress import DemoTracker
-    from pipeline.sites import load_sites
 
+    context = context if context is not None else edge_context()
     start = time.perf_counter()
     tracker = DemoTracker(run_id=options.job_run_id)  # "getting ready" while models load
     try:
-        stores = list(options.stores or load_sites().stores)
+        stores = list(options.stores or context.sites.stores)
         if not stores:
             raise ShelfAuditError(_("stores.yaml lists no stores; nothing to build a demo for"))
         inspector = _make_inspector(options.inspector)  # fail on missing models before deleting
-        _prepare(options, stores, keep=tracker.run_id)
-        summary = _build(options, stores, inspector, tracker, start)
+        _prepare(options, stores, keep=tracker.run_id, settings=context.settings)
+        summary = _build(options, stores, inspector, tracker, start, context)
     except BaseException as exc:
         tracker.finish(tables.ERROR, f"{type(exc).__name__}: {exc}")
         raise
@@ -209,12 +213,12 @@ def build_demo(options: DemoOptions) -> dict[str, Any]:
 
 
 def _build(options: DemoOptions, stores: list[StoreSpec], inspector: Any, tracker: Any,
-           start: float) -> dict[str, Any]:
+           start: float, context: EdgeContext) -> dict[str, Any]:
     from pipeline.inbox.jobs import RunOptions, run_once
     from pipeline.reports.build import make_report
 
     truth = inspector if options.inspector == "truth" else None
-    photos = render_history(options, stores, truth, tracker)
+    photos = render_history(options, stores, truth, context, tracker)
     rendered = time.perf_counter()
     bar = _bar(photos, "inspect", options.progress)
     tracker.start("inspect", photos)
@@ -224,7 +228,7 @@ def _build(options: DemoOptions, stores: list[StoreSpec], inspector: Any, tracke
         tracker.advance(n)
 
     results = run_once(stores, None, RunOptions(inspector=inspector, trigger="demo",
-                                                progress=inspected_some))
+                                                progress=inspected_some, context=context))
     bar.close()
     inspected = time.perf_counter()
     weeks = sorted({iso_week(d) for d in demo_days(options.weeks, options.today
@@ -248,5 +252,5 @@ def _build(options: DemoOptions, stores: list[StoreSpec], inspector: Any, tracke
         "reports": reports, "inspector": options.inspector, "width": options.width,
         "seconds": round(done - start, 1), "render_s": round(rendered - start, 1),
         "pipeline_s": round(inspected - rendered, 1), "reports_s": round(done - inspected, 1),
-        "archive": str(Path(get_settings().home_dir) / "archive"),
+        "archive": str(Path(context.settings.home_dir) / "archive"),
     }
