@@ -131,7 +131,8 @@ def _add_reference(skus: list[str]) -> None:
     if st.button(_("Add to the gallery"), key="system_ref_add", disabled=photo is None):
         try:
             saved = reference_photos.add_reference(sku, photo.name, photo.getvalue(), scope,
-                                         models.loaded_recognizer())
+                                         models.loaded_recognizer(),
+                                         catalog=loaders.context().catalog)
         except ShelfAuditError as exc:
             st.error(str(exc))
             return
@@ -142,7 +143,7 @@ def _add_reference(skus: list[str]) -> None:
 
 
 def _catalog() -> None:
-    table = loaders.load(system.catalog_table)
+    table = loaders.load(system.catalog_table, loaders.context().catalog)
     notice = st.session_state.pop("system_ref_notice", None)
     if notice:
         st.success(notice)

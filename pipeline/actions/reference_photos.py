@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.access.scope import Scope, ScopeError
+from pipeline.catalog import Catalog
 from pipeline.errors import ShelfAuditError
 from pipeline.queries.system import (
     writable_gallery,
@@ -13,7 +14,7 @@ from pipeline.queries.system import (
 
 
 def add_reference(sku: str, name: str, data: bytes, scope: Scope,
-                  recognizer: Any = None) -> Path:
+                  recognizer: Any = None, *, catalog: Catalog) -> Path:
     """Keep one photo of ``sku`` (one upright product) in the gallery, and teach ``recognizer``
     (a loaded :class:`~pipeline.vision.recognizer.Recognizer`) right away when given.
 
@@ -22,14 +23,14 @@ def add_reference(sku: str, name: str, data: bytes, scope: Scope,
     The photo takes the upload intake path (:func:`pipeline.actions.uploads.receive`) and is
     kept as a clean PNG without metadata.
 
+    ``catalog``: the edge's (the dashboard's), which must list ``sku``.
+
     Raises:
         ScopeError: not an admin.
         ShelfAuditError: unknown SKU, or not a usable photo.
     """
     from pipeline.access.audit import REFERENCE_ADD, REFERENCE_REFUSED, audit
     from pipeline.actions.uploads import receive
-    from pipeline.catalog import load_catalog
-    from pipeline.settings import get_settings
     from pipeline.uploads import encode, write_atomic
 
     if scope.role != "admin" or not scope.all_stores:
@@ -37,7 +38,6 @@ def add_reference(sku: str, name: str, data: bytes, scope: Scope,
                   "add them")
         audit(scope.user, REFERENCE_REFUSED, name or "", ok=False, sku=sku, reason=reason)
         raise ScopeError(reason)
-    catalog = load_catalog(get_settings().rules_dir / "catalog.yaml")
     if sku not in catalog.by_id:
         raise ShelfAuditError(f"unknown SKU {sku!r}: not in the catalog")
     item = receive(name, data, scope, None)

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 
 from pipeline.access.roles import ANY_STORE, can
 from pipeline.access.scope import Scope
+from pipeline.catalog import Catalog
 from pipeline.db.read import engine_for, rows
 from pipeline.db.tables import Inspection
 
@@ -88,12 +89,9 @@ def reference_photos(sku: str, dirs: list[Path] | None = None) -> list[Path]:
     return out
 
 
-def catalog_table(engine: Engine | None = None) -> pd.DataFrame:
-    """The catalog's SKUs with their reference-photo counts (``engine`` is unused)."""
-    from pipeline.catalog import load_catalog
-    from pipeline.settings import get_settings
-
-    catalog = load_catalog(get_settings().rules_dir / "catalog.yaml")
+def catalog_table(catalog: Catalog, engine: Engine | None = None) -> pd.DataFrame:
+    """The SKUs of ``catalog`` (the edge's) with their reference-photo counts (``engine`` is
+    unused)."""
     dirs = gallery_dirs()
     data = [{"sku": s.id, "name": s.name.en, "name_zh": s.name.zh, "brand": s.brand,
              "category": s.category, "package": s.package, "size": s.size,

@@ -30,21 +30,24 @@ def _gallery(home: Path) -> list[Path]:
     return sorted((home / "gallery").rglob("*.png")) if (home / "gallery").exists() else []
 
 
-def test_a_supervisor_cannot_change_recognition_for_every_store(db, rules_copy, home):  # noqa: F811
+def test_a_supervisor_cannot_change_recognition_for_every_store(db, rules_copy, home,  # noqa: F811
+                                                                catalog):
     with pytest.raises(ScopeError, match="only an admin may add them"):
-        reference_photos.add_reference(SKU, "ref.jpg", samples.jpeg(), SAM)
+        reference_photos.add_reference(SKU, "ref.jpg", samples.jpeg(), SAM, catalog=catalog)
     assert _gallery(home) == []
     refused = _log("reference_refused")
     assert list(refused["actor"]) == ["sam"] and list(refused["target"]) == ["ref.jpg"]
 
 
-def test_an_admin_adds_a_clean_reference_photo_and_it_is_audited(db, rules_copy, home):  # noqa: F811
-    path = reference_photos.add_reference(SKU, "ref.jpg", samples.jpeg_with_gps(), ROOT)
+def test_an_admin_adds_a_clean_reference_photo_and_it_is_audited(db, rules_copy, home,  # noqa: F811
+                                                                  catalog):
+    path = reference_photos.add_reference(SKU, "ref.jpg", samples.jpeg_with_gps(), ROOT,
+                                          catalog=catalog)
     assert _gallery(home) == [path] and b"SnoopCam" not in path.read_bytes()
     added = _log("reference_add")
     assert list(added["actor"]) == ["root"] and list(added["target"]) == [f"{SKU}/{path.name}"]
     with pytest.raises(Exception, match="HTML"):
-        reference_photos.add_reference(SKU, "page.jpg", samples.HTML, ROOT)
+        reference_photos.add_reference(SKU, "page.jpg", samples.HTML, ROOT, catalog=catalog)
     assert list(_log("upload_refused")["target"]) == ["page.jpg"]  # same intake, same audit
 
 
