@@ -140,13 +140,12 @@ def _clean_stores(stores: Iterable[str] | None, known: Iterable[str]) -> list[st
 
 def add_token(name: str, stores: Iterable[str] | None, scopes: Iterable[str], *,
               expires_days: float | None = None, rate_per_minute: int = DEFAULT_RATE,
-              actor: str = "system", known_stores: Iterable[str] | None = None
-              ) -> tuple[TokenInfo, str]:
+              actor: str = "system", known_stores: Iterable[str]) -> tuple[TokenInfo, str]:
     """Create a token; returns its description and the token (shown once, never stored).
 
     Args:
         stores: store ids (``None`` = every store).
-        known_stores: the stores that exist (default: ``stores.yaml``).
+        known_stores: the stores that exist (the edge's ``stores.yaml``).
 
     Raises:
         TokenError: bad name, a name already used, unknown store or scope, bad numbers.
@@ -155,10 +154,6 @@ def add_token(name: str, stores: Iterable[str] | None, scopes: Iterable[str], *,
         raise TokenError(_("token name {name} is not allowed: use 1-64 letters, digits and "
                            ". _ @ - (starting with a letter or digit)").format(
             name=repr(log.clip(name, 80))))
-    if known_stores is None:
-        from pipeline.sites import load_sites
-
-        known_stores = [s.id for s in load_sites().stores]
     chosen, granted = _clean_stores(stores, known_stores), _clean_scopes(scopes)
     if rate_per_minute < 1:
         raise TokenError(_("the rate limit must be at least 1 request per minute"))

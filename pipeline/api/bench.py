@@ -125,15 +125,17 @@ def run_api_bench(photos: int = 200, clients: int = 4, width: int = 1920, inspec
     from pipeline import db
     from pipeline.access.tokens import add_token
     from pipeline.api.local import api_server
+    from pipeline.context import edge_context
     from pipeline.loadbench.servers import home_env
 
     with tempfile.TemporaryDirectory(prefix="shelfaudit-bench-api-") as scratch:
         where = Path(home) if home else Path(scratch) / "home"
         with home_env(where):
             db.upgrade()
+            known = [s.id for s in edge_context().sites.stores]  # the bench home's stores
             _row, token = add_token(f"bench-{int(time.time())}", [STORE],
                                  ["photos:write,results:read"], rate_per_minute=10**9,
-                                 actor="bench")
+                                 actor="bench", known_stores=known)
         log(_("rendering {n} distinct {width}-px photos …").format(n=photos, width=width))
         pushed = make_photos(photos, width)
         report: dict[str, Any] = {"machine": {"cpus": os.cpu_count(),

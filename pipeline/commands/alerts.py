@@ -44,12 +44,12 @@ def alerts_test(
     """
     from pipeline import db
     from pipeline.alerts.dispatch import send_test
+    from pipeline.context import edge_context
     from pipeline.errors import ShelfAuditError
     from pipeline.i18n import _, ngettext
-    from pipeline.sites import load_sites
 
     db.upgrade()
-    sites = load_sites()
+    sites = edge_context().sites  # this command's stores.yaml, read once
     spec = sites.store(store)
     if spec is None:
         raise ShelfAuditError(_("unknown store {store}; stores.yaml has {known}").format(

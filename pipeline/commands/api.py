@@ -74,13 +74,15 @@ def tokens_add(
     from pipeline import db
     from pipeline.access.audit import cli_actor
     from pipeline.access.tokens import TokenError, add_token
+    from pipeline.context import edge_context
 
     if bool(store) == all_stores:
         raise TokenError(_("give the token's stores (--store s001 ...) or --all-stores, not "
                            "both"))
     db.upgrade()
+    known = [s.id for s in edge_context().sites.stores]  # this command's stores.yaml
     info, token = add_token(name, None if all_stores else store, [scope], expires_days=expires,
-                            rate_per_minute=rate, actor=cli_actor())
+                            rate_per_minute=rate, actor=cli_actor(), known_stores=known)
     if as_json:
         typer.echo(json.dumps({**info.to_dict(), "token": token}, ensure_ascii=False))
         return

@@ -119,15 +119,14 @@ def score(
     wrong_price -> price_match, missing_promo -> promo_present, unknown -> unknown_product);
     violations and faults are matched by box overlap.
     """
-    from pipeline.catalog import load_catalog
+    from pipeline.context import edge_context
     from pipeline.rules.score import score_dataset
     from pipeline.rules.whatif import read_detections, rules_from_files
-    from pipeline.settings import get_settings
 
-    folder = get_settings().rules_dir
-    chosen = rules_from_files(rules or [folder / "synthetic.yaml"])
+    context = edge_context()  # this command's settings and catalog
+    chosen = rules_from_files(rules or [context.settings.rules_dir / "synthetic.yaml"])
     predictions = read_detections(detections) if detections else None
-    table = score_dataset(data, chosen, load_catalog(), predictions)
+    table = score_dataset(data, chosen, context.catalog, predictions)
     if as_json:
         typer.echo(json.dumps(table.to_dict(), indent=2))
     else:
