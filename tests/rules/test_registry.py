@@ -29,8 +29,10 @@ def test_the_issue_s_rule_types_are_all_registered():
 
 @pytest.mark.parametrize("name", TYPES)
 def test_every_type_has_its_own_test_module(name):
-    module = HERE / f"test_type_{name}.py"
-    assert module.exists(), f"add tests for rule type '{name}' in {module.name}"
+    """tests/rules/types/test_<module>_<type>.py, beside the module that defines the type."""
+    where = rule_types()[name].__module__.rsplit(".", 1)[1]  # pipeline.rules.types.<module>
+    module = HERE / "types" / f"test_{where}_{name}.py"
+    assert module.exists(), f"add tests for rule type '{name}' in {module.relative_to(HERE)}"
     text = module.read_text(encoding="utf-8")
     assert f'"{name}"' in text and text.count("def test_") >= 3
 
