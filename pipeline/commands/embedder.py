@@ -121,11 +121,14 @@ def domain_figures(
 ) -> None:
     """Out-of-domain check: how many photos of each folder the configured models' domain
     reference flags (real shelf photos should be, photos like the training photos not)."""
+    from pipeline.context import edge_context
     from pipeline.lab.domain_reference import evaluate_domain
     from pipeline.vision.config import load_models_config
     from pipeline.vision.engine import Inspector
 
-    inspector = Inspector.load(load_models_config(models), recognize=True)
+    context = edge_context()  # this command's settings and catalog
+    inspector = Inspector.load(load_models_config(models, context.settings), context.catalog,
+                               settings=context.settings)
     figures = evaluate_domain(inspector.domain_verdicts, photos, limit)
     if as_json:
         typer.echo(json.dumps(figures, indent=2))
@@ -162,12 +165,15 @@ def domain(
     """Make the domain reference of the configured models (out-of-domain check)."""
     import os
 
+    from pipeline.context import edge_context
     from pipeline.lab.domain_reference import build_reference, photo_files
     from pipeline.vision.config import load_models_config
     from pipeline.vision.embedder import Embedder
     from pipeline.vision.engine import Inspector
 
-    inspector = Inspector.load(load_models_config(models), recognize=True)
+    context = edge_context()  # this command's settings and catalog
+    inspector = Inspector.load(load_models_config(models, context.settings), context.catalog,
+                               settings=context.settings)
     model = Embedder.load(embedder_dir)
     check, figures = build_reference(
         model, photo_files(photos, limit), photo_files(tune, limit), inspector.domain_models(),

@@ -142,10 +142,13 @@ def score(
 
 
 def _inspect(paths: list[Path], models: Path | None) -> list[Any]:
+    from pipeline.context import edge_context
     from pipeline.vision.config import load_models_config
     from pipeline.vision.engine import Inspector
 
-    inspector = Inspector.load(load_models_config(models))
+    context = edge_context()  # this command's settings and catalog
+    inspector = Inspector.load(load_models_config(models, context.settings), context.catalog,
+                               settings=context.settings)
     found = inspector.inspect_paths(paths)
     for line in found.errors:
         print(_("warning: {message}").format(message=line), file=sys.stderr)

@@ -28,21 +28,24 @@ def register(app: typer.Typer) -> None:
 def _load_inspector(models: Path | None, detector: str | None, recognize: bool, ocr: bool) -> Any:
     """The engine with the chosen models; recognition is skipped (with a note) only when the
     recognizer code itself is not installed."""
+    from pipeline.context import edge_context
     from pipeline.vision.config import load_models_config
     from pipeline.vision.engine import Inspector
 
-    config = load_models_config(models)
+    context = edge_context()  # this command's settings and catalog
+    config = load_models_config(models, context.settings)
     update: dict[str, Any] = {"ocr": config.ocr and ocr}
     if detector:
         update["detector"] = detector
     config = config.model_copy(update=update)
     try:
-        return Inspector.load(config, recognize=recognize)
+        return Inspector.load(config, context.catalog if recognize else None, recognize,
+                              settings=context.settings)
     except ModuleNotFoundError as exc:
         if exc.name != "pipeline.vision.recognizer":
             raise
         print(_("note: no recognizer installed; products get no SKU"), file=sys.stderr)
-        return Inspector.load(config, recognize=False)
+        return Inspector.load(config, recognize=False, settings=context.settings)
 
 
 def _console() -> Any:

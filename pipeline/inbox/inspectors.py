@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from pipeline import keys
+from pipeline.context import EdgeContext
 from pipeline.detections import PhotoDetections, make_detections
 from pipeline.errors import ShelfAuditError
 from pipeline.i18n import _
@@ -69,10 +70,14 @@ class ModelsInspector:
 
     name = "models"
 
-    def __init__(self) -> None:
+    def __init__(self, context: EdgeContext | None = None) -> None:
+        """``context``: the edge's settings and catalog (default: the models of a process are
+        loaded once, so they are an edge of their own and read them now)."""
+        from pipeline.context import edge_context
         from pipeline.vision.engine import Inspector
 
-        self._engine = Inspector.load()
+        context = context if context is not None else edge_context()
+        self._engine = Inspector.load(catalog=context.catalog, settings=context.settings)
 
     def inspect(self, photos: Sequence[Photo], metas: Sequence[PhotoMeta]) -> list[PhotoDetections]:
         meta = [{"store": m.store, "camera": m.camera, "captured_at": m.captured_at}

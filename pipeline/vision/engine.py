@@ -97,24 +97,23 @@ class Inspector:
         config: ModelsConfig | None = None,
         catalog: Catalog | None = None,
         recognize: bool = True,
-        settings: Settings | None = None,
+        *,
+        settings: Settings,
     ) -> Inspector:
         """Load the models named in ``config`` (default: the models settings file of
-        ``settings``, with their device) to recognise the SKUs of ``catalog`` (default: the
-        catalog of ``settings``' rules folder). ``settings``: the edge's (default: the
-        process's); callers that hold a context pass its settings and catalog.
+        ``settings``, with their device) to recognise the SKUs of ``catalog``. ``settings``
+        and ``catalog`` are the edge's (its context's), passed down.
 
         Raises:
+            ValueError: ``recognize`` without a ``catalog``.
             ModelNotFoundError: a model file or folder is missing (the message says how to
                 get it).
         """
         from pipeline.vision.detector import ShelfDetector
         from pipeline.vision.device import pick_device
 
-        if settings is None:  # a caller without a context: the process's settings
-            from pipeline.settings import get_settings
-
-            settings = get_settings()
+        if recognize and catalog is None:
+            raise ValueError("recognizing SKUs needs the edge's catalog")
         config = config or load_models_config(settings=settings)
         device = pick_device(config.device)
         detector = ShelfDetector.load(config.detector, device=device, config=config)
@@ -122,10 +121,6 @@ class Inspector:
         if recognize:
             from pipeline.vision.recognizer import Recognizer
 
-            if catalog is None:  # a caller without a context: the catalog of the settings
-                from pipeline.catalog import load_catalog
-
-                catalog = load_catalog(settings.rules_dir / "catalog.yaml")
             recognizer = Recognizer.load(
                 config.recognizer, catalog, device=device, gallery=config.gallery, config=config
             )

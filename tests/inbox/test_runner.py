@@ -241,7 +241,8 @@ def test_models_inspector_adapter_uses_the_engine_once(monkeypatch):
         models = {"detector": "det-v1", "recognizer": "clip-v1", "ocr": None}
 
         @classmethod
-        def load(cls):
+        def load(cls, catalog, settings):  # the edge's, passed down
+            assert catalog.skus and settings.rules_dir
             loads.append(1)
             return cls()
 

@@ -80,9 +80,11 @@ def test_no_reference_folder_means_none(tmp_path):
 def starter_inspector():
     if not (STARTER_MODELS_DIR / "domain" / "domain.json").is_file():
         pytest.skip("no shipped domain reference")
+    from pipeline.context import edge_context
     from pipeline.vision.engine import Inspector
 
-    return Inspector.load(recognize=True)
+    context = edge_context()
+    return Inspector.load(catalog=context.catalog, settings=context.settings)
 
 
 def test_starter_models_accept_a_new_synthetic_shelf(starter_inspector, catalog):

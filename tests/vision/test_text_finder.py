@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 from pipeline import keys
 from pipeline.detections import field_values, make_detections, of_kind
 from pipeline.rules.score import overlap
-from pipeline.settings import SHIPPED_RULES_DIR
+from pipeline.settings import SHIPPED_RULES_DIR, Settings
 from pipeline.vision.config import ModelsConfig
 from pipeline.vision.detector import kind_map
 from pipeline.vision.text_finder import (
@@ -206,7 +206,7 @@ def test_a_single_class_checkpoint_gets_the_finder_from_inspector_load(tmp_path)
 
     weights = save_tiny_checkpoint(tmp_path / "tiny1.pt", {0: "object"})
     inspector = Inspector.load(ModelsConfig(detector=str(weights), device="cpu"),
-                               recognize=False)
+                               recognize=False, settings=Settings())
     assert inspector.finder.kinds == (keys.PRICE_TAG, keys.PROMO)
     assert inspector.finder.engine is inspector.reader.engine
     assert "text_finder" in inspector.models
