@@ -75,19 +75,19 @@ def check_views(items: Sequence[Uploaded], store: str, camera: str, scope: Scope
 def judge_uploads(items: Sequence[Uploaded], store: str | None, camera: str | None,
                   scope: Scope, inspector: Any, rules: Any,
                   progress: Callable[[int, int, str], None] | None = None,
-                  engine: Engine | None = None,
-                  context: EdgeContext | None = None) -> list[ViewVerdict | None]:
+                  engine: Engine | None = None, *,
+                  context: EdgeContext) -> list[ViewVerdict | None]:
     """Check each decoded upload against the camera's usual view, then inspect and judge
     those that show it (:func:`pipeline.actions.uploads.inspect_uploads`); the others stay
     uninspected (nothing to save). An ad-hoc photo (``store=None``) is judged unchecked.
     Returns the view verdict of each item (``None``: not checked). ``context``: the edge's,
-    whose sites are used (without one: ``stores.yaml`` is read now).
+    whose sites are used.
 
     Raises:
         ShelfAuditError: a store without a camera, or a camera that is not the store's.
     """
     if store is None:
-        inspect_uploads(list(items), None, None, inspector, rules, progress, context)
+        inspect_uploads(list(items), None, None, inspector, rules, progress, context=context)
         return [None] * len(items)
     if not camera:
         raise ShelfAuditError(_("Pick the camera whose shelf the photo shows: its planogram "
@@ -98,11 +98,11 @@ def judge_uploads(items: Sequence[Uploaded], store: str | None, camera: str | No
     views = check_views(items, store, camera, scope, engine)
     judged = [item for item, view in zip(items, views, strict=True)
               if view is not None and view.judge]
-    inspect_uploads(judged, store, camera, inspector, rules, progress, context)
+    inspect_uploads(judged, store, camera, inspector, rules, progress, context=context)
     return views
 
 
-def _camera_name(store: str, camera: str | None, context: EdgeContext | None) -> str:
+def _camera_name(store: str, camera: str | None, context: EdgeContext) -> str:
     try:
         found = store_spec(store, context).cameras.get(camera)
     except ShelfAuditError:
@@ -111,9 +111,9 @@ def _camera_name(store: str, camera: str | None, context: EdgeContext | None) ->
     return f"{camera} · {name}" if name and name != camera else str(camera)
 
 
-def view_message(verdict: ViewVerdict, store: str, context: EdgeContext | None = None) -> str:
+def view_message(verdict: ViewVerdict, store: str, context: EdgeContext) -> str:
     """The verdict in the reader's words (camera ids with their names from stores.yaml, as
-    ``context``'s sites have them; without a context the file is read now)."""
+    the edge's ``context`` has them)."""
     camera = _camera_name(store, verdict.camera, context)
     figures = {"distance": i18n.number(verdict.distance, 2),
                "limit": i18n.number(verdict.limit, 2)}

@@ -31,7 +31,7 @@ from pipeline import uploads as intake
 from pipeline.access.roles import require
 from pipeline.access.scope import ALL_STORES, Scope
 from pipeline.actions.uploads import Uploaded
-from pipeline.context import EdgeContext, edge_context
+from pipeline.context import EdgeContext
 from pipeline.db.read import engine_for, rows
 from pipeline.db.tables import Inspection, Photo
 from pipeline.errors import ShelfAuditError
@@ -183,15 +183,14 @@ def received_before(data: bytes, store: str, camera: str, scope: Scope,
 
 
 def queue_photo(item: Uploaded, store: str, camera: str, scope: Scope,
-                captured_at: datetime | None = None, engine: Engine | None = None,
-                context: EdgeContext | None = None) -> PhotoStatus:
+                captured_at: datetime | None = None, engine: Engine | None = None, *,
+                context: EdgeContext) -> PhotoStatus:
     """Queue a received photo (its clean copy) for the next run of ``store``'s inspections.
 
     Args:
         item: from :func:`pipeline.actions.uploads.receive` (refused ones raise here).
         captured_at: naive UTC; default now.
-        context: the edge's (the API's), whose sites are used (without one: this call is
-            the edge and reads ``stores.yaml``).
+        context: the edge's (the API's), whose sites are used.
 
     Raises:
         ScopeError: the role may not push photos, or ``store`` is not in the scope.
@@ -202,7 +201,7 @@ def queue_photo(item: Uploaded, store: str, camera: str, scope: Scope,
     require(scope, "upload", store, refusal=_("this role may not push photos"))
     if item is None or item.error or item.photo is None or not item.data:
         raise ShelfAuditError(getattr(item, "error", None) or _("nothing to queue"))
-    spec = site(store, context if context is not None else edge_context())
+    spec = site(store, context)
     if camera not in spec.cameras:
         raise ShelfAuditError(_("camera {camera} is not a camera of store {store}").format(
             camera=repr(camera), store=store))

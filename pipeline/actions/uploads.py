@@ -89,39 +89,31 @@ def receive(name: str, data: bytes, scope: Scope, store: str | None) -> Uploaded
                     original_name=str(name or ""), original_sha256=clean.original_sha256)
 
 
-def _sites() -> list:
-    from pipeline.sites import load_sites
-
-    return load_sites().stores
-
-
-def store_spec(store: str, context: EdgeContext | None = None):
-    """The store's spec from ``stores.yaml`` (raises for an unknown store); ``context``: the
-    edge's (the dashboard's), whose sites are read once (without one: read now)."""
-    for spec in context.sites.stores if context is not None else _sites():
+def store_spec(store: str, context: EdgeContext):
+    """The store's spec from ``stores.yaml`` as the edge's ``context`` has it (raises for an
+    unknown store)."""
+    for spec in context.sites.stores:
         if spec.id == store:
             return spec
     raise ShelfAuditError(_("store {store} is not in stores.yaml").format(store=repr(store)))
 
 
-def rules_for(store: str | None, context: EdgeContext | None = None) -> Any:
+def rules_for(store: str | None, context: EdgeContext) -> Any:
     """The rules that judge uploads for ``store`` (``None`` = ad-hoc: the rule sets that
-    apply everywhere) — the store's rule book, as its scheduled runs use it. ``context``: the
-    edge's, whose rules folder, catalog and sites are used (without one: read now)."""
+    apply everywhere) — the store's rule book, as its scheduled runs use it, from the rules
+    folder, catalog and sites of the edge's ``context``."""
     from pipeline.rulebook.in_force import load_store_rules
 
     spec = store_spec(store, context) if store is not None else None
-    if context is None:
-        return load_store_rules(spec)
     return load_store_rules(spec, context.settings.rules_dir, catalog=context.catalog)
 
 
 def inspect_uploads(files: Sequence[Uploaded], store: str | None, camera: str | None,
                     inspector: Any, rules: Any,
-                    progress: Callable[[int, int, str], None] | None = None,
-                    context: EdgeContext | None = None) -> list[Uploaded]:
+                    progress: Callable[[int, int, str], None] | None = None, *,
+                    context: EdgeContext) -> list[Uploaded]:
     """Inspect and judge each decoded upload; failures stay on their file. ``context``: the
-    edge's, whose sites give the camera's planogram (without one: read now)."""
+    edge's, whose sites give the camera's planogram."""
     from pipeline.inbox.inspectors import PhotoMeta
 
     planogram = None
@@ -149,13 +141,12 @@ def inspect_uploads(files: Sequence[Uploaded], store: str | None, camera: str | 
 
 def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector: Any,
                 rules: Any, engine: Engine | None = None,
-                captured_at: datetime | None = None, context: EdgeContext | None = None) -> int:
+                captured_at: datetime | None = None, *, context: EdgeContext) -> int:
     """Record an inspected upload as an inspection of ``store``/``camera``; its id.
 
     The clean copy is written to the camera's archive folder and the audit row names the
     inspection it became. ``captured_at`` (naive UTC, e.g. a camera's own time sent to the
-    API) defaults to now. ``context``: the edge's, whose sites are used (without one: read
-    now).
+    API) defaults to now. ``context``: the edge's, whose sites are used.
 
     Raises:
         ScopeError: not the user's store, or a role that may not upload.
@@ -181,7 +172,7 @@ def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector
         found = session.execute(select(tables.Inspection.id).join(tables.Photo).where(
             tables.Photo.sha256 == item.photo.sha256)).scalar_one_or_none()
         if found is None:
-            sync_sites(session, context.sites.stores if context is not None else _sites())
+            sync_sites(session, context.sites.stores)
             target = ingest.archive_folder(_home(), store, camera, day) / \
                 f"upload-{now:%Y%m%d-%H%M%S}-{item.name}"
             found = _record(session, item, store, camera, target, taken, day, spec, inspector,

@@ -27,6 +27,7 @@ from sqlalchemy.sql import Select
 import pipeline.actions as actions_pkg
 import pipeline.queries as queries_pkg
 from pipeline.access.scope import Scope, ScopeError
+from pipeline.context import edge_context
 from pipeline.queries.inspections import InspectionFilter
 from tests.factories.dashboard_fixtures import rules_copy  # noqa: F401 - fixture reused
 
@@ -69,11 +70,12 @@ WRITERS = {  # changes data: each must refuse viewers and other stores' supervis
     "rule_edits.create_store_file": lambda fn, ctx: _other_store_refused(
         fn, store=OTHER, file_name="late-deliveries"),
     "uploads.save_upload": lambda fn, ctx: _other_store_refused(
-        fn, item=None, store=OTHER, camera="c01", inspector=None, rules=None),
+        fn, item=None, store=OTHER, camera="c01", inspector=None, rules=None,
+        context=edge_context()),
     "uploads.receive": lambda fn, ctx: _other_store_refused(
         fn, name="x.jpg", data=b"", store=OTHER),
     "photo_intake.queue_photo": lambda fn, ctx: _other_store_refused(
-        fn, item=None, store=OTHER, camera="c01"),
+        fn, item=None, store=OTHER, camera="c01", context=edge_context()),
     "photo_intake.received_before": lambda fn, ctx: _other_store_refused(
         fn, data=b"", store=OTHER, camera="c01"),
     "fix_marks.record_feedback": lambda fn, ctx: _other_store_refused(
@@ -88,7 +90,7 @@ WRITERS = {  # changes data: each must refuse viewers and other stores' supervis
         fn, photo_id=ctx["other_photo"]),
     # the recognition gallery serves every store; viewers may not change it
     "reference_photos.add_reference": lambda fn, ctx: _viewer_refused(
-        fn, sku="x", name="x.jpg", data=b""),
+        fn, sku="x", name="x.jpg", data=b"", catalog=edge_context().catalog),
 }
 
 
@@ -100,6 +102,7 @@ def _arguments(fn, ctx: dict) -> dict:
         "sha256": lambda: ctx["other_sha256"],
         "store": lambda: OWN, "name": lambda: "beverages.yaml", "camera": lambda: "c01",
         "items": lambda: [], "inspector": lambda: None, "rules": lambda: None,
+        "context": edge_context,
         "text": lambda: ctx["beverages"].replace("severity: high", "severity: low"),
     }
     args = {}

@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 
 from pipeline.access.scope import ALL_STORES, Scope, ScopeError
 from pipeline.actions import camera_views, upload_exclusions, uploads
+from pipeline.context import edge_context
 from pipeline.queries import pickers, saved_uploads
 
 SUE = Scope(stores=frozenset({"s001"}), role="supervisor", user="sue")
@@ -116,9 +117,10 @@ def fake(monkeypatch, rules_copy):
 
 
 def _judge(data: bytes, camera: str | None, fake, name: str = "up.jpg"):
+    context = edge_context()  # the test is the edge
     item = uploads.receive(name, data, SUE, "s001")
     views = camera_views.judge_uploads([item], "s001", camera, SUE, fake,
-                                       uploads.rules_for("s001"))
+                                       uploads.rules_for("s001", context), context=context)
     return item, views[0]
 
 
@@ -132,7 +134,9 @@ def test_a_photo_of_another_cameras_shelf_is_not_judged(cameras_apart, fake):
     assert (view.code, view.nearest) == ("other_camera", "c02")
     assert item.detections is None and not item.verdict  # the planogram never saw it
     with pytest.raises(Exception, match="nothing to save"):
-        uploads.save_upload(item, "s001", "c01", SUE, fake, uploads.rules_for("s001"))
+        context = edge_context()
+        uploads.save_upload(item, "s001", "c01", SUE, fake, uploads.rules_for("s001", context),
+                            context=context)
 
 
 def test_a_photo_like_no_camera_is_not_judged(cameras_apart, fake):
@@ -166,8 +170,9 @@ def test_a_camera_without_scheduled_photos_is_judged_unchecked(small_db, fake):
 def saved(query_db, fake):
     """An upload of s001/c01 saved into 2026-W46 by sue (on SQLite and PostgreSQL)."""
     item, view = _judge(view_of(query_db["photo"]), "c01", fake)
-    found = uploads.save_upload(item, "s001", "c01", SUE, fake, uploads.rules_for("s001"),
-                                captured_at=IN_W46)
+    context = edge_context()
+    found = uploads.save_upload(item, "s001", "c01", SUE, fake, uploads.rules_for("s001", context),
+                                captured_at=IN_W46, context=context)
     from pipeline.queries.inspections import inspection_detail
 
     detail = inspection_detail(found, ALL_STORES)

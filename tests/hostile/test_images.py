@@ -16,6 +16,7 @@ from pipeline import uploads as intake
 from pipeline.access.audit import audit_entries
 from pipeline.access.scope import Scope, ScopeError
 from pipeline.actions import uploads
+from pipeline.context import edge_context
 from pipeline.settings import get_settings
 from tests.factories import samples as s
 from tests.factories.accounts import make_user
@@ -65,9 +66,11 @@ def save_through_the_page_path(data: bytes, name: str, scope: Scope = SAM,
     item = uploads.receive(name, data, scope, store)
     if item.error:
         return item, None
-    inspector, rules = make_inspector("fake"), uploads.rules_for(store)
-    uploads.inspect_uploads([item], store, camera, inspector, rules)
-    return item, uploads.save_upload(item, store, camera, scope, inspector, rules)
+    context = edge_context()  # the page's: the dashboard's context
+    inspector, rules = make_inspector("fake"), uploads.rules_for(store, context)
+    uploads.inspect_uploads([item], store, camera, inspector, rules, context=context)
+    return item, uploads.save_upload(item, store, camera, scope, inspector, rules,
+                                     context=context)
 
 
 def stored_path(inspection: int) -> Path:
@@ -176,7 +179,7 @@ def test_another_stores_supervisor_cannot_upload(supervisor):
         uploads.receive("x.jpg", s.jpeg(), SAM, "s002")
     item = uploads.receive("x.jpg", s.jpeg(), SAM, None)  # ad-hoc: inspected, never saved
     with pytest.raises(ScopeError, match="not one of your stores"):
-        uploads.save_upload(item, "s002", "c01", SAM, None, None)
+        uploads.save_upload(item, "s002", "c01", SAM, None, None, context=edge_context())
     assert not _archive_root().exists()
 
 

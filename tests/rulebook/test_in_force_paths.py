@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from pipeline.access.scope import ALL_STORES, Scope
 from pipeline.actions import uploads
+from pipeline.context import edge_context
 from pipeline.detections import PhotoDetections
 from pipeline.queries import rule_files, what_if
 
@@ -98,9 +99,10 @@ def _scheduled(home, data: bytes, found: PhotoDetections) -> tuple[int, dict]:
 
 
 def _uploaded(data: bytes, found: PhotoDetections) -> dict:
+    context = edge_context()  # the test is the edge
     item = uploads.receive("shelf.jpg", data, SUE, "s001")
     done = uploads.inspect_uploads([item], "s001", "c01", FixedInspector(found),
-                                   uploads.rules_for("s001"))[0]
+                                   uploads.rules_for("s001", context), context=context)[0]
     assert done.error is None, done.error
     return _of(done.verdict)
 
