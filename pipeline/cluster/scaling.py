@@ -53,13 +53,14 @@ def small_photos(n: int, size: tuple[int, int] = (160, 120)) -> list[bytes]:
 def _outcomes(photos: Sequence[bytes], inspector: Any) -> dict[str, Outcome]:
     """Fake detections judged by the store's real rules, once, keyed by content hash."""
     from pipeline.cluster.bench_home import CAMERAS, STORE
+    from pipeline.context import edge_context
     from pipeline.imaging import decode_photo
     from pipeline.inbox.inspectors import PhotoMeta
     from pipeline.rulebook.in_force import load_store_rules
-    from pipeline.sites import load_sites
 
-    store = next(s for s in load_sites().stores if s.id == STORE)
-    rules = load_store_rules(store)
+    context = edge_context()  # the bench home's stores and catalog
+    store = next(s for s in context.sites.stores if s.id == STORE)
+    rules = load_store_rules(store, context.settings.rules_dir, catalog=context.catalog)
     out = {}
     for i, data in enumerate(photos):
         camera = store.cameras[CAMERAS[i % len(CAMERAS)]]

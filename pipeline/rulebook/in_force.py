@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline import yamldoc
-from pipeline.catalog import Catalog, load_catalog
+from pipeline.catalog import Catalog
 from pipeline.detections import PhotoDetections
 from pipeline.errors import ShelfAuditError
 from pipeline.rulebook.versions import resolve_rule_texts, rule_files
 from pipeline.rules import book as rule_book
 from pipeline.rules.book import check_text
 from pipeline.rules.schema import Store
-from pipeline.settings import get_settings
 
 
 class StoreRules(Protocol):
@@ -65,18 +64,17 @@ def _check_en(text: str, name: str) -> list[str]:
     return check_text(text, name, lang="en")
 
 
-def load_store_rules(store: Store | None, rules_dir: Path | None = None, url: str | None = None,
-                     catalog: Catalog | None = None) -> rule_book.StoreRules:
-    """The rule book of ``store`` (``None``: an ad-hoc photo) from the rule files on disk
-    (broken ones -> last good version). Callers that hold an edge context pass its rules
-    folder and ``catalog`` (read once for the edge); without them the settings' folder and
-    its ``catalog.yaml`` are read here.
+def load_store_rules(store: Store | None, rules_dir: Path, url: str | None = None, *,
+                     catalog: Catalog) -> rule_book.StoreRules:
+    """The rule book of ``store`` (``None``: an ad-hoc photo) from the rule files in
+    ``rules_dir`` (broken ones -> last good version), with ``catalog``: the rules folder and
+    catalog of the caller's edge context (the catalog read once for the edge).
 
     Raises:
         ShelfAuditError: a broken rule file that may apply to this store has no valid version
             on record (the store's photos wait in the inbox until it is fixed).
     """
-    folder = rules_dir or get_settings().rules_dir
+    folder = rules_dir
     resolved = resolve_rule_texts(rule_files(folder, store.id if store else None), _check_en,
                                   url, folder)
     for name in resolved.unusable:
@@ -88,7 +86,5 @@ def load_store_rules(store: Store | None, rules_dir: Path | None = None, url: st
                                   f"photos wait in the inbox)")
     notes = {t.name: next(p for p in resolved.problems if p.startswith(f"rule file {t.name} "))
              for t in resolved.texts if t.from_saved}
-    if catalog is None:
-        catalog = load_catalog(folder / "catalog.yaml")
     book = rule_book.build(resolved.texts, [store] if store else [], catalog, notes=notes)
     return book.for_store(store.id if store else None)

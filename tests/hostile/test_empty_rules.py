@@ -59,14 +59,15 @@ def test_on_disk_the_last_good_version_stays_in_force(db, rules_copy, text):  # 
 
 
 def test_with_no_good_version_its_stores_wait_instead_of_losing_rules(db, rules_copy):  # noqa: F811
+    from pipeline.context import edge_context
     from pipeline.errors import ShelfAuditError
     from pipeline.rulebook.in_force import load_store_rules
-    from pipeline.sites import load_sites
 
     (rules_copy / NAME).write_text("", encoding="utf-8")
-    store = next(s for s in load_sites().stores if s.id == "s001")
+    context = edge_context()
+    store = next(s for s in context.sites.stores if s.id == "s001")
     with pytest.raises(ShelfAuditError, match="snacks.yaml is broken.*not inspected until"):
-        load_store_rules(store)
+        load_store_rules(store, rules_copy, catalog=context.catalog)
 
 
 def test_the_system_page_says_which_version_is_in_force(small_db, rules_copy, app):  # noqa: F811
