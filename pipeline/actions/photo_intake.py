@@ -85,21 +85,20 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _inbox() -> Path:
-    from pipeline.settings import get_settings
-
-    return get_settings().home_dir / "inbox"
+def _inbox(context: EdgeContext) -> Path:
+    return context.settings.home_dir / "inbox"
 
 
-def queued_files(sha256: str, stores: frozenset[str] | None, camera: str | None = None
-                 ) -> list[Path]:
-    """Inbox files pushed through the API with this content hash (in the given stores)."""
+def queued_files(sha256: str, stores: frozenset[str] | None, camera: str | None = None, *,
+                 inbox: Path) -> list[Path]:
+    """Files in ``inbox`` pushed through the API with this content hash (in the given
+    stores)."""
     pattern = f"{NAME_PREFIX}*-{glob.escape(sha256[:HASH_CHARS])}.*"
     cameras = glob.escape(camera) if camera else "*"
     found: list[Path] = []
     for store in sorted(stores) if stores is not None else ["*"]:
         folder = glob.escape(store) if store != "*" else store
-        found += sorted(p for p in _inbox().glob(f"{folder}/{cameras}/{pattern}") if p.is_file())
+        found += sorted(p for p in inbox.glob(f"{folder}/{cameras}/{pattern}") if p.is_file())
     return found
 
 
@@ -117,37 +116,39 @@ def _status_of(sha256: str, scope: Scope, engine: Engine | None) -> PhotoStatus 
                        row.captured_at)
 
 
-def photo_status(sha256: str, scope: Scope, engine: Engine | None = None) -> PhotoStatus | None:
-    """A photo by the SHA-256 of its clean copy: known to the store, waiting in the inbox, or
-    ``None`` (unknown, or another store's)."""
+def photo_status(sha256: str, scope: Scope, engine: Engine | None = None, *,
+                 context: EdgeContext) -> PhotoStatus | None:
+    """A photo by the SHA-256 of its clean copy: known to the store, waiting in the inbox (of
+    the edge's ``context``), or ``None`` (unknown, or another store's)."""
     sha256 = str(sha256 or "").lower()
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         return None
     known = _status_of(sha256, scope, engine)
     if known is not None:
         return known
-    waiting = queued_files(sha256, scope.stores)
+    waiting = queued_files(sha256, scope.stores, inbox=_inbox(context))
     if not waiting:
         return None
     path = waiting[0]
     return PhotoStatus(sha256, QUEUED, path.parent.parent.name, path.parent.name)
 
 
-def _target(item: Uploaded, store: str, camera: str, when: datetime, tz: str) -> Path:
+def _target(item: Uploaded, store: str, camera: str, when: datetime, tz: str,
+            inbox: Path) -> Path:
     local = utc_to_local(when, tz)
     ext = item.name.rsplit(".", 1)[-1]
     name = f"{NAME_PREFIX}{local:%Y%m%dT%H%M%S}-{item.photo.sha256[:HASH_CHARS]}.{ext}"
-    return _inbox() / store / camera / name
+    return inbox / store / camera / name
 
 
-def _known(sha: str, store: str, camera: str, scope: Scope, engine: Engine | None
-           ) -> PhotoStatus | None:
+def _known(sha: str, store: str, camera: str, scope: Scope, engine: Engine | None,
+           inbox: Path) -> PhotoStatus | None:
     """The photo's status if the store knows it (in any state) or it waits in this camera's
     inbox; ``None`` for a new photo."""
     status = _status_of(sha, ALL_STORES, engine)
     if status is not None and not scope.allows(status.store):
         return PhotoStatus(sha, "known")  # another store's photo: nothing to say
-    if status is None and queued_files(sha, frozenset({store}), camera):
+    if status is None and queued_files(sha, frozenset({store}), camera, inbox=inbox):
         return PhotoStatus(sha, QUEUED, store, camera)
     return status
 
@@ -163,7 +164,8 @@ def _remember(original_sha256: str, sha256: str) -> None:
 
 
 def received_before(data: bytes, store: str, camera: str, scope: Scope,
-                    engine: Engine | None = None) -> PhotoStatus | None:
+                    engine: Engine | None = None, *, context: EdgeContext
+                    ) -> PhotoStatus | None:
     """The status of a push whose very bytes this process took in before and whose photo the
     store still knows or still has waiting (a camera's retry): found without decoding or
     re-encoding anything. ``None``: take the whole intake (new bytes, or bytes whose photo
@@ -178,7 +180,7 @@ def received_before(data: bytes, store: str, camera: str, scope: Scope,
         sha = _received.get(imaging.content_hash(data)) if data else None
     if sha is None:
         return None
-    status = _known(sha, store, camera, scope, engine)
+    status = _known(sha, store, camera, scope, engine, _inbox(context))
     return None if status is None else replace(status, duplicate=True)
 
 
@@ -190,7 +192,7 @@ def queue_photo(item: Uploaded, store: str, camera: str, scope: Scope,
     Args:
         item: from :func:`pipeline.actions.uploads.receive` (refused ones raise here).
         captured_at: naive UTC; default now.
-        context: the edge's (the API's), whose sites are used.
+        context: the edge's (the API's), whose sites and inbox are used.
 
     Raises:
         ScopeError: the role may not push photos, or ``store`` is not in the scope.
@@ -208,9 +210,9 @@ def queue_photo(item: Uploaded, store: str, camera: str, scope: Scope,
     sha = item.photo.sha256
     taken = captured_at or _now()
     with _writing[int(sha[:8], 16) % len(_writing)]:
-        status = _known(sha, store, camera, scope, engine)
+        status = _known(sha, store, camera, scope, engine, _inbox(context))
         if status is None:
-            target = _target(item, store, camera, taken, spec.timezone)
+            target = _target(item, store, camera, taken, spec.timezone, _inbox(context))
             intake.write_atomic(target, item.data)
     _remember(item.original_sha256, sha)
     if status is not None:
@@ -222,8 +224,9 @@ def queue_photo(item: Uploaded, store: str, camera: str, scope: Scope,
     return PhotoStatus(sha, QUEUED, store, camera, captured_at=taken)
 
 
-def drop_queued(sha256: str, store: str, camera: str) -> None:
-    """Remove a queued inbox copy of a photo that was just inspected at once (no run will
-    need it; a run that already took it finds it inspected and files it away)."""
-    for path in queued_files(sha256, frozenset({store}), camera):
+def drop_queued(sha256: str, store: str, camera: str, *, context: EdgeContext) -> None:
+    """Remove a queued copy (in the inbox of the edge's ``context``) of a photo that was just
+    inspected at once (no run will need it; a run that already took it finds it inspected
+    and files it away)."""
+    for path in queued_files(sha256, frozenset({store}), camera, inbox=_inbox(context)):
         path.unlink(missing_ok=True)

@@ -173,7 +173,7 @@ def save_upload(item: Uploaded, store: str, camera: str, scope: Scope, inspector
             tables.Photo.sha256 == item.photo.sha256)).scalar_one_or_none()
         if found is None:
             sync_sites(session, context.sites.stores)
-            target = ingest.archive_folder(_home(), store, camera, day) / \
+            target = ingest.archive_folder(context.settings.home_dir, store, camera, day) / \
                 f"upload-{now:%Y%m%d-%H%M%S}-{item.name}"
             found = _record(session, item, store, camera, target, taken, day, spec, inspector,
                             rules)
@@ -207,8 +207,3 @@ def _record(session: Session, item: Uploaded, store: str, camera: str, target: P
     session.flush()  # the inspection's id, for the audit row
     return int(row.id)
 
-
-def _home() -> Path:
-    from pipeline.settings import get_settings
-
-    return get_settings().home_dir

@@ -119,7 +119,7 @@ def receipt(status: PhotoStatus, notes: tuple[str, ...] = ()) -> PhotoReceipt:
 def _inspect_now(app: Any, caller: ApiCaller, item: uploads.Uploaded, store: str,
                  camera: str, when: datetime | None, context: EdgeContext) -> tuple[int, Any]:
     scope, sha = caller.scope, item.photo.sha256
-    known = photo_intake.photo_status(sha, scope)
+    known = photo_intake.photo_status(sha, scope, context=context)
     if known is not None and known.state == "inspected" and known.inspection:
         return 200, inspection_out(one_inspection(caller, known.inspection))
     if known is not None and known.state != photo_intake.QUEUED:
@@ -139,7 +139,7 @@ def _inspect_now(app: Any, caller: ApiCaller, item: uploads.Uploaded, store: str
         raise Problem(409, "photo-busy", _("a scheduled run took this photo meanwhile; "
                                            "follow it at /v1/photos/{sha}").format(sha=sha)
                       ) from None
-    photo_intake.drop_queued(sha, store, camera)
+    photo_intake.drop_queued(sha, store, camera, context=context)
     return 201, inspection_out(one_inspection(caller, found))
 
 
@@ -158,7 +158,8 @@ def _accept(app: Any, caller: ApiCaller, fields: dict[str, Any], name: str, data
             camera=repr(camera), store=store, cameras=", ".join(spec.cameras) or _("none")))
     when = capture_time(fields.get("captured_at"), spec.timezone)
     if not now:  # a retry of bytes taken in before costs a hash, not a decode
-        known = photo_intake.received_before(data, store, camera, caller.scope)
+        known = photo_intake.received_before(data, store, camera, caller.scope,
+                                             context=context)
         if known is not None:
             return 200, receipt(known)
     item = uploads.receive(name, data, caller.scope, store)  # refusals audited there
@@ -200,8 +201,8 @@ async def push_photo(
     return JSONResponse(body.model_dump(mode="json"), status_code=code, headers=headers)
 
 
-def _status(caller: ApiCaller, sha256: str) -> PhotoReceipt:
-    found = photo_intake.photo_status(sha256, caller.scope)
+def _status(caller: ApiCaller, sha256: str, context: EdgeContext) -> PhotoReceipt:
+    found = photo_intake.photo_status(sha256, caller.scope, context=context)
     if found is None:
         raise Problem(404, "not-found", _("no photo {sha}… in this token's stores").format(
             sha=sha256[:16]))
@@ -212,7 +213,8 @@ def _status(caller: ApiCaller, sha256: str) -> PhotoReceipt:
 @router.get("/photos/{sha256}", response_model=PhotoReceipt,
             summary="Where a pushed photo stands (queued, inspected ...)")
 async def photo_status(
+    request: Request,
     sha256: str = Path(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$"),
     caller: ApiCaller = Depends(needs(PHOTOS_WRITE, RESULTS_READ)),
 ) -> PhotoReceipt:
-    return await run_in_threadpool(_status, caller, sha256)
+    return await run_in_threadpool(_status, caller, sha256, request.app.state.context())

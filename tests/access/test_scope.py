@@ -77,7 +77,7 @@ WRITERS = {  # changes data: each must refuse viewers and other stores' supervis
     "photo_intake.queue_photo": lambda fn, ctx: _other_store_refused(
         fn, item=None, store=OTHER, camera="c01", context=edge_context()),
     "photo_intake.received_before": lambda fn, ctx: _other_store_refused(
-        fn, data=b"", store=OTHER, camera="c01"),
+        fn, data=b"", store=OTHER, camera="c01", context=edge_context()),
     "fix_marks.record_feedback": lambda fn, ctx: _other_store_refused(
         fn, violation_id=ctx["other_violation"], verdict="done"),
     "fix_marks.clear_feedback": lambda fn, ctx: _other_store_refused(
