@@ -69,8 +69,8 @@ def scheduled_inspection(store_id: str) -> None:
     from pipeline.context import edge_context
     from pipeline.inbox.jobs import RunOptions, run_once
 
-    context = edge_context()  # this run's settings, catalog and sites, read once
     try:
+        context = edge_context()  # this run's settings, catalog and sites, read once
         sites = context.sites
     except Exception as exc:  # noqa: BLE001 - recorded; the next scheduled run tries again
         from pipeline.db import tables
