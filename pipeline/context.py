@@ -2,10 +2,10 @@
 
 An edge is where work starts: a CLI command, a scheduled job, the dashboard (one cached
 resource), the API app (a :class:`FreshContext`). Each builds one :class:`EdgeContext` with
-:func:`edge_context` and passes it (or the parts a function needs) down; the code below never reads the settings,
-``catalog.yaml`` or ``stores.yaml`` on its own. The catalog and the sites are read on first
-use, then kept: a command that needs neither pays for neither, one that needs them reads each
-file once.
+:func:`edge_context` and passes it (or the parts a function needs) down; the code below takes
+the catalog and the stores from there instead of reading ``catalog.yaml`` or ``stores.yaml``
+itself. They are read on first use, then kept: a command that needs neither pays for
+neither, one that needs them reads each file once.
 
 This module sits low: it imports only the settings, the catalog and the sites.
 """
