@@ -11,7 +11,6 @@ from pipeline import keys
 from pipeline.detections import PhotoDetections, field_values
 from pipeline.rules.engine import evaluate
 from pipeline.rules.result import RuleOutcome, compliance_score
-
 from tests.factories.shelves import CHIPS, COLA, KING, LEMON, layout, without_shelf
 
 ROWS = [[COLA] * 4 + [LEMON] * 4, [CHIPS] * 6 + [KING] * 4]

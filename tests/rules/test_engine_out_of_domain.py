@@ -8,7 +8,6 @@ import pytest
 
 from pipeline.rules.engine import NEEDS_PRODUCT_NAMES
 from pipeline.rules.types import rule_types
-
 from tests.factories.shelves import ALPS, COLA, WATER, layout, without_shelf
 
 ROWS = [[COLA] * 5, [WATER] * 4 + [ALPS] * 4]

@@ -7,7 +7,6 @@ import pytest
 
 from pipeline.planogram import Zone
 from pipeline.rules.scene import build_scene
-
 from tests.factories.shelves import CHIPS, layout, without_shelf
 
 # five facings at x 20-80, 84-144, 148-208, 212-272, 276-336 of a 1000 px photo: the third

@@ -8,7 +8,6 @@ import pytest
 from pipeline import keys
 from pipeline.detections import field_values, make_detections
 from pipeline.rules.shelves import assign_shelves, infer_gaps, infer_rows
-
 from tests.factories.shelves import CHIPS, COLA, KING, ROW_H, WATER, layout, without_shelf
 
 

@@ -17,7 +17,6 @@ from pipeline.rules.structure import (
     structure_of,
     with_structure,
 )
-
 from tests.factories.shelves import CHIPS, COLA, KING, ROW_H, layout, without_shelf
 
 ROWS = [[COLA] * 6 + [KING] * 4, [CHIPS] * 8]

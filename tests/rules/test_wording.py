@@ -14,9 +14,9 @@ from pipeline import keys
 from pipeline.planogram import Zone
 from pipeline.rules.config import validate
 from pipeline.rules.wording import violation_text
+from tests.factories.shelves import ALPS, CHIPS, COLA, KING, LEMON, layout
 
 from ..conftest import REPO
-from tests.factories.shelves import ALPS, CHIPS, COLA, KING, LEMON, layout
 
 ROWS = [[COLA] * 4 + [LEMON] * 3, [CHIPS] * 5]
 

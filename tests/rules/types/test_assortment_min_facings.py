@@ -6,7 +6,6 @@ import pytest
 from pydantic import ValidationError
 
 from pipeline.planogram import Zone
-
 from tests.factories.shelves import CHIPS, KING, LEMON, layout
 
 SNACKS = [[CHIPS] * 5 + [KING] * 3, [CHIPS] * 2 + [KING] * 4]

@@ -6,7 +6,6 @@ import pytest
 from pydantic import ValidationError
 
 from pipeline.planogram import Zone
-
 from tests.factories.shelves import COLA, LEMON, WATER, layout
 
 LEFT = Zone(id="left", shelves=(1, 1), x=(0.0, 0.3))

@@ -7,7 +7,6 @@ import pytest
 from pipeline import keys
 from pipeline.detections import PhotoDetections, make_detections
 from pipeline.planogram import Block, Planogram, Shelf
-
 from tests.factories.shelves import CHIPS, COLA, KING, PRODUCT_W, layout, x_of
 
 ROWS = [[COLA] * 6 + [KING] * 4, [CHIPS] * 8]

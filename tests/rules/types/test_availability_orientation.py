@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from pipeline import keys
-
 from tests.factories.shelves import ALPS, COLA, WATER, layout
 
 ROWS = [[COLA] * 5, [WATER] * 4 + [ALPS] * 4]

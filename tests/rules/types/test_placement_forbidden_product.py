@@ -6,7 +6,6 @@ import pytest
 from pydantic import ValidationError
 
 from pipeline.planogram import Zone
-
 from tests.factories.shelves import CHIPS, COLA, KING, LEMON, WATER, ZERO, layout
 
 ROWS = [[COLA] * 5 + [LEMON] * 4, [CHIPS] * 5 + [KING] * 4]

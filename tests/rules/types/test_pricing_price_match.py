@@ -6,7 +6,6 @@ import pytest
 
 from pipeline import keys
 from pipeline.rules.types.pricing import read_price
-
 from tests.factories.shelves import CHIPS, COLA, LEMON, layout
 
 ROWS = [[COLA] * 4 + [LEMON] * 3, [CHIPS] * 5]
