@@ -22,7 +22,8 @@ import psutil
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_pages import CHROMIUM, _free_port, browser_page, settle  # noqa: F401
+from pipeline.api.local import free_port
+from tests.browser.test_pages import CHROMIUM, browser_page, settle  # noqa: F401
 from tests.conftest import REPO
 
 ADMIN_PASSWORD = "serve-test-password-1234"
@@ -62,7 +63,7 @@ def fresh_home(tmp_path, monkeypatch):
 
 
 def start_serve(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, int]:
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipeline.cli", "serve", "--port", str(port), *args],
@@ -108,7 +109,7 @@ def sigterm_and_check_children(proc: subprocess.Popen, children: list[psutil.Pro
 
 
 def test_sigterm_stops_the_dashboard_api_and_scheduler_within_5_seconds(fresh_home):
-    api_port = _free_port()
+    api_port = free_port()
     proc, port = start_serve(fresh_home, "--no-demo", "--api-port", str(api_port))
     try:
         _wait(lambda: _get(f"http://127.0.0.1:{port}/_stcore/health") == 200, proc,

@@ -17,11 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from pipeline.api.local import free_port
 
 
 @dataclass
@@ -70,12 +66,12 @@ def start_ray_cluster(num_cpus: int = 2, timeout_s: float = 120) -> RayCluster:
     ray_bin = Path(sys.executable).parent / "ray"
     if not ray_bin.exists():
         raise RuntimeError("Ray is not installed (pip install 'shelfaudit[ray]')")
-    port = _free_port()
+    port = free_port()
     temp_dir = tempfile.mkdtemp(prefix="shelfaudit-ray-", dir="/tmp")
     log = open(os.path.join(temp_dir, "start.log"), "w")  # noqa: SIM115 - lives with the cluster
     command = [str(ray_bin), "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
                "--port", str(port), "--num-cpus", str(num_cpus), "--num-gpus", "0",
-               "--include-dashboard=false", "--dashboard-port", str(_free_port()),
+               "--include-dashboard=false", "--dashboard-port", str(free_port()),
                "--disable-usage-stats",
                "--temp-dir", temp_dir]
     # bound to 127.0.0.1 and thrown away: no token (a ~/.ray/auth_token left by a local

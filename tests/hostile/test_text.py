@@ -149,7 +149,7 @@ def test_rule_comments_are_stored_and_shown_as_text(small_db, rules_copy, app): 
 
 @pytest.mark.parametrize("text", [v for _, v in CASES], ids=IDS)
 def test_file_names_are_cleaned_for_disk_but_logged_exactly(db, rules_copy, text):  # noqa: F811
-    from tests.hostile import samples
+    from tests.factories import samples
     from tests.hostile.test_images import save_through_the_page_path, stored_path
 
     make_user("root", "admin")
