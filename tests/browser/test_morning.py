@@ -13,13 +13,13 @@ language (the browser's ``Accept-Language`` picks it), each signed in once. Scre
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from tests.browser.test_pages import CHROMIUM, REPO, no_exception, settle, shot
+from tests.browser.test_pages import CHROMIUM, no_exception, settle, shot
+from tests.factories.dashboard_server import small_history_dashboard
 
 pytestmark = [
     pytest.mark.browser,
@@ -87,26 +87,10 @@ def _shanghai_store(home: Path) -> dict[datetime, int]:
 @pytest.fixture(scope="module")
 def morning(tmp_path_factory):
     """The module's dashboard: ``(url, home, {moment: inspection id})``."""
-    from pipeline.access import accounts
-    from pipeline.loadbench import servers
-    from pipeline.loadbench.paint import SERVER
-    from tests.factories.demo_db import build_small_db
-
-    root = tmp_path_factory.mktemp("morning")
-    home, rules = root / "home", root / "rules"
-    shutil.copytree(REPO / "rules", rules)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SHELFAUDIT_RULES", str(rules))
-        with servers.home_env(home):
-            build_small_db(home)
-            ids = _shanghai_store(home)
-            for lang in WORDS:
-                accounts.add_user(f"morning-{lang}", PASSWORD, role="admin",
-                                  display_name=f"Morning {lang}", actor="test")
-        with servers.dashboard(home, script=SERVER) as running:
-            yield running.url, home, ids
-            log = running.log.read_text(errors="replace")
-    assert "Traceback" not in log, log[-3000:]
+    with small_history_dashboard(tmp_path_factory.mktemp("morning"),
+                                 [f"morning-{lang}" for lang in WORDS], PASSWORD,
+                                 extra=_shanghai_store) as (url, home, ids):
+        yield url, home, ids
 
 
 @pytest.fixture(scope="module")

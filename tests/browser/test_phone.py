@@ -16,12 +16,12 @@ Screenshots go to ``test-artifacts/``.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.browser.test_pages import ARTIFACTS, CHROMIUM, REPO, no_exception, settle
+from tests.browser.test_pages import ARTIFACTS, CHROMIUM, no_exception, settle
+from tests.factories.dashboard_server import small_history_dashboard
 
 pytestmark = [
     pytest.mark.browser,
@@ -45,25 +45,9 @@ WORDS = {  # what each language's reader sees (the catalog's zh-CN words)
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory):
     """The module's dashboard URL (small store history, one admin per language)."""
-    from pipeline.access import accounts
-    from pipeline.loadbench import servers
-    from pipeline.loadbench.paint import SERVER
-    from tests.factories.demo_db import build_small_db
-
-    root = tmp_path_factory.mktemp("phone")
-    home, rules = root / "home", root / "rules"
-    shutil.copytree(REPO / "rules", rules)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SHELFAUDIT_RULES", str(rules))
-        with servers.home_env(home):
-            build_small_db(home)
-            for lang in WORDS:
-                accounts.add_user(f"phone-{lang}", PASSWORD, role="admin",
-                                  display_name=f"Phone {lang}", actor="test")
-        with servers.dashboard(home, script=SERVER) as running:
-            yield running.url
-            log = running.log.read_text(errors="replace")
-    assert "Traceback" not in log, log[-3000:]
+    with small_history_dashboard(tmp_path_factory.mktemp("phone"),
+                                 [f"phone-{lang}" for lang in WORDS], PASSWORD) as (url, _, _):
+        yield url
 
 
 @pytest.fixture(params=["en", "zh"])
