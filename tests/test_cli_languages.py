@@ -5,7 +5,6 @@ messages and one-line errors, and rule-file problems, in Chinese and, unchanged,
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import pytest
@@ -13,8 +12,9 @@ import typer
 from typer.testing import CliRunner
 
 from pipeline import i18n
-from pipeline.cli import app, main
+from pipeline.cli import app
 from pipeline.detections import dumps
+from tests.factories.cli import run_cli
 from tests.factories.shelves import CHIPS, COLA, layout
 
 
@@ -103,15 +103,7 @@ def cli(monkeypatch, capsys):
     """``cli("users", "list", lang="zh")`` -> (exit code, stdout, stderr) through the real
     entry point (its one-line errors included)."""
 
-    def call(*args: str, lang: str):
-        monkeypatch.setenv("SHELFAUDIT_LANG", lang)
-        monkeypatch.setattr(sys, "argv", ["shelfaudit", *map(str, args)])
-        with pytest.raises(SystemExit) as info:
-            main()
-        out = capsys.readouterr()
-        return info.value.code, out.out, out.err
-
-    return call
+    return lambda *args, lang: run_cli(monkeypatch, capsys, *args, lang=lang)
 
 
 def test_user_accounts_in_chinese_and_english(cli):

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from pipeline.cli import main
 from pipeline.detections import dumps
+from tests.factories.cli import run_cli
 from tests.factories.shelves import CHIPS, COLA, layout
 
 from ..conftest import REPO
@@ -20,14 +20,7 @@ from ..conftest import REPO
 def run(monkeypatch, capsys):
     """``run("rules", "validate")`` -> (exit code, stdout, stderr) through the real entry point."""
 
-    def call(*args):
-        monkeypatch.setattr(sys, "argv", ["shelfaudit", *map(str, args)])
-        with pytest.raises(SystemExit) as info:
-            main()
-        out = capsys.readouterr()
-        return info.value.code, out.out, out.err
-
-    return call
+    return lambda *args: run_cli(monkeypatch, capsys, *args)
 
 
 def test_validate_clean_folder(run):
