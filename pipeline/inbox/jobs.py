@@ -88,11 +88,12 @@ def record_skip(job: str, store: str | None, trigger: str, reason: str,
     return run_id
 
 
-def _default_rules_loader(context: EdgeContext) -> RulesLoader:
-    """Each store's rules in force, from the context's rules folder and catalog."""
+def _default_rules_loader(context: EdgeContext, url: str | None) -> RulesLoader:
+    """Each store's rules in force, from the context's rules folder and catalog, their
+    versions recorded in the run's database ``url``."""
     from pipeline.rulebook.in_force import load_store_rules
 
-    return lambda store: load_store_rules(store, context.settings.rules_dir,
+    return lambda store: load_store_rules(store, context.settings.rules_dir, url,
                                           catalog=context.catalog)
 
 
@@ -146,7 +147,7 @@ def _inspect_held(store: StoreSpec, options: RunOptions, run_id: int) -> StoreRu
     scan = ingest.scan_inbox(settings.subdir("inbox"), {store.id: set(store.cameras)},
                              only_stores={store.id})
     notes = list(scan.unknown)
-    rules = (options.rules_loader or _default_rules_loader(context))(store)
+    rules = (options.rules_loader or _default_rules_loader(context, options.url))(store)
     notes.extend(getattr(rules, "problems", []) or [])
     runner = StoreRunner(store, _LazyInspector(options.inspector), rules, settings.home_dir,
                          batch_size=options.batch_size, max_attempts=options.max_attempts,

@@ -273,3 +273,17 @@ def test_two_copies_in_one_batch_give_one_inspection(home):
     result = _run(stores=["s1"])[0]
     assert result.counts["inspected"] == 1 and result.counts["duplicates"] == 1
     assert _count(tables.Inspection) == 1 and _inbox_files(home) == []
+
+
+def test_a_run_records_its_rule_versions_in_its_own_database(home, tmp_path):
+    """``RunOptions.url`` is the run's database for everything, the rule-set versions of the
+    rules it judged with included (they were written to the default database before)."""
+    from pipeline.db import tables
+
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    db.upgrade(other)
+    run_once(make_sites(), ["s1"], RunOptions(inspector=FakeInspector(), url=other))
+    with db.session_scope(other) as s:
+        recorded = s.scalar(select(func.count()).select_from(tables.RuleSetVersion))
+    assert recorded > 0
+    assert _count(tables.RuleSetVersion) == 0
