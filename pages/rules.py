@@ -71,13 +71,9 @@ def _new_file() -> None:
     except ShelfAuditError as exc:
         st.error(as_text(exc))
         return
-    loaders.refresh()
     st.session_state[FILE] = made.name
-    st.session_state["rules_reload"] = True
-    st.session_state["rules_notice"] = _(
-        "Created {file} (version #{id}). Change the example rule and save.").format(
-        file=made.name, id=made.version_id)
-    st.rerun()
+    _written(_("Created {file} (version #{id}). Change the example rule and save.").format(
+        file=made.name, id=made.version_id))
 
 
 def _problem_md(problem, text: str) -> str:
@@ -162,12 +158,17 @@ def _save(name: str, text: str, errors: list, saved: str) -> None:
         except ShelfAuditError as exc:
             st.error(as_text(exc))
             return
-        loaders.refresh()
-        st.session_state["rules_reload"] = True
-        st.session_state["rules_notice"] = (
-            _("Saved {file} as version #{id}.") if result.new_version else
-            _("{file} is back to version #{id}.")).format(file=name, id=result.version_id)
-        st.rerun()
+        _written((_("Saved {file} as version #{id}.") if result.new_version else
+                  _("{file} is back to version #{id}.")).format(file=name, id=result.version_id))
+
+
+def _written(notice: str) -> None:
+    """After a file was written (created, saved, rolled back): cached rules dropped, the
+    editor reloaded from disk on the next run, ``notice`` shown there."""
+    loaders.refresh()
+    st.session_state["rules_reload"] = True
+    st.session_state["rules_notice"] = notice
+    st.rerun()
 
 
 def _editor(name: str, saved: str) -> None:
@@ -216,11 +217,7 @@ def _rollback(name: str, pick: int) -> None:
         except ShelfAuditError as exc:
             st.error(as_text(exc))
             return
-        loaders.refresh()
-        st.session_state["rules_reload"] = True
-        st.session_state["rules_notice"] = _("{file} is back to version #{id}.").format(
-            file=name, id=result.version_id)
-        st.rerun()
+        _written(_("{file} is back to version #{id}.").format(file=name, id=result.version_id))
 
 
 def _history(name: str, may_edit: bool) -> None:

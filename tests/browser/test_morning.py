@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.test_pages import CHROMIUM, no_exception, settle, shot
+from tests.browser.test_pages import CHROMIUM, drawn, shot, sign_in_as
 from tests.factories.dashboard_server import small_history_dashboard
 
 pytestmark = [
@@ -120,22 +120,7 @@ def browsers(morning):
 
 
 def _sign_in(page, url: str, lang: str) -> None:
-    words = WORDS[lang]
-    page.goto(url)
-    page.get_by_role("textbox", name=words["user"]).fill(f"morning-{lang}")
-    page.get_by_role("textbox", name=words["password"]).fill(PASSWORD)
-    page.get_by_role("button", name=words["sign_in"]).click()
-    page.get_by_role("heading", name=words["pages"][0]).wait_for()
-    drawn(page)
-
-
-def drawn(page) -> None:
-    """Wait until the script run is over and no element is still a grey placeholder while its
-    code loads (Streamlit's ``stSkeleton``)."""
-    settle(page)
-    page.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton], "
-                           "[data-testid=stSkeletonElement], [data-testid=stAppSkeleton]')")
-    no_exception(page)
+    sign_in_as(page, url, f"morning-{lang}", PASSWORD, WORDS[lang], WORDS[lang]["pages"][0])
 
 
 def _open(page, url: str, heading: str) -> None:

@@ -120,6 +120,29 @@ def sign_in(page, url: str) -> None:
     settle(page)
 
 
+def drawn(page, linger_ms: int = 0) -> None:
+    """Wait until the script run is over and no element is still a grey placeholder while its
+    code loads (Streamlit's ``stSkeleton``), then ``linger_ms`` more; no exception shown."""
+    settle(page)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton], "
+                           "[data-testid=stSkeletonElement], [data-testid=stAppSkeleton]')")
+    if linger_ms:
+        page.wait_for_timeout(linger_ms)
+    no_exception(page)
+
+
+def sign_in_as(page, url: str, user: str, password: str, words: dict, heading: str,
+               linger_ms: int = 0) -> None:
+    """Sign in through the form in the page's language (``words``: its user, password and
+    sign-in labels) and wait until ``heading`` is drawn."""
+    page.goto(url)
+    page.get_by_role("textbox", name=words["user"]).fill(user)
+    page.get_by_role("textbox", name=words["password"]).fill(password)
+    page.get_by_role("button", name=words["sign_in"]).click()
+    page.get_by_role("heading", name=heading).first.wait_for()
+    drawn(page, linger_ms)
+
+
 def open_page(page, title: str) -> None:
     page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
     page.get_by_role("heading", name=title).first.wait_for()

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.test_pages import ARTIFACTS, CHROMIUM, no_exception, settle
+from tests.browser.test_pages import ARTIFACTS, CHROMIUM, sign_in_as
+from tests.browser.test_pages import drawn as drawn_page
 from tests.factories.dashboard_server import small_history_dashboard
 
 pytestmark = [
@@ -84,22 +85,13 @@ def narrow(dashboard, lang):
 
 
 def _sign_in(page, url: str, lang: str) -> None:
-    words = WORDS[lang]
-    page.goto(url)
-    page.get_by_role("textbox", name=words["user"]).fill(f"phone-{lang}")
-    page.get_by_role("textbox", name=words["password"]).fill(PASSWORD)
-    page.get_by_role("button", name=words["sign_in"]).click()
-    page.get_by_role("heading", name=words["overview"]).first.wait_for()
-    drawn(page)
+    sign_in_as(page, url, f"phone-{lang}", PASSWORD, WORDS[lang], WORDS[lang]["overview"],
+               linger_ms=300)
 
 
 def drawn(page) -> None:
-    """Wait until the script run is over and no element is still a placeholder."""
-    settle(page)
-    page.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton], "
-                           "[data-testid=stSkeletonElement], [data-testid=stAppSkeleton]')")
-    page.wait_for_timeout(300)
-    no_exception(page)
+    """Drawn, and 300 ms more for the narrow-screen styles to settle."""
+    drawn_page(page, linger_ms=300)
 
 
 def _open(page, url: str, heading: str) -> None:
